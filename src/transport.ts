@@ -1,0 +1,26 @@
+/**
+ * A transport carries one JSON request to a device and brings back its JSON reply as text.
+ * The client guarantees that exchanges on one transport never overlap, so a transport keeps no queue.
+ */
+export interface Transport {
+  /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol. */
+  readonly kind: 'tcp' | 'udp' | 'klap';
+  /** host:port, for messages. */
+  readonly address: string;
+  /** Sends one request and resolves with the reply text, or rejects with a KasaError. */
+  exchange(json: string, timeoutMs: number): Promise<string>;
+  /** Releases sockets and timers; further exchanges reject with CLOSED. */
+  close(): Promise<void>;
+}
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  /** Largest reply accepted, in bytes (TCP frames and UDP datagrams alike). */
+  maxReplyBytes?: number;
+}
+
+/** "host:port", with IPv6 literals bracketed. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
