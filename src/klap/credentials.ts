@@ -1,0 +1,47 @@
+import { timingSafeEqual } from 'node:crypto';
+import { KlapVersion, authHash, serverHash } from './auth-hash';
+
+/** Where the credentials that opened a session came from. */
+export type KlapCredentialSource = 'user' | 'kasa-default' | 'blank';
+
+/** A plug never bound to a cloud account answers to these (facts: PROTOCOL.md section 3). */
+export const KASA_DEFAULT_USERNAME = 'kasa@tp-link.net';
+export const KASA_DEFAULT_PASSWORD = 'kasaSetup';
+
+/** One way to authenticate: a credential source hashed for one KLAP version. Holds no password. */
+export interface KlapCandidate {
+  readonly source: KlapCredentialSource;
+  readonly version: KlapVersion;
+  readonly authHash: Buffer;
+}
+
+/**
+ * The candidates to check a handshake1 reply against, in order: the user's credentials (when given),
+ * the Kasa default, then blank; each as v1 and v2. Only hashes are kept, never the password.
+ */
+export function credentialCandidates(username?: string, password?: string): KlapCandidate[] {
+  const sources: Array<[KlapCredentialSource, string, string]> = [];
+  if (hasUserCredentials(username, password)) sources.push(['user', username ?? '', password ?? '']);
+  sources.push(['kasa-default', KASA_DEFAULT_USERNAME, KASA_DEFAULT_PASSWORD], ['blank', '', '']);
+  const versions: KlapVersion[] = [1, 2];
+  return sources.flatMap(([source, user, pass]) =>
+    versions.map((version) => ({ source, version, authHash: authHash(version, user, pass) })),
+  );
+}
+
+export function hasUserCredentials(username?: string, password?: string): boolean {
+  return (username ?? '') !== '' || (password ?? '') !== '';
+}
+
+/** The first candidate whose expected server hash equals the one the device sent, if any. */
+export function matchCandidate(
+  candidates: readonly KlapCandidate[],
+  localSeed: Uint8Array,
+  remoteSeed: Uint8Array,
+  deviceHash: Uint8Array,
+): KlapCandidate | undefined {
+  return candidates.find((candidate) => {
+    const expected = serverHash(candidate.version, localSeed, remoteSeed, candidate.authHash);
+    return expected.length === deviceHash.length && timingSafeEqual(expected, deviceHash);
+  });
+}
