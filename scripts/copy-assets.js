@@ -17,3 +17,9 @@ for (const [from, to] of [
 ]) {
   if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
 }
+
+// The command-line tools are run directly from a clone too (`./dist/bin/tplink-sim.js`).
+const bin = path.join(root, 'dist', 'bin');
+if (fs.existsSync(bin)) {
+  for (const name of fs.readdirSync(bin)) if (name.endsWith('.js')) fs.chmodSync(path.join(bin, name), 0o755);
+}

@@ -17,7 +17,7 @@ export class FrameReader {
 
   /** Bytes received that do not yet form a whole frame. */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.expected < 0 ? this.buffered : this.buffered + HEADER_BYTES;
   }
 
   /**

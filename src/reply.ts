@@ -2,20 +2,19 @@ import { ErrorCode, KasaError } from './errors';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes a decrypted reply: strict UTF-8, then JSON that must be an object. */
-export function parseReply(plain: Uint8Array, device: string): Record<string, unknown> {
-  let text: string;
+/** Decodes decrypted reply bytes as strict UTF-8: anything else means a wrong protocol or a corrupt reply. */
+export function decodeReplyText(plain: Uint8Array, device: string): string {
   try {
-    text = strictUtf8.decode(plain);
+    return strictUtf8.decode(plain);
   } catch (cause) {
     throw new KasaError(ErrorCode.PROTOCOL, `${device} sent a reply that is not UTF-8 text (wrong protocol or port?).`, {
       device,
       cause,
     });
   }
-  return parseReplyText(text, device);
 }
 
+/** Parses a reply text that must be a JSON object. */
 export function parseReplyText(text: string, device: string): Record<string, unknown> {
   let value: unknown;
   try {

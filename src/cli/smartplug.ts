@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
+import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
+import { SmartDevice } from '../device';
+import { KasaError } from '../errors';
+import { checkReply, isObject } from '../reply';
+import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io';
+
+export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <child id>]... [options]
+
+Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999).
+
+  -t, --target <host>    address of the plug (name or IP)
+  -p, --port <port>      port (default ${DEFAULT_PORT})
+  -c, --command <name>   a preset command:
+${Object.entries(PRESETS)
+  .map(([name, preset]) => `                           ${name.padEnd(14)}${preset.description}`)
+  .join('\n')}
+  -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'
+  -o, --outlet <id>      address one outlet of a strip (HS300, KP303, ...): its full child id or
+                         its 2-digit suffix (00 = first outlet); repeat for several
+  -q, --quiet            print only the reply JSON
+      --timeout <s>      seconds to wait for the device (default 5)
+      --udp              use UDP instead of TCP
+  -h, --help             this text
+
+Exit status: 0 success, 1 the device or network failed (reason on stderr), 2 bad command line.`;
+
+export interface SmartplugOptions {
+  host: string;
+  port: number;
+  request: Record<string, unknown>;
+  outlets: string[];
+  quiet: boolean;
+  timeoutMs: number;
+  udp: boolean;
+}
+
+/** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
+export function parseSmartplugArgs(argv: readonly string[]): SmartplugOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        target: { type: 'string', short: 't' },
+        port: { type: 'string', short: 'p' },
+        command: { type: 'string', short: 'c' },
+        json: { type: 'string', short: 'j' },
+        outlet: { type: 'string', short: 'o', multiple: true },
+        quiet: { type: 'boolean', short: 'q' },
+        timeout: { type: 'string' },
+        udp: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
+  if ((v.command === undefined) === (v.json === undefined)) throw new UsageError('give either a preset (-c) or a JSON command (-j)');
+  let request: Record<string, unknown>;
+  if (v.command !== undefined) {
+    if (!isPresetName(v.command)) {
+      throw new UsageError(`unknown command "${v.command}"; one of: ${Object.keys(PRESETS).join(', ')}`);
+    }
+    request = PRESETS[v.command].request();
+  } else {
+    let value: unknown;
+    try {
+      value = JSON.parse(v.json!);
+    } catch {
+      throw new UsageError(`-j is not valid JSON: ${v.json!.slice(0, 60)}`);
+    }
+    if (!isObject(value) || Object.keys(value).length === 0) {
+      throw new UsageError('-j must be a JSON object such as {"system":{"get_sysinfo":{}}}');
+    }
+    request = value;
+  }
+  const outlets = (v.outlet ?? []).map((id) => id.trim());
+  if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
+  return {
+    host: v.target.trim(),
+    port: parseNumber(v.port, DEFAULT_PORT, 'port', (n) => Number.isInteger(n) && n >= 1 && n <= 65535),
+    request,
+    outlets,
+    quiet: v.quiet ?? false,
+    timeoutMs: parseNumber(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
+    udp: v.udp ?? false,
+  };
+}
+
+function parseNumber(text: string | undefined, fallback: number, name: string, valid: (n: number) => boolean): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !valid(n)) throw new UsageError(`invalid ${name}: ${text}`);
+  return n;
+}
+
+/** The whole tool: returns the exit status. */
+export async function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: SmartplugOptions | null;
+  try {
+    options = parseSmartplugArgs(argv);
+  } catch (err) {
+    io.err(`tplink-smartplug: ${(err as Error).message} (see --help)`);
+    return EXIT_USAGE;
+  }
+  if (options === null) {
+    io.out(SMARTPLUG_USAGE);
+    return EXIT_OK;
+  }
+  const client = new KasaClient({
+    host: options.host,
+    port: options.port,
+    timeoutMs: options.timeoutMs,
+    transport: options.udp ? 'udp' : 'tcp',
+  });
+  try {
+    const childIds = await fullChildIds(client, options.outlets);
+    const exchange: RawExchange = await client.exchange(forOutlets(options.request, childIds));
+    if (options.quiet) {
+      io.out(exchange.received);
+    } else {
+      io.out(`Sent:      ${exchange.sent}`);
+      io.out(`Received:  ${exchange.received}`);
+    }
+    checkReply(exchange.reply, client.address);
+    return EXIT_OK;
+  } catch (err) {
+    io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message} [${err.code}]` : String(err)}`);
+    return EXIT_FAILURE;
+  } finally {
+    await client.close();
+  }
+}
+
+/** A 2-digit suffix needs the strip's deviceId in front of it: ask the strip once. */
+async function fullChildIds(client: KasaClient, outlets: readonly string[]): Promise<string[]> {
+  if (!outlets.some((id) => id.length <= 2)) return [...outlets];
+  const { info } = await new SmartDevice(client).getSysinfo();
+  return outlets.map((id) => fullChildId(id, info.deviceId));
+}

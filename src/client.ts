@@ -1,0 +1,147 @@
+import { ErrorCode, KasaError } from './errors';
+import { checkReply, isObject, parseReplyText } from './reply';
+import { TcpTransport } from './tcp-transport';
+import { Transport, formatAddress } from './transport';
+import { UdpTransport } from './udp-transport';
+
+export const DEFAULT_PORT = 9999;
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+export interface ClientOptions {
+  host: string;
+  port?: number;
+  /** 'tcp' (default), 'udp', or a ready transport (KLAP, a test double). */
+  transport?: 'tcp' | 'udp' | Transport;
+  /** Time allowed for one request, connection included (ms). */
+  timeoutMs?: number;
+  /** Largest reply accepted (bytes). */
+  maxReplyBytes?: number;
+  /** TCP only: keep the connection open between requests (default true). */
+  persistent?: boolean;
+}
+
+export type Request = Record<string, unknown>;
+export type Reply = Record<string, unknown>;
+
+export interface RawExchange {
+  /** The request exactly as sent. */
+  sent: string;
+  /** The reply text exactly as received (decrypted). */
+  received: string;
+  reply: Reply;
+}
+
+/**
+ * One device, one queue: requests run strictly one at a time in the order they were made,
+ * because plugs answer several concurrent connections with resets and timeouts.
+ */
+export class KasaClient {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly timeoutMs: number;
+  private readonly transport: Transport;
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+
+  constructor(options: ClientOptions) {
+    if (typeof options.host !== 'string' || options.host.trim() === '') {
+      throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
+    }
+    this.host = options.host.trim();
+    this.port = options.port ?? DEFAULT_PORT;
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
+      throw new KasaError(ErrorCode.BAD_INPUT, `Port ${String(options.port)} is not a valid port number (1-65535).`);
+    }
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(this.timeoutMs > 0)) {
+      throw new KasaError(ErrorCode.BAD_INPUT, `Timeout ${String(options.timeoutMs)} is not a positive number of milliseconds.`);
+    }
+    this.address = formatAddress(this.host, this.port);
+    const transportOptions = {
+      host: this.host,
+      port: this.port,
+      ...(options.maxReplyBytes === undefined ? {} : { maxReplyBytes: options.maxReplyBytes }),
+    };
+    const transport = options.transport ?? 'tcp';
+    if (transport === 'tcp') {
+      this.transport = new TcpTransport({ ...transportOptions, ...(options.persistent === undefined ? {} : { persistent: options.persistent }) });
+    } else if (transport === 'udp') {
+      this.transport = new UdpTransport(transportOptions);
+    } else {
+      this.transport = transport;
+    }
+  }
+
+  get transportKind(): Transport['kind'] {
+    return this.transport.kind;
+  }
+
+  /** Requests waiting or running. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /** Sends a request and returns the reply; a non-zero err_code anywhere in it is thrown as a KasaError. */
+  async send(request: Request | string, timeoutMs?: number): Promise<Reply> {
+    const { reply } = await this.exchange(request, timeoutMs);
+    checkReply(reply, this.address);
+    return reply;
+  }
+
+  /** Sends a request and returns what went out and came back, err_codes included, unchecked. */
+  exchange(request: Request | string, timeoutMs = this.timeoutMs): Promise<RawExchange> {
+    let sent: string;
+    try {
+      sent = serialiseRequest(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.enqueue(async () => {
+      const received = await this.transport.exchange(sent, timeoutMs);
+      return { sent, received, reply: parseReplyText(received, this.address) };
+    });
+  }
+
+  /** Ends the connection; requests still waiting fail with CLOSED. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.transport.close();
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    this.queued++;
+    const run = async (): Promise<T> => {
+      try {
+        if (this.closed) {
+          throw new KasaError(ErrorCode.CLOSED, `The connection to ${this.address} was closed before the request was sent.`, {
+            device: this.address,
+          });
+        }
+        return await job();
+      } finally {
+        this.queued--;
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Compact JSON of a request object; a string must already be a JSON object. */
+export function serialiseRequest(request: Request | string): string {
+  let value: unknown = request;
+  if (typeof request === 'string') {
+    try {
+      value = JSON.parse(request);
+    } catch {
+      throw new KasaError(ErrorCode.BAD_INPUT, `The command is not valid JSON: ${request.slice(0, 80)}`);
+    }
+  }
+  if (!isObject(value) || Object.keys(value).length === 0) {
+    throw new KasaError(ErrorCode.BAD_INPUT, 'A command must be a JSON object such as {"system":{"get_sysinfo":{}}}.');
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,88 @@
+import { ErrorCode, KasaError } from './errors';
+import { isObject } from './reply';
+
+/** A meter reading in W, V, A and kWh, whichever unit family the hardware sent. */
+export interface EnergyReading {
+  power: number;
+  voltage: number;
+  current: number;
+  total: number;
+}
+
+/** One entry of the daily or monthly statistics, in kWh. */
+export interface EnergyStat {
+  year: number;
+  month: number;
+  day?: number;
+  energy: number;
+}
+
+/**
+ * Old hardware (HS110 hw 1.x) sends floats in V, A, W, kWh; newer hardware sends integers in
+ * mV, mA, mW, Wh. A reply may in principle mix them: each value is taken from whichever is there.
+ */
+export function normaliseRealtime(raw: unknown): EnergyReading {
+  if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The meter reading is not an object.');
+  const reading = {
+    power: pick(raw, 'power', 'power_mw'),
+    voltage: pick(raw, 'voltage', 'voltage_mv'),
+    current: pick(raw, 'current', 'current_ma'),
+    total: pick(raw, 'total', 'total_wh'),
+  };
+  const missing = Object.entries(reading).filter(([, value]) => value === undefined);
+  if (missing.length === 4) {
+    throw new KasaError(ErrorCode.PROTOCOL, 'The meter reading has none of power, voltage, current or total.');
+  }
+  return {
+    power: reading.power ?? 0,
+    voltage: reading.voltage ?? 0,
+    current: reading.current ?? 0,
+    total: reading.total ?? 0,
+  };
+}
+
+/** `get_daystat` / `get_monthstat` replies: `{day_list|month_list: [{year, month, day?, energy|energy_wh}]}`. */
+export function normaliseStats(raw: unknown): EnergyStat[] {
+  if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics are not an object.');
+  const list = raw['day_list'] ?? raw['month_list'];
+  if (!Array.isArray(list)) {
+    throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics have no day_list or month_list.');
+  }
+  return list.filter(isObject).flatMap((entry) => {
+    const year = finite(entry['year']);
+    const month = finite(entry['month']);
+    const energy = pick(entry, 'energy', 'energy_wh');
+    if (year === undefined || month === undefined || energy === undefined) return [];
+    const day = finite(entry['day']);
+    return [day === undefined ? { year, month, energy } : { year, month, day, energy }];
+  });
+}
+
+/** Sums of the outlets' power, current and energy, with the mean voltage. */
+export function sumReadings(readings: readonly EnergyReading[]): EnergyReading {
+  const sum = (key: keyof EnergyReading) => readings.reduce((acc, r) => acc + r[key], 0);
+  return {
+    power: round(sum('power')),
+    voltage: readings.length === 0 ? 0 : round(sum('voltage') / readings.length),
+    current: round(sum('current')),
+    total: round(sum('total')),
+  };
+}
+
+/** The base unit value, or the milli-unit value divided by 1000. */
+function pick(raw: Record<string, unknown>, base: string, milli: string): number | undefined {
+  const direct = finite(raw[base]);
+  if (direct !== undefined) return direct;
+  const scaled = finite(raw[milli]);
+  return scaled === undefined ? undefined : round(scaled / 1000);
+}
+
+function finite(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** Rounds away float noise (0.1 + 0.2) without losing meaningful digits. */
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

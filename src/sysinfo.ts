@@ -1,0 +1,100 @@
+import { ErrorCode, KasaError } from './errors';
+import { isObject } from './reply';
+
+/** One outlet of a strip. `index` counts from 1, as printed on the strip. */
+export interface OutletInfo {
+  index: number;
+  id: string;
+  alias: string;
+  on: boolean;
+  onTime?: number;
+}
+
+/** What the package needs to know of any device, whatever its model or firmware calls it. */
+export interface DeviceInfo {
+  alias: string;
+  model: string;
+  deviceId: string;
+  mac: string;
+  type: string;
+  hardwareVersion?: string;
+  softwareVersion?: string;
+  /** The sysinfo `feature` string has ENE: the device has an energy meter. */
+  hasEnergyMeter: boolean;
+  /** Plugs: the relay; strips: true when any outlet is on. */
+  on: boolean;
+  ledOn?: boolean;
+  onTime?: number;
+  rssi?: number;
+  latitude?: number;
+  longitude?: number;
+  /** Present on strips (HS300, HS303, HS107, KP303, KP400, ...). */
+  outlets?: OutletInfo[];
+}
+
+/** Reads a sysinfo object of any known shape; tolerant of missing fields, strict on nonsense. */
+export function normaliseSysinfo(raw: unknown): DeviceInfo {
+  if (!isObject(raw)) {
+    throw new KasaError(ErrorCode.PROTOCOL, 'The device sent sysinfo that is not an object.');
+  }
+  const deviceId = text(raw['deviceId']) ?? text(raw['device_id']) ?? '';
+  const feature = text(raw['feature']) ?? '';
+  const info: DeviceInfo = {
+    alias: text(raw['alias']) ?? '',
+    model: text(raw['model']) ?? text(raw['dev_name']) ?? '',
+    deviceId,
+    mac: text(raw['mac']) ?? text(raw['mic_mac']) ?? text(raw['ethernet_mac']) ?? '',
+    type: text(raw['type']) ?? text(raw['mic_type']) ?? '',
+    hasEnergyMeter: feature.split(':').includes('ENE'),
+    on: false,
+  };
+  assign(info, 'hardwareVersion', text(raw['hw_ver']));
+  assign(info, 'softwareVersion', text(raw['sw_ver']));
+  assign(info, 'onTime', num(raw['on_time']));
+  assign(info, 'rssi', num(raw['rssi']));
+  const ledOff = num(raw['led_off']);
+  if (ledOff !== undefined) info.ledOn = ledOff === 0;
+  assign(info, 'latitude', num(raw['latitude']) ?? scaled(raw['latitude_i']));
+  assign(info, 'longitude', num(raw['longitude']) ?? scaled(raw['longitude_i']));
+
+  if (Array.isArray(raw['children'])) {
+    info.outlets = raw['children'].filter(isObject).map((child, position) => normaliseOutlet(child, position, deviceId));
+    info.on = info.outlets.some((outlet) => outlet.on);
+  } else {
+    info.on = num(raw['relay_state']) === 1;
+  }
+  return info;
+}
+
+function normaliseOutlet(child: Record<string, unknown>, position: number, parentId: string): OutletInfo {
+  const rawId = text(child['id']) ?? String(position).padStart(2, '0');
+  // Some firmware reports only the 2-digit suffix; the device needs the full id back.
+  const id = /^[0-9a-f]{1,2}$/i.test(rawId) && parentId !== '' ? `${parentId}${rawId.padStart(2, '0')}` : rawId;
+  const suffix = Number.parseInt(id.slice(-2), 10);
+  const outlet: OutletInfo = {
+    index: Number.isInteger(suffix) ? suffix + 1 : position + 1,
+    id,
+    alias: text(child['alias']) ?? '',
+    on: num(child['state']) === 1,
+  };
+  assign(outlet, 'onTime', num(child['on_time']));
+  return outlet;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** latitude_i / longitude_i are degrees times 10^4. */
+function scaled(value: unknown): number | undefined {
+  const n = num(value);
+  return n === undefined ? undefined : n / 10_000;
+}
+
+function assign<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}

@@ -1,0 +1,181 @@
+import * as net from 'node:net';
+import { ErrorCode, KasaError, fromSocketError } from './errors';
+import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from './frame-reader';
+import { decodeReplyText } from './reply';
+import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
+import { decrypt, encodeTcpFrame } from './xor-cipher';
+
+export interface TcpTransportOptions extends TransportOptions {
+  /**
+   * Keep the connection open between requests (default). Plugs handle a persistent connection well,
+   * and a socket per request leaves sockets in TIME_WAIT under polling.
+   */
+  persistent?: boolean;
+  /** Close a persistent connection nobody used for this long (ms). */
+  idleTimeoutMs?: number;
+}
+
+interface PendingExchange {
+  resolve: (text: string) => void;
+  reject: (err: KasaError) => void;
+  /** Bytes of the reply seen so far; a reused connection that dies before any is safe to retry. */
+  replyBytes: number;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** The Smart Home protocol over TCP: length-prefixed XOR frames, one exchange at a time. */
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp';
+  readonly address: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly persistent: boolean;
+  private readonly idleTimeoutMs: number;
+  private readonly maxReplyBytes: number;
+  private socket: net.Socket | null = null;
+  private pending: PendingExchange | null = null;
+  private closed = false;
+
+  constructor(options: TcpTransportOptions) {
+    this.host = options.host;
+    this.port = options.port;
+    this.address = formatAddress(options.host, options.port);
+    this.persistent = options.persistent ?? true;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+  }
+
+  /** True while a connection to the device is open. */
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  async exchange(json: string, timeoutMs: number): Promise<string> {
+    const frame = encodeTcpFrame(json);
+    const reused = this.socket !== null;
+    try {
+      return await this.attempt(frame, timeoutMs);
+    } catch (err) {
+      // The device may drop an idle persistent connection at any moment; if that is what we hit,
+      // the request never reached it, so one retry on a fresh connection is safe.
+      if (reused && err instanceof StaleConnection) return this.attempt(frame, timeoutMs);
+      throw err instanceof StaleConnection ? err.error : err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.pending?.reject(this.closedError());
+    this.pending = null;
+    this.dropSocket();
+  }
+
+  private attempt(frame: Buffer, timeoutMs: number): Promise<string> {
+    if (this.closed) return Promise.reject(this.closedError());
+    const fresh = this.socket === null;
+    const socket = this.socket ?? this.connect();
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const what = socket.connecting ? 'accept a connection' : 'answer';
+        fail(
+          new KasaError(ErrorCode.TIMEOUT, `${this.address} did not ${what} within ${formatSeconds(timeoutMs)}.`, {
+            device: this.address,
+          }),
+        );
+      }, timeoutMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.pending = null;
+      };
+      const fail = (err: KasaError | StaleConnection): void => {
+        settle();
+        this.dropSocket();
+        reject(err);
+      };
+      this.pending = {
+        replyBytes: 0,
+        resolve: (text) => {
+          settle();
+          if (this.persistent) socket.setTimeout(this.idleTimeoutMs);
+          else this.dropSocket();
+          resolve(text);
+        },
+        reject: (err) => {
+          const stale = !fresh && this.pending?.replyBytes === 0 && err.code === ErrorCode.RESET;
+          fail(stale ? new StaleConnection(err) : err);
+        },
+      };
+      socket.setTimeout(0);
+      socket.write(frame);
+    });
+  }
+
+  private connect(): net.Socket {
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const reader = new FrameReader(this.maxReplyBytes);
+    let socketError: NodeJS.ErrnoException | null = null;
+    this.socket = socket;
+
+    socket.on('data', (segment: Buffer) => {
+      const pending = this.pending;
+      if (pending === null) return; // nothing asked: a late reply to a timed-out request
+      pending.replyBytes += segment.length;
+      try {
+        const frames = reader.push(segment);
+        if (frames.length > 0) pending.resolve(decodeReplyText(decrypt(frames[0]!), this.address));
+      } catch (err) {
+        pending.reject(withDevice(err, this.address));
+      }
+    });
+    socket.on('timeout', () => {
+      if (this.pending === null && this.socket === socket) this.dropSocket();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      socketError = err;
+    });
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
+      const pending = this.pending;
+      if (pending === null) return;
+      pending.reject(
+        socketError !== null
+          ? fromSocketError(socketError, this.address)
+          : new KasaError(
+              ErrorCode.RESET,
+              reader.pendingBytes > 0
+                ? `${this.address} closed the connection in the middle of its reply (${reader.pendingBytes} bytes received).`
+                : `${this.address} closed the connection without answering.`,
+              { device: this.address },
+            ),
+      );
+    });
+    return socket;
+  }
+
+  private dropSocket(): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.destroy();
+  }
+
+  private closedError(): KasaError {
+    return new KasaError(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`, { device: this.address });
+  }
+}
+
+/** Marks a failure of a reused connection that is safe to retry once. */
+class StaleConnection extends Error {
+  constructor(readonly error: KasaError) {
+    super(error.message);
+  }
+}
+
+function withDevice(err: unknown, device: string): KasaError {
+  if (err instanceof KasaError) {
+    return err.device !== undefined
+      ? err
+      : new KasaError(err.code, `${device}: ${err.message}`, { device, cause: err.cause });
+  }
+  return new KasaError(ErrorCode.PROTOCOL, `${device} sent a reply that could not be read.`, { device, cause: err });
+}

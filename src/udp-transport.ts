@@ -1,0 +1,106 @@
+import * as dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ErrorCode, KasaError, fromSocketError } from './errors';
+import { DEFAULT_MAX_REPLY_BYTES } from './frame-reader';
+import { decodeReplyText } from './reply';
+import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
+import { decrypt, encodeDatagram } from './xor-cipher';
+
+/**
+ * The Smart Home protocol over UDP: one encrypted datagram each way, no length prefix.
+ * Replies are taken from the device's address on any port (newer firmware answers from another one).
+ */
+export class UdpTransport implements Transport {
+  readonly kind = 'udp';
+  readonly address: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxReplyBytes: number;
+  private socket: dgram.Socket | null = null;
+  private deviceAddress: string | null = null;
+  private closed = false;
+  private abort: ((err: KasaError) => void) | null = null;
+
+  constructor(options: TransportOptions) {
+    this.host = options.host;
+    this.port = options.port;
+    this.address = formatAddress(options.host, options.port);
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+  }
+
+  async exchange(json: string, timeoutMs: number): Promise<string> {
+    if (this.closed) throw this.closedError();
+    const socket = await this.open();
+    const deviceAddress = this.deviceAddress!;
+    return new Promise<string>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        socket.off('error', onError);
+        this.abort = null;
+      };
+      const fail = (err: KasaError): void => {
+        finish();
+        reject(err);
+      };
+      const onMessage = (datagram: Buffer, from: dgram.RemoteInfo): void => {
+        if (from.address !== deviceAddress) return;
+        if (datagram.length > this.maxReplyBytes) {
+          fail(
+            new KasaError(ErrorCode.TOO_LARGE, `${this.address} sent a ${datagram.length}-byte reply, more than the maximum of ${this.maxReplyBytes}.`, {
+              device: this.address,
+            }),
+          );
+          return;
+        }
+        try {
+          const text = decodeReplyText(decrypt(datagram), this.address);
+          finish();
+          resolve(text);
+        } catch (err) {
+          fail(err as KasaError);
+        }
+      };
+      const onError = (err: NodeJS.ErrnoException): void => fail(fromSocketError(err, this.address));
+      const timer = setTimeout(
+        () => fail(new KasaError(ErrorCode.TIMEOUT, `${this.address} did not answer within ${formatSeconds(timeoutMs)} (UDP).`, { device: this.address })),
+        timeoutMs,
+      );
+      this.abort = fail;
+      socket.on('message', onMessage);
+      socket.on('error', onError);
+      socket.send(encodeDatagram(json), this.port, deviceAddress, (err) => {
+        if (err) fail(fromSocketError(err, this.address));
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort?.(this.closedError());
+    const socket = this.socket;
+    this.socket = null;
+    if (socket !== null) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private async open(): Promise<dgram.Socket> {
+    if (this.socket !== null) return this.socket;
+    if (this.deviceAddress === null) {
+      try {
+        this.deviceAddress = isIP(this.host) ? this.host : (await lookup(this.host)).address;
+      } catch (err) {
+        throw fromSocketError(err as NodeJS.ErrnoException, this.address);
+      }
+    }
+    if (this.closed) throw this.closedError();
+    const socket = dgram.createSocket(isIP(this.deviceAddress) === 6 ? 'udp6' : 'udp4');
+    socket.on('error', () => undefined); // reported through the exchange's own listener
+    this.socket = socket;
+    return socket;
+  }
+
+  private closedError(): KasaError {
+    return new KasaError(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`, { device: this.address });
+  }
+}
