@@ -1,0 +1,168 @@
+import * as http from 'node:http';
+import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { formatSeconds } from '../transport';
+
+export interface HttpReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The body for status 200; empty otherwise (an error page is discarded unread). */
+  body: Buffer;
+}
+
+export interface HttpPostOptions {
+  host: string;
+  port: number;
+  path: string;
+  body: Buffer;
+  /** Cookie header value, if any. */
+  cookie?: string;
+  /** A keep-alive agent, or false for a connection of its own. */
+  agent: http.Agent | false;
+  /** host:port, for messages. */
+  device: string;
+  /** Absolute time (Date.now()) by which the reply must be complete. */
+  deadline: number;
+  /** The whole time allowed, quoted in the timeout message. */
+  budgetMs: number;
+  /** Time allowed to open a connection, if shorter than what is left before the deadline. */
+  connectTimeoutMs?: number;
+  maxReplyBytes: number;
+  /** Aborting it fails the request with CLOSED. */
+  signal?: AbortSignal;
+}
+
+/** A reused keep-alive connection that the peer had already closed: the request never got there. */
+class StaleConnection extends Error {
+  constructor(readonly error: KasaError) {
+    super(error.message);
+  }
+}
+
+/**
+ * One HTTP POST with the failures a device can cause mapped to KasaErrors: refused, timed out,
+ * reset, an oversized reply (refused as soon as it passes the limit, never buffered whole).
+ */
+export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
+  try {
+    return await attempt(options);
+  } catch (err) {
+    // Devices close idle connections whenever they like; a request that hit one is safe to send again.
+    if (err instanceof StaleConnection) return attempt(options);
+    throw err;
+  }
+}
+
+function attempt(options: HttpPostOptions): Promise<HttpReply> {
+  const { device } = options;
+  if (options.signal?.aborted === true) return Promise.reject(closedError(device));
+  const remaining = options.deadline - Date.now();
+  if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', options.budgetMs));
+
+  return new Promise<HttpReply>((resolve, reject) => {
+    let settled = false;
+    let connectTimer: NodeJS.Timeout | undefined;
+    let gotResponse = false;
+    const headers: http.OutgoingHttpHeaders = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': options.body.length,
+    };
+    if (options.cookie !== undefined) headers['Cookie'] = options.cookie;
+
+    const req = http.request({
+      host: options.host,
+      port: options.port,
+      path: options.path,
+      method: 'POST',
+      headers,
+      agent: options.agent,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(connectTimer);
+      outcome();
+    };
+    const fail = (err: KasaError | StaleConnection): void => {
+      finish(() => reject(err));
+      req.destroy();
+    };
+
+    const timer = setTimeout(() => {
+      const connecting = req.socket?.connecting ?? true;
+      fail(timeoutError(device, connecting ? 'accept a connection' : 'answer', options.budgetMs));
+    }, remaining);
+
+    req.on('socket', (socket) => {
+      if (!socket.connecting || options.connectTimeoutMs === undefined || options.connectTimeoutMs >= remaining) return;
+      const connectTimeoutMs = options.connectTimeoutMs;
+      connectTimer = setTimeout(() => fail(timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      if (options.signal?.aborted === true) return fail(closedError(device));
+      if (err.code === 'ECONNREFUSED') return fail(refusedError(device, err));
+      const mapped = fromSocketError(err, device);
+      const stale = req.reusedSocket && !gotResponse && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      fail(stale ? new StaleConnection(mapped) : mapped);
+    });
+
+    req.on('response', (res) => {
+      gotResponse = true;
+      const status = res.statusCode ?? 0;
+      const broken = (): void => {
+        if (options.signal?.aborted === true) return fail(closedError(device));
+        fail(new KasaError(ErrorCode.RESET, `${device} closed the connection in the middle of its reply.`, { device }));
+      };
+      res.on('error', broken);
+      res.on('close', () => {
+        if (!res.complete) broken();
+      });
+      if (status !== 200) {
+        // Only the status matters; drain the error page so the connection can be reused.
+        res.resume();
+        res.on('end', () => finish(() => resolve({ status, headers: res.headers, body: Buffer.alloc(0) })));
+        return;
+      }
+      const announced = Number(res.headers['content-length']);
+      if (announced > options.maxReplyBytes) return fail(tooLargeError(device, options.maxReplyBytes, announced));
+      const chunks: Buffer[] = [];
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > options.maxReplyBytes) return fail(tooLargeError(device, options.maxReplyBytes));
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        finish(() => resolve({ status, headers: res.headers, body: Buffer.concat(chunks, received) })),
+      );
+    });
+
+    req.end(options.body);
+  });
+}
+
+function timeoutError(device: string, what: string, ms: number): KasaError {
+  return new KasaError(ErrorCode.TIMEOUT, `${device} did not ${what} within ${formatSeconds(ms)}.`, { device });
+}
+
+function closedError(device: string): KasaError {
+  return new KasaError(ErrorCode.CLOSED, `The connection to ${device} was closed.`, { device });
+}
+
+function refusedError(device: string, cause: Error): KasaError {
+  return new KasaError(
+    ErrorCode.REFUSED,
+    `${device} refused the connection. Check the address and port: plugs that speak KLAP (firmware from 2024 on) listen on port 80.`,
+    { device, cause },
+  );
+}
+
+function tooLargeError(device: string, max: number, announced?: number): KasaError {
+  const size = announced === undefined ? 'a reply larger than' : `a reply of ${announced} bytes, more than`;
+  return new KasaError(ErrorCode.TOO_LARGE, `${device} sent ${size} the maximum of ${max} bytes.`, { device });
+}

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import { ErrorCode, KasaError } from '../errors';
+import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
+import { decodeReplyText } from '../reply';
+import { Transport, formatAddress } from '../transport';
+import { KlapVersion, handshake2Hash } from './auth-hash';
+import { readSessionCookie, sessionCookieHeader } from './cookies';
+import {
+  KlapCandidate,
+  KlapCredentialSource,
+  credentialCandidates,
+  hasUserCredentials,
+  matchCandidate,
+} from './credentials';
+import { HttpReply, httpPost } from './http-post';
+import { KlapSession, SEED_BYTES, nextSeq } from './session';
+
+export const KLAP_DEFAULT_PORT = 80;
+/** What devices announce in their TIMEOUT cookie; also the lifetime assumed when they announce none. */
+const DEFAULT_SESSION_TIMEOUT_MS = 86_400_000;
+/** Renew a session this long before it expires, or half its lifetime if that is shorter. */
+const MAX_RENEW_MARGIN_MS = 20 * 60_000;
+const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
+
+export interface KlapTransportOptions {
+  host: string;
+  /** Default 80. */
+  port?: number;
+  /** TP-Link account e-mail (the Kasa app's login), for plugs bound to an account. */
+  username?: string;
+  /** TP-Link account password. Only its hashes are kept. */
+  password?: string;
+  /** Largest reply accepted, in bytes. */
+  maxReplyBytes?: number;
+  /** Longest time one session is used (ms); the device's TIMEOUT cookie may shorten it. Default 24 h. */
+  sessionTimeoutMs?: number;
+  /** Time allowed to open a connection (ms); by default the whole exchange timeout. */
+  connectTimeoutMs?: number;
+}
+
+interface OpenSession {
+  readonly keys: KlapSession;
+  readonly cookie: string;
+  /** Sequence number of the last request sent. */
+  seq: number;
+  /** Time (Date.now()) from which a new handshake is made before the next request. */
+  readonly renewAt: number;
+}
+
+/** The time budget of one exchange, shared by its handshake and request. */
+interface Budget {
+  deadline: number;
+  budgetMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * KLAP, the protocol of newer Kasa firmware: JSON encrypted with AES-128-CBC over HTTP, after a
+ * two-step handshake that proves both ends know the same credentials. One session is kept and
+ * reused over a keep-alive connection; it is renewed before it expires and when the device drops it.
+ */
+export class KlapTransport implements Transport {
+  readonly kind = 'klap';
+  readonly address: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxReplyBytes: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly connectTimeoutMs: number | undefined;
+  private readonly userCredentialsGiven: boolean;
+  /** Hashes of the candidate credentials; kept out of util.inspect and JSON. */
+  readonly #candidates: KlapCandidate[];
+  #matched: KlapCandidate | undefined;
+  #session: OpenSession | undefined;
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  /** Exchanges run one after another, so sequence numbers reach the device in order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #running = new Set<AbortController>();
+  #closed = false;
+  #handshakes = 0;
+
+  constructor(options: KlapTransportOptions) {
+    this.host = options.host;
+    this.port = options.port ?? KLAP_DEFAULT_PORT;
+    this.address = formatAddress(this.host, this.port);
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs;
+    this.userCredentialsGiven = hasUserCredentials(options.username, options.password);
+    this.#candidates = credentialCandidates(options.username, options.password);
+  }
+
+  /** Which credentials the device accepted in the last handshake; undefined before the first. */
+  get authenticatedAs(): KlapCredentialSource | undefined {
+    return this.#matched?.source;
+  }
+
+  /** The KLAP version of the last handshake; undefined before the first. */
+  get version(): KlapVersion | undefined {
+    return this.#matched?.version;
+  }
+
+  /** Handshakes completed so far (a new one each time a session is opened or renewed). */
+  get handshakes(): number {
+    return this.#handshakes;
+  }
+
+  exchange(json: string, timeoutMs: number): Promise<string> {
+    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const controller of this.#running) controller.abort();
+    this.#session = undefined;
+    this.#agent.destroy();
+  }
+
+  async #exchangeNow(json: string, timeoutMs: number): Promise<string> {
+    if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
+    const controller = new AbortController();
+    this.#running.add(controller);
+    const budget: Budget = { deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal };
+    const plain = Buffer.from(json, 'utf8');
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const session = await this.#openSession(budget);
+        session.seq = nextSeq(session.seq);
+        const seq = session.seq;
+        const reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, session.cookie);
+        if (reply.status === 403) {
+          // The device dropped the session (reboot, expiry, another client): one new handshake, one retry.
+          this.#session = undefined;
+          if (attempt === 1) continue;
+          throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP 403) even right after a new handshake.`);
+        }
+        if (reply.status !== 200) throw this.#statusError('request', reply.status);
+        try {
+          return decodeReplyText(session.keys.open(seq, reply.body, this.address), this.address);
+        } catch (err) {
+          this.#session = undefined; // out of step with the device: start afresh next time
+          throw err;
+        }
+      }
+    } finally {
+      this.#running.delete(controller);
+    }
+  }
+
+  /** The current session, or a new one when there is none or it is about to expire. */
+  async #openSession(budget: Budget): Promise<OpenSession> {
+    const current = this.#session;
+    if (current !== undefined && Date.now() < current.renewAt) return current;
+    this.#session = undefined;
+
+    const startedAt = Date.now();
+    const localSeed = randomBytes(SEED_BYTES);
+    const first = await this.#post('/app/handshake1', localSeed, budget);
+    if (first.status !== 200) throw this.#statusError('handshake', first.status);
+    if (first.body.length !== HANDSHAKE1_REPLY_BYTES) {
+      throw this.#error(
+        ErrorCode.PROTOCOL,
+        `${this.address} answered the KLAP handshake with ${first.body.length} bytes instead of ${HANDSHAKE1_REPLY_BYTES}: it does not look like a Kasa plug.`,
+      );
+    }
+    const cookie = readSessionCookie(first.headers['set-cookie']);
+    if (cookie.sessionId === undefined) {
+      throw this.#error(ErrorCode.PROTOCOL, `${this.address} answered the KLAP handshake without a session cookie.`);
+    }
+    const remoteSeed = first.body.subarray(0, SEED_BYTES);
+    const candidate = matchCandidate(this.#orderedCandidates(), localSeed, remoteSeed, first.body.subarray(SEED_BYTES));
+    if (candidate === undefined) throw this.#authError();
+
+    const cookieHeader = sessionCookieHeader(cookie.sessionId);
+    const proof = handshake2Hash(candidate.version, localSeed, remoteSeed, candidate.authHash);
+    const second = await this.#post('/app/handshake2', proof, budget, cookieHeader);
+    if (second.status !== 200) throw this.#statusError('second handshake step', second.status);
+
+    this.#matched = candidate;
+    this.#handshakes++;
+    const lifetimeMs = Math.min(this.sessionTimeoutMs, (cookie.timeoutSeconds ?? Infinity) * 1000);
+    const keys = new KlapSession(localSeed, remoteSeed, candidate.authHash);
+    this.#session = {
+      keys,
+      cookie: cookieHeader,
+      seq: keys.initialSeq,
+      renewAt: startedAt + lifetimeMs - Math.min(MAX_RENEW_MARGIN_MS, lifetimeMs / 2),
+    };
+    return this.#session;
+  }
+
+  /** The credentials that worked last time come first; the rest keep their order. */
+  #orderedCandidates(): KlapCandidate[] {
+    const matched = this.#matched;
+    return matched === undefined ? this.#candidates : [matched, ...this.#candidates.filter((c) => c !== matched)];
+  }
+
+  #post(path: string, body: Buffer, budget: Budget, cookie?: string): Promise<HttpReply> {
+    return httpPost({
+      host: this.host,
+      port: this.port,
+      path,
+      body,
+      ...(cookie === undefined ? {} : { cookie }),
+      agent: this.#agent,
+      device: this.address,
+      deadline: budget.deadline,
+      budgetMs: budget.budgetMs,
+      ...(this.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.connectTimeoutMs }),
+      maxReplyBytes: this.maxReplyBytes,
+      signal: budget.signal,
+    });
+  }
+
+  #authError(): KasaError {
+    // Never quote the credentials: messages end up in logs and debug panes.
+    const message = this.userCredentialsGiven
+      ? 'wrong credentials: the plug did not accept the TP-Link account e-mail/password given'
+      : 'this plug needs your TP-Link account credentials (the e-mail and password of the Kasa app)';
+    return this.#error(ErrorCode.AUTH, `${this.address}: ${message}.`);
+  }
+
+  #statusError(step: string, status: number): KasaError {
+    const reason = http.STATUS_CODES[status];
+    return this.#error(
+      ErrorCode.PROTOCOL,
+      `${this.address} answered the KLAP ${step} with HTTP ${status}${reason === undefined ? '' : ` (${reason})`}.`,
+    );
+  }
+
+  #error(code: ErrorCode, message: string): KasaError {
+    return new KasaError(code, message, { device: this.address });
+  }
+}
