@@ -1,0 +1,139 @@
+import * as dgram from 'node:dgram';
+import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { formatAddress } from '../transport';
+import { pendingReplies } from './pending';
+
+export const DEFAULT_REPLY_PORT = 61000;
+export type ReplySocketFamily = 4 | 6;
+
+/**
+ * A share of the process's socket on a reply port. Requests are sent from it, so a device that
+ * answers to the reply port and one that answers to the source port both reach it.
+ */
+export interface ReplySocket {
+  /** The port actually bound (differs from the one asked for only when that was 0). */
+  readonly port: number;
+  readonly family: ReplySocketFamily;
+  /** Sends a datagram; rejects with a KasaError. */
+  send(packet: Uint8Array, port: number, address: string): Promise<void>;
+  /** Gives the share back; the last one closes the socket. Calling it twice is harmless. */
+  release(): Promise<void>;
+}
+
+interface SharedSocket {
+  users: number;
+  ready: Promise<dgram.Socket>;
+}
+
+/** Only one socket per host can own a port: one per (family, port) in this process, reference counted. */
+const sockets = new Map<string, SharedSocket>();
+/** Sockets being closed, so a new acquire of the same port binds only once the old one is gone. */
+const closing = new Map<string, Promise<void>>();
+
+/**
+ * Takes a share of the reply socket for `replyPort` (0 = any free port, shared as well), binding it
+ * on first use. A Node-RED node can hold a share for its lifetime and release it on close.
+ * Rejects with KasaError(BAD_INPUT) when another program holds the port.
+ */
+export async function acquireReplySocket(
+  replyPort: number = DEFAULT_REPLY_PORT,
+  family: ReplySocketFamily = 4,
+): Promise<ReplySocket> {
+  if (!Number.isInteger(replyPort) || replyPort < 0 || replyPort > 0xffff) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `The TDDP reply port must be a whole number from 0 to 65535, not ${String(replyPort)}.`);
+  }
+  const key = `${family}:${replyPort}`;
+  let shared = sockets.get(key);
+  if (shared === undefined) {
+    shared = { users: 0, ready: bindSocket(replyPort, family, key) };
+    sockets.set(key, shared);
+  }
+  shared.users++;
+  let socket: dgram.Socket;
+  try {
+    socket = await shared.ready;
+  } catch (err) {
+    shared.users--;
+    if (sockets.get(key) === shared) sockets.delete(key);
+    throw err;
+  }
+  return makeShare(socket, shared, key, family);
+}
+
+/** How many reply sockets are open in this process (for diagnostics and tests). */
+export function openReplySocketCount(): number {
+  return sockets.size;
+}
+
+function makeShare(socket: dgram.Socket, shared: SharedSocket, key: string, family: ReplySocketFamily): ReplySocket {
+  let released = false;
+  const port = socket.address().port;
+  return {
+    port,
+    family,
+    send(packet, toPort, toAddress) {
+      if (released) {
+        return Promise.reject(new KasaError(ErrorCode.CLOSED, 'This share of the TDDP reply socket was already released.'));
+      }
+      return new Promise<void>((resolve, reject) => {
+        socket.send(packet, toPort, toAddress, (err) => {
+          if (err) reject(fromSocketError(err, formatAddress(toAddress, toPort)));
+          else resolve();
+        });
+      });
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      shared.users--;
+      if (shared.users > 0) return;
+      if (sockets.get(key) === shared) sockets.delete(key);
+      const closed = new Promise<void>((resolve) => socket.close(() => resolve()));
+      closing.set(key, closed);
+      await closed;
+      if (closing.get(key) === closed) closing.delete(key);
+    },
+  };
+}
+
+async function bindSocket(port: number, family: ReplySocketFamily, key: string): Promise<dgram.Socket> {
+  await closing.get(key);
+  const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    const onBindError = (err: NodeJS.ErrnoException): void => {
+      socket.close();
+      reject(bindError(err, port));
+    };
+    socket.once('error', onBindError);
+    // Replies come from devices on the network, so listen on every interface.
+    socket.bind({ port, address: family === 6 ? '::' : '0.0.0.0', exclusive: true }, () => {
+      socket.off('error', onBindError);
+      resolve();
+    });
+  });
+  socket.on('message', (datagram, from) => {
+    pendingReplies.dispatch(datagram, from.address);
+  });
+  // Receive errors on an unconnected UDP socket carry nothing to act on; the waiting requests
+  // time out with a clear message. The listener keeps them from crashing the process.
+  socket.on('error', () => undefined);
+  return socket;
+}
+
+function bindError(err: NodeJS.ErrnoException, port: number): KasaError {
+  if (err.code === 'EADDRINUSE') {
+    return new KasaError(
+      ErrorCode.BAD_INPUT,
+      `UDP port ${port} is already in use by another program (another TDDP client, or a second Node-RED?), so TDDP replies cannot be received there. Stop that program or choose another reply port.`,
+      { cause: err },
+    );
+  }
+  if (err.code === 'EACCES') {
+    return new KasaError(
+      ErrorCode.BAD_INPUT,
+      `This program may not listen on UDP port ${port} (ports below 1024 need special rights). Choose another reply port.`,
+      { cause: err },
+    );
+  }
+  return new KasaError(ErrorCode.BAD_INPUT, `Cannot listen on UDP port ${port} for TDDP replies: ${err.message}`, { cause: err });
+}
