@@ -106,6 +106,12 @@ export class SmartDevice {
     return normaliseStats(await this.meter(emeter.getMonthStat(year), 'get_monthstat', outlet));
   }
 
+  /** Erases the meter's statistics of the plug or of each outlet given. */
+  async eraseStats(outlets: readonly OutletInfo[] = []): Promise<void> {
+    if (outlets.length === 0) await this.meter(emeter.eraseStats(), 'erase_emeter_stat', undefined);
+    for (const outlet of outlets) await this.meter(emeter.eraseStats(), 'erase_emeter_stat', outlet);
+  }
+
   private async switchTo(on: boolean, outlets: readonly OutletInfo[]): Promise<SwitchResult> {
     const reply = await this.run(batch(system.setRelayState(on), system.getSysinfo()), outlets);
     const { info } = this.readSysinfo(reply);
@@ -124,7 +130,9 @@ export class SmartDevice {
   }
 
   private async meter(request: Request, method: string, outlet: OutletInfo | undefined): Promise<Record<string, unknown>> {
-    if (this.lastInfo !== undefined && !this.lastInfo.hasEnergyMeter) throw this.noMeter();
+    // Some devices hang when asked for a module they lack: learn what this one has first.
+    if (this.lastInfo === undefined) await this.getSysinfo();
+    if (!this.lastInfo!.hasEnergyMeter) throw this.noMeter();
     let reply: Reply;
     try {
       reply = await this.run(request, outlet === undefined ? [] : [outlet]);

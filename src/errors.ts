@@ -29,6 +29,8 @@ export const ErrorCode = {
   CLOSED: 'CLOSED',
   /** Credentials were refused (TDDP digest/decryption, KLAP handshake). */
   AUTH: 'AUTH',
+  /** A fault in this package itself, not in the device or the input: please report it. */
+  INTERNAL: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -36,6 +36,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function preview(text: string): string {
+  // Control characters would garble a status line or a log: show them as dots.
+  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\x00-\x1f\x7f-\x9f]/g, '.');
   return flat.length > 80 ? `${flat.slice(0, 80)}...` : flat;
 }

@@ -1,0 +1,22 @@
+import type { Node } from 'node-red';
+import type { SmartDevice } from '../../src/device';
+
+/** Admin HTTP endpoints of this package live under this path (others use /smarthome/*). */
+export const ADMIN_PREFIX = '/kasa-flows';
+
+export interface DeviceCredentials {
+  username?: string;
+  password?: string;
+}
+
+/** The `tplink-device` config node as the other nodes of the package see it. */
+export interface DeviceConfigNode extends Node<DeviceCredentials> {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  transport: 'tcp' | 'udp';
+  tddpPort: number;
+  tddpReplyPort: number;
+  /** The one connection and request queue to this device, opened on first use. */
+  getDevice(): SmartDevice;
+}

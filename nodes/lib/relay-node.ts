@@ -1,0 +1,183 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
+import { SmartDevice, resolveOutlets } from '../../src/device';
+import { ErrorCode, KasaError } from '../../src/errors';
+import { Poller } from '../../src/poller';
+import type { DeviceInfo, OutletInfo } from '../../src/sysinfo';
+import type { DeviceConfigNode } from './device-config';
+import { handleInput } from './input';
+import { offlineStatus, powerStatus } from './status';
+
+export interface RelayNodeDef extends NodeDef {
+  device: string;
+  /** Default action when a message names none: '', 'on', 'off', 'toggle', a preset name. */
+  action?: string;
+  topic?: string;
+  allowRaw?: boolean;
+  allowDestructive?: boolean;
+  /** Seconds between polls that watch for changes made elsewhere; 0 or empty: no watching. */
+  pollInterval?: string | number;
+  /** strip-outlet only: the outlets, e.g. "1", "Lamp", "1,3", "all". */
+  outlet?: string;
+}
+
+/** Finds the config node, or explains on every message that there is none. */
+export function deviceNodeOf(RED: NodeAPI, node: Node, id: string): DeviceConfigNode | null {
+  const deviceNode = RED.nodes.getNode(id) as DeviceConfigNode | null;
+  if (deviceNode !== null) return deviceNode;
+  node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+  node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => {
+    done(new KasaError(ErrorCode.BAD_INPUT, 'No TP-Link device is set: open this node and choose or add a device.'));
+  });
+  return null;
+}
+
+export function pollIntervalMs(value: string | number | undefined): number {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(seconds, 0.1) * 1000 : 0;
+}
+
+/**
+ * The behaviour plug-control and strip-outlet share: actions from messages, the permission guard,
+ * output shaped as NODE-RED.md says, status, and optional watching for changes made elsewhere.
+ */
+export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode: 'plug' | 'outlets'): void {
+  const deviceNode = deviceNodeOf(RED, node, def.device);
+  if (deviceNode === null) return;
+  const permissions = { allowRaw: def.allowRaw === true, allowDestructive: def.allowDestructive === true };
+  const topic = typeof def.topic === 'string' && def.topic !== '' ? def.topic : undefined;
+  const configuredOutlets = parseOutletSelectors(def.outlet ?? '');
+
+  const selectOutlets = (device: SmartDevice, requested: unknown): Promise<OutletInfo[]> => {
+    if (mode === 'plug') return Promise.resolve([]);
+    const selectors = requested === undefined ? configuredOutlets : parseOutletSelectors(requested);
+    if (selectors.length === 0) {
+      throw new KasaError(ErrorCode.BAD_INPUT, 'No outlet chosen: set one in the node or send msg.outlet (index, id, name or "all").');
+    }
+    return device.resolveOutlets(selectors);
+  };
+
+  const watcher = createWatcher(node, deviceNode, def, mode, configuredOutlets, topic);
+
+  handleInput(node, async (msg, send) => {
+    const action = parseAction(msg, def.action);
+    checkPermission(action, permissions);
+    const device = deviceNode.getDevice();
+    const outlets = await selectOutlets(device, msg['outlet']);
+    const result = await runAction(device, action, outlets);
+    msg.payload = result.payload;
+    msg['device'] = device.identity();
+    if (mode === 'outlets') msg['outlet'] = describeOutlets(result.outlets);
+    if (topic !== undefined) msg.topic = topic;
+    if (device.info !== undefined) {
+      watcher?.remember(device.info);
+      node.status(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
+    }
+    send(msg);
+  });
+
+  node.on('close', (_removed: boolean, done: () => void) => {
+    (watcher?.stop() ?? Promise.resolve()).then(done, done);
+  });
+}
+
+function statusOf(info: DeviceInfo, outlets: readonly OutletInfo[]) {
+  if (outlets.length === 0) return powerStatus(info.on);
+  const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+  return powerStatus(current.map((o) => o.on), current.length === 1 ? current[0]!.alias : '');
+}
+
+type OutletOut = { index: number; id: string; alias: string };
+
+function describeOutlets(outlets: readonly OutletInfo[]): OutletOut | OutletOut[] {
+  const list = outlets.map(({ index, id, alias }) => ({ index, id, alias }));
+  return list.length === 1 ? list[0]! : list;
+}
+
+/**
+ * Polls sysinfo and reports what changed elsewhere (the button, the app, a schedule): one message
+ * per change, one when the device goes offline (and one error for Catch nodes), one when it is back.
+ */
+function createWatcher(
+  node: Node,
+  deviceNode: DeviceConfigNode,
+  def: RelayNodeDef,
+  mode: 'plug' | 'outlets',
+  configuredOutlets: ReturnType<typeof parseOutletSelectors>,
+  topic: string | undefined,
+) {
+  const intervalMs = pollIntervalMs(def.pollInterval);
+  if (intervalMs === 0) return null;
+  /** Last known state per watched thing: '' is the plug, otherwise an outlet id. */
+  let known = new Map<string, boolean>();
+
+  const watched = (info: DeviceInfo): OutletInfo[] => {
+    if (mode === 'plug') return [];
+    const all = info.outlets ?? [];
+    if (configuredOutlets.length === 0) return all;
+    const ids = new Set(configuredOutlets.flatMap((s) => safeResolve(info, s).map((o) => o.id)));
+    return all.filter((o) => ids.has(o.id));
+  };
+  const statesOf = (info: DeviceInfo): Map<string, boolean> => {
+    const outlets = watched(info);
+    return outlets.length === 0 && mode === 'plug' ? new Map([['', info.on]]) : new Map(outlets.map((o) => [o.id, o.on]));
+  };
+  const message = (event: string, info: DeviceInfo, deviceIdentity: ReturnType<SmartDevice['identity']>, outlet?: OutletInfo): NodeMessage => ({
+    payload: outlet === undefined ? info.on : outlet.on,
+    event,
+    device: deviceIdentity,
+    ...(outlet === undefined ? {} : { outlet: { index: outlet.index, id: outlet.id, alias: outlet.alias } }),
+    ...(topic === undefined ? {} : { topic }),
+  });
+  const report = (event: string, info: DeviceInfo, onlyChanged: boolean): void => {
+    const device = deviceNode.getDevice();
+    const next = statesOf(info);
+    const outlets = watched(info);
+    if (mode === 'plug') {
+      if (!onlyChanged || known.get('') !== info.on) node.send(message(event, info, device.identity()));
+    } else {
+      for (const outlet of outlets) {
+        if (!onlyChanged || known.get(outlet.id) !== outlet.on) node.send(message(event, info, device.identity(), outlet));
+      }
+    }
+    known = next;
+    node.status(mode === 'plug' ? powerStatus(info.on) : statusOf(info, outlets));
+  };
+
+  let online = false;
+  const poller = new Poller<DeviceInfo>(intervalMs, async () => (await deviceNode.getDevice().getSysinfo()).info, {
+    onResult: (info) => {
+      // The first answer, and the first after an outage, report the whole state as "online".
+      if (!online) {
+        online = true;
+        report('online', info, false);
+      } else {
+        report('change', info, true);
+      }
+    },
+    onOutage: (err) => {
+      online = false;
+      node.status(offlineStatus(err));
+      const error = err instanceof Error ? err : new Error(String(err));
+      node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...(topic === undefined ? {} : { topic }) });
+      node.error(error, { payload: null, event: 'offline', ...(topic === undefined ? {} : { topic }) });
+    },
+  });
+  poller.start();
+  return {
+    /** After the node itself switched something, that is the new baseline, not a change to report. */
+    remember(info: DeviceInfo): void {
+      if (online) known = statesOf(info);
+    },
+    stop: () => poller.stop(),
+  };
+}
+
+/** An outlet renamed away is simply no longer watched. */
+function safeResolve(info: DeviceInfo, selector: string | number): OutletInfo[] {
+  try {
+    return resolveOutlets(info, selector, '');
+  } catch {
+    return [];
+  }
+}

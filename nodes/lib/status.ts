@@ -1,0 +1,43 @@
+import type { NodeStatus } from 'node-red';
+import { ErrorCode, KasaError } from '../../src/errors';
+
+/** The few words a node shows under itself for each kind of failure. */
+const SHORT_REASON: Record<string, string> = {
+  [ErrorCode.TIMEOUT]: 'no answer',
+  [ErrorCode.REFUSED]: 'connection refused',
+  [ErrorCode.RESET]: 'connection lost',
+  [ErrorCode.UNREACHABLE]: 'unreachable',
+  [ErrorCode.PROTOCOL]: 'bad reply',
+  [ErrorCode.TOO_LARGE]: 'reply too large',
+  [ErrorCode.DEVICE_ERROR]: 'device error',
+  [ErrorCode.NOT_SUPPORTED]: 'not supported',
+  [ErrorCode.NO_ENERGY_METER]: 'no energy meter',
+  [ErrorCode.NOT_ALLOWED]: 'not allowed',
+  [ErrorCode.BAD_INPUT]: 'bad input',
+  [ErrorCode.CLOSED]: 'closed',
+  [ErrorCode.AUTH]: 'credentials refused',
+  [ErrorCode.INTERNAL]: 'internal error',
+};
+
+export function errorStatus(err: unknown): NodeStatus {
+  const code = err instanceof KasaError ? err.code : undefined;
+  return { fill: 'red', shape: 'ring', text: (code && SHORT_REASON[code]) ?? 'error' };
+}
+
+export function offlineStatus(err: unknown): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: `offline: ${errorStatus(err).text}` };
+}
+
+export function powerStatus(on: boolean | readonly boolean[], label = ''): NodeStatus {
+  const states = Array.isArray(on) ? on : [on];
+  const count = states.filter(Boolean).length;
+  const prefix = label === '' ? '' : `${label}: `;
+  if (states.length === 1) {
+    return states[0] ? { fill: 'green', shape: 'dot', text: `${prefix}on` } : { fill: 'grey', shape: 'ring', text: `${prefix}off` };
+  }
+  return { fill: count > 0 ? 'green' : 'grey', shape: count > 0 ? 'dot' : 'ring', text: `${prefix}${count} of ${states.length} on` };
+}
+
+export function readyStatus(text: string): NodeStatus {
+  return { fill: 'blue', shape: 'dot', text };
+}

@@ -1,0 +1,157 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { checkPermission, parseOutletSelectors } from '../src/actions';
+import { SmartDevice } from '../src/device';
+import { ErrorCode, KasaError } from '../src/errors';
+import { Deadband, MeterSnapshot, StatsPeriod, readMeter, readStats } from '../src/metering';
+import { Poller } from '../src/poller';
+import type { OutletInfo } from '../src/sysinfo';
+import { handleInput } from './lib/input';
+import { deviceNodeOf, pollIntervalMs } from './lib/relay-node';
+import { offlineStatus } from './lib/status';
+
+interface EnergyNodeDef extends NodeDef {
+  device: string;
+  /** '' for a plug; for a strip "1", "Lamp", "1,3" or "all". */
+  outlet?: string;
+  /** What an input does without msg.command: 'realtime', 'daystat', 'monthstat'. */
+  command?: string;
+  /** Seconds between realtime readings sent on their own; 0: only on input. */
+  interval?: string | number;
+  /** 'power': msg.payload is the watts; 'reading': the whole normalised reading. */
+  output?: string;
+  /** Series name for charts; empty: the device's or outlet's alias. */
+  topic?: string;
+  /** Polled readings are sent only when the power moved by more than this many watts. */
+  deadband?: string | number;
+  /** Several outlets: one message per outlet instead of one message with the sum. */
+  split?: boolean;
+  allowDestructive?: boolean;
+}
+
+const COMMANDS = ['realtime', 'daystat', 'monthstat', 'erase'] as const;
+type EnergyCommand = (typeof COMMANDS)[number];
+
+/** Power and energy readings of plugs and strip outlets, shaped for gauges and charts. */
+export = function register(RED: NodeAPI): void {
+  function PlugEnergyNode(this: Node, def: EnergyNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const deviceNode = deviceNodeOf(RED, this, def.device);
+    if (deviceNode === null) return;
+    const selectors = parseOutletSelectors(def.outlet ?? '');
+    const wholeReading = def.output === 'reading';
+    const deadband = new Deadband(Math.max(0, Number(def.deadband) || 0));
+
+    const outletsOf = (device: SmartDevice, requested: unknown): Promise<OutletInfo[]> => {
+      const chosen = requested === undefined ? selectors : parseOutletSelectors(requested);
+      return chosen.length === 0 ? Promise.resolve([]) : device.resolveOutlets(chosen);
+    };
+
+    /** The messages of one reading: one, or one per outlet when split. */
+    const readingMessages = (device: SmartDevice, snapshot: MeterSnapshot, base: NodeMessage): NodeMessage[] => {
+      const shape = (reading: MeterSnapshot['reading'], name: string, extra: Record<string, unknown>): NodeMessage => ({
+        ...base,
+        ...extra,
+        payload: wholeReading ? { ...reading } : reading.power,
+        energy: { ...reading },
+        topic: def.topic || name,
+        device: device.identity(),
+      });
+      const alias = device.info?.alias ?? device.client.host;
+      if (snapshot.outlets.length === 0) return [shape(snapshot.reading, alias, {})];
+      if (def.split === true && snapshot.outlets.length > 1) {
+        return snapshot.outlets.map(({ outlet, reading }) =>
+          shape(reading, outlet.alias || `${alias} ${outlet.index}`, { outlet: outletOut(outlet) }),
+        );
+      }
+      const only = snapshot.outlets.length === 1 ? snapshot.outlets[0]!.outlet : undefined;
+      return [
+        shape(snapshot.reading, only ? only.alias || `${alias} ${only.index}` : `${alias} total`, {
+          outlet: only ? outletOut(only) : snapshot.outlets.map(({ outlet }) => outletOut(outlet)),
+          ...(only ? {} : { outlets: snapshot.outlets.map(({ outlet, reading }) => ({ ...outletOut(outlet), energy: reading })) }),
+        }),
+      ];
+    };
+
+    const showPower = (snapshot: MeterSnapshot): void => {
+      this.status({ fill: 'green', shape: 'dot', text: `${formatWatts(snapshot.reading.power)}` });
+    };
+
+    handleInput(this, async (msg, send) => {
+      const device = deviceNode.getDevice();
+      const command = commandOf(msg['command'], def.command);
+      const outlets = await outletsOf(device, msg['outlet']);
+      if (command === 'realtime') {
+        const snapshot = await readMeter(device, outlets);
+        showPower(snapshot);
+        const messages = readingMessages(device, snapshot, msg);
+        send(messages.length === 1 ? messages[0]! : [messages]);
+        return;
+      }
+      if (command === 'erase') {
+        checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
+        await device.eraseStats(outlets);
+        msg.payload = true;
+      } else {
+        msg.payload = await readStats(device, statsPeriod(command, msg['year'], msg['month']), outlets);
+      }
+      msg['device'] = device.identity();
+      if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);
+      msg.topic = def.topic || (outlets.length === 1 ? outlets[0]!.alias : device.info?.alias) || msg.topic;
+      send(msg);
+    });
+
+    const intervalMs = pollIntervalMs(def.interval);
+    if (intervalMs > 0) {
+      const poller = new Poller<MeterSnapshot>(
+        intervalMs,
+        async () => {
+          const device = deviceNode.getDevice();
+          return readMeter(device, await outletsOf(device, undefined));
+        },
+        {
+          onResult: (snapshot) => {
+            showPower(snapshot);
+            if (!deadband.pass(snapshot.reading.power)) return;
+            const messages = readingMessages(deviceNode.getDevice(), snapshot, {});
+            this.send(messages.length === 1 ? messages[0]! : [messages]);
+          },
+          onOutage: (err) => {
+            this.status(offlineStatus(err));
+            this.error(err instanceof Error ? err : new Error(String(err)), { payload: null, event: 'offline' });
+          },
+        },
+      );
+      poller.start();
+      this.on('close', (_removed: boolean, done: () => void) => {
+        poller.stop().then(done, done);
+      });
+    }
+  }
+
+  RED.nodes.registerType('plug-energy', PlugEnergyNode);
+};
+
+function commandOf(requested: unknown, fallback: string | undefined): EnergyCommand {
+  const name = requested === undefined || requested === '' ? fallback || 'realtime' : requested;
+  if (typeof name === 'string' && (COMMANDS as readonly string[]).includes(name)) return name as EnergyCommand;
+  throw new KasaError(ErrorCode.BAD_INPUT, `Unknown energy command ${JSON.stringify(name)}; one of: ${COMMANDS.join(', ')}.`);
+}
+
+/** Statistics default to the current month (days) or year (months), in the runtime's time zone. */
+function statsPeriod(command: 'daystat' | 'monthstat', year: unknown, month: unknown): StatsPeriod {
+  const now = new Date();
+  const y = year === undefined ? now.getFullYear() : Number(year);
+  const m = month === undefined ? now.getMonth() + 1 : Number(month);
+  if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new KasaError(ErrorCode.BAD_INPUT, `msg.year ${JSON.stringify(year)} is not a year.`);
+  if (command === 'monthstat') return { kind: 'month', year: y };
+  if (!Number.isInteger(m) || m < 1 || m > 12) throw new KasaError(ErrorCode.BAD_INPUT, `msg.month ${JSON.stringify(month)} is not a month (1-12).`);
+  return { kind: 'day', year: y, month: m };
+}
+
+function outletOut(outlet: OutletInfo): { index: number; id: string; alias: string } {
+  return { index: outlet.index, id: outlet.id, alias: outlet.alias };
+}
+
+function formatWatts(watts: number): string {
+  return `${watts >= 100 ? watts.toFixed(0) : watts.toFixed(1)} W`;
+}

@@ -1,0 +1,187 @@
+import type { Request } from './client';
+import { PRESETS, PresetName, destructiveMethods, isPresetName, system } from './commands';
+import { OutletSelector, SmartDevice } from './device';
+import { ErrorCode, KasaError } from './errors';
+import { isObject } from './reply';
+import type { OutletInfo } from './sysinfo';
+
+/**
+ * What a message asks of a plug or an outlet, independent of Node-RED: flows speak in payloads
+ * ("on", true, 1, "toggle") and command names, the device in JSON requests.
+ */
+export type Action =
+  | { kind: 'power'; target: boolean | 'toggle' }
+  | { kind: 'preset'; name: Exclude<PresetName, 'on' | 'off'> }
+  | { kind: 'alias'; alias: string }
+  | { kind: 'raw'; request: Request };
+
+/** Guards a node sets: a flow fed from outside must not factory-reset a plug by accident. */
+export interface Permissions {
+  allowRaw: boolean;
+  allowDestructive: boolean;
+}
+
+export interface ActionInput {
+  payload?: unknown;
+  command?: unknown;
+}
+
+/** The commands `msg.command` accepts: the seed's presets plus toggle and alias. */
+export const COMMAND_NAMES = [...Object.keys(PRESETS), 'toggle', 'alias'] as const;
+
+/**
+ * Reads an action from `msg.command` (a name) or else `msg.payload` (a switch value or a raw
+ * JSON object); falls back to the node's default action when neither says anything.
+ */
+export function parseAction(input: ActionInput, fallback?: string): Action {
+  if (input.command !== undefined && input.command !== null && input.command !== '') {
+    return actionFromCommand(input.command, input.payload);
+  }
+  const fromPayload = actionFromPayload(input.payload);
+  if (fromPayload !== undefined) return fromPayload;
+  if (fallback !== undefined && fallback !== '') return actionFromCommand(fallback, input.payload);
+  throw new KasaError(
+    ErrorCode.BAD_INPUT,
+    `Nothing to do: msg.payload ${describe(input.payload)} is not on/off/toggle and there is no msg.command. ` +
+      'Send true/false, 1/0, "on"/"off", "toggle", or set msg.command (e.g. "info"), or set a default action in the node.',
+  );
+}
+
+function actionFromCommand(command: unknown, payload: unknown): Action {
+  const name = typeof command === 'string' ? command.trim().toLowerCase() : command;
+  if (name === 'on' || name === 'off') return { kind: 'power', target: name === 'on' };
+  if (name === 'toggle') return { kind: 'power', target: 'toggle' };
+  if (name === 'alias') {
+    if (typeof payload !== 'string' || payload.trim() === '') {
+      throw new KasaError(ErrorCode.BAD_INPUT, 'The alias command needs the new name as a string in msg.payload.');
+    }
+    return { kind: 'alias', alias: payload.trim() };
+  }
+  if (isPresetName(name)) return { kind: 'preset', name: name as Exclude<PresetName, 'on' | 'off'> };
+  throw new KasaError(ErrorCode.BAD_INPUT, `Unknown command ${describe(command)}; one of: ${COMMAND_NAMES.join(', ')}.`);
+}
+
+function actionFromPayload(payload: unknown): Action | undefined {
+  if (payload === true || payload === 1) return { kind: 'power', target: true };
+  if (payload === false || payload === 0) return { kind: 'power', target: false };
+  if (typeof payload === 'string') {
+    const word = payload.trim().toLowerCase();
+    if (word === 'on' || word === 'true' || word === '1') return { kind: 'power', target: true };
+    if (word === 'off' || word === 'false' || word === '0') return { kind: 'power', target: false };
+    if (word === 'toggle') return { kind: 'power', target: 'toggle' };
+    return undefined;
+  }
+  if (isObject(payload) && Object.keys(payload).length > 0) return { kind: 'raw', request: payload };
+  return undefined;
+}
+
+/** Throws NOT_ALLOWED when the action needs a permission the node does not give. */
+export function checkPermission(action: Action, permissions: Permissions): void {
+  const request = action.kind === 'raw' ? action.request : action.kind === 'preset' ? PRESETS[action.name].request() : undefined;
+  if (action.kind === 'raw' && !permissions.allowRaw) {
+    throw new KasaError(
+      ErrorCode.NOT_ALLOWED,
+      'Raw JSON commands from msg.payload are switched off for this node. Tick "Allow raw JSON commands" in the node to send them.',
+    );
+  }
+  const destructive = request === undefined ? [] : destructiveMethods(request);
+  if (destructive.length > 0 && !permissions.allowDestructive) {
+    throw new KasaError(
+      ErrorCode.NOT_ALLOWED,
+      `${destructive.join(', ')} can reset, reboot or erase the device and is switched off for this node. ` +
+        'Tick "Allow destructive commands" in the node if you really mean it.',
+    );
+  }
+}
+
+export interface ActionResult {
+  /** What goes into msg.payload. */
+  payload: unknown;
+  /** The outlets involved, as they are after the action (strips). */
+  outlets: OutletInfo[];
+}
+
+/**
+ * Runs an action on a device, or on outlets of a strip. Relay actions yield the state after the
+ * command (a boolean, or one per outlet); `info` the sysinfo as the device sent it (the outlets'
+ * entries for a strip); other presets the device's answer to that command.
+ */
+export async function runAction(device: SmartDevice, action: Action, outlets: readonly OutletInfo[] = []): Promise<ActionResult> {
+  switch (action.kind) {
+    case 'power': {
+      const result = await device.setPower(action.target, outlets);
+      if (outlets.length === 0) return { payload: result.on, outlets: [] };
+      return { payload: perOutlet(result.outlets.map((o) => o.on)), outlets: result.outlets };
+    }
+    case 'alias': {
+      await device.run(system.setAlias(action.alias), outlets);
+      return refreshed(device, outlets, (o) => o.alias);
+    }
+    case 'raw':
+      return { payload: await device.run(action.request, outlets), outlets: [...outlets] };
+    case 'preset': {
+      if (action.name === 'info') {
+        const { raw, info } = await device.getSysinfo();
+        if (outlets.length === 0) return { payload: raw, outlets: [] };
+        const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
+        const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+        const entries = current.map((o) => children.find((c) => typeof c['id'] === 'string' && o.id.endsWith(c['id'])) ?? {});
+        return { payload: perOutlet(entries), outlets: current };
+      }
+      if (action.name === 'energy' && outlets.length > 1) {
+        const readings = [];
+        for (const outlet of outlets) readings.push((await device.realtime(outlet)).raw);
+        return { payload: readings, outlets: [...outlets] };
+      }
+      const request = PRESETS[action.name].request();
+      const reply = await device.run(request, outlets);
+      return { payload: methodReply(reply, request), outlets: [...outlets] };
+    }
+  }
+}
+
+/** One outlet: its value; several: an array in outlet order. */
+function perOutlet<T>(values: T[]): T | T[] {
+  return values.length === 1 ? values[0]! : values;
+}
+
+async function refreshed(device: SmartDevice, outlets: readonly OutletInfo[], pick: (o: OutletInfo) => unknown): Promise<ActionResult> {
+  const { info } = await device.getSysinfo();
+  if (outlets.length === 0) return { payload: info.alias, outlets: [] };
+  const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+  return { payload: perOutlet(current.map(pick)), outlets: current };
+}
+
+/** The answer to the single method of a preset, without the module/method envelope. */
+function methodReply(reply: Record<string, unknown>, request: Request): unknown {
+  const [module, methods] = Object.entries(request)[0]!;
+  const method = Object.keys(methods as object)[0]!;
+  const moduleReply = reply[module];
+  return isObject(moduleReply) && method in moduleReply ? moduleReply[method] : reply;
+}
+
+/** Reads `msg.outlet` or the node's setting: a number, a name, "1,3", "all", or an array of those. */
+export function parseOutletSelectors(value: unknown): OutletSelector[] {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value)) return value.flatMap((v) => parseOutletSelectors(v));
+  if (typeof value === 'string') {
+    // "1,3" lists outlets (so an alias cannot contain a comma here).
+    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  if (isObject(value)) {
+    if (typeof value['id'] === 'string') return [value['id']];
+    if (typeof value['index'] === 'number') return [value['index']];
+    if (typeof value['alias'] === 'string') return [value['alias']];
+  }
+  return [];
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
