@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { ErrorCode, KasaError } from '../errors';
+
+/**
+ * The device models the simulator can play. Their sysinfo follows what real units of that
+ * hardware and firmware send, quirks included (unit family, `type` vs `mic_type`, location fields).
+ */
+export const MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
+export type MeterUnits = 'old' | 'new';
+
+export interface ModelSpec {
+  name: ModelName;
+  /** `model` field of sysinfo, region included. */
+  model: string;
+  hwVer: string;
+  swVer: string;
+  /** `dev_name`; strips do not send one. */
+  devName?: string;
+  /** Which key carries "IOT.SMARTPLUGSWITCH". */
+  typeKey: 'type' | 'mic_type';
+  /** Floats `latitude`/`longitude` or integers `latitude_i`/`longitude_i` (degrees x 10^4). */
+  location: 'float' | 'int';
+  /** No energy meter when absent. */
+  meter?: MeterUnits;
+  /** 0 for a plug; the number of outlets for a strip. */
+  outlets: number;
+  /** Default alias before the MAC suffix, e.g. "TP-LINK_Smart Plug_" + "1A2B". */
+  aliasPrefix: string;
+}
+
+export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
+  hs100: {
+    name: 'hs100',
+    model: 'HS100(EU)',
+    hwVer: '2.0',
+    swVer: '1.2.5 Build 171213 Rel.101523',
+    devName: 'Smart Wi-Fi Plug',
+    typeKey: 'type',
+    location: 'int',
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Plug_',
+  },
+  hs110: {
+    name: 'hs110',
+    model: 'HS110(EU)',
+    hwVer: '1.0',
+    swVer: '1.0.8 Build 151113 Rel.24658',
+    devName: 'Wi-Fi Smart Plug With Energy Monitoring',
+    typeKey: 'type',
+    location: 'float',
+    meter: 'old',
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Plug_',
+  },
+  hs110v2: {
+    name: 'hs110v2',
+    model: 'HS110(EU)',
+    hwVer: '2.0',
+    swVer: '1.5.4 Build 180815 Rel.121440',
+    devName: 'Smart Wi-Fi Plug With Energy Monitoring',
+    typeKey: 'mic_type',
+    location: 'int',
+    meter: 'new',
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Plug_',
+  },
+  hs300: {
+    name: 'hs300',
+    model: 'HS300(US)',
+    hwVer: '1.0',
+    swVer: '1.0.10 Build 190103 Rel.163517',
+    typeKey: 'mic_type',
+    location: 'int',
+    meter: 'new',
+    outlets: 6,
+    aliasPrefix: 'TP-LINK_Power Strip_',
+  },
+  kp303: {
+    name: 'kp303',
+    model: 'KP303(UK)',
+    hwVer: '1.0',
+    swVer: '1.0.3 Build 191105 Rel.113122',
+    typeKey: 'mic_type',
+    location: 'int',
+    outlets: 3,
+    aliasPrefix: 'TP-LINK_Power Strip_',
+  },
+};
+
+export function isModelName(value: unknown): value is ModelName {
+  return typeof value === 'string' && (MODEL_NAMES as readonly string[]).includes(value);
+}
+
+export function modelSpec(name: string): ModelSpec {
+  if (!isModelName(name)) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `Unknown simulated model "${name}"; one of: ${MODEL_NAMES.join(', ')}.`);
+  }
+  return MODELS[name];
+}
+
+/**
+ * A stable pseudo-random unsigned 32-bit number from the parts: the same seed always gives the
+ * same device, different seeds give devices that differ.
+ */
+export function seededInt(...parts: ReadonlyArray<string | number>): number {
+  return createHash('sha1').update(parts.join('\u0000')).digest().readUInt32BE(0);
+}
+
+/** Upper-case hex digits (up to 64) derived from the parts the same way, for ids. */
+export function seededHex(chars: number, ...parts: ReadonlyArray<string | number>): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, chars).toUpperCase();
+}
+
+/** The identity fields a real unit has burnt in. */
+export interface DeviceIdentity {
+  deviceId: string;
+  hwId: string;
+  fwId: string;
+  oemId: string;
+  mac: string;
+}
+
+export function deriveIdentity(spec: ModelSpec, seed: string | number): DeviceIdentity {
+  const hex = (label: string, chars: number): string => seededHex(chars, 'tplink-sim', label, spec.name, seed);
+  // Hardware and OEM ids are the same for every unit of one model, like on real devices.
+  const perModel = (label: string): string =>
+    createHash('md5').update(`tplink-sim\u0000${label}\u0000${spec.model}\u0000${spec.hwVer}`).digest('hex').toUpperCase();
+  const macTail = hex('mac', 6).match(/../g)!;
+  return {
+    deviceId: hex('deviceId', 40),
+    hwId: perModel('hwId'),
+    fwId: '00000000000000000000000000000000',
+    oemId: perModel('oemId'),
+    mac: ['50', 'C7', 'BF', ...macTail].join(':'),
+  };
+}
+
+/** The alias a unit has out of the box: a prefix and the last four hex digits of its MAC. */
+export function defaultAlias(spec: ModelSpec, mac: string): string {
+  return `${spec.aliasPrefix}${mac.replace(/:/g, '').slice(-4)}`;
+}
+
+/** Default alias of outlet `index` (0-based) of a strip, as the app names them. */
+export function defaultOutletAlias(index: number): string {
+  return `Plug ${index + 1}`;
+}
