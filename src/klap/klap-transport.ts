@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import * as http from 'node:http';
 import { ErrorCode, KasaError } from '../errors';
 import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
@@ -112,11 +113,17 @@ export class KlapTransport implements Transport {
     return run;
   }
 
+  /** Aborts a running exchange, closes the connections and resolves once they are closed. */
   async close(): Promise<void> {
     this.#closed = true;
+    const sockets = [...Object.values(this.#agent.sockets), ...Object.values(this.#agent.freeSockets)]
+      .flat()
+      .filter((socket) => socket !== undefined);
     for (const controller of this.#running) controller.abort();
     this.#session = undefined;
     this.#agent.destroy();
+    // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
+    await Promise.all(sockets.map((socket) => once(socket, 'close')));
   }
 
   async #exchangeNow(json: string, timeoutMs: number): Promise<string> {

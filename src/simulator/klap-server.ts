@@ -145,6 +145,12 @@ export class KlapServer {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Closes every open connection, as a device does with idle ones; resolves once they are gone. */
+  dropConnections(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return this.whenNoConnections();
+  }
+
   private wakeIdleWaiters(): void {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
