@@ -1,0 +1,102 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { ErrorCode, KasaError } from '../src/errors';
+import { ReplySocket, TddpType, acquireReplySocket, checkTddpReply, findSubtype, queryTddp } from '../src/tddp';
+import { formatAddress } from '../src/transport';
+import { handleInput } from './lib/input';
+import { deviceNodeOf } from './lib/relay-node';
+import { errorStatus, readyStatus } from './lib/status';
+
+interface TddpNodeDef extends NodeDef {
+  device: string;
+  /** TDDP type (NodeDef's own `type` is the node type name, hence the prefix). */
+  tddpType?: string | number;
+  /** Hex, e.g. "0a". */
+  subtype?: string;
+  data?: string;
+  output?: string;
+  allowDestructive?: boolean;
+}
+
+/** Queries a device over TDDP, the TP-Link debug protocol (UDP 1040, DES-encrypted data). */
+export = function register(RED: NodeAPI): void {
+  function TddpQueryNode(this: Node, def: TddpNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const deviceNode = deviceNodeOf(RED, this, def.device);
+    if (deviceNode === null) return;
+
+    // Holding a share keeps the process's reply socket bound between queries; close gives it back.
+    let share: ReplySocket | null = null;
+    let closed = false;
+    const holding = acquireReplySocket(deviceNode.tddpReplyPort).then(
+      (acquired) => {
+        if (closed) return acquired.release();
+        share = acquired;
+        this.status(readyStatus(`reply port ${acquired.port}`));
+      },
+      (err: unknown) => this.status(errorStatus(err)),
+    );
+
+    handleInput(this, async (msg, send) => {
+      const type = parseType(msg['type'] ?? def.tddpType);
+      const subtype = parseSubtype(msg['subtype'] ?? def.subtype);
+      const known = findSubtype(type, subtype);
+      if ((type === TddpType.SET_CONFIG || known?.destructive === true) && def.allowDestructive !== true) {
+        throw new KasaError(
+          ErrorCode.NOT_ALLOWED,
+          `${type === TddpType.SET_CONFIG ? 'Writing configuration (type 1)' : known!.description} can change or brick the device ` +
+            'and is switched off for this node. Tick "Allow destructive commands" in the node if you really mean it.',
+        );
+      }
+      const credentials = deviceNode.credentials ?? {};
+      const anyCredentials = Boolean(credentials.username) || Boolean(credentials.password);
+      const reply = await queryTddp({
+        host: deviceNode.host,
+        port: deviceNode.tddpPort,
+        replyPort: deviceNode.tddpReplyPort,
+        // TP-Link's factory credentials unless the device node has others.
+        username: anyCredentials ? (credentials.username ?? '') : 'admin',
+        password: anyCredentials ? (credentials.password ?? '') : 'admin',
+        timeoutMs: deviceNode.timeoutMs,
+        type,
+        subtype,
+        data: dataOf(msg.payload, def.data),
+      });
+      checkTddpReply(reply, formatAddress(deviceNode.host, deviceNode.tddpPort));
+      msg.payload = def.output === 'buffer' ? reply.data : reply.data.toString('utf8');
+      msg['tddp'] = { ...reply.header };
+      this.status({ fill: 'green', shape: 'dot', text: `0x${subtype.toString(16).padStart(2, '0')}: ok` });
+      send(msg);
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      holding
+        .then(() => share?.release())
+        .then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('tddp-query', TddpQueryNode);
+};
+
+function parseType(value: unknown): number {
+  const n = value === undefined || value === '' ? TddpType.SPECIAL_COMMAND : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new KasaError(ErrorCode.BAD_INPUT, `TDDP type ${JSON.stringify(value)} is not a number from 0 to 255.`);
+  return n;
+}
+
+/** A subtype is written in hex ("0a", "0x0A"); a number is taken as it is. */
+function parseSubtype(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^(0x)?[0-9a-f]{1,2}$/i.test(value.trim()) ? Number.parseInt(value.trim().replace(/^0x/i, ''), 16) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 255) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `TDDP subtype ${JSON.stringify(value)} is not a hex byte such as "0a".`);
+  }
+  return n;
+}
+
+/** msg.payload as data when it is text or bytes (an inject's timestamp is not data). */
+function dataOf(payload: unknown, configured: string | undefined): Buffer | string | undefined {
+  if (Buffer.isBuffer(payload)) return payload;
+  if (typeof payload === 'string' && payload !== '') return payload;
+  return configured === undefined || configured === '' ? undefined : configured;
+}
