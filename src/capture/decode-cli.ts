@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../cli/io';
+import { KasaError } from '../errors';
+import { deriveTddpKey } from '../tddp/des';
+import { DEFAULT_SMARTHOME_PORT, decodeCapture } from './decoder';
+
+export const DECODE_USAGE = `Usage: tplink-decode [-r] <capture> [options]
+       tplink-decode [options] < capture
+
+Prints every TP-Link Smart Home (XOR, TCP/UDP ${DEFAULT_SMARTHOME_PORT}) and TDDP (UDP 1040/61000)
+message of a pcap or pcapng capture, decrypted, one JSON object per line:
+  {"time", "src", "dst", "protocol": "smarthome"|"tddp", "transport": "tcp"|"udp",
+   "direction": "request"|"reply", "payload", and for TDDP "header", "digestOk", "dataHex"}
+
+  -r, --read <file>      the capture to read ("-" or nothing: standard input)
+  -u, --username <name>  TDDP username (default admin)
+  -p, --password <pass>  TDDP password (default admin)
+      --port <port>      a Smart Home port besides ${DEFAULT_SMARTHOME_PORT}; repeat for several
+  -h, --help             this text
+
+Exit status: 0 success, 1 the capture cannot be read (reason on stderr), 2 bad command line.`;
+
+export interface DecodeCliOptions {
+  /** Path of the capture, or undefined for standard input. */
+  file: string | undefined;
+  username: string;
+  password: string;
+  ports: number[];
+}
+
+/** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
+export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        read: { type: 'string', short: 'r' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+        port: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  if (parsed.positionals.length > 1 || (parsed.positionals.length === 1 && v.read !== undefined)) {
+    throw new UsageError('give one capture file, either with -r or as the only argument');
+  }
+  const file = v.read ?? parsed.positionals[0];
+  const ports = [DEFAULT_SMARTHOME_PORT];
+  for (const text of v.port ?? []) {
+    const port = Number(text);
+    if (text.trim() === '' || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid port: ${text}`);
+    ports.push(port);
+  }
+  return {
+    file: file === '-' ? undefined : file,
+    username: v.username ?? 'admin',
+    password: v.password ?? 'admin',
+    ports,
+  };
+}
+
+async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
+  if (file !== undefined) return readFile(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** The whole tool: returns the exit status. */
+export async function runDecode(
+  argv: readonly string[],
+  io: CliIo,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<number> {
+  let options: DecodeCliOptions | null;
+  try {
+    options = parseDecodeArgs(argv);
+  } catch (err) {
+    io.err(`tplink-decode: ${(err as Error).message} (see --help)`);
+    return EXIT_USAGE;
+  }
+  if (options === null) {
+    io.out(DECODE_USAGE);
+    return EXIT_OK;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readInput(options.file, stdin);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    io.err(`tplink-decode: cannot read ${options.file ?? 'standard input'}: ${reason}`);
+    return EXIT_FAILURE;
+  }
+  let decoded;
+  try {
+    decoded = decodeCapture(bytes, {
+      smartHomePorts: options.ports,
+      tddpKey: deriveTddpKey(options.username, options.password),
+    });
+  } catch (err) {
+    if (!(err instanceof KasaError)) throw err;
+    io.err(`tplink-decode: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  for (const message of decoded.messages) io.out(JSON.stringify(message));
+  for (const warning of decoded.warnings) io.err(`tplink-decode: warning: ${warning}`);
+  return EXIT_OK;
+}
