@@ -197,6 +197,8 @@ export class SimulatedDevice extends EventEmitter {
     if (server !== null) closing.push(new Promise((resolve) => server.close(resolve)));
     if (udp !== null) closing.push(new Promise<void>((resolve) => udp.close(resolve)));
     await Promise.all(closing);
+    // 'close' comes before libuv has released the handles; the next timers phase comes after.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   private onConnection(socket: net.Socket): void {
