@@ -56,8 +56,10 @@ const LYING_TAIL_BYTES = 16;
 
 /** Checks a fault given by a program or a person; throws KasaError(BAD_INPUT) with the reason. */
 export function validateFault(value: unknown): Fault {
-  if (!isObject(value) || typeof value['kind'] !== 'string' || !(FAULT_KINDS as readonly string[]).includes(value['kind'])) {
-    throw new KasaError(ErrorCode.BAD_INPUT, `A fault needs a kind, one of: ${FAULT_KINDS.join(', ')}.`);
+  const kind = isObject(value) ? value['kind'] : undefined;
+  if (!isObject(value) || typeof kind !== 'string' || !(FAULT_KINDS as readonly string[]).includes(kind)) {
+    const what = typeof kind === 'string' ? `Unknown fault "${kind}"` : 'A fault needs a kind';
+    throw new KasaError(ErrorCode.BAD_INPUT, `${what}; one of: ${FAULT_KINDS.join(', ')}.`);
   }
   const fault = value as Fault;
   const integer = (field: string, min: number, max: number): void => {
