@@ -37,6 +37,8 @@ export interface DiscoveryOptions {
   bindAddress?: string;
   /** Stops early: the promise then resolves with the devices found so far. */
   signal?: AbortSignal;
+  /** Called once per new device as it answers, before the promise resolves (e.g. to stop at the first). */
+  onDevice?: (device: DiscoveredDevice) => void;
 }
 
 export interface DiscoveredDevice {
@@ -76,7 +78,7 @@ export async function discover(options: DiscoveryOptions = {}): Promise<Discover
   const targets = await resolveTargets(hostTargets);
   if (broadcast !== null) targets.unshift({ address: broadcast, port });
   if (targets.length === 0) return [];
-  return listen(targets, broadcast !== null, port, timeoutMs, rounds, options.bindAddress, options.signal);
+  return listen(targets, broadcast !== null, { port, timeoutMs, rounds, bindAddress: options.bindAddress, signal: options.signal, onDevice: options.onDevice });
 }
 
 /** Reads "host" or "host:port"; IPv6 is refused because Kasa devices speak IPv4 only. */
@@ -138,15 +140,18 @@ function checkPositiveInteger(value: number, what: string): number {
   return value;
 }
 
-function listen(
-  targets: Target[],
-  broadcasting: boolean,
-  defaultPort: number,
-  timeoutMs: number,
-  rounds: number,
-  bindAddress: string | undefined,
-  signal: AbortSignal | undefined,
-): Promise<DiscoveredDevice[]> {
+interface ListenSettings {
+  /** The port of the broadcast, and of answers that match no listed host. */
+  port: number;
+  timeoutMs: number;
+  rounds: number;
+  bindAddress: string | undefined;
+  signal: AbortSignal | undefined;
+  onDevice: ((device: DiscoveredDevice) => void) | undefined;
+}
+
+function listen(targets: Target[], broadcasting: boolean, settings: ListenSettings): Promise<DiscoveredDevice[]> {
+  const { timeoutMs, rounds, bindAddress, signal, onDevice } = settings;
   return new Promise<DiscoveredDevice[]>((resolve, reject) => {
     const found = new Map<string, DiscoveredDevice>();
     const socket = dgram.createSocket('udp4');
@@ -166,10 +171,16 @@ function listen(
     };
     const onAbort = (): void => finish();
     const onMessage = (datagram: Buffer, from: dgram.RemoteInfo): void => {
-      const device = readAnswer(datagram, from, portOf(targets, from, defaultPort));
+      const device = readAnswer(datagram, from, portOf(targets, from, settings.port));
       if (device === null) return;
       const key = device.deviceId !== '' ? device.deviceId : formatAddress(device.host, device.port);
-      if (!found.has(key)) found.set(key, device);
+      if (found.has(key)) return;
+      found.set(key, device);
+      try {
+        onDevice?.(device);
+      } catch {
+        // A failing callback is the caller's bug; it must not stop discovery or escape as an uncaught error.
+      }
     };
     const sendRound = (round: number): void => {
       for (const target of targets) {
