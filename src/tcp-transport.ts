@@ -117,9 +117,10 @@ export class TcpTransport implements Transport {
     let socketError: NodeJS.ErrnoException | null = null;
     this.socket = socket;
 
+    // A dropped socket still emits data and close: only the current one may touch the exchange.
     socket.on('data', (segment: Buffer) => {
       const pending = this.pending;
-      if (pending === null) return; // nothing asked: a late reply to a timed-out request
+      if (pending === null || this.socket !== socket) return; // a late reply to a timed-out request
       pending.replyBytes += segment.length;
       try {
         const frames = reader.push(segment);
@@ -135,7 +136,8 @@ export class TcpTransport implements Transport {
       socketError = err;
     });
     socket.on('close', () => {
-      if (this.socket === socket) this.socket = null;
+      if (this.socket !== socket) return;
+      this.socket = null;
       const pending = this.pending;
       if (pending === null) return;
       pending.reject(

@@ -1,0 +1,39 @@
+import { once, EventEmitter } from 'node:events';
+
+/** Resolves with the promise's value, or rejects after `ms` so no test can hang. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The next `event` of an emitter, bounded in time. */
+export async function next<T = unknown>(emitter: EventEmitter, event: string, ms = 5000): Promise<T> {
+  const [value] = await within(once(emitter, event), ms, `event "${event}"`);
+  return value as T;
+}
+
+/** Counts of the process's live resources that a leak would leave behind. */
+export function openResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind === 'TCPSocketWrap' || kind === 'TCPServerWrap' || kind === 'UDPWrap' || kind === 'Timeout') {
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+/** Waits (bounded) until the live resources are back to a baseline; sockets close asynchronously. */
+export async function resourcesBackTo(baseline: Record<string, number>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const now = openResources();
+    const extra = Object.entries(now).filter(([kind, n]) => n > (baseline[kind] ?? 0));
+    if (extra.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`resources left open: ${JSON.stringify(now)} (baseline ${JSON.stringify(baseline)})`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
