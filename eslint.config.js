@@ -16,6 +16,8 @@ module.exports = tseslint.config(
         { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }] },
       ],
       'no-console': 'off',
+      // `import x = require()` is how TypeScript imports an `export =` module (Node-RED nodes).
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
     },
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: __dirname } },
   },
