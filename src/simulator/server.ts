@@ -39,6 +39,8 @@ export interface RequestInfo {
 
 export const DEFAULT_SIMULATOR_HOST = '127.0.0.1';
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/** Between the partial reply and the RST of a reset fault. */
+const RESET_PAUSE_MS = 20;
 
 /**
  * A simulated Kasa device on TCP (and UDP) like a real one on port 9999.
@@ -322,9 +324,12 @@ class Connection {
     if (plan.then === 'end') {
       socket.end(plan.bytes);
     } else if (plan.then === 'reset') {
-      // Let the partial reply reach the kernel first, then abort with RST instead of FIN.
+      // The RST follows the partial reply after a pause: arriving together, libuv would report the
+      // pair to the client as a plain end of stream (POLLHUP after a partial read), not ECONNRESET.
       socket.write(plan.bytes, () => {
-        if (!socket.destroyed) socket.resetAndDestroy();
+        this.later(RESET_PAUSE_MS, () => {
+          if (!socket.destroyed) socket.resetAndDestroy();
+        });
       });
     } else {
       socket.write(plan.bytes);
