@@ -25,10 +25,11 @@ export function flowWith(node: Record<string, unknown>, device: Record<string, u
   return [
     { id: 'f1', type: 'tab', label: 'test' },
     { id: 'dev', type: 'tplink-device', name: 'test device', timeout: 800, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000, ...device },
-    { id: 'n1', z: 'f1', device: 'dev', wires: [['out']], ...node },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'catch', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
+    // Flow nodes need x/y: without them Node-RED takes a node for a config node.
+    { id: 'n1', z: 'f1', x: 100, y: 100, device: 'dev', wires: [['out']], ...node },
+    { id: 'out', z: 'f1', x: 300, y: 100, type: 'helper', wires: [] },
+    { id: 'catch', z: 'f1', x: 100, y: 200, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', x: 300, y: 200, type: 'helper', wires: [] },
   ];
 }
 
