@@ -260,6 +260,11 @@ void describe('simulated commands', () => {
     assert.deepEqual(reply['emeter'], { err_code: -1, err_msg: 'module not support' });
     assert.deepEqual(reply['nonsense'], { err_code: -1, err_msg: 'module not support' });
     assert.equal(sysinfoOf(await peer.request(SYSINFO))['led_off'], 1, 'set_led_off took effect');
+    const sneaky = await peer.request('{"__proto__":{"x":1},"system":{"__proto__":{}}}');
+    assert.deepEqual(Object.entries(sneaky), [
+      ['__proto__', { err_code: -1, err_msg: 'module not support' }],
+      ['system', JSON.parse('{"__proto__":{"err_code":-2,"err_msg":"member not support"}}')],
+    ]);
   });
 
   void it('switches a plug, keeps on_time sensible and reports the change as an event', LIMIT, async (t) => {

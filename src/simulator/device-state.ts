@@ -238,12 +238,12 @@ export class DeviceState extends EventEmitter {
     if (!isObject(request)) return {};
     this.emit('request', request);
     const context = request['context'];
-    const reply: Json = {};
-    for (const [module, methods] of Object.entries(request)) {
-      if (module === 'context') continue;
-      reply[module] = this.handleModule(module, methods, context);
-    }
-    return reply;
+    // Built with fromEntries: a key such as "__proto__" becomes a plain property, never a prototype.
+    return Object.fromEntries(
+      Object.entries(request)
+        .filter(([module]) => module !== 'context')
+        .map(([module, methods]) => [module, this.handleModule(module, methods, context)]),
+    );
   }
 
   /** The sysinfo the device would send now. */
@@ -358,24 +358,20 @@ export class DeviceState extends EventEmitter {
     if (table === undefined || (module === 'emeter' && !this.hasMeter)) return { ...ERR_MODULE };
     if (methods === null) return {};
     if (!isObject(methods)) return { ...ERR_ARGUMENT };
-    const reply: Json = {};
-    for (const [method, args] of Object.entries(methods)) {
-      const spec = Object.prototype.hasOwnProperty.call(table, method) ? table[method] : undefined;
-      if (spec === undefined) {
-        reply[method] = { ...ERR_MEMBER };
-        continue;
-      }
-      const resolved: { target: Target } | { error: Json } = spec.perOutlet
-        ? this.resolveContext(context)
-        : { target: { kind: 'device' } };
-      if ('error' in resolved) {
-        reply[method] = resolved.error;
-        continue;
-      }
-      const result = spec.run(isObject(args) ? args : {}, resolved.target);
-      reply[method] = 'err_code' in result ? result : { ...result, err_code: 0 };
-    }
-    return reply;
+    return Object.fromEntries(
+      Object.entries(methods).map(([method, args]) => [method, this.handleMethod(table, method, args, context)]),
+    );
+  }
+
+  private handleMethod(table: Record<string, MethodSpec>, method: string, args: unknown, context: unknown): Json {
+    const spec = Object.prototype.hasOwnProperty.call(table, method) ? table[method] : undefined;
+    if (spec === undefined) return { ...ERR_MEMBER };
+    const resolved: { target: Target } | { error: Json } = spec.perOutlet
+      ? this.resolveContext(context)
+      : { target: { kind: 'device' } };
+    if ('error' in resolved) return resolved.error;
+    const result = spec.run(isObject(args) ? args : {}, resolved.target);
+    return 'err_code' in result ? result : { ...result, err_code: 0 };
   }
 
   /** The outlets `context.child_ids` names, or an error reply: -3 when malformed, -14 for an unknown id. */
@@ -661,9 +657,9 @@ export class DeviceState extends EventEmitter {
       edit_rule: {
         perOutlet,
         run: (args, target) => {
-          const found = tables(target).map((table) => table.rules.find((rule) => rule['id'] === args['id']));
-          if (found.some((rule) => rule === undefined)) return { ...ERR_ENTRY };
-          for (const rule of found) Object.assign(rule!, args);
+          const all = tables(target);
+          if (all.some((table) => !table.rules.some((rule) => rule['id'] === args['id']))) return { ...ERR_ENTRY };
+          for (const table of all) table.rules = table.rules.map((rule) => (rule['id'] === args['id'] ? { ...rule, ...args } : rule));
           return {};
         },
       },
