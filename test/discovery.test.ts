@@ -7,7 +7,7 @@ import { DiscoveredDevice, discover } from '../src/discovery';
 import { ErrorCode, KasaError } from '../src/errors';
 import { DeviceState, SimulatedDevice } from '../src/simulator';
 import { decrypt, encodeDatagram, encrypt } from '../src/xor-cipher';
-import { DISCOVERY_PATH, registerDiscoveryEndpoint } from '../nodes/lib/admin-discovery';
+import { DISCOVERY_PATH, discoveryOptions, registerDiscoveryEndpoint } from '../nodes/lib/admin-discovery';
 import { openResources, resourcesBackTo, within } from './support/wait';
 
 // Every datagram of these tests stays on loopback: simulators on 127.0.0.1, broadcasts only to
@@ -344,11 +344,36 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
     assert.deepEqual(res.body, { devices: [] });
   });
 
+  it('brings the timeout into 500..10000 ms, as the dialog sends the device timeout', async () => {
+    const port = await silentPort();
+    const started = Date.now();
+    const res = await helper.request().get(`/kasa-flows/discover?hosts=127.0.0.1:${port}&timeout=20`);
+    const elapsed = Date.now() - started;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { devices: [] });
+    assert.ok(elapsed >= 450 && elapsed < 3000, `listened at least 500 ms: ${elapsed} ms`);
+    assert.equal(discoveryOptions({ timeout: '600000', hosts: '127.0.0.1' }).timeoutMs, 10_000);
+    assert.equal(discoveryOptions({ timeout: '20', hosts: '127.0.0.1' }).timeoutMs, 500);
+    assert.equal(discoveryOptions({ hosts: '127.0.0.1' }).timeoutMs, 3000);
+  });
+
+  it('asks only the hosts when no broadcast is given with them, and broadcasts when nothing is given', () => {
+    assert.deepEqual(discoveryOptions({ hosts: '127.0.0.1:1, 127.0.0.2' }), {
+      broadcast: null,
+      hosts: ['127.0.0.1:1', '127.0.0.2'],
+      port: 9999,
+      timeoutMs: 3000,
+    });
+    assert.equal(discoveryOptions({ hosts: '127.0.0.1', broadcast: ' 127.255.255.255 ' }).broadcast, '127.255.255.255');
+    // Nothing given: the default broadcast (only checked here, never sent by a test).
+    assert.equal(discoveryOptions({}).broadcast, undefined);
+  });
+
   it('answers 400 with a code for bad parameters', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['timeout=20&hosts=127.0.0.1:1', /timeout must be a whole number from 500 to 10000/],
-      ['timeout=60000&hosts=127.0.0.1:1', /timeout must be/],
-      ['timeout=abc&hosts=127.0.0.1:1', /timeout must be/],
+      ['timeout=abc&hosts=127.0.0.1:1', /timeout must be a whole number/],
+      ['timeout=-5&hosts=127.0.0.1:1', /timeout must be a whole number/],
+      ['timeout=1.5&hosts=127.0.0.1:1', /timeout must be a whole number/],
       ['port=0&hosts=127.0.0.1', /port must be/],
       ['hosts=127.0.0.1:99999', /65535/],
       ['broadcast=nope&hosts=127.0.0.1:1', /broadcast address "nope"/],

@@ -15,7 +15,8 @@ export const MAX_ENDPOINT_HOSTS = Math.min(64, MAX_DISCOVERY_HOSTS);
 /**
  * GET /kasa-flows/discover?broadcast=&hosts=a,b:port&port=&timeout=<ms> for the config dialog's
  * scan button. Without `broadcast`, it broadcasts to 255.255.255.255 unless hosts are given:
- * then only the hosts are asked (`broadcast=...` asks both).
+ * then only the hosts are asked (`broadcast=...` asks both). The timeout is brought into
+ * 500..10000 ms (the dialog sends the device's own timeout, which may be longer).
  * Answers 200 {devices}, 400 {error, code} for bad parameters, 502 {error, code} otherwise.
  */
 export function registerDiscoveryEndpoint(RED: NodeAPI): void {
@@ -47,7 +48,8 @@ export function discoveryOptions(query: Request['query']): DiscoveryOptions {
     throw new KasaError(ErrorCode.BAD_INPUT, `${hosts.length} hosts given; the scan asks at most ${MAX_ENDPOINT_HOSTS}.`);
   }
   const port = integer(single(query['port'], 'port'), 'port', DISCOVERY_PORT, 1, 65535);
-  const timeoutMs = integer(single(query['timeout'], 'timeout'), 'timeout', DEFAULT_TIMEOUT_MS, MIN_DISCOVERY_TIMEOUT_MS, MAX_DISCOVERY_TIMEOUT_MS);
+  const requestedTimeout = integer(single(query['timeout'], 'timeout'), 'timeout', DEFAULT_TIMEOUT_MS, 1, Number.MAX_SAFE_INTEGER);
+  const timeoutMs = Math.min(Math.max(requestedTimeout, MIN_DISCOVERY_TIMEOUT_MS), MAX_DISCOVERY_TIMEOUT_MS);
   const broadcastGiven = broadcast !== undefined && broadcast.trim() !== '';
   return {
     broadcast: broadcastGiven ? broadcast.trim() : hosts.length > 0 ? null : undefined,
