@@ -1,0 +1,49 @@
+/**
+ * Worker-thread entry that hosts the simulated devices for the benchmark: a fleet of HS110s on
+ * TCP and a KLAP server answering from the first one's state. In their own thread they use the
+ * machine's other core, as a real plug is a computer of its own, and the clients being measured
+ * do not pay for the simulator's work on their event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { KlapServer } from '../src/simulator/klap-server';
+import { startFleet } from '../src/simulator';
+import type { HostCommand, HostMessage, HostOptions } from './device-host';
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('device-host-worker must run in a worker thread');
+  const options = workerData as HostOptions;
+  const fleet = await startFleet({ count: options.devices, models: ['hs110'], udp: false });
+  const state = fleet.devices[0]!.state;
+  const klap = new KlapServer({
+    version: 2,
+    bound: false,
+    handle: (json) => JSON.stringify(state.handle(JSON.parse(json))),
+  });
+  await klap.start();
+  const send = (message: HostMessage): void => port.postMessage(message);
+
+  const onCommand = (command: HostCommand): void => {
+    if (command.kind === 'stats') {
+      send({ kind: 'stats', id: command.id, xor: fleet.devices.map((device) => device.stats), klap: { ...klap.stats } });
+      return;
+    }
+    // Stop: once nothing listens for messages any more, the worker's event loop empties and it exits.
+    port.off('message', onCommand);
+    Promise.all([fleet.stop(), klap.stop()]).then(
+      () => send({ kind: 'stopped' }),
+      (err: unknown) => send({ kind: 'failed', message: String(err) }),
+    );
+  };
+  port.on('message', onCommand);
+  send({
+    kind: 'ready',
+    xorPorts: fleet.devices.map((device) => device.port),
+    deviceIds: fleet.devices.map((device) => device.state.deviceId),
+    klapPort: klap.port,
+  });
+}
+
+main().catch((err: unknown) => {
+  parentPort?.postMessage({ kind: 'failed', message: err instanceof Error ? err.message : String(err) } satisfies HostMessage);
+});

@@ -1,0 +1,81 @@
+/** The main thread's handle on the simulated devices, which run in a worker thread (device-host-worker). */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { KlapServerStats } from '../src/simulator/klap-server';
+import type { SimulatorStats } from '../src/simulator';
+
+export interface HostOptions {
+  /** HS110s on TCP, each on its own ephemeral port of 127.0.0.1. */
+  devices: number;
+}
+
+export interface HostStats {
+  xor: SimulatorStats[];
+  klap: KlapServerStats;
+}
+
+export type HostCommand = { kind: 'stats'; id: number } | { kind: 'stop' };
+
+export type HostMessage =
+  | { kind: 'ready'; xorPorts: number[]; deviceIds: string[]; klapPort: number }
+  | ({ kind: 'stats'; id: number } & HostStats)
+  | { kind: 'stopped' }
+  | { kind: 'failed'; message: string };
+
+export const HOST = '127.0.0.1';
+
+export class DeviceHost {
+  private nextId = 0;
+  private readonly waiting = new Map<number, (stats: HostStats) => void>();
+  private stopped: Promise<void> | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly xorPorts: readonly number[],
+    /** deviceId of each XOR device, to check replies came from the right one. */
+    readonly deviceIds: readonly string[],
+    /** Answers from the state of the first XOR device. */
+    readonly klapPort: number,
+  ) {
+    worker.on('message', (message: HostMessage) => {
+      if (message.kind !== 'stats') return;
+      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap });
+      this.waiting.delete(message.id);
+    });
+  }
+
+  static start(options: HostOptions): Promise<DeviceHost> {
+    const worker = new Worker(path.join(__dirname, 'device-host-worker.js'), { workerData: options });
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error): void => {
+        void worker.terminate();
+        reject(err);
+      };
+      worker.once('error', fail);
+      worker.once('message', (message: HostMessage) => {
+        worker.off('error', fail);
+        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.deviceIds, message.klapPort));
+        else fail(new Error(`the simulated devices did not start: ${message.kind === 'failed' ? message.message : message.kind}`));
+      });
+    });
+  }
+
+  /** Counters of every device as the devices see them. */
+  stats(): Promise<HostStats> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.worker.postMessage({ kind: 'stats', id } satisfies HostCommand);
+    });
+  }
+
+  /** Stops the devices and resolves once the worker thread has exited. */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve, reject) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.once('error', reject);
+      this.worker.postMessage({ kind: 'stop' } satisfies HostCommand);
+    });
+    return this.stopped;
+  }
+}
