@@ -77,7 +77,8 @@ export async function discover(options: DiscoveryOptions = {}): Promise<Discover
 
   const targets = await resolveTargets(hostTargets);
   if (broadcast !== null) targets.unshift({ address: broadcast, port });
-  if (targets.length === 0) return [];
+  // Stopped while host names were being resolved: the abort event has already gone by.
+  if (targets.length === 0 || options.signal?.aborted) return [];
   return listen(targets, broadcast !== null, { port, timeoutMs, rounds, bindAddress: options.bindAddress, signal: options.signal, onDevice: options.onDevice });
 }
 
@@ -166,8 +167,13 @@ function listen(targets: Target[], broadcasting: boolean, settings: ListenSettin
       clearTimeout(roundTimer);
       signal?.removeEventListener('abort', onAbort);
       socket.off('message', onMessage);
-      // Settle only once the socket is really closed, so callers never see a socket left behind.
-      socket.close(() => (err === undefined ? resolve(sortByAlias(found)) : reject(err)));
+      const settle = (): void => (err === undefined ? resolve(sortByAlias(found)) : reject(err));
+      try {
+        // Settle only once the socket is really closed, so callers never see a socket left behind.
+        socket.close(settle);
+      } catch {
+        settle(); // already closed by a failed bind
+      }
     };
     const onAbort = (): void => finish();
     const onMessage = (datagram: Buffer, from: dgram.RemoteInfo): void => {
