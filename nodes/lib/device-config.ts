@@ -9,12 +9,17 @@ export interface DeviceCredentials {
   password?: string;
 }
 
+/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. */
+export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap';
+
 /** The `tplink-device` config node as the other nodes of the package see it. */
 export interface DeviceConfigNode extends Node<DeviceCredentials> {
   host: string;
   port: number;
   timeoutMs: number;
-  transport: 'tcp' | 'udp';
+  transport: TransportChoice;
+  /** KLAP's HTTP port (80). */
+  klapPort: number;
   tddpPort: number;
   tddpReplyPort: number;
   /** The one connection and request queue to this device, opened on first use. */

@@ -1,0 +1,73 @@
+import { ErrorCode, KasaError } from './errors';
+import { KlapTransport, probeKlap } from './klap';
+import { TcpTransport } from './tcp-transport';
+import { Transport, formatAddress } from './transport';
+
+export interface AutoTransportOptions {
+  host: string;
+  /** The Smart Home protocol's port (9999). */
+  port: number;
+  /** KLAP's HTTP port (80). */
+  klapPort: number;
+  username?: string;
+  password?: string;
+  maxReplyBytes?: number;
+}
+
+/**
+ * Speaks the Smart Home protocol on port 9999 while the device answers there. When 9999 refuses
+ * connections and the device answers KLAP on port 80 (firmware from 2024 on), it switches to KLAP
+ * and stays there; if the device later answers on 9999 again, nothing is lost by staying.
+ */
+export class AutoTransport implements Transport {
+  readonly address: string;
+  private current: Transport;
+  private readonly tcp: TcpTransport;
+  private klap: KlapTransport | null = null;
+
+  constructor(private readonly options: AutoTransportOptions) {
+    this.address = formatAddress(options.host, options.port);
+    this.tcp = new TcpTransport({ host: options.host, port: options.port, ...maxReply(options) });
+    this.current = this.tcp;
+  }
+
+  /** The protocol in use now: 'tcp' until a device turned out to need KLAP. */
+  get kind(): Transport['kind'] {
+    return this.current.kind;
+  }
+
+  async exchange(json: string, timeoutMs: number): Promise<string> {
+    if (this.current !== this.tcp) return this.current.exchange(json, timeoutMs);
+    try {
+      return await this.tcp.exchange(json, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof KasaError) || err.code !== ErrorCode.REFUSED) throw err;
+      if (!(await probeKlap(this.options.host, this.options.klapPort, timeoutMs))) {
+        throw new KasaError(
+          ErrorCode.REFUSED,
+          `${this.address} refused the connection and nothing answers KLAP on port ${this.options.klapPort} either. ` +
+            'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa app.',
+          { device: this.address, cause: err },
+        );
+      }
+      this.klap = new KlapTransport({
+        host: this.options.host,
+        port: this.options.klapPort,
+        ...(this.options.username === undefined ? {} : { username: this.options.username }),
+        ...(this.options.password === undefined ? {} : { password: this.options.password }),
+        ...maxReply(this.options),
+      });
+      this.current = this.klap;
+      await this.tcp.close();
+      return this.klap.exchange(json, timeoutMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.tcp.close(), this.klap?.close()]);
+  }
+}
+
+function maxReply(options: { maxReplyBytes?: number }): { maxReplyBytes?: number } {
+  return options.maxReplyBytes === undefined ? {} : { maxReplyBytes: options.maxReplyBytes };
+}
