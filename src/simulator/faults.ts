@@ -96,6 +96,7 @@ export function parseFault(text: string): Fault {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
   const argument = colon < 0 ? undefined : text.slice(colon + 1);
+  if (!(FAULT_KINDS as readonly string[]).includes(kind)) return validateFault({ kind });
   let number: number | undefined;
   if (argument !== undefined) {
     if (!/^-?\d+$/.test(argument)) throw new KasaError(ErrorCode.BAD_INPUT, `"${text}": the part after ":" must be a whole number.`);
