@@ -240,6 +240,34 @@ function bigSysinfoReply(variant: number): Record<string, unknown> {
   return { system: { get_sysinfo: { alias: `Küche – ${variant}`, relay_state: 1, child_num: 6, children, err_code: 0 } } };
 }
 
+const LUA54_HARNESS = String.raw`
+local function norm(x) x = x & 0xffffffff; if x >= 0x80000000 then x = x - 0x100000000 end; return x end
+local function fold(op) return function(a, ...) for _, b in ipairs({...}) do a = op(a, b) end return norm(a) end end
+bit = {
+  band = fold(function(a, b) return a & b end), bor = fold(function(a, b) return a | b end),
+  bxor = fold(function(a, b) return a ~ b end), bnot = function(a) return norm(~a) end,
+  lshift = function(a, n) return norm(a << n) end, rshift = function(a, n) return norm((a & 0xffffffff) >> n) end,
+  rol = function(a, n) a = a & 0xffffffff; return norm((a << n) | (a >> (32 - n))) end,
+  tobit = function(a) return norm(math.tointeger(a) or error("not a whole number: " .. tostring(a))) end,
+}
+local stub
+stub = setmetatable({}, { __index = function() return stub end, __call = function() return stub end, __newindex = function() end })
+for _, name in ipairs({ "Proto", "ProtoField", "ProtoExpert", "Pref", "base", "expert", "Dissector", "DissectorTable",
+  "ByteArray", "dissect_tcp_pdus" }) do _G[name] = stub end
+local source = io.open(arg[1]):read("a")
+local m = assert(load(source .. "\nreturn { md5 = md5, des_ecb = des_ecb, xor_decrypt = xor_decrypt, summarise_json = summarise_json }"))()
+local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
+local function unhex(h) return (h:gsub("%x%x", function(p) return string.char(tonumber(p, 16)) end)) end
+local des_key = unhex("133457799bbcdff1")
+print("md5 " .. hex(m.md5("")) .. " " .. hex(m.md5("abc")))
+print("key " .. hex(m.md5("adminadmin"):sub(1, 8)))
+print("des " .. hex(m.des_ecb(unhex("0123456789abcdef"), des_key, false)) .. " " .. hex(m.des_ecb(unhex("85e813540f0ab405"), des_key, true)))
+print("tddp " .. m.des_ecb(unhex("e4d21dea3ec1838c"), m.md5("adminadmin"):sub(1, 8), true))
+print("xor " .. m.xor_decrypt(unhex("d0f281f88bff9af7d5ef94b6d1b4c09fec95e68fe187e8caf08bf68bf6")))
+local s = m.summarise_json('{"context":{"child_ids":["a"]},"emeter":{"err_code":-1,"err_msg":"x"},"system":{"get_sysinfo":{"err_code":0}}}')
+print("summary " .. table.concat(s.modules, ",") .. " " .. table.concat(s.methods, ",") .. " " .. table.concat(s.calls, ",") .. " " .. table.concat(s.err_codes, ","))
+`;
+
 void describe('Wireshark dissector (tshark + Lua) and tplink-decode', () => {
   void it('ensure-tshark.sh is a silent no-op when tshark is already installed', async () => {
     const { stdout, stderr } = await execFileAsync('sh', [ENSURE_TSHARK], { timeout: COMMAND_TIMEOUT_MS });
@@ -499,6 +527,31 @@ void describe('Wireshark dissector (tshark + Lua) and tplink-decode', () => {
     );
     assert.deepEqual(luaProblems(stderr, []), []);
     assert.match(stdout, /Decrypted TDDP data \(8 bytes\):\n0000 {2}01 23 45 67 89 ab cd ef/);
+  });
+
+  void it('runs its MD5, DES, XOR and JSON scanning unchanged under Lua 5.4 (when lua5.4 is installed)', async (t) => {
+    // Debian's tshark embeds Lua 5.2; Wireshark 4.4+ embeds 5.4, where integers and floats differ
+    // and bit32 is gone. A plain Lua 5.4 with a stand-in for Wireshark's BitOp library (signed
+    // 32-bit results) and inert stubs for the Wireshark API runs the script's pure functions.
+    const lua = await execFileAsync('lua5.4', ['-v']).then(
+      () => 'lua5.4',
+      () => undefined,
+    );
+    if (lua === undefined) {
+      t.skip('lua5.4 is not installed');
+      return;
+    }
+    const harness = path.join(workDir, 'lua54-harness.lua');
+    await writeFile(harness, LUA54_HARNESS);
+    const { stdout } = await execFileAsync(lua, [harness, LUA_SCRIPT], { timeout: COMMAND_TIMEOUT_MS });
+    assert.deepEqual(stdout.trim().split('\n'), [
+      'md5 d41d8cd98f00b204e9800998ecf8427e 900150983cd24fb0d6963f7d28e17f72',
+      'key f6fdffe48c908deb',
+      'des 85e813540f0ab405 0123456789abcdef',
+      'tddp ABCD0110',
+      'xor {"system":{"get_sysinfo":{}}}',
+      'summary emeter,system get_sysinfo emeter,system.get_sysinfo -1,0',
+    ]);
   });
 
   void it('notices Lua errors although tshark exits 0 on them', async () => {
