@@ -323,6 +323,23 @@ void describe('queryTddp against the TDDP responder', () => {
     }
   });
 
+  void it('works over IPv6 loopback with its own reply socket family', async (t) => {
+    const hs110 = new TddpResponder({ host: '::1', profile: 'hs110', replyTo: 'source-port' });
+    try {
+      await hs110.start();
+    } catch {
+      t.skip('this machine has no IPv6 loopback');
+      return;
+    }
+    try {
+      const reply = await queryTddp({ host: '::1', port: hs110.port, replyPort, subtype: 0x14 });
+      assert.equal(reply.data.toString(), '60FF6B258734EA6880E186F8C96DDC61');
+      assert.equal(openReplySocketCount(), 0);
+    } finally {
+      await hs110.stop();
+    }
+  });
+
   void it('stores set-config data and returns it to get-config', async () => {
     const router = await startResponder({ profile: 'router', replyPort });
     try {
