@@ -1,11 +1,12 @@
-/** Plain-text tables for the benchmark report: columns padded, numbers right-aligned. */
+/** Plain-text tables for the benchmark report: columns padded, text left-aligned, figures right-aligned. */
 export type Row = readonly string[];
 
-export function renderTable(header: Row, rows: readonly Row[]): string {
+/** The first `textColumns` columns are text (left-aligned); the others hold figures. */
+export function renderTable(header: Row, rows: readonly Row[], textColumns = 1): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: Row): string =>
     row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .map((cell, column) => (column < textColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
       .join('  ')
       .trimEnd();
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: this project's codec and clients against tplink-smarthome-crypto and
+ * tplink-smarthome-api, on simulated devices on 127.0.0.1, in one run. Prints medians with their
+ * quartiles and the ratios the targets ask for; it reports, it does not judge by exit code.
+ * Options: --quick (a shorter, rougher run).
+ */
+import * as os from 'node:os';
+import { CodecResult, codecInputs, runCodecBench, verifyCodecs } from './codec-bench';
+import { CONTENDER_NAMES, DEVICES_NEEDED, contenders } from './contenders';
+import { DeviceHost } from './device-host';
+import { RequestResult, runRequestBench } from './request-bench';
+import { Summary, formatNumber, formatRatio, formatSummary, pairedRatios, summarise } from './stats';
+import { Row, renderTable } from './table';
+
+const REQUESTS_TARGET = 1.5;
+const CODEC_TARGET = 1.0;
+
+interface Settings {
+  codec: { samples: number; sampleMs: number };
+  requests: { rounds: number; roundMs: number; warmUpMs: number };
+}
+
+const FULL: Settings = {
+  codec: { samples: 25, sampleMs: 5 },
+  requests: { rounds: 5, roundMs: 2000, warmUpMs: 500 },
+};
+const QUICK: Settings = {
+  codec: { samples: 9, sampleMs: 3 },
+  requests: { rounds: 3, roundMs: 500, warmUpMs: 200 },
+};
+
+interface Verdict {
+  target: string;
+  ratio: Summary;
+  goal: number;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((arg) => arg !== '--quick');
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')} (the only option is --quick)`);
+  const settings = args.includes('--quick') ? QUICK : FULL;
+  const started = Date.now();
+
+  printEnvironment(settings === QUICK);
+
+  const inputs = codecInputs();
+  verifyCodecs(inputs);
+  console.log('\nCodecs checked: both produce identical bytes for every input and operation below.');
+  const codec = runCodecBench(inputs, settings.codec);
+  console.log(`\n1. Codec throughput, MB/s of JSON (median of ${settings.codec.samples} samples per side, quartiles in brackets)\n`);
+  console.log(codecTable(codec));
+
+  const host = await DeviceHost.start({ devices: DEVICES_NEEDED });
+  let requests: RequestResult[];
+  try {
+    requests = await runRequestBench(host, contenders(host), settings.requests);
+  } finally {
+    await host.stop();
+  }
+  const { rounds, roundMs } = settings.requests;
+  console.log(
+    `\n2-3. Requests per second, {"system":{"get_sysinfo":{}}} to simulated HS110s in a worker thread ` +
+      `(${rounds} rounds of ${formatNumber(roundMs / 1000)} s per client, turns rotated; median, quartiles in brackets)\n`,
+  );
+  console.log(requestTable(requests));
+
+  const verdicts = [...requestVerdicts(requests), ...codecVerdicts(codec)];
+  console.log('\nRatios (paired round by round) and targets\n');
+  console.log(verdictTable(verdicts, requestInformation(requests)));
+  console.log(`\nLoad average at the end: ${loadAverage()}. Whole run: ${formatNumber((Date.now() - started) / 1000)} s.`);
+}
+
+function printEnvironment(quick: boolean): void {
+  const cpus = os.cpus();
+  console.log(`kasa-flows benchmark${quick ? ' (--quick: fewer, shorter samples)' : ''}`);
+  console.log(`Date:  ${new Date().toISOString()}`);
+  console.log(`Node:  ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}`);
+  console.log(`CPU:   ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} logical cores; load average ${loadAverage()}`);
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+}
+
+function codecTable(results: readonly CodecResult[]): string {
+  const rows: Row[] = results.map((r) => [`${r.input} (${r.bytes.toLocaleString('en-US').replace(/,/g, ' ')} B)`, r.operation, formatSummary(r.ours), formatSummary(r.peer), formatRatio(r.ratio)]);
+  return renderTable(['input', 'operation', 'ours', 'tplink-smarthome-crypto', 'ours/peer'], rows, 2);
+}
+
+function requestTable(results: readonly RequestResult[]): string {
+  const rows: Row[] = results.map((r) => [r.name, formatSummary(r.rate), formatNumber(r.requests), r.connectionsPerRequest.toFixed(2)]);
+  return renderTable(['client', 'requests/s', 'requests', 'connections/request'], rows);
+}
+
+function byName(results: readonly RequestResult[], name: string): number[] {
+  const found = results.find((r) => r.name === name);
+  if (found === undefined) throw new Error(`no result for ${name}`);
+  return found.rates;
+}
+
+function ratioOf(results: readonly RequestResult[], ours: string, theirs: string): Summary {
+  return summarise(pairedRatios(byName(results, ours), byName(results, theirs)));
+}
+
+function requestVerdicts(results: readonly RequestResult[]): Verdict[] {
+  return [
+    {
+      target: 'requests/s, one device: ours (persistent, the default) / tplink-smarthome-api',
+      ratio: ratioOf(results, CONTENDER_NAMES.persistent, CONTENDER_NAMES.peer),
+      goal: REQUESTS_TARGET,
+    },
+    {
+      target: 'requests/s, 4 devices side by side: ours / tplink-smarthome-api',
+      ratio: ratioOf(results, CONTENDER_NAMES.oursConcurrent, CONTENDER_NAMES.peerConcurrent),
+      goal: REQUESTS_TARGET,
+    },
+  ];
+}
+
+/** Ratios worth seeing that have no target. */
+function requestInformation(results: readonly RequestResult[]): Array<{ label: string; ratio: Summary }> {
+  return [
+    {
+      label: 'requests/s, both a connection per request: ours / tplink-smarthome-api',
+      ratio: ratioOf(results, CONTENDER_NAMES.perRequest, CONTENDER_NAMES.peer),
+    },
+    { label: 'requests/s: ours KLAP / ours XOR over TCP, persistent', ratio: ratioOf(results, CONTENDER_NAMES.klap, CONTENDER_NAMES.persistent) },
+  ];
+}
+
+function codecVerdicts(results: readonly CodecResult[]): Verdict[] {
+  return results.map((r) => ({ target: `codec MB/s, ${r.operation}, ${r.input}: ours / tplink-smarthome-crypto`, ratio: r.ratio, goal: CODEC_TARGET }));
+}
+
+/** PASS or MISS on the median; "(within spread)" when the quartiles lie on both sides of the goal. */
+function verdictTable(verdicts: readonly Verdict[], information: ReadonlyArray<{ label: string; ratio: Summary }>): string {
+  const rows: Row[] = verdicts.map((v) => {
+    const outcome = v.ratio.median >= v.goal ? 'PASS' : 'MISS';
+    const straddles = v.ratio.low < v.goal && v.ratio.high >= v.goal;
+    return [v.target, formatRatio(v.ratio), `>= ${v.goal.toFixed(2)}x`, straddles ? `${outcome} (within spread)` : outcome];
+  });
+  rows.push(...information.map((i): Row => [i.label, formatRatio(i.ratio), '-', 'info']));
+  return renderTable(['ratio', 'median (quartiles)', 'target', 'result'], rows);
+}
+
+main().catch((err: unknown) => {
+  console.error(`Benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
