@@ -1,0 +1,185 @@
+// Starts Node-RED 4.1 with this package installed in a user directory of its own, on loopback.
+// Shared by the demo (scripts/demo.js) and the browser test (test/browser.test.ts), so both run
+// Node-RED exactly the same way. Needs a build (dist/) first.
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const dgram = require('node:dgram');
+const path = require('node:path');
+const { setTimeout: delay } = require('node:timers/promises');
+const { setTimeout, clearTimeout } = require('node:timers');
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
+const NODE_RED_MAIN = path.join(PROJECT_ROOT, 'node_modules', 'node-red', 'red.js');
+const LOOPBACK = '127.0.0.1';
+const PREFERRED_EDITOR_PORT = 1880;
+const STARTUP_TIMEOUT_MS = 30000;
+const STOP_TIMEOUT_MS = 10000;
+
+/** Resolves with a TCP port nobody listens on now (`preferred` if it is free, else any). */
+function freeTcpPort(preferred = 0) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err) => {
+      if (preferred !== 0 && err.code === 'EADDRINUSE') resolve(freeTcpPort(0));
+      else reject(err);
+    });
+    server.listen({ host: LOOPBACK, port: preferred, exclusive: true }, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with a UDP port free now, e.g. for the TDDP replies a device sends back. */
+function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, LOOPBACK, () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Makes `userDir` a Node-RED user directory in which this package is installed: a package.json
+ * naming it and node_modules/<name> linking to the project, so Node-RED loads it as a module
+ * (palette, icons, locales, examples) rather than as loose node files.
+ */
+function prepareUserDir(userDir, flows, editorPort) {
+  const link = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.rmSync(link, { recursive: false, force: true });
+  fs.symlinkSync(path.relative(path.dirname(link), PROJECT_ROOT), link, 'dir');
+  const manifest = { name: 'kasa-flows-demo', private: true, dependencies: { [PACKAGE_NAME]: 'file:..' } };
+  fs.writeFileSync(path.join(userDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const settings = {
+    uiHost: LOOPBACK,
+    uiPort: editorPort,
+    userDir,
+    flowFile: 'flows.json',
+    // The demo keeps no secrets; plain credentials avoid a generated key file.
+    credentialSecret: false,
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+  };
+  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  fs.writeFileSync(path.join(userDir, 'flows.json'), `${JSON.stringify(flows, null, 2)}\n`);
+  fs.rmSync(path.join(userDir, 'flows_cred.json'), { force: true });
+}
+
+/** Resolves when `child` prints a line matching `pattern`; rejects if it exits or time runs out. */
+function waitForOutput(child, pattern, timeoutMs, output) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`Node-RED did not start within ${timeoutMs} ms:\n${output.text}`)), timeoutMs);
+    const onData = () => {
+      if (pattern.test(output.text)) finish();
+    };
+    const onExit = (code) => finish(new Error(`Node-RED exited (code ${code}) while starting:\n${output.text}`));
+    function finish(err) {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    }
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+    onData();
+  });
+}
+
+/**
+ * Starts Node-RED as a child process with this package and `flows`.
+ * options: userDir (created if missing), port (default 1880 if free, else any free port; 0 = any),
+ * log (a writable stream for Node-RED's output, default none).
+ * Resolves with { url, port, userDir, output(), stop() } once the flows have started.
+ */
+async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log } = {}) {
+  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'nodes'))) throw new Error('No build: run `npm run build` first.');
+  const editorPort = await freeTcpPort(port);
+  prepareUserDir(userDir, flows, editorPort);
+  const child = spawn(process.execPath, [NODE_RED_MAIN, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+    cwd: userDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { text: '' };
+  const collect = (chunk) => {
+    output.text += chunk.toString('utf8');
+    if (log) log.write(chunk);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  async function stop() {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill('SIGINT');
+    const stopped = await Promise.race([exited, delay(STOP_TIMEOUT_MS).then(() => null)]);
+    if (stopped !== null) return stopped;
+    child.kill('SIGKILL');
+    return exited;
+  }
+
+  try {
+    await waitForOutput(child, /Started flows/, STARTUP_TIMEOUT_MS, output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `http://${LOOPBACK}:${editorPort}/`, port: editorPort, userDir, output: () => output.text, stop };
+}
+
+/** The demo flow (demo/flow.json) with the simulators' real ports written into its device nodes. */
+function demoFlows({ hs110Port, hs300Port, tddpPort, tddpReplyPort }) {
+  const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'demo', 'flow.json'), 'utf8'));
+  const ports = {
+    'demo-device-hs110': { port: hs110Port },
+    'demo-device-hs300': { port: hs300Port },
+    'demo-device-tddp': { port: hs110Port, tddpPort, tddpReplyPort },
+  };
+  for (const node of flows) {
+    if (ports[node.id]) Object.assign(node, ports[node.id]);
+  }
+  return flows;
+}
+
+/**
+ * The whole demo on loopback: a simulated HS110, an HS300, a TDDP responder, and Node-RED with
+ * the demo flow wired to them. Resolves with { url, nodeRed, hs110, hs300, tddp, stop() }.
+ */
+async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log } = {}) {
+  const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
+  const { TddpResponder } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'tddp-responder.js'));
+  const hs110 = new SimulatedDevice({ model: 'hs110', host: LOOPBACK, port: 0, alias: 'Demo lamp' });
+  const hs300 = new SimulatedDevice({ model: 'hs300', host: LOOPBACK, port: 0, alias: 'Demo strip' });
+  const tddpReplyPort = await freeUdpPort();
+  const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
+  const started = [];
+  const stopSimulators = () => Promise.all(started.map((part) => part.stop()));
+  try {
+    for (const part of [hs110, hs300, tddp]) {
+      await part.start();
+      started.push(part);
+    }
+    const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, tddpPort: tddp.port, tddpReplyPort });
+    const nodeRed = await startNodeRed({ userDir, flows, port, log });
+    const stop = async () => {
+      await nodeRed.stop();
+      await stopSimulators();
+    };
+    return { url: nodeRed.url, nodeRed, hs110, hs300, tddp, tddpReplyPort, stop };
+  } catch (err) {
+    await stopSimulators();
+    throw err;
+  }
+}
+
+module.exports = { PROJECT_ROOT, LOOPBACK, freeTcpPort, freeUdpPort, startNodeRed, startDemo, demoFlows };
