@@ -179,6 +179,7 @@ void describe('queryTddp against the TDDP responder', () => {
       const unknown = await queryTddp({ host: LOOPBACK, port: hs110.port, replyPort, subtype: 0x77 });
       assert.equal(unknown.header.status, 0x02);
       assert.equal(unknown.header.subtype, 0x77);
+      assert.throws(() => hs110.injectFault({ kind: 'error-status', status: 0x100 }), { code: ErrorCode.BAD_INPUT });
       hs110.injectFault({ kind: 'error-status', status: 0x09 });
       const failed = await queryTddp({ host: LOOPBACK, port: hs110.port, replyPort, subtype: 0x0a });
       assert.equal(failed.header.status, 0x09);

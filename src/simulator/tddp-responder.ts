@@ -116,7 +116,17 @@ export class TddpResponder extends EventEmitter {
 
   /** Adds a fault; it lasts until clearFaults(). */
   injectFault(fault: TddpFault | TddpFault['kind']): void {
-    this.faults.push(typeof fault === 'string' ? ({ kind: fault } as TddpFault) : fault);
+    const added = typeof fault === 'string' ? ({ kind: fault } as TddpFault) : fault;
+    if (!['wrong-credentials', 'bad-digest', 'error-status', 'silence'].includes(added.kind)) {
+      throw new KasaError(ErrorCode.BAD_INPUT, `Unknown TDDP fault "${String(added.kind)}".`);
+    }
+    if (added.kind === 'error-status' && added.status !== undefined) {
+      const status = added.status;
+      if (!Number.isInteger(status) || status < 0 || status > 0xff) {
+        throw new KasaError(ErrorCode.BAD_INPUT, `A TDDP status is a byte (0 to 255), not ${String(status)}.`);
+      }
+    }
+    this.faults.push(added);
   }
 
   clearFaults(): void {
