@@ -255,7 +255,7 @@ stub = setmetatable({}, { __index = function() return stub end, __call = functio
 for _, name in ipairs({ "Proto", "ProtoField", "ProtoExpert", "Pref", "base", "expert", "Dissector", "DissectorTable",
   "ByteArray", "dissect_tcp_pdus" }) do _G[name] = stub end
 local source = io.open(arg[1]):read("a")
-local m = assert(load(source .. "\nreturn { md5 = md5, des_ecb = des_ecb, xor_decrypt = xor_decrypt, summarise_json = summarise_json }"))()
+local m = assert(load(source .. "\nreturn { md5 = md5, des_ecb = des_ecb, xor_decrypt = xor_decrypt, summarise_json = summarise_json, strip_nuls = strip_nuls, printable = printable }"))()
 local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
 local function unhex(h) return (h:gsub("%x%x", function(p) return string.char(tonumber(p, 16)) end)) end
 local des_key = unhex("133457799bbcdff1")
@@ -263,6 +263,7 @@ print("md5 " .. hex(m.md5("")) .. " " .. hex(m.md5("abc")))
 print("key " .. hex(m.md5("adminadmin"):sub(1, 8)))
 print("des " .. hex(m.des_ecb(unhex("0123456789abcdef"), des_key, false)) .. " " .. hex(m.des_ecb(unhex("85e813540f0ab405"), des_key, true)))
 print("tddp " .. m.des_ecb(unhex("e4d21dea3ec1838c"), m.md5("adminadmin"):sub(1, 8), true))
+print("text [" .. m.strip_nuls("ab\0c\0\0") .. "] [" .. m.printable("a\1b\200") .. "]")
 print("xor " .. m.xor_decrypt(unhex("d0f281f88bff9af7d5ef94b6d1b4c09fec95e68fe187e8caf08bf68bf6")))
 local s = m.summarise_json('{"context":{"child_ids":["a"]},"emeter":{"err_code":-1,"err_msg":"x"},"system":{"get_sysinfo":{"err_code":0}}}')
 print("summary " .. table.concat(s.modules, ",") .. " " .. table.concat(s.methods, ",") .. " " .. table.concat(s.calls, ",") .. " " .. table.concat(s.err_codes, ","))
@@ -517,6 +518,68 @@ void describe('Wireshark dissector (tshark + Lua) and tplink-decode', () => {
     assert.ok(wrong[0]!.experts.some((message) => /wrong username\/password/.test(message)));
   });
 
+  void it('survives malformed packets with expert infos, never a Lua error', async (t) => {
+    const hex = (text: string): Buffer => Buffer.from(text, 'hex');
+    const tddp = await text2pcap(
+      [
+        { from: 'client', bytes: Buffer.concat([hex('0203010000000005000100'), Buffer.alloc(17), hex('0102030405')]) },
+        { from: 'client', bytes: hex('0203010000000000000100000000000000000000') }, // 20 of 28 header bytes
+        { from: 'device', bytes: Buffer.concat([hex('020302020000004000010a00'), Buffer.alloc(16), hex('e4d21dea3ec1838c')]) },
+        { from: 'client', bytes: hex('01020100000000ff') }, // shorter than any header: not TDDP
+      ],
+      'udp',
+      { ip: '192.0.2.10', port: 61000 },
+      { ip: '192.0.2.30', port: 1040 },
+      1,
+    );
+    const smartHomeUdp = await text2pcap(
+      [
+        { from: 'client', bytes: encodeDatagram('hello') },
+        { from: 'device', bytes: encodeDatagram('{"a":') },
+      ],
+      'udp',
+      { ip: '192.0.2.10', port: 40002 },
+      device,
+      2,
+    );
+    const smartHomeTcp = await text2pcap(
+      [
+        { from: 'client', bytes: hex('00000000') }, // an empty message
+        { from: 'client', bytes: encodeTcpFrame('{"system":{"get_sysinfo":{}}}').subarray(0, 12) }, // cut by the end of the capture
+      ],
+      'tcp',
+      client,
+      device,
+      3,
+    );
+    const capture = await mergecap([tddp, smartHomeUdp, smartHomeTcp]);
+    const frames = await tshark(capture, ['tddp.status', 'tddp.plaintext', 'kasa.text', 'kasa.length']);
+    showProof(t, frames);
+    const experts = frames.map((frame) => frame.experts.join(' / '));
+    assert.match(experts[0]!, /not a whole number of 8-byte blocks/);
+    assert.match(experts[1]!, /shorter than the TDDP header/);
+    assert.match(experts[2]!, /error status/);
+    assert.deepEqual(frames[2]!.values['tddp.plaintext'], ['ABCD0110'], 'a length beyond the data decrypts what is there');
+    assert.deepEqual(frames[3]!.values['tddp.status'], []);
+    assert.match(experts[4]!, /not a JSON object/);
+    assert.deepEqual(frames[4]!.values['kasa.text'], ['hello']);
+    assert.deepEqual(frames[6]!.values['kasa.length'], ['0']);
+    // tplink-decode reads the same capture without failing, and says what it could not decode.
+    const decoded = await runDecode(capture);
+    assert.deepEqual(
+      decoded.map((message) => [message.protocol, message.payload]),
+      [
+        ['tddp', null],
+        ['tddp', null],
+        ['tddp', null], // src/tddp is strict where the dissector shows what is there
+        ['smarthome', 'hello'],
+        ['smarthome', '{"a":'],
+        ['smarthome', ''],
+      ],
+    );
+    assert.ok(decoded.slice(0, 3).every((message) => typeof message.error === 'string'));
+  });
+
   void it('passes the DES known answer with a key given in hex', async () => {
     const packet = Buffer.concat([Buffer.from('0203010000000008002a3100', 'hex'), Buffer.alloc(16), Buffer.from('85e813540f0ab405', 'hex')]);
     const capture = await text2pcap([{ from: 'client', bytes: packet }], 'udp', { ip: '192.0.2.10', port: 61000 }, { ip: '192.0.2.30', port: 1040 });
@@ -549,6 +612,7 @@ void describe('Wireshark dissector (tshark + Lua) and tplink-decode', () => {
       'key f6fdffe48c908deb',
       'des 85e813540f0ab405 0123456789abcdef',
       'tddp ABCD0110',
+      'text [ab\u0000c] [a.b.]',
       'xor {"system":{"get_sysinfo":{}}}',
       'summary emeter,system get_sysinfo emeter,system.get_sysinfo -1,0',
     ]);

@@ -413,6 +413,13 @@ local function printable(text)
   return (text:gsub("[^\32-\126]", "."))
 end
 
+-- Drops the NUL padding (a loop: "\0" in patterns needs Lua 5.2+, "%z" is gone from 5.4's manual).
+local function strip_nuls(text)
+  local last = #text
+  while last > 0 and text:byte(last) == 0 do last = last - 1 end
+  return text:sub(1, last)
+end
+
 function tddp.dissector(tvb, pinfo, tree)
   if tvb:len() < 12 then return 0 end
   local version = tvb(0, 1):uint()
@@ -449,16 +456,17 @@ function tddp.dissector(tvb, pinfo, tree)
   if data_len > 0 then
     local data = tvb(header_len, data_len)
     item:add(tddp_fields.data, data)
-    local plain_range
+    local plain_range = data
     if version == 1 then
-      padded, plain_range = data:raw(), data -- v1 is not encrypted
+      padded = data:raw() -- v1 is not encrypted
     else
       if data_len % 8 ~= 0 then item:add_proto_expert_info(tddp_experts.bad_padding) end
       padded = des_ecb(data:raw(), current_tddp_key(), true)
-      plain_range = ByteArray.new(padded, true):tvb("Decrypted TDDP data")()
+      if #padded > 0 then plain_range = ByteArray.new(padded, true):tvb("Decrypted TDDP data")() end
     end
-    item:add(tddp_fields.plaintext, plain_range, (padded:gsub("%z+$", "")))
-    info = info .. ': "' .. printable((padded:gsub("%z+$", ""))) .. '"'
+    local plain = strip_nuls(padded)
+    item:add(tddp_fields.plaintext, plain_range, plain)
+    info = info .. ': "' .. printable(plain) .. '"'
   end
 
   if version == 2 then

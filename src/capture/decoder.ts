@@ -2,7 +2,7 @@ import { KasaError, ErrorCode } from '../errors';
 import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from '../frame-reader';
 import { isObject } from '../reply';
 import { deriveTddpKey } from '../tddp/des';
-import { TddpHeader, parseTddpPacket } from '../tddp/packet';
+import { TddpHeader, V1_HEADER_BYTES, parseTddpPacket } from '../tddp/packet';
 import { isPlausibleText, suspectCredentials } from '../tddp/reply-check';
 import { formatAddress } from '../transport';
 import { decrypt } from '../xor-cipher';
@@ -111,6 +111,9 @@ export class CaptureDecoder {
     const messages: TimedMessage[] = [];
     for (const state of this.streams.values()) {
       for (const result of state.reassembler.flush()) messages.push(...this.consume(state, result, undefined));
+      if (!state.lost && state.frames.pendingBytes > 0) {
+        this.warnings.push(`${state.src} -> ${state.dst}: the capture ends inside a message (${state.frames.pendingBytes} bytes of it).`);
+      }
     }
     if (this.fragmentsSkipped > 0) {
       this.warnings.push(`${this.fragmentsSkipped} IP fragments were skipped (fragment reassembly is not supported).`);
@@ -181,7 +184,8 @@ export class CaptureDecoder {
     const tddpVersion = payload[0];
     const tddpRequest = at.dstPort === TDDP_REQUEST_PORT;
     const tddpReply = at.srcPort === TDDP_REQUEST_PORT || at.dstPort === TDDP_REPLY_PORT;
-    if ((tddpRequest || tddpReply) && (tddpVersion === 1 || tddpVersion === 2)) {
+    const couldBeTddp = payload.length >= V1_HEADER_BYTES && (tddpVersion === 1 || tddpVersion === 2);
+    if ((tddpRequest || tddpReply) && couldBeTddp) {
       const direction = tddpRequest ? 'request' : 'reply';
       return [{ timestampNs, message: tddpMessage(payload, { ...route, direction }, this.tddpKey, timestampNs) }];
     }
