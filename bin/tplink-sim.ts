@@ -6,6 +6,9 @@ import { Fault, FAULT_KINDS, parseFault } from '../src/simulator/faults';
 import { MAX_FLEET_SIZE } from '../src/simulator/fleet';
 import { MODEL_NAMES, ModelName, isModelName } from '../src/simulator/models';
 import { DEFAULT_SIMULATOR_HOST, SimulatedDevice } from '../src/simulator/server';
+import type { KlapVersion } from '../src/klap';
+import { KlapServer } from '../src/simulator/klap-server';
+import { TddpResponder } from '../src/simulator/tddp-responder';
 
 const DEFAULT_PORT = 9999;
 
@@ -22,6 +25,13 @@ Simulates TP-Link Kasa smart plugs and strips (Smart Home protocol, TCP and UDP)
       --no-udp           TCP only
       --fault <kind[:n]> misbehave on every request: ${FAULT_KINDS.join(', ')};
                          n is the delay in ms, the err_code, or the announced length
+      --klap <port>      also answer KLAP (newer firmware, HTTP) on this port, e.g. 8080
+      --klap-version <v> 1 or 2 (default 2)
+  -u, --username <e-mail>, -P, --password <pw>
+                         the account the KLAP device is bound to; without them it is unbound
+                         and accepts the Kasa default credentials
+      --tddp <port>      also answer TDDP (debug protocol, UDP) on this port, e.g. 1040
+      --tddp-reply-port <port>  where TDDP replies go (default 61000; 0 = to the sender's port)
   -h, --help             this text
 
 Prints one line per device, runs until Ctrl-C (SIGINT) or SIGTERM, then exits 0.
@@ -35,6 +45,8 @@ export interface SimOptions {
   count: number;
   udp: boolean;
   fault?: Fault;
+  klap?: { port: number; version: KlapVersion; username?: string; password?: string };
+  tddp?: { port: number; replyPort: number };
 }
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
@@ -53,6 +65,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
         count: { type: 'string', short: 'n' },
         'no-udp': { type: 'boolean' },
         fault: { type: 'string' },
+        klap: { type: 'string' },
+        'klap-version': { type: 'string' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'P' },
+        tddp: { type: 'string' },
+        'tddp-reply-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -78,8 +96,24 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       throw new UsageError(`invalid --fault: ${(err as Error).message}`);
     }
   }
+  const klapVersion = wholeNumber(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
+  if ((v.username === undefined) !== (v.password === undefined)) throw new UsageError('give both --username and --password, or neither');
+  const klap =
+    v.klap === undefined
+      ? undefined
+      : {
+          port: wholeNumber(v.klap, 0, 'KLAP port', 0, 65535),
+          version: klapVersion,
+          ...(v.username === undefined ? {} : { username: v.username, password: v.password! }),
+        };
+  const tddp =
+    v.tddp === undefined
+      ? undefined
+      : { port: wholeNumber(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: wholeNumber(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
   return {
     models: models as ModelName[],
+    ...(klap === undefined ? {} : { klap }),
+    ...(tddp === undefined ? {} : { tddp }),
     host,
     port,
     ...(v.alias === undefined ? {} : { alias: v.alias }),
@@ -138,22 +172,55 @@ export async function runSim(argv: readonly string[], io: CliIo): Promise<number
       ...(alias === undefined ? {} : { alias }),
     });
   });
+  const extras: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = () => Promise.all([...devices, ...extras].map((part) => part.stop()));
   try {
-    for (const device of devices) {
+    for (const [index, device] of devices.entries()) {
       await device.start();
       if (options.fault !== undefined) device.injectFault(options.fault);
       io.out(`${device.model} ${JSON.stringify(device.state.deviceAlias)} listening on ${device.address} (${transports(device)})`);
+      if (options.klap !== undefined) extras.push(await startKlap(device, options.klap, index, options.host, io));
+      if (options.tddp !== undefined) extras.push(await startTddp(options.tddp, index, options.host, io));
     }
   } catch (err) {
     signal.dispose();
-    await Promise.all(devices.map((device) => device.stop()));
+    await stopAll();
     io.err(`tplink-sim: ${err instanceof KasaError ? err.message : String(err)}`);
     return EXIT_FAILURE;
   }
   await signal.promise;
   signal.dispose();
-  await Promise.all(devices.map((device) => device.stop()));
+  await stopAll();
   return EXIT_OK;
+}
+
+/** The same device state behind a KLAP server: one plug, seen through both protocols. */
+async function startKlap(device: SimulatedDevice, klap: NonNullable<SimOptions['klap']>, index: number, host: string, io: CliIo): Promise<KlapServer> {
+  const server = new KlapServer({
+    host,
+    port: klap.port === 0 ? 0 : klap.port + index,
+    version: klap.version,
+    bound: klap.username !== undefined,
+    ...(klap.username === undefined ? {} : { username: klap.username, password: klap.password }),
+    handle: (json) => JSON.stringify(device.state.handle(JSON.parse(json))),
+  });
+  await server.start();
+  const account = klap.username === undefined ? 'unbound: Kasa default credentials' : `bound to ${klap.username}`;
+  io.out(`  KLAP v${klap.version} on ${host}:${server.port} (${account})`);
+  return server;
+}
+
+async function startTddp(tddp: NonNullable<SimOptions['tddp']>, index: number, host: string, io: CliIo): Promise<TddpResponder> {
+  const responder = new TddpResponder({
+    host,
+    port: tddp.port === 0 ? 0 : tddp.port + index,
+    profile: 'hs110',
+    replyTo: tddp.replyPort === 0 ? 'source-port' : 'reply-port',
+    replyPort: tddp.replyPort,
+  });
+  await responder.start();
+  io.out(`  TDDP on ${host}:${responder.port} (UDP, replies to ${tddp.replyPort === 0 ? 'the sender' : `port ${tddp.replyPort}`})`);
+  return responder;
 }
 
 function transports(device: SimulatedDevice): string {

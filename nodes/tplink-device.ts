@@ -1,12 +1,12 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { AutoTransport } from '../src/auto-transport';
-import { ClientOptions, DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
-import { KLAP_DEFAULT_PORT, KlapTransport } from '../src/klap';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
+import { KLAP_DEFAULT_PORT } from '../src/klap';
+import { isTransportChoice, transportFor } from '../src/transport-choice';
 import { SmartDevice } from '../src/device';
 import { KasaError } from '../src/errors';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
-import { ADMIN_PREFIX, DeviceConfigNode, DeviceCredentials, TransportChoice } from './lib/device-config';
+import { ADMIN_PREFIX, DeviceConfigNode, DeviceCredentials } from './lib/device-config';
 
 interface DeviceNodeDef extends NodeDef {
   host: string;
@@ -16,20 +16,6 @@ interface DeviceNodeDef extends NodeDef {
   klapPort?: string | number;
   tddpPort: string | number;
   tddpReplyPort: string | number;
-}
-
-const TRANSPORTS: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap'];
-
-/** The config node's transport setting as the client takes it; KLAP with the node's credentials. */
-function makeTransport(node: DeviceConfigNode): ClientOptions['transport'] {
-  if (node.transport === 'tcp' || node.transport === 'udp') return node.transport;
-  if (node.host === '') return 'tcp'; // the client explains the missing address
-  const credentials = {
-    ...(node.credentials?.username ? { username: node.credentials.username } : {}),
-    ...(node.credentials?.password ? { password: node.credentials.password } : {}),
-  };
-  if (node.transport === 'klap') return new KlapTransport({ host: node.host, port: node.klapPort, ...credentials });
-  return new AutoTransport({ host: node.host, port: node.port, klapPort: node.klapPort, ...credentials });
 }
 
 function toInt(value: string | number | undefined, fallback: number): number {
@@ -43,7 +29,7 @@ export = function register(RED: NodeAPI): void {
     this.host = String(def.host ?? '').trim();
     this.port = toInt(def.port, DEFAULT_PORT);
     this.timeoutMs = toInt(def.timeout, DEFAULT_TIMEOUT_MS);
-    this.transport = TRANSPORTS.includes(def.transport as TransportChoice) ? (def.transport as TransportChoice) : 'auto';
+    this.transport = isTransportChoice(def.transport) ? def.transport : 'auto';
     this.klapPort = toInt(def.klapPort, KLAP_DEFAULT_PORT);
     this.tddpPort = toInt(def.tddpPort, 1040);
     this.tddpReplyPort = toInt(def.tddpReplyPort, 61000);
@@ -52,7 +38,19 @@ export = function register(RED: NodeAPI): void {
     this.getDevice = () => {
       // Throws BAD_INPUT for an unusable address; the calling node turns that into done(err).
       device ??= new SmartDevice(
-        new KasaClient({ host: this.host, port: this.port, timeoutMs: this.timeoutMs, transport: makeTransport(this) }),
+        new KasaClient({
+          host: this.host,
+          port: this.port,
+          timeoutMs: this.timeoutMs,
+          transport: transportFor({
+            transport: this.transport,
+            host: this.host,
+            port: this.port,
+            klapPort: this.klapPort,
+            ...(this.credentials?.username ? { username: this.credentials.username } : {}),
+            ...(this.credentials?.password ? { password: this.credentials.password } : {}),
+          }),
+        }),
       );
       return device;
     };
@@ -79,7 +77,11 @@ export = function register(RED: NodeAPI): void {
 };
 
 async function listOutlets(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  const deployed = typeof req.query['device'] === 'string' ? (RED.nodes.getNode(req.query['device']) as DeviceConfigNode | null) : null;
+  const host = String(req.query['host'] ?? '').trim();
+  const port = toInt(req.query['port'] as string | undefined, DEFAULT_PORT);
+  const byId = typeof req.query['device'] === 'string' ? (RED.nodes.getNode(req.query['device']) as DeviceConfigNode | null) : null;
+  // The deployed node only while the dialog still shows its address: an edited one is asked directly.
+  const deployed = byId !== null && (host === '' || (byId.host === host && byId.port === port)) ? byId : null;
   let temporary: KasaClient | null = null;
   try {
     let device: SmartDevice;
@@ -88,8 +90,8 @@ async function listOutlets(RED: NodeAPI, req: Request, res: Response): Promise<v
     } else {
       // A device not deployed yet: ask it with the address typed in the dialog, then let go.
       temporary = new KasaClient({
-        host: String(req.query['host'] ?? ''),
-        port: toInt(req.query['port'] as string | undefined, DEFAULT_PORT),
+        host,
+        port,
         timeoutMs: toInt(req.query['timeout'] as string | undefined, DEFAULT_TIMEOUT_MS),
         transport: req.query['transport'] === 'udp' ? 'udp' : 'tcp',
         persistent: false,

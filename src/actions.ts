@@ -62,6 +62,8 @@ function actionFromCommand(command: unknown, payload: unknown): Action {
 }
 
 function actionFromPayload(payload: unknown): Action | undefined {
+  // MQTT and TCP nodes deliver bytes: "on" as a Buffer means "on", not a raw command.
+  if (Buffer.isBuffer(payload)) return actionFromPayload(payload.toString('utf8'));
   if (payload === true || payload === 1) return { kind: 'power', target: true };
   if (payload === false || payload === 0) return { kind: 'power', target: false };
   if (typeof payload === 'string') {

@@ -84,10 +84,20 @@ export class SmartDevice {
     return this.selection(result!.info, outlets);
   }
 
-  /** Resolves outlet selectors against the strip's sysinfo (read now if not known yet). */
+  /**
+   * Resolves outlet selectors against the strip's sysinfo, read now if not known yet, and read
+   * again before giving up: an outlet may have been renamed in the Kasa app since.
+   */
   async resolveOutlets(selectors: OutletSelector | readonly OutletSelector[]): Promise<OutletInfo[]> {
-    const info = this.lastInfo?.outlets ? this.lastInfo : (await this.getSysinfo()).info;
-    return resolveOutlets(info, selectors, this.client.address);
+    const known = this.lastInfo?.outlets ? this.lastInfo : undefined;
+    if (known !== undefined) {
+      try {
+        return resolveOutlets(known, selectors, this.client.address);
+      } catch {
+        // fall through to a fresh read
+      }
+    }
+    return resolveOutlets((await this.getSysinfo()).info, selectors, this.client.address);
   }
 
   /** The realtime meter reading of the plug, or of one outlet of a strip with per-outlet meters. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Device as PeerDevice } from 'tplink-smarthome-simulator';
 import { PRESETS } from '../src/commands';
 import { ErrorCode } from '../src/errors';
 import { Fault, SimulatedDevice } from '../src/simulator';
 import { flowWith, helper, load } from './support/node-red';
+import { startPeer } from './support/peer';
 import { openResources, resourcesBackTo } from './support/wait';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
@@ -279,6 +279,15 @@ describe('strip-outlet in a Node-RED runtime', () => {
     assert.equal(info['state'], 0);
   });
 
+  it('finds an outlet renamed elsewhere since the last read', async () => {
+    const { node, out } = await load(flowWith(outletNode({ outlet: '1' }), device()));
+    node.receive({ payload: true });
+    await out.next();
+    strip.state.handle({ context: { child_ids: [strip.state.childId(5)] }, system: { set_dev_alias: { alias: 'Heater' } } });
+    node.receive({ payload: true, outlet: 'Heater' });
+    assert.equal(((await out.next())['outlet'] as { index: number }).index, 6);
+  });
+
   it('names the outlets there are when one does not exist', async () => {
     const { node, caught } = await load(flowWith(outletNode({ outlet: '1' }), device()));
     node.receive({ payload: true, outlet: 'Toaster' });
@@ -311,6 +320,9 @@ describe('strip-outlet in a Node-RED runtime', () => {
       assert.equal(body.outlets[2]!.alias, 'Printer');
       const undeployed = await helper.request().get(`/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}`);
       assert.equal((undeployed.body as { outlets: unknown[] }).outlets.length, 6);
+      // The dialog shows an edited address not deployed yet: that one is asked, not the deployed node.
+      const edited = await helper.request().get('/kasa-flows/outlets?device=dev&host=127.0.0.1&port=1&timeout=500');
+      assert.equal(edited.status, 502);
       const nothing = await helper.request().get('/kasa-flows/outlets?host=127.0.0.1&port=1&timeout=500');
       assert.equal(nothing.status, 502);
       assert.equal((nothing.body as { code: string }).code, ErrorCode.REFUSED);
@@ -323,10 +335,8 @@ describe('strip-outlet in a Node-RED runtime', () => {
 
 describe('plug-control and strip-outlet against tplink-smarthome-simulator', () => {
   it('switches an hs110 and an hs300 outlet', async () => {
-    const plug = new PeerDevice({ model: 'hs110', address: '127.0.0.1', port: 0, data: { alias: 'peer plug' } });
-    const strip = new PeerDevice({ model: 'hs300', address: '127.0.0.1', port: 0, data: { alias: 'peer strip' } });
-    await plug.start();
-    await strip.start();
+    const plug = await startPeer({ model: 'hs110', data: { alias: 'peer plug' } });
+    const strip = await startPeer({ model: 'hs300', data: { alias: 'peer strip' } });
     try {
       const control = await load(flowWith(plugNode(), { host: '127.0.0.1', port: plug.port }));
       control.node.receive({ payload: true });

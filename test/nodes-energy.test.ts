@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Device as PeerDevice } from 'tplink-smarthome-simulator';
 import { ErrorCode } from '../src/errors';
 import { SimulatedDevice } from '../src/simulator';
 import { flowWith, helper, load } from './support/node-red';
+import { startPeer } from './support/peer';
 import { openResources, resourcesBackTo } from './support/wait';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
@@ -154,8 +154,7 @@ describe('plug-energy against tplink-smarthome-simulator', () => {
     const same = { voltage: 229.5, current: 0.25, power: 57.375, total: 3.5 };
     const seen = [];
     for (const model of ['hs110', 'hs110v2']) {
-      const peer = new PeerDevice({ model, address: '127.0.0.1', port: 0 });
-      await peer.start();
+      const peer = await startPeer({ model });
       (peer.data as unknown as { emeter: { realtime: unknown } }).emeter.realtime = { ...same };
       try {
         const { node, out } = await load(flowWith(energyNode(), { host: '127.0.0.1', port: peer.port }));

@@ -5,10 +5,10 @@ import { Device } from 'tplink-smarthome-simulator';
 import { KasaClient } from '../src/client';
 import { SmartDevice } from '../src/device';
 import { runSmartplug } from '../src/cli/smartplug';
+import { startPeer } from './support/peer';
 
 async function withPeer<T>(model: string, run: (device: SmartDevice, peer: Device) => Promise<T>): Promise<T> {
-  const peer = new Device({ model, address: '127.0.0.1', port: 0, data: { alias: `peer ${model}` } });
-  await peer.start();
+  const peer = await startPeer({ model, data: { alias: `peer ${model}` } });
   const client = new KasaClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 3000 });
   try {
     return await run(new SmartDevice(client), peer);

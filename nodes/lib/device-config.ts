@@ -1,5 +1,6 @@
 import type { Node } from 'node-red';
 import type { SmartDevice } from '../../src/device';
+import type { TransportChoice } from '../../src/transport-choice';
 
 /** Admin HTTP endpoints of this package live under this path (others use /smarthome/*). */
 export const ADMIN_PREFIX = '/kasa-flows';
@@ -8,9 +9,6 @@ export interface DeviceCredentials {
   username?: string;
   password?: string;
 }
-
-/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. */
-export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap';
 
 /** The `tplink-device` config node as the other nodes of the package see it. */
 export interface DeviceConfigNode extends Node<DeviceCredentials> {

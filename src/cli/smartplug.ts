@@ -3,6 +3,8 @@ import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
 import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
 import { SmartDevice } from '../device';
 import { KasaError } from '../errors';
+import { KLAP_DEFAULT_PORT } from '../klap';
+import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, transportFor } from '../transport-choice';
 import { checkReply, isObject } from '../reply';
 import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io';
 
@@ -21,7 +23,12 @@ ${Object.entries(PRESETS)
                          its 2-digit suffix (00 = first outlet); repeat for several
   -q, --quiet            print only the reply JSON
       --timeout <s>      seconds to wait for the device (default 5)
-      --udp              use UDP instead of TCP
+      --udp              use UDP instead of TCP (same as --transport udp)
+      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port 80), or auto
+                         (port 9999, else KLAP)
+  -u, --username <e-mail> KLAP: the TP-Link (Kasa app) account e-mail
+  -P, --password <pw>    KLAP: the account password (or set TPLINK_PASSWORD)
+      --klap-port <port> KLAP's port (default 80)
   -h, --help             this text
 
 Exit status: 0 success, 1 the device or network failed (reason on stderr), 2 bad command line.`;
@@ -33,11 +40,14 @@ export interface SmartplugOptions {
   outlets: string[];
   quiet: boolean;
   timeoutMs: number;
-  udp: boolean;
+  transport: TransportChoice;
+  klapPort: number;
+  username?: string;
+  password?: string;
 }
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
-export function parseSmartplugArgs(argv: readonly string[]): SmartplugOptions | null {
+export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): SmartplugOptions | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -53,6 +63,10 @@ export function parseSmartplugArgs(argv: readonly string[]): SmartplugOptions | 
         quiet: { type: 'boolean', short: 'q' },
         timeout: { type: 'string' },
         udp: { type: 'boolean' },
+        transport: { type: 'string' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'P' },
+        'klap-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,6 +95,8 @@ export function parseSmartplugArgs(argv: readonly string[]): SmartplugOptions | 
     }
     request = value;
   }
+  // A password on the command line lands in the shell history; the environment is the better place.
+  const password = v.password ?? env['TPLINK_PASSWORD'];
   const outlets = (v.outlet ?? []).map((id) => id.trim());
   if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
   return {
@@ -90,8 +106,18 @@ export function parseSmartplugArgs(argv: readonly string[]): SmartplugOptions | 
     outlets,
     quiet: v.quiet ?? false,
     timeoutMs: parseNumber(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
-    udp: v.udp ?? false,
+    transport: transportOf(v.transport, v.udp ?? false),
+    klapPort: parseNumber(v['klap-port'], KLAP_DEFAULT_PORT, 'KLAP port', (n) => Number.isInteger(n) && n >= 1 && n <= 65535),
+    ...(v.username === undefined ? {} : { username: v.username }),
+    ...(password === undefined ? {} : { password }),
   };
+}
+
+function transportOf(name: string | undefined, udp: boolean): TransportChoice {
+  if (name === undefined) return udp ? 'udp' : 'tcp';
+  if (!isTransportChoice(name)) throw new UsageError(`unknown transport "${name}"; one of: ${TRANSPORT_CHOICES.join(', ')}`);
+  if (udp && name !== 'udp') throw new UsageError(`--udp contradicts --transport ${name}`);
+  return name;
 }
 
 function parseNumber(text: string | undefined, fallback: number, name: string, valid: (n: number) => boolean): number {
@@ -105,7 +131,7 @@ function parseNumber(text: string | undefined, fallback: number, name: string, v
 export async function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
   let options: SmartplugOptions | null;
   try {
-    options = parseSmartplugArgs(argv);
+    options = parseSmartplugArgs(argv, process.env);
   } catch (err) {
     io.err(`tplink-smartplug: ${(err as Error).message} (see --help)`);
     return EXIT_USAGE;
@@ -118,7 +144,7 @@ export async function runSmartplug(argv: readonly string[], io: CliIo): Promise<
     host: options.host,
     port: options.port,
     timeoutMs: options.timeoutMs,
-    transport: options.udp ? 'udp' : 'tcp',
+    transport: transportFor(options),
   });
   try {
     const childIds = await fullChildIds(client, options.outlets);

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SimulatedDevice } from '../src/simulator';
+import { within } from './support/wait';
+
+const BIN = path.join(__dirname, '..', 'bin');
+const run = (tool: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  within(
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(BIN, `${tool}.js`), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    }),
+    15_000,
+    `${tool} ${args.join(' ')}`,
+  );
+
+describe('tplink-smartplug as a person runs it', () => {
+  let plug: SimulatedDevice;
+  let strip: SimulatedDevice;
+  before(async () => {
+    plug = new SimulatedDevice({ model: 'hs110', alias: 'Kettle' });
+    strip = new SimulatedDevice({ model: 'hs300' });
+    await plug.start();
+    await strip.start();
+  });
+  after(async () => {
+    await plug.stop();
+    await strip.stop();
+  });
+
+  it('prints Sent and Received lines as the seed client does', async () => {
+    const { code, stdout, stderr } = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'info']);
+    assert.equal(code, 0, stderr);
+    const [sent, received] = stdout.trim().split('\n');
+    assert.equal(sent, 'Sent:      {"system":{"get_sysinfo":{}}}');
+    assert.match(received!, /^Received: {2}\{"system":\{"get_sysinfo":\{.*"alias":"Kettle"/);
+  });
+
+  it('prints only the reply with -q, whatever its size', async () => {
+    for (let i = 0; i < 30; i++) {
+      plug.state.handle({ schedule: { add_rule: { name: `rule number ${i} with a long enough name`, enable: 1, wday: [1, 1, 1, 1, 1, 1, 1], stime_opt: 0, smin: i, sact: 1, repeat: 1 } } });
+    }
+    const { code, stdout } = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'schedule', '-q']);
+    assert.equal(code, 0);
+    assert.ok(stdout.length > 2048, `a reply of ${stdout.length} bytes, more than the 2048 the seed read`);
+    const reply = JSON.parse(stdout) as { schedule: { get_rules: { rule_list: unknown[] } } };
+    assert.equal(reply.schedule.get_rules.rule_list.length, 30);
+  });
+
+  it('switches one outlet of a strip by its 2-digit suffix, over UDP too', async () => {
+    strip.state.setRelay(false);
+    assert.equal((await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '04', '-q'])).code, 0);
+    assert.equal(strip.state.getRelay(4), true);
+    assert.equal(strip.state.getRelay(3), false);
+    assert.equal((await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.udpPort), '-c', 'off', '--udp', '-q'])).code, 0);
+    assert.equal(plug.state.getRelay(), false);
+  });
+
+  it('exits 1 with a one-line reason when the device fails, 2 for a bad command line', async () => {
+    plug.injectFault({ kind: 'err-code', code: -3, msg: 'invalid argument' }, { times: 1 });
+    const refused = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'on']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr.trim(), /^tplink-smartplug: .*err_code -3 "invalid argument"\. \[DEVICE_ERROR\]$/);
+    const timeout = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'on', '--timeout', '0.3'], {});
+    assert.equal(timeout.code, 0, 'the fault was used up: the next request works');
+    for (const args of [[], ['-t', 'x'], ['-t', 'x', '-c', 'nope'], ['-t', 'x', '-j', '{'], ['-t', 'x', '-c', 'on', '-p', '99999'], ['-t', 'x', '-c', 'on', '--transport', 'carrier-pigeon']]) {
+      const bad = await run('tplink-smartplug', args);
+      assert.equal(bad.code, 2, args.join(' '));
+      assert.equal(bad.stderr.trim().split('\n').length, 1);
+    }
+  });
+
+  it('speaks KLAP to a simulated newer-firmware plug, password from the environment', async () => {
+    const sim = spawn(process.execPath, [path.join(BIN, 'tplink-sim.js'), '--model', 'hs110v2', '--port', '0', '--no-udp', '--klap', '0', '-u', 'me@example.com', '-P', 's3cret']);
+    try {
+      const klapPort = await within(
+        new Promise<number>((resolve) => {
+          let text = '';
+          sim.stdout.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            const match = /KLAP v2 on 127\.0\.0\.1:(\d+)/.exec(text);
+            if (match) resolve(Number(match[1]));
+          });
+        }),
+        10_000,
+        'the simulator to start',
+      );
+      const ok = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '--klap-port', String(klapPort), '-u', 'me@example.com', '-c', 'on', '-q'], { TPLINK_PASSWORD: 's3cret' });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal((JSON.parse(ok.stdout) as { system: { set_relay_state: { err_code: number } } }).system.set_relay_state.err_code, 0);
+      const wrong = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '--klap-port', String(klapPort), '-u', 'me@example.com', '-P', 'guess', '-c', 'info']);
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /wrong credentials.*\[AUTH\]/);
+      assert.doesNotMatch(wrong.stderr, /guess/);
+    } finally {
+      sim.kill('SIGINT');
+      await within(new Promise((resolve) => sim.once('exit', resolve)), 5000, 'the simulator to stop');
+    }
+  });
+});
