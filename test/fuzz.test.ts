@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseAction, parseOutletSelectors } from '../src/actions';
+import { UsageError } from '../src/cli/io';
+import { parseSmartplugArgs } from '../src/cli/smartplug';
+import { normaliseRealtime, normaliseStats } from '../src/energy';
+import { ErrorCode, KasaError } from '../src/errors';
+import { FrameReader } from '../src/frame-reader';
+import { checkReply, decodeReplyText, parseReplyText } from '../src/reply';
+import { normaliseSysinfo } from '../src/sysinfo';
+import { deriveTddpKey, parseTddpPacket } from '../src/tddp';
+import { decrypt, encodeTcpFrame } from '../src/xor-cipher';
+import { parseSimArgs } from '../bin/tplink-sim';
+import { runTddpClient } from '../bin/tddp-client';
+
+/** The property of every parser here: it returns, or throws a KasaError; nothing else escapes. */
+function onlyKasaErrors(run: () => unknown): boolean {
+  try {
+    run();
+    return true;
+  } catch (err) {
+    if (err instanceof KasaError) return true;
+    throw err;
+  }
+}
+
+const RUNS = { numRuns: 500 };
+
+describe('fuzzing the frame reader', () => {
+  it('reassembles any frames cut at any points', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), (texts, cuts) => {
+        const stream = Buffer.concat(texts.map((t) => encodeTcpFrame(t)));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const reader = new FrameReader();
+        const frames: Buffer[] = [];
+        let from = 0;
+        for (const to of [...points, stream.length]) {
+          frames.push(...reader.push(stream.subarray(from, to)));
+          from = to;
+        }
+        assert.deepEqual(frames.map((f) => decrypt(f).toString('utf8')), texts);
+        assert.equal(reader.pendingBytes, 0);
+      }),
+      RUNS,
+    );
+  });
+
+  it('takes arbitrary bytes without anything but TOO_LARGE escaping, and never buffers past the cap', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 30 }), (chunks) => {
+        const reader = new FrameReader(4096);
+        for (const chunk of chunks) {
+          try {
+            reader.push(Buffer.from(chunk));
+          } catch (err) {
+            assert.ok(err instanceof KasaError && err.code === ErrorCode.TOO_LARGE);
+          }
+          assert.ok(reader.pendingBytes <= 4096 + 4 + 300);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses any announced length above the cap at once, whatever follows', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1025, max: 0xffffffff }), fc.uint8Array({ maxLength: 64 }), (length, rest) => {
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(length);
+        assert.throws(() => new FrameReader(1024).push(Buffer.concat([header, rest])), { code: ErrorCode.TOO_LARGE });
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('fuzzing reply parsing and normalisation', () => {
+  it('decodes and checks any bytes and any text with KasaErrors only', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => onlyKasaErrors(() => checkReply(parseReplyText(decodeReplyText(decrypt(bytes), 'd'), 'd'), 'd'))),
+      RUNS,
+    );
+    fc.assert(fc.property(fc.json(), (text) => onlyKasaErrors(() => checkReply(parseReplyText(text, 'd'), 'd'))), RUNS);
+  });
+
+  it('normalises any JSON value as sysinfo, meter reading or statistics, with KasaErrors only', () => {
+    const shaped = fc.record(
+      {
+        alias: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        relay_state: fc.oneof(fc.integer(), fc.string()),
+        feature: fc.oneof(fc.string(), fc.constant('TIM:ENE')),
+        children: fc.oneof(fc.array(fc.jsonValue()), fc.jsonValue()),
+        deviceId: fc.oneof(fc.stringMatching(/^[0-9A-F]{0,42}$/), fc.integer()),
+        power_mw: fc.oneof(fc.integer(), fc.string(), fc.double()),
+        voltage: fc.oneof(fc.double(), fc.constant(null)),
+        day_list: fc.oneof(fc.array(fc.jsonValue()), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), shaped), (value) => {
+        onlyKasaErrors(() => normaliseSysinfo(value));
+        onlyKasaErrors(() => {
+          const r = normaliseRealtime(value);
+          for (const n of Object.values(r)) assert.equal(typeof n, 'number');
+        });
+        onlyKasaErrors(() => normaliseStats(value).forEach((s) => assert.ok(Number.isFinite(s.energy))));
+        return true;
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads any message as an action, or explains why not', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (payload, command) => onlyKasaErrors(() => parseAction({ payload, command }))),
+      RUNS,
+    );
+    fc.assert(fc.property(fc.anything(), (value) => Array.isArray(parseOutletSelectors(value))), RUNS);
+  });
+});
+
+describe('fuzzing the TDDP parser', () => {
+  const key = deriveTddpKey('admin', 'admin');
+  it('parses any datagram or throws KasaError(PROTOCOL)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => {
+        try {
+          parseTddpPacket(bytes, key);
+        } catch (err) {
+          assert.ok(err instanceof KasaError && err.code === ErrorCode.PROTOCOL, String(err));
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('parses any datagram with a plausible v2 header, whatever its length field says', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ minLength: 24, maxLength: 80 }), (length, rest) => {
+        const packet = Buffer.concat([Buffer.from([2, 3, 2, 0]), Buffer.alloc(4), Buffer.from(rest)]);
+        packet.writeUInt32BE(length, 4);
+        return onlyKasaErrors(() => parseTddpPacket(packet, key));
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('fuzzing the command lines', () => {
+  const words = fc.array(
+    fc.oneof(
+      fc.string(),
+      fc.constantFrom('-t', '-p', '-c', '-j', '-o', '-q', '--timeout', '--udp', '--transport', '-u', '-P', '--model', '--count', '--fault', '--klap', '--tddp', '-h', 'on', 'hs110', '0', '-1', '99999', '{}', '127.0.0.1'),
+    ),
+    { maxLength: 10 },
+  );
+  const usageOnly = (run: () => unknown): boolean => {
+    try {
+      run();
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+    }
+    return true;
+  };
+
+  it('tplink-smartplug and tplink-sim parse any arguments or give a usage error', () => {
+    fc.assert(fc.property(words, (argv) => usageOnly(() => parseSmartplugArgs(argv))), RUNS);
+    fc.assert(fc.property(words, (argv) => usageOnly(() => parseSimArgs(argv))), RUNS);
+  });
+
+  it('tddp-client refuses bad arguments with exit status 2 and one line', async () => {
+    await fc.assert(
+      fc.asyncProperty(words.filter((argv) => !argv.includes('-t') || !argv.includes('-c')), async (argv) => {
+        const lines: string[] = [];
+        const code = await runTddpClient(argv, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+        assert.ok(code === 2 || (code === 0 && argv.some((a) => a === '-h')), `exit ${code} for ${JSON.stringify(argv)}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
