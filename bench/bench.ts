@@ -44,6 +44,7 @@ async function main(): Promise<void> {
 
   printEnvironment(settings === QUICK);
 
+  // Codecs first, before the device thread starts: their timing counts the whole process's CPU time.
   const inputs = codecInputs();
   verifyCodecs(inputs);
   console.log('\nCodecs checked: both produce identical bytes for every input and operation below.');
