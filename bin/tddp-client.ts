@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, runAsProcess } from '../src/cli/io';
+import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
 import { KasaError } from '../src/errors';
 import { formatAddress } from '../src/transport';
 import {
@@ -13,6 +12,7 @@ import {
   findSubtype,
   isPlausibleText,
   queryTddp,
+  readTddpHeader,
 } from '../src/tddp';
 
 export const TDDP_CLIENT_USAGE = `Usage: tddp-client -t <host> -c <hex subtype> [-u <user>] [-p <password>] [options]
@@ -51,49 +51,41 @@ interface TddpClientOptions {
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
 function parseTddpClientArgs(argv: readonly string[]): TddpClientOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        target: { type: 'string', short: 't' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
-        cmd: { type: 'string', short: 'c' },
-        type: { type: 'string' },
-        data: { type: 'string' },
-        force: { type: 'boolean' },
-        timeout: { type: 'string' },
-        port: { type: 'string' },
-        'reply-port': { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      target: { type: 'string', short: 't' },
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      cmd: { type: 'string', short: 'c' },
+      type: { type: 'string' },
+      data: { type: 'string' },
+      force: { type: 'boolean' },
+      timeout: { type: 'string' },
+      port: { type: 'string' },
+      'reply-port': { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return null;
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
   if (v.cmd === undefined) throw new UsageError('the subtype is required (-c <hex>, e.g. -c 0a)');
   if (!/^(0x)?[0-9a-f]{1,2}$/i.test(v.cmd.trim())) throw new UsageError(`-c takes a subtype of one or two hex digits (00 to ff), not "${v.cmd}"`);
   const subtype = parseInt(v.cmd.trim().replace(/^0x/i, ''), 16);
-  const type = parseInteger(v.type, TddpType.SPECIAL_COMMAND, 'type', 0, 0xff);
+  const type = integerOption(v.type, TddpType.SPECIAL_COMMAND, 'type', 0, 0xff);
   const known = findSubtype(type, subtype);
   if (known?.destructive && !v.force) {
     throw new UsageError(`subtype 0x${hex(subtype, 2)} is destructive on ${known.devices} (${known.description}); add --force if you mean it`);
   }
-  const seconds = v.timeout === undefined ? 5 : Number(v.timeout);
-  if (v.timeout !== undefined && (v.timeout.trim() === '' || !(seconds > 0 && seconds <= 3600))) {
-    throw new UsageError(`invalid timeout: ${v.timeout} (seconds, more than 0)`);
-  }
+  const seconds = numberOption(v.timeout, 5, 'timeout (seconds, more than 0)', (n) => n > 0 && n <= 3600);
   return {
     host: v.target.trim(),
-    port: parseInteger(v.port, DEFAULT_TDDP_PORT, 'port', 1, 0xffff),
-    replyPort: parseInteger(v['reply-port'], DEFAULT_REPLY_PORT, 'reply port', 0, 0xffff),
+    port: integerOption(v.port, DEFAULT_TDDP_PORT, 'port', 1, 0xffff),
+    replyPort: integerOption(v['reply-port'], DEFAULT_REPLY_PORT, 'reply port', 0, 0xffff),
     username: v.username ?? 'admin',
     password: v.password ?? 'admin',
     type,
@@ -105,14 +97,6 @@ function parseTddpClientArgs(argv: readonly string[]): TddpClientOptions | null 
 }
 
 /** Whole numbers in decimal or 0x-hex. */
-function parseInteger(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const trimmed = text.trim();
-  const n = /^0x[0-9a-f]+$/i.test(trimmed) ? parseInt(trimmed, 16) : /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`invalid ${name}: ${text} (${min} to ${max})`);
-  return n;
-}
-
 function hex(value: number, digits: number): string {
   return value.toString(16).padStart(digits, '0');
 }
@@ -125,18 +109,6 @@ function headerLine(label: string, header: TddpHeader): string {
   );
 }
 
-function requestHeader(request: Buffer): TddpHeader {
-  return {
-    version: request[0]!,
-    type: request[1]!,
-    code: request[2]!,
-    status: request[3]!,
-    length: request.readUInt32BE(4),
-    id: request.readUInt16BE(8),
-    subtype: request[10]!,
-  };
-}
-
 function digestLine(reply: TddpReply): string {
   if (reply.header.digestOk === null) return 'Digest: none (TDDP v1)';
   if (reply.digestConvention === 'plaintext') return 'Digest: ok (over the plaintext)';
@@ -145,18 +117,11 @@ function digestLine(reply: TddpReply): string {
 }
 
 /** The whole tool: returns the exit status. */
-export async function runTddpClient(argv: readonly string[], io: CliIo): Promise<number> {
-  let options: TddpClientOptions | null;
-  try {
-    options = parseTddpClientArgs(argv);
-  } catch (err) {
-    io.err(`tddp-client: ${(err as Error).message} (see --help)`);
-    return EXIT_USAGE;
-  }
-  if (options === null) {
-    io.out(TDDP_CLIENT_USAGE);
-    return EXIT_OK;
-  }
+export function runTddpClient(argv: readonly string[], io: CliIo): Promise<number> {
+  return runTool('tddp-client', TDDP_CLIENT_USAGE, argv, io, parseTddpClientArgs, (options) => query(options, io));
+}
+
+async function query(options: TddpClientOptions, io: CliIo): Promise<number> {
   const verbose = options.verbose;
   try {
     const reply = await queryTddp({
@@ -170,7 +135,7 @@ export async function runTddpClient(argv: readonly string[], io: CliIo): Promise
       ...(options.data === undefined ? {} : { data: options.data }),
       timeoutMs: options.timeoutMs,
       onRequest: (request) => {
-        io.out(headerLine('Request', requestHeader(request)));
+        io.out(headerLine('Request', readTddpHeader(request)));
         if (verbose) io.out(`Request: ${request.toString('hex')}`);
       },
     });

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, runAsProcess } from '../src/cli/io';
+import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
 import { KasaError } from '../src/errors';
 import { Fault, FAULT_KINDS, parseFault } from '../src/simulator/faults';
 import { MAX_FLEET_SIZE } from '../src/simulator/fleet';
@@ -51,32 +50,27 @@ export interface SimOptions {
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
 export function parseSimArgs(argv: readonly string[]): SimOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: 'string', short: 'm' },
-        host: { type: 'string' },
-        port: { type: 'string', short: 'p' },
-        alias: { type: 'string', short: 'a' },
-        count: { type: 'string', short: 'n' },
-        'no-udp': { type: 'boolean' },
-        fault: { type: 'string' },
-        klap: { type: 'string' },
-        'klap-version': { type: 'string' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'P' },
-        tddp: { type: 'string' },
-        'tddp-reply-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      model: { type: 'string', short: 'm' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      alias: { type: 'string', short: 'a' },
+      count: { type: 'string', short: 'n' },
+      'no-udp': { type: 'boolean' },
+      fault: { type: 'string' },
+      klap: { type: 'string' },
+      'klap-version': { type: 'string' },
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'P' },
+      tddp: { type: 'string' },
+      'tddp-reply-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return null;
   if (v.model === undefined) throw new UsageError(`say which model to simulate (--model ${MODEL_NAMES.join('|')})`);
@@ -85,8 +79,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   if (unknown !== undefined) throw new UsageError(`unknown model "${unknown}"; one of: ${MODEL_NAMES.join(', ')}`);
   const host = (v.host ?? DEFAULT_SIMULATOR_HOST).trim();
   if (host === '') throw new UsageError('--host needs an address');
-  const port = wholeNumber(v.port, DEFAULT_PORT, 'port', 0, 65535);
-  const count = wholeNumber(v.count, 1, 'count', 1, MAX_FLEET_SIZE);
+  const port = integerOption(v.port, DEFAULT_PORT, 'port', 0, 65535);
+  const count = integerOption(v.count, 1, 'count', 1, MAX_FLEET_SIZE);
   if (port !== 0 && port + count - 1 > 65535) throw new UsageError(`${count} devices from port ${port} go past port 65535`);
   let fault: Fault | undefined;
   if (v.fault !== undefined) {
@@ -96,20 +90,20 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       throw new UsageError(`invalid --fault: ${(err as Error).message}`);
     }
   }
-  const klapVersion = wholeNumber(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
+  const klapVersion = integerOption(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
   if ((v.username === undefined) !== (v.password === undefined)) throw new UsageError('give both --username and --password, or neither');
   const klap =
     v.klap === undefined
       ? undefined
       : {
-          port: wholeNumber(v.klap, 0, 'KLAP port', 0, 65535),
+          port: integerOption(v.klap, 0, 'KLAP port', 0, 65535),
           version: klapVersion,
           ...(v.username === undefined ? {} : { username: v.username, password: v.password! }),
         };
   const tddp =
     v.tddp === undefined
       ? undefined
-      : { port: wholeNumber(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: wholeNumber(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
+      : { port: integerOption(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: integerOption(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
   return {
     models: models as ModelName[],
     ...(klap === undefined ? {} : { klap }),
@@ -121,13 +115,6 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
     udp: !(v['no-udp'] ?? false),
     ...(fault === undefined ? {} : { fault }),
   };
-}
-
-function wholeNumber(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`invalid ${name}: ${text} (${min} to ${max})`);
-  return n;
 }
 
 /** Resolves with the name of the first stop signal. */
@@ -146,18 +133,11 @@ function nextStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => vo
 }
 
 /** The whole tool: starts the devices, waits for a stop signal, stops them; returns the exit status. */
-export async function runSim(argv: readonly string[], io: CliIo): Promise<number> {
-  let options: SimOptions | null;
-  try {
-    options = parseSimArgs(argv);
-  } catch (err) {
-    io.err(`tplink-sim: ${(err as Error).message} (see --help)`);
-    return EXIT_USAGE;
-  }
-  if (options === null) {
-    io.out(SIM_USAGE);
-    return EXIT_OK;
-  }
+export function runSim(argv: readonly string[], io: CliIo): Promise<number> {
+  return runTool('tplink-sim', SIM_USAGE, argv, io, parseSimArgs, (options) => simulate(options, io));
+}
+
+async function simulate(options: SimOptions, io: CliIo): Promise<number> {
   const signal = nextStopSignal();
   const devices = Array.from({ length: options.count }, (_unused, index) => {
     const port = options.port === 0 ? 0 : options.port + index;

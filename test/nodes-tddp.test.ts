@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import * as dgram from 'node:dgram';
 import { afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../src/errors';
 import { TddpResponder } from '../src/simulator/tddp-responder';
 import { openReplySocketCount } from '../src/tddp';
 import { flowWith, helper, load } from './support/node-red';
+import { freeUdpPort } from './support/ports';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 const tddpNode = (extra: Record<string, unknown> = {}) => ({ type: 'tddp-query', name: 'debug', tddpType: 3, subtype: '0a', output: 'string', ...extra });
-
-/** A UDP port free right now, so tests never depend on 61000 being free. */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 async function setup(options: { replyTo: 'reply-port' | 'source-port'; password?: string; node?: Record<string, unknown>; credentials?: Record<string, string> }) {
   const replyPort = await freeUdpPort();

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { TddpResponder } from '../src/simulator/tddp-responder';
+import { freeUdpPort } from './support/ports';
 
 const CLI = path.join(__dirname, '..', 'bin', 'tddp-client.js');
 
@@ -24,14 +24,6 @@ function runCli(args: string[]): Promise<Run> {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freeUdpPort(): Promise<number> {
-  const probe = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => probe.bind(0, '0.0.0.0', resolve));
-  const port = probe.address().port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 void describe('tddp-client command line', () => {

@@ -15,17 +15,9 @@ import {
   openReplySocketCount,
   queryTddp,
 } from '../src/tddp';
+import { freeUdpPort } from './support/ports';
 
 const LOOPBACK = '127.0.0.1';
-
-/** A UDP port free right now, found by binding port 0 where the reply socket binds. */
-async function freeUdpPort(): Promise<number> {
-  const probe = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => probe.bind(0, '0.0.0.0', resolve));
-  const port = probe.address().port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 async function startResponder(options: TddpResponderOptions): Promise<TddpResponder> {
   const responder = new TddpResponder(options);

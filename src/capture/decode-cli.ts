@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../cli/io';
+import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runTool } from '../cli/io';
 import { KasaError } from '../errors';
 import { deriveTddpKey } from '../tddp/des';
 import { DEFAULT_SMARTHOME_PORT, decodeCapture } from './decoder';
@@ -31,35 +30,25 @@ export interface DecodeCliOptions {
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
 export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        read: { type: 'string', short: 'r' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
-        port: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      read: { type: 'string', short: 'r' },
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      port: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return null;
   if (parsed.positionals.length > 1 || (parsed.positionals.length === 1 && v.read !== undefined)) {
     throw new UsageError('give one capture file, either with -r or as the only argument');
   }
   const file = v.read ?? parsed.positionals[0];
-  const ports = [DEFAULT_SMARTHOME_PORT];
-  for (const text of v.port ?? []) {
-    const port = Number(text);
-    if (text.trim() === '' || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid port: ${text}`);
-    ports.push(port);
-  }
+  const ports = [DEFAULT_SMARTHOME_PORT, ...(v.port ?? []).map((text) => integerOption(text, 0, 'port', 1, 65535))];
   return {
     file: file === '-' ? undefined : file,
     username: v.username ?? 'admin',
@@ -76,22 +65,11 @@ async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream)
 }
 
 /** The whole tool: returns the exit status. */
-export async function runDecode(
-  argv: readonly string[],
-  io: CliIo,
-  stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<number> {
-  let options: DecodeCliOptions | null;
-  try {
-    options = parseDecodeArgs(argv);
-  } catch (err) {
-    io.err(`tplink-decode: ${(err as Error).message} (see --help)`);
-    return EXIT_USAGE;
-  }
-  if (options === null) {
-    io.out(DECODE_USAGE);
-    return EXIT_OK;
-  }
+export function runDecode(argv: readonly string[], io: CliIo, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  return runTool('tplink-decode', DECODE_USAGE, argv, io, parseDecodeArgs, (options) => decodeFile(options, io, stdin));
+}
+
+async function decodeFile(options: DecodeCliOptions, io: CliIo, stdin: NodeJS.ReadableStream): Promise<number> {
   let bytes: Buffer;
   try {
     bytes = await readInput(options.file, stdin);

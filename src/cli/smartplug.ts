@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
 import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
 import { SmartDevice } from '../device';
@@ -6,7 +5,7 @@ import { KasaError } from '../errors';
 import { KLAP_DEFAULT_PORT } from '../klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, transportFor } from '../transport-choice';
 import { checkReply, isObject } from '../reply';
-import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './io';
+import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <child id>]... [options]
 
@@ -48,31 +47,26 @@ export interface SmartplugOptions {
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
 export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): SmartplugOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        target: { type: 'string', short: 't' },
-        port: { type: 'string', short: 'p' },
-        command: { type: 'string', short: 'c' },
-        json: { type: 'string', short: 'j' },
-        outlet: { type: 'string', short: 'o', multiple: true },
-        quiet: { type: 'boolean', short: 'q' },
-        timeout: { type: 'string' },
-        udp: { type: 'boolean' },
-        transport: { type: 'string' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'P' },
-        'klap-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      target: { type: 'string', short: 't' },
+      port: { type: 'string', short: 'p' },
+      command: { type: 'string', short: 'c' },
+      json: { type: 'string', short: 'j' },
+      outlet: { type: 'string', short: 'o', multiple: true },
+      quiet: { type: 'boolean', short: 'q' },
+      timeout: { type: 'string' },
+      udp: { type: 'boolean' },
+      transport: { type: 'string' },
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'P' },
+      'klap-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return null;
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
@@ -101,13 +95,13 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
   return {
     host: v.target.trim(),
-    port: parseNumber(v.port, DEFAULT_PORT, 'port', (n) => Number.isInteger(n) && n >= 1 && n <= 65535),
+    port: integerOption(v.port, DEFAULT_PORT, 'port', 1, 65535),
     request,
     outlets,
     quiet: v.quiet ?? false,
-    timeoutMs: parseNumber(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
+    timeoutMs: numberOption(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
     transport: transportOf(v.transport, v.udp ?? false),
-    klapPort: parseNumber(v['klap-port'], KLAP_DEFAULT_PORT, 'KLAP port', (n) => Number.isInteger(n) && n >= 1 && n <= 65535),
+    klapPort: integerOption(v['klap-port'], KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535),
     ...(v.username === undefined ? {} : { username: v.username }),
     ...(password === undefined ? {} : { password }),
   };
@@ -120,26 +114,12 @@ function transportOf(name: string | undefined, udp: boolean): TransportChoice {
   return name;
 }
 
-function parseNumber(text: string | undefined, fallback: number, name: string, valid: (n: number) => boolean): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === '' || !valid(n)) throw new UsageError(`invalid ${name}: ${text}`);
-  return n;
+/** The whole tool: returns the exit status. */
+export function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
+  return runTool('tplink-smartplug', SMARTPLUG_USAGE, argv, io, (args) => parseSmartplugArgs(args, process.env), (options) => sendCommand(options, io));
 }
 
-/** The whole tool: returns the exit status. */
-export async function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
-  let options: SmartplugOptions | null;
-  try {
-    options = parseSmartplugArgs(argv, process.env);
-  } catch (err) {
-    io.err(`tplink-smartplug: ${(err as Error).message} (see --help)`);
-    return EXIT_USAGE;
-  }
-  if (options === null) {
-    io.out(SMARTPLUG_USAGE);
-    return EXIT_OK;
-  }
+async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number> {
   const client = new KasaClient({
     host: options.host,
     port: options.port,

@@ -13,6 +13,7 @@ export {
   findSubtype,
   parseTddpPacket,
   peekTddpPacket,
+  readTddpHeader,
 } from './packet';
 export type { DigestConvention, ParsedTddpPacket, TddpHeader, TddpPacketInput, TddpSubtype, TddpVersion } from './packet';
 export { checkTddpReply, isPlausibleText, suspectCredentials } from './reply-check';

@@ -137,7 +137,7 @@ export function parseTddpPacket(packet: Uint8Array, key: Uint8Array): ParsedTddp
   if (bytes.length < V1_HEADER_BYTES) {
     throw protocolError(`a TDDP packet has at least ${V1_HEADER_BYTES} header bytes; this one has only ${bytes.length}.`);
   }
-  const header = readCommonHeader(bytes);
+  const header = readTddpHeader(bytes);
   if (header.version !== TDDP_V1 && header.version !== TDDP_V2) {
     throw protocolError(`unknown TDDP version 0x${hex2(header.version)} (expected 0x01 or 0x02).`);
   }
@@ -203,7 +203,8 @@ function writeCommonHeader(packet: Buffer, header: TddpHeader): void {
   packet[11] = 0;
 }
 
-function readCommonHeader(packet: Buffer): TddpHeader {
+/** The fields v1 and v2 share, from the first 12 bytes of a packet. */
+export function readTddpHeader(packet: Buffer): TddpHeader {
   return {
     version: packet[0]!,
     type: packet[1]!,
