@@ -7,7 +7,6 @@ const fs = require('node:fs');
 const net = require('node:net');
 const dgram = require('node:dgram');
 const path = require('node:path');
-const { setTimeout: delay } = require('node:timers/promises');
 const { setTimeout, clearTimeout } = require('node:timers');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -122,10 +121,13 @@ async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT,
   async function stop() {
     if (child.exitCode !== null || child.signalCode !== null) return exited;
     child.kill('SIGINT');
-    const stopped = await Promise.race([exited, delay(STOP_TIMEOUT_MS).then(() => null)]);
-    if (stopped !== null) return stopped;
-    child.kill('SIGKILL');
-    return exited;
+    // Node-RED gets STOP_TIMEOUT_MS to close its flows, then it is killed.
+    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(killer);
+    }
   }
 
   try {
