@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   verifyCodecs(inputs);
   console.log('\nCodecs checked: both produce identical bytes for every input and operation below.');
   const codec = runCodecBench(inputs, settings.codec);
-  console.log(`\n1. Codec throughput, MB/s of JSON (median of ${settings.codec.samples} samples per side, quartiles in brackets)\n`);
+  console.log(
+    `\n1. Codec throughput, MB of JSON per second of this process's CPU time ` +
+      `(median of ${settings.codec.samples} samples per side, taken in turns; quartiles in brackets)\n`,
+  );
   console.log(codecTable(codec));
 
   const host = await DeviceHost.start({ devices: DEVICES_NEEDED });
