@@ -16,10 +16,13 @@ export function encrypt(plain: Uint8Array): Buffer {
 }
 
 export function decrypt(cipher: Uint8Array): Buffer {
+  // Copy, then undo the XOR in place: a loop over one buffer runs faster than one reading another.
   const out = Buffer.allocUnsafe(cipher.length);
+  out.set(cipher);
+  const length = out.length;
   let key = INITIAL_KEY;
-  for (let i = 0; i < cipher.length; i++) {
-    const c = cipher[i]!;
+  for (let i = 0; i < length; i++) {
+    const c = out[i]!;
     out[i] = key ^ c;
     key = c;
   }
@@ -28,13 +31,15 @@ export function decrypt(cipher: Uint8Array): Buffer {
 
 /** Encrypts a JSON text for TCP: length header, then ciphertext. */
 export function encodeTcpFrame(json: string): Buffer {
-  const plain = Buffer.from(json, 'utf8');
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + plain.length);
-  frame.writeUInt32BE(plain.length, 0);
+  // Written straight into the frame, then encrypted in place: no intermediate buffer.
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, HEADER_BYTES, 'utf8');
   let key = INITIAL_KEY;
-  for (let i = 0; i < plain.length; i++) {
-    key ^= plain[i]!;
-    frame[HEADER_BYTES + i] = key;
+  for (let i = HEADER_BYTES; i < frame.length; i++) {
+    key ^= frame[i]!;
+    frame[i] = key;
   }
   return frame;
 }
