@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
 import { SmartDevice, resolveOutlets } from '../../src/device';
 import { ErrorCode, KasaError } from '../../src/errors';
@@ -110,37 +110,26 @@ function createWatcher(
   if (intervalMs === 0) return null;
   /** Last known state per watched thing: '' is the plug, otherwise an outlet id. */
   let known = new Map<string, boolean>();
+  const withTopic = topic === undefined ? {} : { topic };
 
-  const watched = (info: DeviceInfo): OutletInfo[] => {
-    if (mode === 'plug') return [];
-    const all = info.outlets ?? [];
-    if (configuredOutlets.length === 0) return all;
-    const ids = new Set(configuredOutlets.flatMap((s) => safeResolve(info, s).map((o) => o.id)));
-    return all.filter((o) => ids.has(o.id));
+  /** What is watched: the plug itself, or the strip's outlets set in the node (all when none). */
+  const watched = (info: DeviceInfo): Array<{ key: string; on: boolean; outlet?: OutletInfo }> => {
+    if (mode === 'plug') return [{ key: '', on: info.on }];
+    const ids = configuredOutlets.length === 0 ? null : new Set(configuredOutlets.flatMap((s) => safeResolve(info, s).map((o) => o.id)));
+    return (info.outlets ?? []).filter((o) => ids === null || ids.has(o.id)).map((outlet) => ({ key: outlet.id, on: outlet.on, outlet }));
   };
-  const statesOf = (info: DeviceInfo): Map<string, boolean> => {
-    const outlets = watched(info);
-    return outlets.length === 0 && mode === 'plug' ? new Map([['', info.on]]) : new Map(outlets.map((o) => [o.id, o.on]));
-  };
-  const message = (event: string, info: DeviceInfo, deviceIdentity: ReturnType<SmartDevice['identity']>, outlet?: OutletInfo): NodeMessage => ({
-    payload: outlet === undefined ? info.on : outlet.on,
-    event,
-    device: deviceIdentity,
-    ...(outlet === undefined ? {} : { outlet: { index: outlet.index, id: outlet.id, alias: outlet.alias } }),
-    ...(topic === undefined ? {} : { topic }),
-  });
+  const statesOf = (items: ReturnType<typeof watched>) => new Map(items.map((item) => [item.key, item.on]));
+
   const report = (event: string, info: DeviceInfo, onlyChanged: boolean): void => {
-    const device = deviceNode.getDevice();
-    const next = statesOf(info);
-    const outlets = watched(info);
-    if (mode === 'plug') {
-      if (!onlyChanged || known.get('') !== info.on) node.send(message(event, info, device.identity()));
-    } else {
-      for (const outlet of outlets) {
-        if (!onlyChanged || known.get(outlet.id) !== outlet.on) node.send(message(event, info, device.identity(), outlet));
-      }
+    const device = deviceNode.getDevice().identity();
+    const items = watched(info);
+    for (const { key, on, outlet } of items) {
+      if (onlyChanged && known.get(key) === on) continue;
+      const where = outlet === undefined ? {} : { outlet: { index: outlet.index, id: outlet.id, alias: outlet.alias } };
+      node.send({ payload: on, event, device, ...where, ...withTopic });
     }
-    known = next;
+    known = statesOf(items);
+    const outlets = items.flatMap((item) => (item.outlet === undefined ? [] : [item.outlet]));
     node.status(mode === 'plug' ? powerStatus(info.on) : statusOf(info, outlets));
   };
 
@@ -159,15 +148,15 @@ function createWatcher(
       online = false;
       node.status(offlineStatus(err));
       const error = err instanceof Error ? err : new Error(String(err));
-      node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...(topic === undefined ? {} : { topic }) });
-      node.error(error, { payload: null, event: 'offline', ...(topic === undefined ? {} : { topic }) });
+      node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
+      node.error(error, { payload: null, event: 'offline', ...withTopic });
     },
   });
   poller.start();
   return {
     /** After the node itself switched something, that is the new baseline, not a change to report. */
     remember(info: DeviceInfo): void {
-      if (online) known = statesOf(info);
+      if (online) known = statesOf(watched(info));
     },
     stop: () => poller.stop(),
   };
