@@ -79,6 +79,7 @@ export = function register(RED: NodeAPI): void {
     handleInput(this, async (msg, send) => {
       const device = deviceNode.getDevice();
       const command = commandOf(msg['command'], def.command);
+      if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
       const outlets = await outletsOf(device, msg['outlet']);
       if (command === 'realtime') {
         const snapshot = await readMeter(device, outlets);
@@ -88,7 +89,6 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       if (command === 'erase') {
-        checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
         await device.eraseStats(outlets);
         msg.payload = true;
       } else {
