@@ -1,0 +1,55 @@
+/**
+ * What the fleet benchmark's parent process (bench/fleet.ts) and the Node-RED runtime it starts
+ * in a child process (bench/fleet-runtime.ts) say to each other over the IPC channel.
+ */
+
+/** Which node polls the devices: this package's plug-energy, or a node built on tplink-smarthome-api. */
+export type ContenderName = 'ours' | 'peer';
+
+export interface RunRequest {
+  kind: 'run';
+  contender: ContenderName;
+  /** TCP ports of the simulated devices on 127.0.0.1, one polling node each. */
+  ports: number[];
+  /** Seconds between polls of each node. */
+  intervalSeconds: number;
+  /** Untimed seconds after every node has started polling; the window then opens half an interval after a poll starts. */
+  warmUpSeconds: number;
+  /** Length of the measured window. */
+  seconds: number;
+}
+
+/** Figures of one measured window, as the runtime process saw them. */
+export interface WindowFigures {
+  /** Length of the window, measured. */
+  seconds: number;
+  /** Poll tasks begun inside the window. */
+  started: number;
+  /** Poll tasks that failed (rejected) inside the window. */
+  failed: number;
+  /** Readings that reached the counting node inside the window. */
+  done: number;
+  /** Of those, readings whose poll start was not known (so no latency); expected 0. */
+  unstamped: number;
+  /** Readings per second the whole fleet sustained, from each node's spacing of arrivals. */
+  sustainedPerSecond: number;
+  /** Poll start to arrival at the counting node, ms, one per stamped reading, ascending. */
+  latenciesMs: number[];
+  /** Full garbage collections inside the window, and their main-thread pause in ms. */
+  majorGcs: number;
+  majorGcMs: number;
+  /** User plus system CPU time of the whole runtime process during the window, ms. */
+  cpuMs: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Largest count of open TCP sockets (process.getActiveResourcesInfo) seen once a second. */
+  maxTcpSockets: number;
+  /** Open resources by kind at the end of the window. */
+  resourcesAtEnd: Record<string, number>;
+}
+
+export type RuntimeMessage =
+  | { kind: 'window-start' }
+  | { kind: 'window-end' }
+  | { kind: 'result'; figures: WindowFigures }
+  | { kind: 'failed'; message: string };

@@ -1,0 +1,108 @@
+/**
+ * Parent side of one fleet measurement: starts the Node-RED runtime in a child process
+ * (fleet-runtime), hands it the devices, and adds what the simulated devices counted during the
+ * window (requests answered, connections accepted) to what the runtime measured.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import type { DeviceHost, HostStats } from './device-host';
+import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+
+export interface FleetRunOptions {
+  contender: ContenderName;
+  devices: number;
+  intervalSeconds: number;
+  warmUpSeconds: number;
+  seconds: number;
+  /** Write a V8 CPU profile of the runtime process into this directory. */
+  profileDir?: string;
+}
+
+export interface FleetRunResult extends WindowFigures {
+  contender: ContenderName;
+  devices: number;
+  /** Polls a fixed one-per-interval schedule would make in the window. */
+  due: number;
+  /** Requests the devices polled answered during the window, as they counted them. */
+  deviceRequests: number;
+  /** Connections those devices accepted during the window. */
+  deviceConnections: number;
+}
+
+/** Startup (loading Node-RED and the flow) plus shutdown may take this long besides the window. */
+const SLACK_MS = 90_000;
+/** After its last message the child should exit by itself; if not, it is ended and this is said. */
+const EXIT_GRACE_MS = 10_000;
+
+export async function runFleet(host: DeviceHost, options: FleetRunOptions): Promise<FleetRunResult> {
+  const ports = host.xorPorts.slice(0, options.devices);
+  if (ports.length < options.devices) throw new Error(`the device host runs ${host.xorPorts.length} devices, ${options.devices} needed`);
+  const execArgv = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.contender}-${options.devices}.cpuprofile`];
+  const child = fork(path.join(__dirname, 'fleet-runtime.js'), [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  const totalsOf = (stats: HostStats): { requests: number; connections: number } => {
+    const devices = stats.xor.slice(0, options.devices);
+    return {
+      requests: devices.reduce((sum, device) => sum + device.requests, 0),
+      connections: devices.reduce((sum, device) => sum + device.connectionsOpened, 0),
+    };
+  };
+  let before: Promise<HostStats> | null = null;
+  let after: Promise<HostStats> | null = null;
+
+  const figures = await new Promise<WindowFigures>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('the runtime did not finish in time')), SLACK_MS + (options.warmUpSeconds + options.seconds) * 1000);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`${err.message}${output.trim() === '' ? '' : `\nRuntime output:\n${output.trim()}`}`));
+    }
+    child.on('message', (message: RuntimeMessage) => {
+      if (message.kind === 'window-start') before = host.stats();
+      else if (message.kind === 'window-end') after = host.stats();
+      else if (message.kind === 'failed') fail(new Error(`the runtime failed: ${message.message}`));
+      else {
+        clearTimeout(timer);
+        resolve(message.figures);
+      }
+    });
+    child.once('error', fail);
+    child.once('exit', (code, signal) => fail(new Error(`the runtime exited early (code ${String(code)}, signal ${String(signal)})`)));
+    const request: RunRequest = { kind: 'run', contender: options.contender, ports, intervalSeconds: options.intervalSeconds, warmUpSeconds: options.warmUpSeconds, seconds: options.seconds };
+    child.send(request);
+  });
+  child.removeAllListeners('exit');
+  await exited(child);
+  if (before === null || after === null) throw new Error('the runtime reported no window');
+  const start = totalsOf(await before);
+  const end = totalsOf(await after);
+  return {
+    ...figures,
+    contender: options.contender,
+    devices: options.devices,
+    due: Math.round((options.devices * figures.seconds) / options.intervalSeconds),
+    deviceRequests: end.requests - start.requests,
+    deviceConnections: end.connections - start.connections,
+  };
+}
+
+/** Waits for the child to exit by itself; one that lingers is ended, and the run says so. */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the runtime process did not exit within ${EXIT_GRACE_MS / 1000} s of finishing: something kept it open`));
+    }, EXIT_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * Child-process entry of the fleet benchmark: a real Node-RED 4 runtime (embedded, no editor, no
+ * HTTP server) running one polling node per simulated device, all wired to one counting node.
+ * It runs alone in its process so process.cpuUsage() is the runtime's CPU and nothing else's.
+ * Started by bench/fleet-run.ts, which sends one RunRequest and reads RuntimeMessages back.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import nodeRed from 'node-red';
+import { beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
+import { GcWatch } from './fleet-gc';
+import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const LOOPBACK = '127.0.0.1';
+const STARTUP_TIMEOUT_MS = 60_000;
+/** After the warm-up, the window waits for this long a spell without a full garbage collection... */
+const GC_QUIET_MS = 3_000;
+/** ...but not longer than this. */
+const GC_WAIT_CAP_MS = 20_000;
+const BENCH_NODES_PACKAGE = 'kasa-fleet-bench-nodes';
+
+/** What this process uses of the embedded Node-RED API (its typings want an HTTP server). */
+interface EmbeddedNodeRed {
+  init(settings: Record<string, unknown>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  hooks: { add(name: string, handler: typeof stampSentMessages): void };
+}
+
+function send(message: RuntimeMessage, sent?: () => void): void {
+  process.send?.(message, undefined, {}, () => sent?.());
+}
+
+/**
+ * A package holding the benchmark's own node types, in Node-RED's usual form (package.json with a
+ * `node-red` section, X.js with X.html beside it); X.js loads the compiled bench/fleet-nodes.
+ */
+function writeBenchNodesPackage(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const manifest = { name: BENCH_NODES_PACKAGE, version: '1.0.0', private: true, 'node-red': { nodes: { 'fleet-bench': 'fleet-bench.js' } } };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest));
+  fs.writeFileSync(path.join(dir, 'fleet-bench.js'), `module.exports = require(${JSON.stringify(path.join(__dirname, 'fleet-nodes.js'))});\n`);
+  fs.writeFileSync(path.join(dir, 'fleet-bench.html'), '');
+}
+
+/** One tab: per device a polling node (with its tplink-device config node for ours), all wired to one counter. */
+function fleetFlow(contender: ContenderName, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
+  const flow: Record<string, unknown>[] = [
+    { id: 'fleet', type: 'tab', label: 'fleet benchmark' },
+    { id: 'counter', type: 'fleet-counter', z: 'fleet', x: 600, y: 100, wires: [] },
+  ];
+  ports.forEach((port, i) => {
+    const place = { z: 'fleet', x: 200, y: 100 + i * 40, wires: [['counter']] };
+    if (contender === 'ours') {
+      flow.push({ id: `device-${i}`, type: 'tplink-device', name: `plug ${i}`, host: LOOPBACK, port, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000 });
+      flow.push({ id: `energy-${i}`, type: 'plug-energy', device: `device-${i}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place });
+    } else {
+      flow.push({ id: `energy-${i}`, type: 'fleet-peer-energy', host: LOOPBACK, port, interval: intervalSeconds, ...place });
+    }
+  });
+  return flow;
+}
+
+function resourceCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
+async function measureWindow(seconds: number, gc: GcWatch): Promise<WindowFigures> {
+  let maxTcpSockets = 0;
+  const sampleSockets = (): void => {
+    maxTcpSockets = Math.max(maxTcpSockets, resourceCounts()['TCPSocketWrap'] ?? 0);
+  };
+  send({ kind: 'window-start' });
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  beginMeasuring();
+  gc.beginCounting();
+  const sampler = setInterval(sampleSockets, 1000);
+  try {
+    await sleep(seconds * 1000);
+  } finally {
+    clearInterval(sampler);
+  }
+  const { arrivals, ...counts } = endMeasuring();
+  const collections = gc.endCounting();
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const memory = process.memoryUsage();
+  sampleSockets();
+  send({ kind: 'window-end' });
+  return {
+    seconds: elapsedSeconds,
+    ...counts,
+    sustainedPerSecond: sustainedRate(arrivals, elapsedSeconds),
+    ...collections,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    maxTcpSockets,
+    resourcesAtEnd: resourceCounts(),
+  };
+}
+
+async function run(request: RunRequest): Promise<WindowFigures> {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kasa-fleet-'));
+  const gc = new GcWatch();
+  try {
+    const benchNodesDir = path.join(userDir, BENCH_NODES_PACKAGE);
+    writeBenchNodesPackage(benchNodesDir);
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(fleetFlow(request.contender, request.ports, request.intervalSeconds)));
+    installPollerProbe();
+    const RED = nodeRed as unknown as EmbeddedNodeRed;
+    RED.init({
+      userDir,
+      flowFile: 'flows.json',
+      // No editor and no HTTP endpoints: the runtime alone, listening on nothing.
+      httpAdminRoot: false,
+      httpNodeRoot: false,
+      nodesDir: [PROJECT_ROOT, benchNodesDir],
+      credentialSecret: false,
+      telemetry: { enabled: false, updateNotification: false },
+      diagnostics: { enabled: false, ui: false },
+      externalModules: { autoInstall: false, palette: { allowInstall: false } },
+      logging: { console: { level: 'warn', metrics: false, audit: false } },
+    });
+    RED.hooks.add('onSend.fleet-bench', stampSentMessages);
+    await RED.start();
+    try {
+      const expected = request.ports.length;
+      await waitUntil(() => pollersStarted() >= expected, STARTUP_TIMEOUT_MS, `Starting ${expected} polling nodes`);
+      await sleep(request.warmUpSeconds * 1000);
+      await gc.settled(GC_QUIET_MS, GC_WAIT_CAP_MS);
+      // The nodes started together and poll in bursts: opening (and so closing) the window half an
+      // interval after a burst keeps its edges between bursts, where no poll is under way.
+      await nextPollStart();
+      await sleep(request.intervalSeconds * 500);
+      return await measureWindow(request.seconds, gc);
+    } finally {
+      await RED.stop();
+    }
+  } finally {
+    gc.stop();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  }
+}
+
+/** Sends the last message, then closes the channel: with nothing else open, the process exits by itself. */
+function finish(message: RuntimeMessage): void {
+  send(message, () => process.disconnect?.());
+}
+
+process.once('message', (request: RunRequest) => {
+  run(request).then(
+    (figures) => finish({ kind: 'result', figures }),
+    (err: unknown) => finish({ kind: 'failed', message: err instanceof Error ? err.message : String(err) }),
+  );
+});

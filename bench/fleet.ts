@@ -1,0 +1,255 @@
+/**
+ * `npm run bench:fleet`: many simulated plugs polled once a second by a real Node-RED runtime,
+ * with this package's plug-energy node and, in the same run, with a node built on
+ * tplink-smarthome-api. Reports polls done, latency, the runtime's CPU per poll, memory and open
+ * sockets per fleet size, the ratios ours/peer, and PASS or MISS against the targets.
+ * Options: --sizes 50,200,500  --seconds 20  --cpu-prof (V8 profiles of each runtime process).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DeviceHost } from './device-host';
+import type { ContenderName } from './fleet-protocol';
+import { FleetRunResult, runFleet } from './fleet-run';
+import { formatNumber, summarise } from './stats';
+import { Row, renderTable } from './table';
+
+const INTERVAL_SECONDS = 1;
+/** At least this; the runtime then also waits for V8's heap shrinking after start to be over (fleet-gc). */
+const WARM_UP_SECONDS = 10;
+const DEFAULT_SIZES = [50, 200, 500];
+const DEFAULT_SECONDS = 20;
+const MAX_DEVICES = 2000;
+const P99_TARGET_MS = 100;
+/**
+ * Share of one reading per interval per device the fleet must sustain for "every poll done".
+ * Not 1: both nodes re-arm their timer when a reading is in (Poller), so a cycle lasts the
+ * interval plus the round trip; 0.99 allows 10 ms of that per 1-s cycle, and no failed poll.
+ */
+const PACE_TARGET = 0.99;
+/** Ours must use at most this share of the peer's CPU per poll (2x less). */
+const CPU_SHARE_TARGET = 0.5;
+const CONTENDERS: readonly ContenderName[] = ['ours', 'peer'];
+const LABELS: Record<ContenderName, string> = { ours: 'plug-energy (ours)', peer: 'tplink-smarthome-api' };
+
+interface Settings {
+  sizes: number[];
+  seconds: number;
+  profileDir?: string;
+}
+
+const USAGE = 'usage: node dist/bench/fleet.js [--sizes 50,200,500] [--seconds 20] [--cpu-prof]';
+
+/** null for --help. */
+function parseArguments(args: readonly string[]): Settings | null {
+  if (args.includes('--help') || args.includes('-h')) return null;
+  const settings: Settings = { sizes: DEFAULT_SIZES, seconds: DEFAULT_SECONDS };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--cpu-prof') {
+      settings.profileDir = path.join(os.tmpdir(), `kasa-fleet-profiles-${Date.now()}`);
+    } else if (arg === '--sizes' || arg === '--seconds') {
+      const value = args[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      if (arg === '--seconds') settings.seconds = positiveInteger(value, arg, 3600);
+      else settings.sizes = value.split(',').map((size) => positiveInteger(size, arg, MAX_DEVICES));
+    } else {
+      throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  return settings;
+}
+
+function positiveInteger(text: string, option: string, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${option}: ${JSON.stringify(text)} is not a whole number from 1 to ${max}`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const settings = parseArguments(process.argv.slice(2));
+  if (settings === null) {
+    console.log(USAGE);
+    return;
+  }
+  printEnvironment(settings);
+  const largest = Math.max(...settings.sizes);
+  const host = await DeviceHost.start({ devices: largest });
+  const results: FleetRunResult[] = [];
+  try {
+    for (const devices of settings.sizes) {
+      for (const contender of CONTENDERS) {
+        process.stdout.write(`  ${devices} devices, ${LABELS[contender]}: ${WARM_UP_SECONDS} s+ warm-up, ${settings.seconds} s measured... `);
+        const result = await runFleet(host, {
+          contender,
+          devices,
+          intervalSeconds: INTERVAL_SECONDS,
+          warmUpSeconds: WARM_UP_SECONDS,
+          seconds: settings.seconds,
+          ...(settings.profileDir === undefined ? {} : { profileDir: settings.profileDir }),
+        });
+        process.stdout.write(`${result.done} readings\n`);
+        results.push(result);
+      }
+    }
+  } finally {
+    await host.stop();
+  }
+  console.log(`\nPer fleet size and client (one window of ${settings.seconds} s each)\n`);
+  console.log(resultTable(results));
+  console.log('\nRatios ours / tplink-smarthome-api\n');
+  console.log(ratioTable(settings.sizes, results));
+  const split = cpuSplitTable(results);
+  if (split !== null) {
+    console.log('\nCPU split into a part per second whatever the fleet size and a part per poll (least squares over the sizes)\n');
+    console.log(split);
+  }
+  console.log('\nTargets\n');
+  console.log(targetTable(settings.sizes, results));
+  printNotes(results);
+  if (settings.profileDir !== undefined && fs.existsSync(settings.profileDir)) {
+    console.log(`\nCPU profiles of the runtime processes: ${settings.profileDir} (open in Chrome DevTools > Performance)`);
+  }
+}
+
+function printEnvironment(settings: Settings): void {
+  const cpus = os.cpus();
+  console.log('kasa-flows fleet benchmark: plugs polled once a second by a Node-RED runtime');
+  console.log(`Date:      ${new Date().toISOString()}`);
+  console.log(`Node:      ${process.version}, ${os.platform()} ${os.arch()}; Node-RED ${packageVersion('node-red')}; tplink-smarthome-api ${packageVersion('tplink-smarthome-api')}`);
+  console.log(`CPU:       ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} logical cores; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(`Sizes:     ${settings.sizes.join(', ')} simulated HS110s on 127.0.0.1 (worker thread of this process)`);
+  console.log(`Runtime:   one Node-RED process per size and client; polls every ${INTERVAL_SECONDS} s; at least ${WARM_UP_SECONDS} s warm-up, then ${settings.seconds} s measured\n`);
+}
+
+function packageVersion(name: string): string {
+  const manifest = JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
+/** Nearest-rank percentile of an ascending list: the smallest value at or above that share of the samples. */
+function percentile(ascending: readonly number[], share: number): number {
+  if (ascending.length === 0) return Number.NaN;
+  return ascending[Math.max(0, Math.ceil(share * ascending.length) - 1)]!;
+}
+
+const cpuPerThousand = (r: FleetRunResult): number => (r.cpuMs / r.done) * 1000;
+/** Readings sustained as a share of one per interval per device. */
+const pace = (r: FleetRunResult): number => (r.sustainedPerSecond * INTERVAL_SECONDS) / r.devices;
+const whole = (n: number): string => (Math.abs(n) >= 1000 ? formatNumber(n) : String(Math.round(n)));
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+const p99 = (r: FleetRunResult): number => percentile(r.latenciesMs, 0.99);
+const megabytes = (bytes: number): string => formatNumber(bytes / 1024 / 1024);
+
+function resultTable(results: readonly FleetRunResult[]): string {
+  const rows: Row[] = results.map((r) => [
+    String(r.devices),
+    LABELS[r.contender],
+    whole(r.due),
+    whole(r.done),
+    percent(pace(r)),
+    whole(r.failed),
+    r.latenciesMs.length === 0 ? '-' : formatNumber(summarise(r.latenciesMs).median),
+    formatNumber(p99(r)),
+    formatNumber(r.latenciesMs[r.latenciesMs.length - 1] ?? Number.NaN),
+    formatNumber(cpuPerThousand(r)),
+    megabytes(r.rssBytes),
+    megabytes(r.heapUsedBytes),
+    whole(r.maxTcpSockets),
+    whole(r.majorGcs),
+    (r.deviceConnections / r.done).toFixed(2),
+    (r.deviceRequests / r.done).toFixed(2),
+  ]);
+  const header = ['devices', 'client', 'polls due', 'done', 'pace', 'failed', 'p50 ms', 'p99 ms', 'max ms', 'CPU ms/1000 polls', 'RSS MB', 'heap MB', 'TCP sockets', 'full GCs', 'conns/poll', 'requests/poll'];
+  return renderTable(header, rows, 2);
+}
+
+function pair(results: readonly FleetRunResult[], devices: number): { ours: FleetRunResult; peer: FleetRunResult } | null {
+  const ours = results.find((r) => r.devices === devices && r.contender === 'ours');
+  const peer = results.find((r) => r.devices === devices && r.contender === 'peer');
+  return ours && peer ? { ours, peer } : null;
+}
+
+function ratioTable(sizes: readonly number[], results: readonly FleetRunResult[]): string {
+  const rows: Row[] = [];
+  for (const devices of sizes) {
+    const both = pair(results, devices);
+    if (both === null) continue;
+    rows.push([
+      String(devices),
+      (cpuPerThousand(both.ours) / cpuPerThousand(both.peer)).toFixed(2),
+      (p99(both.ours) / p99(both.peer)).toFixed(2),
+      (pace(both.ours) / pace(both.peer)).toFixed(3),
+    ]);
+  }
+  return renderTable(['devices', 'CPU per poll', 'p99 latency', 'polls done (pace)'], rows);
+}
+
+/** Least-squares line of CPU ms per second against readings per second: intercept and slope. */
+function fitCpu(runs: readonly FleetRunResult[]): { fixedMsPerSecond: number; msPerPoll: number } {
+  const points = runs.map((r) => ({ x: r.done / r.seconds, y: r.cpuMs / r.seconds }));
+  const meanX = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+  const meanY = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+  const spread = points.reduce((sum, p) => sum + (p.x - meanX) ** 2, 0);
+  const msPerPoll = points.reduce((sum, p) => sum + (p.x - meanX) * (p.y - meanY), 0) / spread;
+  return { fixedMsPerSecond: meanY - msPerPoll * meanX, msPerPoll };
+}
+
+/** Only with two fleet sizes or more; null otherwise. */
+function cpuSplitTable(results: readonly FleetRunResult[]): string | null {
+  const fits = CONTENDERS.map((contender) => ({ contender, runs: results.filter((r) => r.contender === contender) }));
+  if (fits.some(({ runs }) => new Set(runs.map((r) => r.devices)).size < 2)) return null;
+  const lines = fits.map(({ contender, runs }) => ({ contender, ...fitCpu(runs) }));
+  const rows: Row[] = lines.map((line) => [LABELS[line.contender], formatNumber(line.fixedMsPerSecond), formatNumber(line.msPerPoll * 1000)]);
+  const [ours, peer] = lines;
+  if (ours && peer) rows.push(['ours / peer', (ours.fixedMsPerSecond / peer.fixedMsPerSecond).toFixed(2), (ours.msPerPoll / peer.msPerPoll).toFixed(2)]);
+  return renderTable(['client', 'fixed CPU ms/s', 'CPU ms per 1000 more polls'], rows);
+}
+
+function targetTable(sizes: readonly number[], results: readonly FleetRunResult[]): string {
+  const rows: Row[] = [];
+  const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
+  for (const devices of sizes) {
+    const both = pair(results, devices);
+    if (both === null) continue;
+    const { ours, peer } = both;
+    const allDone = ours.failed === 0 && pace(ours) >= PACE_TARGET;
+    rows.push([
+      `${devices} devices: every poll done (none failed, pace >= ${percent(PACE_TARGET)} of 1/s)`,
+      `${whole(ours.done)} of ${whole(ours.due)}, pace ${percent(pace(ours))}, ${ours.failed} failed`,
+      verdict(allDone),
+    ]);
+    rows.push([`${devices} devices: p99 latency < ${P99_TARGET_MS} ms`, `${formatNumber(p99(ours))} ms`, verdict(p99(ours) < P99_TARGET_MS)]);
+    const share = cpuPerThousand(ours) / cpuPerThousand(peer);
+    rows.push([`${devices} devices: CPU per poll at most 1/2 of the peer's`, `${share.toFixed(2)} (${formatNumber(1 / share)}x less)`, verdict(share <= CPU_SHARE_TARGET)]);
+  }
+  return renderTable(['target', 'ours', 'result'], rows);
+}
+
+function printNotes(results: readonly FleetRunResult[]): void {
+  const unstamped = results.reduce((sum, r) => sum + r.unstamped, 0);
+  console.log(
+    [
+      '',
+      'How measured: each client runs in its own Node-RED 4 process (embedded runtime, no editor); CPU is that',
+      "process's process.cpuUsage() over the window (runtime, nodes and client together), divided by readings",
+      'delivered. Latency: from the start of a poll task (the node\'s Poller) to the reading\'s arrival at the',
+      'counting node, through Node-RED\'s message routing. Both nodes use the same Poller, status update and',
+      'message shape; they differ only in the device client. RSS and heap at the end of the window; TCP sockets:',
+      'the most open at once (process.getActiveResourcesInfo, sampled each second). Full GCs: in the window; the',
+      "warm-up lasts until V8's heap shrinking after start is over (no full GC for 3 s). conns/poll and requests/poll",
+      'are counted by the simulated devices. Polls due: devices x window / interval; the window opens and closes',
+      'between the bursts in which the nodes poll. Pace: readings per second the fleet sustained (from each',
+      "node's spacing of arrivals) over devices / interval; below 100% also by design, as each node's next poll",
+      'is timed from the end of its last one.',
+      unstamped === 0 ? '' : `Warning: ${unstamped} readings arrived without a known poll start and have no latency.`,
+    ]
+      .filter((line, i, lines) => line !== '' || i < lines.length - 1)
+      .join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(`\nFleet benchmark failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
