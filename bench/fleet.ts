@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   printNotes(results);
   if (settings.profileDir !== undefined && fs.existsSync(settings.profileDir)) {
     console.log(`\nCPU profiles of the runtime processes: ${settings.profileDir} (open in Chrome DevTools > Performance)`);
+    console.log("The profiler's own sampling counts in the CPU figures above: judge the targets on a run without --cpu-prof.");
   }
 }
 
