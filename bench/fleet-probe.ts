@@ -107,6 +107,11 @@ export function recordArrival(msg: object): void {
   }
 }
 
+/** Readings counted so far in the current window. */
+export function arrivalsSoFar(): number {
+  return counts.done;
+}
+
 export function pollersStarted(): number {
   return pollersCreated;
 }

@@ -40,6 +40,11 @@ export interface WindowFigures {
   majorGcMs: number;
   /** User plus system CPU time of the whole runtime process during the window, ms. */
   cpuMs: number;
+  /**
+   * The same for consecutive slices of whole seconds: their median shows the steady cost, which a
+   * few full garbage collections landing in one slice do not move.
+   */
+  slices: Array<{ seconds: number; cpuMs: number; done: number }>;
   rssBytes: number;
   heapUsedBytes: number;
   /** Largest count of open TCP sockets (process.getActiveResourcesInfo) seen once a second. */

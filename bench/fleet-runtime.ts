@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
-import { beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
+import { arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
 import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
@@ -21,6 +21,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const GC_QUIET_MS = 3_000;
 /** ...but not longer than this. */
 const GC_WAIT_CAP_MS = 20_000;
+/** The window is cut into this many slices, each with its own CPU time and readings. */
+const SLICES = 5;
 const BENCH_NODES_PACKAGE = 'kasa-fleet-bench-nodes';
 
 /** What this process uses of the embedded Node-RED API (its typings want an HTTP server). */
@@ -90,8 +92,21 @@ async function measureWindow(seconds: number, gc: GcWatch): Promise<WindowFigure
   beginMeasuring();
   gc.beginCounting();
   const sampler = setInterval(sampleSockets, 1000);
+  const slices: WindowFigures['slices'] = [];
   try {
-    await sleep(seconds * 1000);
+    // Whole seconds per slice, so slice edges fall between the bursts as the window's edges do.
+    const sliceSeconds = Math.max(1, Math.floor(seconds / SLICES));
+    let cpuAt = cpuBefore;
+    let doneAt = 0;
+    for (let i = 1; i * sliceSeconds <= seconds; i++) {
+      await sleep(Math.max(0, started + i * sliceSeconds * 1000 - performance.now()));
+      const cpu = process.cpuUsage();
+      const done = arrivalsSoFar();
+      slices.push({ seconds: sliceSeconds, cpuMs: (cpu.user + cpu.system - cpuAt.user - cpuAt.system) / 1000, done: done - doneAt });
+      cpuAt = cpu;
+      doneAt = done;
+    }
+    await sleep(Math.max(0, started + seconds * 1000 - performance.now()));
   } finally {
     clearInterval(sampler);
   }
@@ -108,6 +123,7 @@ async function measureWindow(seconds: number, gc: GcWatch): Promise<WindowFigure
     sustainedPerSecond: sustainedRate(arrivals, elapsedSeconds),
     ...collections,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    slices,
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     maxTcpSockets,

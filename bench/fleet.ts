@@ -134,7 +134,12 @@ function percentile(ascending: readonly number[], share: number): number {
   return ascending[Math.max(0, Math.ceil(share * ascending.length) - 1)]!;
 }
 
-const cpuPerThousand = (r: FleetRunResult): number => (r.cpuMs / r.done) * 1000;
+/** CPU ms per 1000 readings over the whole window. */
+const wholeCpuPerThousand = (r: FleetRunResult): number => (r.cpuMs / r.done) * 1000;
+/** CPU ms per 1000 readings: median of the window's slices (steady cost; a burst of full GCs moves one slice). */
+const cpuPerThousand = (r: FleetRunResult): number => summarise(r.slices.map((slice) => (slice.cpuMs / slice.done) * 1000)).median;
+/** CPU ms per second of the runtime: median of the slices. */
+const cpuPerSecond = (r: FleetRunResult): number => summarise(r.slices.map((slice) => slice.cpuMs / slice.seconds)).median;
 /** Readings sustained as a share of one per interval per device. */
 const pace = (r: FleetRunResult): number => (r.sustainedPerSecond * INTERVAL_SECONDS) / r.devices;
 const whole = (n: number): string => (Math.abs(n) >= 1000 ? formatNumber(n) : String(Math.round(n)));
@@ -154,6 +159,7 @@ function resultTable(results: readonly FleetRunResult[]): string {
     formatNumber(p99(r)),
     formatNumber(r.latenciesMs[r.latenciesMs.length - 1] ?? Number.NaN),
     formatNumber(cpuPerThousand(r)),
+    formatNumber(wholeCpuPerThousand(r)),
     megabytes(r.rssBytes),
     megabytes(r.heapUsedBytes),
     whole(r.maxTcpSockets),
@@ -161,7 +167,7 @@ function resultTable(results: readonly FleetRunResult[]): string {
     (r.deviceConnections / r.done).toFixed(2),
     (r.deviceRequests / r.done).toFixed(2),
   ]);
-  const header = ['devices', 'client', 'polls due', 'done', 'pace', 'failed', 'p50 ms', 'p99 ms', 'max ms', 'CPU ms/1000 polls', 'RSS MB', 'heap MB', 'TCP sockets', 'full GCs', 'conns/poll', 'requests/poll'];
+  const header = ['devices', 'client', 'polls due', 'done', 'pace', 'failed', 'p50 ms', 'p99 ms', 'max ms', 'CPU ms/1000 polls', '(whole window)', 'RSS MB', 'heap MB', 'TCP sockets', 'full GCs', 'conns/poll', 'requests/poll'];
   return renderTable(header, rows, 2);
 }
 
@@ -188,7 +194,7 @@ function ratioTable(sizes: readonly number[], results: readonly FleetRunResult[]
 
 /** Least-squares line of CPU ms per second against readings per second: intercept and slope. */
 function fitCpu(runs: readonly FleetRunResult[]): { fixedMsPerSecond: number; msPerPoll: number } {
-  const points = runs.map((r) => ({ x: r.done / r.seconds, y: r.cpuMs / r.seconds }));
+  const points = runs.map((r) => ({ x: r.done / r.seconds, y: cpuPerSecond(r) }));
   const meanX = points.reduce((sum, p) => sum + p.x, 0) / points.length;
   const meanY = points.reduce((sum, p) => sum + p.y, 0) / points.length;
   const spread = points.reduce((sum, p) => sum + (p.x - meanX) ** 2, 0);
@@ -232,17 +238,18 @@ function printNotes(results: readonly FleetRunResult[]): void {
   console.log(
     [
       '',
-      'How measured: each client runs in its own Node-RED 4 process (embedded runtime, no editor); CPU is that',
-      "process's process.cpuUsage() over the window (runtime, nodes and client together), divided by readings",
-      'delivered. Latency: from the start of a poll task (the node\'s Poller) to the reading\'s arrival at the',
-      'counting node, through Node-RED\'s message routing. Both nodes use the same Poller, status update and',
-      'message shape; they differ only in the device client. RSS and heap at the end of the window; TCP sockets:',
-      'the most open at once (process.getActiveResourcesInfo, sampled each second). Full GCs: in the window; the',
-      "warm-up lasts until V8's heap shrinking after start is over (no full GC for 3 s). conns/poll and requests/poll",
-      'are counted by the simulated devices. Polls due: devices x window / interval; the window opens and closes',
-      'between the bursts in which the nodes poll. Pace: readings per second the fleet sustained (from each',
-      "node's spacing of arrivals) over devices / interval; below 100% also by design, as each node's next poll",
-      'is timed from the end of its last one.',
+      'How measured: each client runs in its own Node-RED 4 process (embedded runtime, no editor). CPU: that',
+      "process's process.cpuUsage() (runtime, nodes and client, every thread) per reading delivered, the median",
+      'of 5 slices of the window (the whole window beside it: a burst of full GCs moves one slice). Latency: from',
+      "the start of a poll task (the node's Poller) to the reading's arrival at the counting node, through",
+      "Node-RED's message routing. Both nodes use the same Poller, status update and message shape; they differ",
+      'only in the device client. RSS and heap at the end of the window. TCP sockets: the most open at once',
+      '(process.getActiveResourcesInfo, sampled each second). Full GCs: inside the window; the warm-up lasts',
+      "until V8's heap shrinking after start is over (no full GC for 3 s). conns/poll and requests/poll: counted",
+      'by the simulated devices. Polls due: devices x window / interval; the window opens and closes between the',
+      "bursts in which the nodes poll. Pace: readings per second the fleet sustained (from each node's spacing",
+      "of arrivals) over devices / interval; below 100% by design too, as each node's next poll is timed from",
+      'the end of its last one.',
       unstamped === 0 ? '' : `Warning: ${unstamped} readings arrived without a known poll start and have no latency.`,
     ]
       .filter((line, i, lines) => line !== '' || i < lines.length - 1)
