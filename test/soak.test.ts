@@ -496,12 +496,28 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     console.log(
       `soak summary: seed ${SEED}; ${(sendingMs / 1000).toFixed(1)} s; ${ledger.entries.size} messages sent, ${outputs} outputs, ${caught} caught errors; ` +
         `errors by code: ${errors.join(', ')}; faults injected: ${injected.join(', ')}; device restarts ${restarts}; ` +
-        `redeploys: ${atRedeploy.map((r) => `${r.kind} with ${r.inFlight} in flight (${[...r.codes].join('/')}), ${r.reached} reached the flow`).join('; ')}; ` +
+        `redeploys: ${redeployReport(atRedeploy)}; ` +
         `watcher outputs ${ledger.watcherOutputs}, watcher errors ${ledger.unsolicitedErrors}; final message tries ${Math.max(...finalTries.values())} at most; ` +
         `rss ${(rssAtStart / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );
   });
 });
+
+/** Redeploys summed by kind: messages in flight, their outcomes, and how many still reached the flow. */
+function redeployReport(atRedeploy: ReadonlyArray<{ kind: string; inFlight: number; reached: number; codes: Set<string> }>): string {
+  const byKind = new Map<string, { count: number; inFlight: number; reached: number; codes: Set<string> }>();
+  for (const r of atRedeploy) {
+    const sum = byKind.get(r.kind) ?? { count: 0, inFlight: 0, reached: 0, codes: new Set<string>() };
+    sum.count++;
+    sum.inFlight += r.inFlight;
+    sum.reached += r.reached;
+    r.codes.forEach((code) => sum.codes.add(code));
+    byKind.set(r.kind, sum);
+  }
+  return [...byKind]
+    .map(([kind, s]) => `${s.count} ${kind}, ${s.inFlight} messages in flight (${[...s.codes].sort().join('/')}), ${s.reached} of them reached the flow`)
+    .join('; ');
+}
 
 /**
  * The test helper records every call of send/error/status/log in sinon spies for its whole life:
