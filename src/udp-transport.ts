@@ -10,6 +10,8 @@ import { decrypt, encodeDatagram } from './xor-cipher';
 /**
  * The Smart Home protocol over UDP: one encrypted datagram each way, no length prefix.
  * Replies are taken from the device's address on any port (newer firmware answers from another one).
+ * Each exchange has a socket of its own, so a late reply to a request that timed out reaches a
+ * closed port instead of passing for the answer to the next request.
  */
 export class UdpTransport implements Transport {
   readonly kind = 'udp';
@@ -17,7 +19,6 @@ export class UdpTransport implements Transport {
   private readonly host: string;
   private readonly port: number;
   private readonly maxReplyBytes: number;
-  private socket: dgram.Socket | null = null;
   private deviceAddress: string | null = null;
   private closed = false;
   private abort: ((err: KasaError) => void) | null = null;
@@ -31,20 +32,28 @@ export class UdpTransport implements Transport {
 
   async exchange(json: string, timeoutMs: number): Promise<string> {
     if (this.closed) throw this.closedError();
-    const socket = await this.open();
-    const deviceAddress = this.deviceAddress!;
+    const deviceAddress = await this.resolve();
+    if (this.closed) throw this.closedError();
+    const socket = dgram.createSocket(isIP(deviceAddress) === 6 ? 'udp6' : 'udp4');
     return new Promise<string>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
-        socket.off('message', onMessage);
-        socket.off('error', onError);
         this.abort = null;
+        socket.removeAllListeners('message');
+        socket.on('error', () => undefined); // nothing may escape while it closes
+        socket.close();
       };
       const fail = (err: KasaError): void => {
         finish();
         reject(err);
       };
-      const onMessage = (datagram: Buffer, from: dgram.RemoteInfo): void => {
+      const timer = setTimeout(
+        () => fail(new KasaError(ErrorCode.TIMEOUT, `${this.address} did not answer within ${formatSeconds(timeoutMs)} (UDP).`, { device: this.address })),
+        timeoutMs,
+      );
+      this.abort = fail;
+      socket.on('error', (err: NodeJS.ErrnoException) => fail(fromSocketError(err, this.address)));
+      socket.on('message', (datagram: Buffer, from: dgram.RemoteInfo) => {
         if (from.address !== deviceAddress) return;
         if (datagram.length > this.maxReplyBytes) {
           fail(
@@ -61,15 +70,7 @@ export class UdpTransport implements Transport {
         } catch (err) {
           fail(err as KasaError);
         }
-      };
-      const onError = (err: NodeJS.ErrnoException): void => fail(fromSocketError(err, this.address));
-      const timer = setTimeout(
-        () => fail(new KasaError(ErrorCode.TIMEOUT, `${this.address} did not answer within ${formatSeconds(timeoutMs)} (UDP).`, { device: this.address })),
-        timeoutMs,
-      );
-      this.abort = fail;
-      socket.on('message', onMessage);
-      socket.on('error', onError);
+      });
       socket.send(encodeDatagram(json), this.port, deviceAddress, (err) => {
         if (err) fail(fromSocketError(err, this.address));
       });
@@ -79,25 +80,17 @@ export class UdpTransport implements Transport {
   async close(): Promise<void> {
     this.closed = true;
     this.abort?.(this.closedError());
-    const socket = this.socket;
-    this.socket = null;
-    if (socket !== null) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
-  private async open(): Promise<dgram.Socket> {
-    if (this.socket !== null) return this.socket;
-    if (this.deviceAddress === null) {
-      try {
-        this.deviceAddress = isIP(this.host) ? this.host : (await lookup(this.host)).address;
-      } catch (err) {
-        throw fromSocketError(err as NodeJS.ErrnoException, this.address);
-      }
+  /** The device's IP address, looked up once. */
+  private async resolve(): Promise<string> {
+    if (this.deviceAddress !== null) return this.deviceAddress;
+    try {
+      this.deviceAddress = isIP(this.host) ? this.host : (await lookup(this.host)).address;
+    } catch (err) {
+      throw fromSocketError(err as NodeJS.ErrnoException, this.address);
     }
-    if (this.closed) throw this.closedError();
-    const socket = dgram.createSocket(isIP(this.deviceAddress) === 6 ? 'udp6' : 'udp4');
-    socket.on('error', () => undefined); // reported through the exchange's own listener
-    this.socket = socket;
-    return socket;
+    return this.deviceAddress;
   }
 
   private closedError(): KasaError {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KasaClient } from '../src/client';
-import { PRESETS, forOutlets, system } from '../src/commands';
+import { PRESETS, emeter, forOutlets, system } from '../src/commands';
 import { SmartDevice } from '../src/device';
 import { ErrorCode, KasaError } from '../src/errors';
 import { Fault, SimulatedDevice } from '../src/simulator';
@@ -110,6 +110,12 @@ describe('KasaClient against the project simulator', () => {
       plug.injectFault({ kind: 'silence' }, { times: 1 });
       await assert.rejects(udp.send(system.getSysinfo()), isCode(ErrorCode.TIMEOUT));
       await udp.send(system.getSysinfo());
+      // A late reply to a request that timed out must not pass for the answer to the next one.
+      // Both replies come 300 ms late: the first one's arrives while the second request waits.
+      plug.injectFault({ kind: 'delay', ms: 300 }, { times: 2 });
+      await assert.rejects(udp.send(system.setRelayState(true), 150), isCode(ErrorCode.TIMEOUT));
+      const realtime = await udp.send(emeter.getRealtime(), 2000);
+      assert.ok(realtime['emeter'], `the answer to get_realtime, not ${JSON.stringify(realtime)}`);
     } finally {
       await udp.close();
     }
