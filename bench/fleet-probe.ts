@@ -36,6 +36,8 @@ const freshCounts = (): Counts => ({ started: 0, failed: 0, done: 0, unstamped: 
 let measuring = false;
 let counts = freshCounts();
 let pollersCreated = 0;
+/** Readings the counting node received since the process started, in the window or not. */
+let everArrived = 0;
 /** Start of the poll whose result handler is running now; null outside a result handler. */
 let resultOfPollStartedAt: number | null = null;
 /** Messages sent from a poll result handler, by identity, with their poll's start and sending node. */
@@ -90,6 +92,7 @@ export function stampSentMessages(events: SendEvent[]): void {
 
 /** Called by the counting node for every message it receives. */
 export function recordArrival(msg: object): void {
+  everArrived++;
   if (!measuring) return;
   counts.done++;
   const stamp = pollStarts.get(msg);
@@ -107,11 +110,16 @@ export function recordArrival(msg: object): void {
   }
 }
 
+export function arrivalsEver(): number {
+  return everArrived;
+}
+
 /** Readings counted so far in the current window. */
 export function arrivalsSoFar(): number {
   return counts.done;
 }
 
+/** Pollers created since the process started (a redeploy creates new ones). */
 export function pollersStarted(): number {
   return pollersCreated;
 }

@@ -13,10 +13,27 @@ export interface RunRequest {
   ports: number[];
   /** Seconds between polls of each node. */
   intervalSeconds: number;
-  /** Untimed seconds after every node has started polling; the window then opens half an interval after a poll starts. */
-  warmUpSeconds: number;
+  warmUp: WarmUp;
+  /**
+   * Untimed seconds after the warm-up tab is gone; the window then opens once no full GC has
+   * happened for a while, half an interval after a poll starts.
+   */
+  settleSeconds: number;
   /** Length of the measured window. */
   seconds: number;
+}
+
+/**
+ * Before the window, a second tab of polling nodes on the same devices polls fast until the fleet
+ * has made `polls` readings (or `maxSeconds` have passed), and is then deployed away: V8 has by then
+ * optimised the code on the polling path, which the measured nodes share, as it would have after
+ * minutes of running. A small fleet polling once a second would otherwise be measured while its
+ * code still runs unoptimised.
+ */
+export interface WarmUp {
+  polls: number;
+  perSecond: number;
+  maxSeconds: number;
 }
 
 /** Figures of one measured window, as the runtime process saw them. */

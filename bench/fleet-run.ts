@@ -6,13 +6,14 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { DeviceHost, HostStats } from './device-host';
-import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+import type { ContenderName, RunRequest, RuntimeMessage, WarmUp, WindowFigures } from './fleet-protocol';
 
 export interface FleetRunOptions {
   contender: ContenderName;
   devices: number;
   intervalSeconds: number;
-  warmUpSeconds: number;
+  warmUp: WarmUp;
+  settleSeconds: number;
   seconds: number;
   /** Write a V8 CPU profile of the runtime process into this directory. */
   profileDir?: string;
@@ -57,7 +58,7 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   let after: Promise<HostStats> | null = null;
 
   const figures = await new Promise<WindowFigures>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('the runtime did not finish in time')), SLACK_MS + (options.warmUpSeconds + options.seconds) * 1000);
+    const timer = setTimeout(() => fail(new Error('the runtime did not finish in time')), SLACK_MS + (options.warmUp.maxSeconds + options.settleSeconds + options.seconds) * 1000);
     function fail(err: Error): void {
       clearTimeout(timer);
       child.kill();
@@ -74,7 +75,8 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
     });
     child.once('error', fail);
     child.once('exit', (code, signal) => fail(new Error(`the runtime exited early (code ${String(code)}, signal ${String(signal)})`)));
-    const request: RunRequest = { kind: 'run', contender: options.contender, ports, intervalSeconds: options.intervalSeconds, warmUpSeconds: options.warmUpSeconds, seconds: options.seconds };
+    const { contender, intervalSeconds, warmUp, settleSeconds, seconds } = options;
+    const request: RunRequest = { kind: 'run', contender, ports, intervalSeconds, warmUp, settleSeconds, seconds };
     child.send(request);
   });
   child.removeAllListeners('exit');

@@ -1,7 +1,8 @@
 /**
  * Child-process entry of the fleet benchmark: a real Node-RED 4 runtime (embedded, no editor, no
- * HTTP server) running one polling node per simulated device, all wired to one counting node.
- * It runs alone in its process so process.cpuUsage() is the runtime's CPU and nothing else's.
+ * HTTP server) running one polling node per simulated device, all wired to one counting node, and
+ * at first a warm-up tab (see WarmUp) that a "modified flows" deploy then removes. It runs alone
+ * in its process so process.cpuUsage() is the runtime's CPU and nothing else's.
  * Started by bench/fleet-run.ts, which sends one RunRequest and reads RuntimeMessages back.
  */
 import * as fs from 'node:fs';
@@ -10,7 +11,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
-import { arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
+import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
 import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
@@ -24,6 +25,10 @@ const GC_WAIT_CAP_MS = 20_000;
 /** The window is cut into this many slices, each with its own CPU time and readings. */
 const SLICES = 5;
 const BENCH_NODES_PACKAGE = 'kasa-fleet-bench-nodes';
+/** plug-energy polls at most every 0.1 s. */
+const FASTEST_INTERVAL_SECONDS = 0.1;
+/** Most warm-up polling nodes per device (a fleet of one device gets this many). */
+const MAX_WARM_UP_COPIES = 20;
 
 /** What this process uses of the embedded Node-RED API (its typings want an HTTP server). */
 interface EmbeddedNodeRed {
@@ -31,6 +36,8 @@ interface EmbeddedNodeRed {
   start(): Promise<void>;
   stop(): Promise<void>;
   hooks: { add(name: string, handler: typeof stampSentMessages): void };
+  /** The runtime's own nodes module; setFlows(flows, 'flows') deploys as the editor's "modified flows". */
+  nodes: { setFlows(flows: unknown[], type: 'flows'): Promise<unknown> };
 }
 
 function send(message: RuntimeMessage, sent?: () => void): void {
@@ -49,22 +56,40 @@ function writeBenchNodesPackage(dir: string): void {
   fs.writeFileSync(path.join(dir, 'fleet-bench.html'), '');
 }
 
-/** One tab: per device a polling node (with its tplink-device config node for ours), all wired to one counter. */
+/** Tab `fleet`: per device a polling node (with its tplink-device config node for ours), all wired to one counter. */
 function fleetFlow(contender: ContenderName, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
   const flow: Record<string, unknown>[] = [
     { id: 'fleet', type: 'tab', label: 'fleet benchmark' },
     { id: 'counter', type: 'fleet-counter', z: 'fleet', x: 600, y: 100, wires: [] },
   ];
   ports.forEach((port, i) => {
-    const place = { z: 'fleet', x: 200, y: 100 + i * 40, wires: [['counter']] };
     if (contender === 'ours') {
       flow.push({ id: `device-${i}`, type: 'tplink-device', name: `plug ${i}`, host: LOOPBACK, port, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000 });
-      flow.push({ id: `energy-${i}`, type: 'plug-energy', device: `device-${i}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place });
-    } else {
-      flow.push({ id: `energy-${i}`, type: 'fleet-peer-energy', host: LOOPBACK, port, interval: intervalSeconds, ...place });
     }
+    flow.push(pollingNode(contender, `energy-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
   });
   return flow;
+}
+
+/** Tab `warm-up`: `copies` more polling nodes per device, on the same config nodes, wired to a counter of their own. */
+function warmUpTab(contender: ContenderName, ports: readonly number[], copies: number, intervalSeconds: number): Record<string, unknown>[] {
+  const tab: Record<string, unknown>[] = [
+    { id: 'warm-up', type: 'tab', label: 'warm-up' },
+    { id: 'warm-up-counter', type: 'fleet-counter', z: 'warm-up', x: 600, y: 100, wires: [] },
+  ];
+  ports.forEach((port, i) => {
+    for (let copy = 0; copy < copies; copy++) tab.push(pollingNode(contender, `warm-${i}-${copy}`, i, port, intervalSeconds, 'warm-up', 'warm-up-counter'));
+  });
+  return tab;
+}
+
+function pollingNode(contender: ContenderName, id: string, device: number, port: number, intervalSeconds: number, tab: string, counter: string): Record<string, unknown> {
+  // Flow nodes need x and y, or Node-RED takes them for config nodes.
+  const place = { id, z: tab, x: 200, y: 100 + device * 40, wires: [[counter]] };
+  if (contender === 'ours') {
+    return { type: 'plug-energy', device: `device-${device}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place };
+  }
+  return { type: 'fleet-peer-energy', host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 
 function resourceCounts(): Record<string, number> {
@@ -131,13 +156,22 @@ async function measureWindow(seconds: number, gc: GcWatch): Promise<WindowFigure
   };
 }
 
+/** Extra polling nodes per device and their interval, so the warm-up tab polls at about `perSecond`. */
+function warmUpShape(devices: number, perSecond: number): { copies: number; intervalSeconds: number } {
+  const copies = Math.min(MAX_WARM_UP_COPIES, Math.max(1, Math.ceil((perSecond * FASTEST_INTERVAL_SECONDS) / devices)));
+  return { copies, intervalSeconds: Math.max(FASTEST_INTERVAL_SECONDS, (copies * devices) / perSecond) };
+}
+
 async function run(request: RunRequest): Promise<WindowFigures> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kasa-fleet-'));
   const gc = new GcWatch();
   try {
     const benchNodesDir = path.join(userDir, BENCH_NODES_PACKAGE);
     writeBenchNodesPackage(benchNodesDir);
-    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(fleetFlow(request.contender, request.ports, request.intervalSeconds)));
+    const measured = fleetFlow(request.contender, request.ports, request.intervalSeconds);
+    const shape = warmUpShape(request.ports.length, request.warmUp.perSecond);
+    const warmUp = warmUpTab(request.contender, request.ports, shape.copies, shape.intervalSeconds);
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...measured, ...warmUp]));
     installPollerProbe();
     const RED = nodeRed as unknown as EmbeddedNodeRed;
     RED.init({
@@ -156,9 +190,14 @@ async function run(request: RunRequest): Promise<WindowFigures> {
     RED.hooks.add('onSend.fleet-bench', stampSentMessages);
     await RED.start();
     try {
-      const expected = request.ports.length;
-      await waitUntil(() => pollersStarted() >= expected, STARTUP_TIMEOUT_MS, `Starting ${expected} polling nodes`);
-      await sleep(request.warmUpSeconds * 1000);
+      const pollers = request.ports.length * (1 + shape.copies);
+      await waitUntil(() => pollersStarted() >= pollers, STARTUP_TIMEOUT_MS, `Starting ${pollers} polling nodes`);
+      const warmUpEnds = performance.now() + request.warmUp.maxSeconds * 1000;
+      await waitUntil(() => arrivalsEver() >= request.warmUp.polls || performance.now() > warmUpEnds, STARTUP_TIMEOUT_MS + request.warmUp.maxSeconds * 1000, 'The warm-up');
+      // A "flows" deploy, as from the editor: the warm-up tab stops, the measured tab runs on untouched.
+      await RED.nodes.setFlows(measured, 'flows');
+      if (pollersStarted() !== pollers) throw new Error('removing the warm-up tab restarted the measured nodes');
+      await sleep(request.settleSeconds * 1000);
       await gc.settled(GC_QUIET_MS, GC_WAIT_CAP_MS);
       // The nodes started together and poll in bursts: opening (and so closing) the window half an
       // interval after a burst keeps its edges between bursts, where no poll is under way.
