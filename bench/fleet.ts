@@ -216,7 +216,9 @@ function cpuSplitTable(results: readonly FleetRunResult[]): string | null {
   const lines = fits.map(({ contender, runs }) => ({ contender, ...fitCpu(runs) }));
   const rows: Row[] = lines.map((line) => [LABELS[line.contender], formatNumber(line.fixedMsPerSecond), formatNumber(line.msPerPoll * 1000)]);
   const [ours, peer] = lines;
-  if (ours && peer) rows.push(['ours / peer', (ours.fixedMsPerSecond / peer.fixedMsPerSecond).toFixed(2), (ours.msPerPoll / peer.msPerPoll).toFixed(2)]);
+  // An intercept near zero can come out negative on a noisy machine; a ratio of it means nothing.
+  const ratio = (a: number, b: number): string => (a > 0 && b > 0 ? (a / b).toFixed(2) : '-');
+  if (ours && peer) rows.push(['ours / peer', ratio(ours.fixedMsPerSecond, peer.fixedMsPerSecond), ratio(ours.msPerPoll, peer.msPerPoll)]);
   return renderTable(['client', 'fixed CPU ms/s', 'CPU ms per 1000 more polls'], rows);
 }
 
