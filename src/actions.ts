@@ -3,7 +3,7 @@ import { PRESETS, PresetName, destructiveMethods, isPresetName, system } from '.
 import { OutletSelector, SmartDevice } from './device';
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
-import type { OutletInfo } from './sysinfo';
+import { OutletInfo, currentOutlets } from './sysinfo';
 
 /**
  * What a message asks of a plug or an outlet, independent of Node-RED: flows speak in payloads
@@ -126,7 +126,7 @@ export async function runAction(device: SmartDevice, action: Action, outlets: re
         const { raw, info } = await device.getSysinfo();
         if (outlets.length === 0) return { payload: raw, outlets: [] };
         const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
-        const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+        const current = currentOutlets(info, outlets);
         const entries = current.map((o) => children.find((c) => typeof c['id'] === 'string' && o.id.endsWith(c['id'])) ?? {});
         return { payload: perOutlet(entries), outlets: current };
       }
@@ -150,7 +150,7 @@ function perOutlet<T>(values: T[]): T | T[] {
 async function refreshed(device: SmartDevice, outlets: readonly OutletInfo[], pick: (o: OutletInfo) => unknown): Promise<ActionResult> {
   const { info } = await device.getSysinfo();
   if (outlets.length === 0) return { payload: info.alias, outlets: [] };
-  const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+  const current = currentOutlets(info, outlets);
   return { payload: perOutlet(current.map(pick)), outlets: current };
 }
 

@@ -3,7 +3,7 @@ import { batch, emeter, forOutlets, system } from './commands';
 import { EnergyReading, EnergyStat, normaliseRealtime, normaliseStats } from './energy';
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
-import { DeviceInfo, OutletInfo, normaliseSysinfo } from './sysinfo';
+import { DeviceInfo, OutletInfo, currentOutlets, normaliseSysinfo } from './sysinfo';
 
 /** Identifies a device in output messages (`msg.device`). */
 export interface DeviceIdentity {
@@ -75,7 +75,7 @@ export class SmartDevice {
     if (target !== 'toggle') return this.switchTo(target, outlets);
     const { info } = await this.getSysinfo();
     if (outlets.length === 0) return this.switchTo(!info.on, []);
-    const current = this.currentOutlets(info, outlets);
+    const current = currentOutlets(info, outlets);
     const turnOff = current.filter((o) => o.on);
     const turnOn = current.filter((o) => !o.on);
     let result: SwitchResult | undefined;
@@ -130,13 +130,8 @@ export class SmartDevice {
 
   private selection(info: DeviceInfo, outlets: readonly OutletInfo[]): SwitchResult {
     if (outlets.length === 0) return { on: info.on, info, outlets: [] };
-    const current = this.currentOutlets(info, outlets);
+    const current = currentOutlets(info, outlets);
     return { on: current.every((o) => o.on), info, outlets: current };
-  }
-
-  /** The selected outlets as the latest sysinfo describes them. */
-  private currentOutlets(info: DeviceInfo, outlets: readonly OutletInfo[]): OutletInfo[] {
-    return outlets.map((wanted) => info.outlets?.find((o) => o.id === wanted.id) ?? wanted);
   }
 
   private async meter(request: Request, method: string, outlet: OutletInfo | undefined): Promise<Record<string, unknown>> {

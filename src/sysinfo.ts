@@ -66,6 +66,11 @@ export function normaliseSysinfo(raw: unknown): DeviceInfo {
   return info;
 }
 
+/** The given outlets as a newer sysinfo describes them (state, alias); unknown ones as they were. */
+export function currentOutlets(info: DeviceInfo, outlets: readonly OutletInfo[]): OutletInfo[] {
+  return outlets.map((wanted) => info.outlets?.find((o) => o.id === wanted.id) ?? wanted);
+}
+
 function normaliseOutlet(child: Record<string, unknown>, position: number, parentId: string): OutletInfo {
   const rawId = text(child['id']) ?? String(position).padStart(2, '0');
   // Some firmware reports only the 2-digit suffix; the device needs the full id back.

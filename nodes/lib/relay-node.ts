@@ -3,7 +3,7 @@ import { checkPermission, parseAction, parseOutletSelectors, runAction } from '.
 import { SmartDevice, resolveOutlets } from '../../src/device';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { Poller } from '../../src/poller';
-import type { DeviceInfo, OutletInfo } from '../../src/sysinfo';
+import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
 import type { DeviceConfigNode } from './device-config';
 import { handleInput } from './input';
 import { offlineStatus, powerStatus } from './status';
@@ -83,7 +83,7 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
 
 function statusOf(info: DeviceInfo, outlets: readonly OutletInfo[]) {
   if (outlets.length === 0) return powerStatus(info.on);
-  const current = outlets.map((o) => info.outlets?.find((x) => x.id === o.id) ?? o);
+  const current = currentOutlets(info, outlets);
   return powerStatus(current.map((o) => o.on), current.length === 1 ? current[0]!.alias : '');
 }
 
