@@ -1,6 +1,7 @@
 import type { Request } from './client';
 import { PRESETS, PresetName, destructiveMethods, isPresetName, system } from './commands';
 import { OutletSelector, SmartDevice } from './device';
+import { displayValue } from './display-text';
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
 import { OutletInfo, currentOutlets } from './sysinfo';
@@ -162,10 +163,25 @@ function methodReply(reply: Record<string, unknown>, request: Request): unknown 
   return isObject(moduleReply) && method in moduleReply ? moduleReply[method] : reply;
 }
 
+/** More outlets than any strip has: a longer list in msg.outlet is a mistake, not a choice. */
+export const MAX_OUTLET_SELECTORS = 256;
+
 /** Reads `msg.outlet` or the node's setting: a number, a name, "1,3", "all", or an array of those. */
 export function parseOutletSelectors(value: unknown): OutletSelector[] {
+  // One level only: an array of outlets, each a number, a name or {index|id|alias}.
+  const nested = Array.isArray(value) && (value.length > MAX_OUTLET_SELECTORS || value.some((v) => Array.isArray(v)));
+  const selectors = nested ? [] : Array.isArray(value) ? value.flatMap((v) => parseOneSelector(v)) : parseOneSelector(value);
+  if (nested || selectors.length > MAX_OUTLET_SELECTORS) {
+    throw new KasaError(
+      ErrorCode.BAD_INPUT,
+      `msg.outlet must be one outlet or a list of at most ${MAX_OUTLET_SELECTORS} outlets (numbers, names or {index}), not nested lists.`,
+    );
+  }
+  return selectors;
+}
+
+function parseOneSelector(value: unknown): OutletSelector[] {
   if (typeof value === 'number') return [value];
-  if (Array.isArray(value)) return value.flatMap((v) => parseOutletSelectors(v));
   if (typeof value === 'string') {
     // "1,3" lists outlets (so an alias cannot contain a comma here).
     return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -179,11 +195,5 @@ export function parseOutletSelectors(value: unknown): OutletSelector[] {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return '(missing)';
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 60 ? `${text.slice(0, 60)}...` : text;
-  } catch {
-    return String(value);
-  }
+  return value === undefined ? '(missing)' : displayValue(value, 60);
 }

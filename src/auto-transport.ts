@@ -36,10 +36,10 @@ export class AutoTransport implements Transport {
     return this.current.kind;
   }
 
-  async exchange(json: string, timeoutMs: number): Promise<string> {
-    if (this.current !== this.tcp) return this.current.exchange(json, timeoutMs);
+  async exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
+    if (this.current !== this.tcp) return this.current.exchange(json, timeoutMs, repeatable);
     try {
-      return await this.tcp.exchange(json, timeoutMs);
+      return await this.tcp.exchange(json, timeoutMs, repeatable);
     } catch (err) {
       if (!(err instanceof KasaError) || err.code !== ErrorCode.REFUSED) throw err;
       if (!(await probeKlap(this.options.host, this.options.klapPort, timeoutMs))) {
@@ -59,7 +59,8 @@ export class AutoTransport implements Transport {
       });
       this.current = this.klap;
       await this.tcp.close();
-      return this.klap.exchange(json, timeoutMs);
+      // REFUSED: the request never reached the device, so it goes out now for the first time.
+      return this.klap.exchange(json, timeoutMs, repeatable);
     }
   }
 

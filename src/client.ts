@@ -1,5 +1,9 @@
+import { RANGES, checkNumber } from './bounds';
+import { isReadOnly } from './commands';
 import { ErrorCode, KasaError } from './errors';
-import { checkReply, isObject, parseReplyText } from './reply';
+import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
+import { displayText } from './display-text';
+import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
 import { TcpTransport } from './tcp-transport';
 import { Transport, formatAddress } from './transport';
 import { UdpTransport } from './udp-transport';
@@ -50,14 +54,8 @@ export class KasaClient {
       throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
     }
     this.host = options.host.trim();
-    this.port = options.port ?? DEFAULT_PORT;
-    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
-      throw new KasaError(ErrorCode.BAD_INPUT, `Port ${String(options.port)} is not a valid port number (1-65535).`);
-    }
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!(this.timeoutMs > 0)) {
-      throw new KasaError(ErrorCode.BAD_INPUT, `Timeout ${String(options.timeoutMs)} is not a positive number of milliseconds.`);
-    }
+    this.port = checkNumber(options.port, RANGES.port, DEFAULT_PORT);
+    this.timeoutMs = checkNumber(options.timeoutMs, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.address = formatAddress(this.host, this.port);
     const transportOptions = {
       host: this.host,
@@ -90,17 +88,23 @@ export class KasaClient {
     return reply;
   }
 
-  /** Sends a request and returns what went out and came back, err_codes included, unchecked. */
+  /**
+   * Sends a request and returns what went out and came back, err_codes included, unchecked.
+   * A reply that does not mirror the request's modules is not its answer: PROTOCOL.
+   */
   exchange(request: Request | string, timeoutMs = this.timeoutMs): Promise<RawExchange> {
-    let sent: string;
+    let prepared: PreparedRequest;
     try {
-      sent = serialiseRequest(request);
+      prepared = prepareRequest(request);
     } catch (err) {
       return Promise.reject(err);
     }
+    const { sent, value } = prepared;
     return this.enqueue(async () => {
-      const received = await this.transport.exchange(sent, timeoutMs);
-      return { sent, received, reply: parseReplyText(received, this.address) };
+      const received = await this.transport.exchange(sent, timeoutMs, isReadOnly(value));
+      const reply = parseReplyText(received, this.address);
+      checkAnswers(value, reply, this.address);
+      return { sent, received, reply };
     });
   }
 
@@ -130,18 +134,40 @@ export class KasaClient {
   }
 }
 
+interface PreparedRequest {
+  /** The compact JSON sent. */
+  sent: string;
+  value: Request;
+}
+
 /** Compact JSON of a request object; a string must already be a JSON object. */
 export function serialiseRequest(request: Request | string): string {
+  return prepareRequest(request).sent;
+}
+
+/** Checks a request (an object, or JSON text of one) and serialises it; BAD_INPUT for anything unusable. */
+function prepareRequest(request: Request | string): PreparedRequest {
   let value: unknown = request;
   if (typeof request === 'string') {
     try {
       value = JSON.parse(request);
     } catch {
-      throw new KasaError(ErrorCode.BAD_INPUT, `The command is not valid JSON: ${request.slice(0, 80)}`);
+      throw new KasaError(ErrorCode.BAD_INPUT, `The command is not valid JSON: ${displayText(request, 80)}`);
     }
   }
   if (!isObject(value) || Object.keys(value).length === 0) {
     throw new KasaError(ErrorCode.BAD_INPUT, 'A command must be a JSON object such as {"system":{"get_sysinfo":{}}}.');
   }
-  return JSON.stringify(value);
+  let sent: string;
+  try {
+    sent = JSON.stringify(value);
+  } catch (cause) {
+    // A cycle, a BigInt, a toJSON that throws: nothing a device could read.
+    const reason = cause instanceof Error ? displayText(cause.message.split('\n')[0]!, 100) : 'not serialisable';
+    throw new KasaError(ErrorCode.BAD_INPUT, `The command cannot be written as JSON (${reason}).`, { cause });
+  }
+  if (textNestsDeeperThan(sent)) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `The command is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
+  return { sent, value };
 }

@@ -120,6 +120,15 @@ export function methodsOf(request: Request): string[] {
   );
 }
 
+/**
+ * True when every method of a request only reads (get_*): sending it twice does no harm, so a
+ * request lost on a broken connection may be sent again. Anything else could run twice.
+ */
+export function isReadOnly(request: Request): boolean {
+  const methods = methodsOf(request);
+  return methods.length > 0 && methods.every((name) => name.slice(name.indexOf('.') + 1).startsWith('get_'));
+}
+
 export interface Preset {
   description: string;
   request: () => Request;

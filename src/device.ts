@@ -1,5 +1,6 @@
 import { KasaClient, Reply, Request } from './client';
 import { batch, emeter, forOutlets, system } from './commands';
+import { displayList, displayText, displayValue } from './display-text';
 import { EnergyReading, EnergyStat, normaliseRealtime, normaliseStats } from './energy';
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
@@ -156,7 +157,7 @@ export class SmartDevice {
   }
 
   private noMeter(): KasaError {
-    const name = this.lastInfo?.model ? `${this.client.address} (${this.lastInfo.model})` : this.client.address;
+    const name = this.lastInfo?.model ? `${this.client.address} (${displayText(this.lastInfo.model)})` : this.client.address;
     return new KasaError(ErrorCode.NO_ENERGY_METER, `${name} has no energy meter.`, { device: this.client.address });
   }
 
@@ -187,7 +188,7 @@ export function resolveOutlets(
   if (outlets === undefined || outlets.length === 0) {
     throw new KasaError(
       ErrorCode.BAD_INPUT,
-      `${device}${info.model ? ` (${info.model})` : ''} is not a power strip: it has no outlets to choose from.`,
+      `${device}${info.model ? ` (${displayText(info.model)})` : ''} is not a power strip: it has no outlets to choose from.`,
       { device },
     );
   }
@@ -202,8 +203,8 @@ export function resolveOutlets(
 
 function resolveOne(outlets: readonly OutletInfo[], selector: OutletSelector, device: string): OutletInfo[] {
   const fail = (): never => {
-    const names = outlets.map((o) => `${o.index} "${o.alias}"`).join(', ');
-    throw new KasaError(ErrorCode.BAD_INPUT, `No outlet ${JSON.stringify(selector)} on ${device}; it has ${names}, or "all".`, {
+    const names = displayList(outlets.map((o) => `${o.index} "${displayText(o.alias, 32)}"`));
+    throw new KasaError(ErrorCode.BAD_INPUT, `No outlet ${displayValue(selector)} on ${device}; it has ${names}, or "all".`, {
       device,
     });
   };

@@ -2,7 +2,7 @@ import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ErrorCode, KasaError, fromSocketError } from './errors';
-import { decodeReplyText, isObject, parseReplyText } from './reply';
+import { decodeReplyText, errCodeOf, isObject, parseReplyText } from './reply';
 import { normaliseSysinfo } from './sysinfo';
 import { formatAddress } from './transport';
 import { decrypt, encodeDatagram } from './xor-cipher';
@@ -228,7 +228,7 @@ function readAnswer(datagram: Buffer, from: dgram.RemoteInfo, port: number): Dis
     const reply = parseReplyText(decodeReplyText(decrypt(datagram), where), where);
     const system = reply['system'];
     const sysinfo = isObject(system) ? system['get_sysinfo'] : undefined;
-    if (!isObject(sysinfo) || (sysinfo['err_code'] !== undefined && sysinfo['err_code'] !== 0)) return null;
+    if (!isObject(sysinfo) || (sysinfo['err_code'] !== undefined && errCodeOf(sysinfo['err_code']) !== 0)) return null;
     const info = normaliseSysinfo(sysinfo);
     // Our own request echoed back (or an empty object) identifies nothing.
     if (info.deviceId === '' && info.mac === '' && info.model === '') return null;

@@ -33,6 +33,9 @@ export function normaliseRealtime(raw: unknown): EnergyReading {
   if (missing.length === 4) {
     throw new KasaError(ErrorCode.PROTOCOL, 'The meter reading has none of power, voltage, current or total.');
   }
+  for (const [name, value] of Object.entries(reading)) {
+    if (value !== undefined) checkPlausible(value, `${name} reading`);
+  }
   return {
     power: reading.power ?? 0,
     voltage: reading.voltage ?? 0,
@@ -53,6 +56,7 @@ export function normaliseStats(raw: unknown): EnergyStat[] {
     const month = finite(entry['month']);
     const energy = pick(entry, 'energy', 'energy_wh');
     if (year === undefined || month === undefined || energy === undefined) return [];
+    checkPlausible(energy, 'energy statistic');
     const day = finite(entry['day']);
     return [day === undefined ? { year, month, energy } : { year, month, day, energy }];
   });
@@ -69,6 +73,18 @@ export function sumReadings(readings: readonly EnergyReading[]): EnergyReading {
   };
 }
 
+/**
+ * No plug meters a gigawatt or a terawatt-hour: a value that large (or one that overflowed to
+ * Infinity) is a broken or hostile reply, never a reading to pass on to a chart.
+ */
+const MAX_PLAUSIBLE = 1e9;
+
+function checkPlausible(value: number, what: string): void {
+  if (!(Math.abs(value) <= MAX_PLAUSIBLE)) {
+    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible ${what} (${value}); it was not used.`);
+  }
+}
+
 /** The base unit value, or the milli-unit value divided by 1000. */
 function pick(raw: Record<string, unknown>, base: string, milli: string): number | undefined {
   const direct = finite(raw[base]);
@@ -82,7 +98,7 @@ function finite(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 }
 
-/** Rounds away float noise (0.1 + 0.2) without losing meaningful digits. */
+/** Rounds away float noise (0.1 + 0.2) without losing meaningful digits; huge values stay as they are. */
 function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
+  return Math.abs(value) < 1e9 ? Math.round(value * 1e6) / 1e6 : value;
 }

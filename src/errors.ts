@@ -29,6 +29,8 @@ export const ErrorCode = {
   CLOSED: 'CLOSED',
   /** Credentials were refused (TDDP digest/decryption, KLAP handshake). */
   AUTH: 'AUTH',
+  /** The operating system refused a network operation (a port in use, no permission, ...). */
+  NETWORK: 'NETWORK',
   /** A fault in this package itself, not in the device or the input: please report it. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -103,7 +105,23 @@ export function fromSocketError(err: NodeJS.ErrnoException, device: string): Kas
         device,
         cause: err,
       });
+    case 'EADDRINUSE':
+      return new KasaError(ErrorCode.NETWORK, `A port needed to talk to ${device} is already in use by another program (EADDRINUSE).`, {
+        device,
+        cause: err,
+      });
+    case 'EACCES':
+    case 'EPERM':
+      return new KasaError(ErrorCode.NETWORK, `This system does not permit the network operation to ${device} (${err.code}): ${err.message}.`, {
+        device,
+        cause: err,
+      });
     default:
-      return new KasaError(ErrorCode.RESET, `Connection to ${device} failed: ${err.message}`, { device, cause: err });
+      // Not a known way for a connection to break: say what the system reported, not "reset".
+      return new KasaError(
+        ErrorCode.NETWORK,
+        `The network operation to ${device} failed${err.code === undefined ? '' : ` (${err.code})`}: ${err.message}`,
+        { device, cause: err },
+      );
   }
 }

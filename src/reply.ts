@@ -1,4 +1,6 @@
+import { displayText, displayValue } from './display-text';
 import { ErrorCode, KasaError } from './errors';
+import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -14,8 +16,11 @@ export function decodeReplyText(plain: Uint8Array, device: string): string {
   }
 }
 
-/** Parses a reply text that must be a JSON object. */
+/** Parses a reply text that must be a JSON object, nested no deeper than any device would. */
 export function parseReplyText(text: string, device: string): Record<string, unknown> {
+  if (textNestsDeeperThan(text)) {
+    throw new KasaError(ErrorCode.PROTOCOL, `${device} sent a reply nested more than ${MAX_JSON_DEPTH} levels deep.`, { device });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -36,10 +41,32 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function preview(text: string): string {
-  // Control characters would garble a status line or a log: show them as dots.
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\x00-\x1f\x7f-\x9f]/g, '.');
-  return flat.length > 80 ? `${flat.slice(0, 80)}...` : flat;
+  return displayText(text, 80);
+}
+
+/**
+ * The Smart Home protocol has no request id: a reply is known to answer a request only by
+ * mirroring it. Throws PROTOCOL unless every module asked is in the reply, with every method
+ * asked or a module-wide err_code ({"emeter":{"err_code":-1}}).
+ */
+export function checkAnswers(request: Record<string, unknown>, reply: Record<string, unknown>, device: string): void {
+  for (const [module, methods] of Object.entries(request)) {
+    if (module === 'context') continue;
+    const answer = reply[module];
+    const answered =
+      Object.prototype.hasOwnProperty.call(reply, module) &&
+      (!isObject(methods) ||
+        (isObject(answer) &&
+          (Object.prototype.hasOwnProperty.call(answer, 'err_code') ||
+            Object.keys(methods).every((method) => Object.prototype.hasOwnProperty.call(answer, method)))));
+    if (!answered) {
+      throw new KasaError(
+        ErrorCode.PROTOCOL,
+        `${device} sent a reply that does not answer the request (no ${displayText(module)} in it); it was not used.`,
+        { device },
+      );
+    }
+  }
 }
 
 /** err_code -1 "module not support" and -2 "member not support" mean the device lacks the feature. */
@@ -59,21 +86,32 @@ export function checkReply(reply: Record<string, unknown>, device: string): void
   }
 }
 
+/**
+ * An err_code as a number: firmware sends numbers, but a string ("0", "-1") is read the same.
+ * Anything else (an object, true, "abc") is no code at all: undefined.
+ */
+export function errCodeOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+}
+
 function throwIfFailed(part: Record<string, unknown>, device: string, module: string, method: string | undefined): void {
-  const errCode = part['err_code'];
-  if (errCode === undefined || errCode === 0) return;
-  const code = typeof errCode === 'number' ? errCode : Number(errCode);
-  const errMsg = typeof part['err_msg'] === 'string' ? part['err_msg'] : undefined;
-  const what = method === undefined ? module : `${module}.${method}`;
-  const unsupported = UNSUPPORTED_CODES.has(code);
+  if (!Object.prototype.hasOwnProperty.call(part, 'err_code')) return;
+  const raw = part['err_code'];
+  const code = errCodeOf(raw);
+  if (code === 0) return;
+  const errMsg = typeof part['err_msg'] === 'string' ? displayText(part['err_msg'], 120) : undefined;
+  const what = displayText(method === undefined ? module : `${module}.${method}`);
+  const shown = code === undefined ? displayValue(raw) : String(code);
+  const unsupported = code !== undefined && UNSUPPORTED_CODES.has(code);
   const message = unsupported
-    ? `${device} does not support ${what} (err_code ${code}${errMsg ? `, "${errMsg}"` : ''}).`
-    : `${device} refused ${what}: err_code ${String(errCode)}${errMsg ? ` "${errMsg}"` : ''}.`;
+    ? `${device} does not support ${what} (err_code ${shown}${errMsg ? `, "${errMsg}"` : ''}).`
+    : `${device} refused ${what}: err_code ${shown}${errMsg ? ` "${errMsg}"` : ''}.`;
   throw new KasaError(unsupported ? ErrorCode.NOT_SUPPORTED : ErrorCode.DEVICE_ERROR, message, {
     device,
     module,
     ...(method === undefined ? {} : { method }),
-    errCode: code,
+    ...(code === undefined ? {} : { errCode: code }),
     ...(errMsg === undefined ? {} : { errMsg }),
   });
 }

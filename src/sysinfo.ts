@@ -1,7 +1,7 @@
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
 
-/** One outlet of a strip. `index` counts from 1, as printed on the strip. */
+/** One outlet of a strip. `index` counts from 1 in the order the strip lists its outlets. */
 export interface OutletInfo {
   index: number;
   id: string;
@@ -75,9 +75,9 @@ function normaliseOutlet(child: Record<string, unknown>, position: number, paren
   const rawId = text(child['id']) ?? String(position).padStart(2, '0');
   // Some firmware reports only the 2-digit suffix; the device needs the full id back.
   const id = /^[0-9a-f]{1,2}$/i.test(rawId) && parentId !== '' ? `${parentId}${rawId.padStart(2, '0')}` : rawId;
-  const suffix = Number.parseInt(id.slice(-2), 10);
   const outlet: OutletInfo = {
-    index: Number.isInteger(suffix) ? suffix + 1 : position + 1,
+    // The position, not the id's 2-digit suffix: past 100 outlets suffixes repeat, positions never do.
+    index: position + 1,
     id,
     alias: text(child['alias']) ?? '',
     on: num(child['state']) === 1,

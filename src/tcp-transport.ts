@@ -18,8 +18,10 @@ export interface TcpTransportOptions extends TransportOptions {
 interface PendingExchange {
   resolve: (text: string) => void;
   reject: (err: KasaError) => void;
-  /** Bytes of the reply seen so far; a reused connection that dies before any is safe to retry. */
+  /** Bytes of the reply seen so far; a reused connection that dies before any may be retried. */
   replyBytes: number;
+  /** The request's bytes were handed to the system; before that, the device cannot have seen them. */
+  written: boolean;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -51,16 +53,22 @@ export class TcpTransport implements Transport {
     return this.socket !== null;
   }
 
-  async exchange(json: string, timeoutMs: number): Promise<string> {
+  async exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
     const frame = encodeTcpFrame(json);
     const reused = this.socket !== null;
     try {
       return await this.attempt(frame, timeoutMs);
     } catch (err) {
-      // The device may drop an idle persistent connection at any moment; if that is what we hit,
-      // the request never reached it, so one retry on a fresh connection is safe.
-      if (reused && err instanceof StaleConnection) return this.attempt(frame, timeoutMs);
-      throw err instanceof StaleConnection ? err.error : err;
+      if (!(err instanceof BrokenBeforeReply)) throw err;
+      // The device may drop an idle persistent connection at any moment. A read is simply asked
+      // again on a fresh one; a command only if it never left, or it could run twice.
+      if (reused && (repeatable || !err.written)) return this.attempt(frame, timeoutMs);
+      if (!err.written) throw err.error;
+      throw new KasaError(
+        ErrorCode.RESET,
+        `${err.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
+        { device: this.address, cause: err.error },
+      );
     }
   }
 
@@ -73,7 +81,6 @@ export class TcpTransport implements Transport {
 
   private attempt(frame: Buffer, timeoutMs: number): Promise<string> {
     if (this.closed) return Promise.reject(this.closedError());
-    const fresh = this.socket === null;
     const socket = this.socket ?? this.connect();
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -88,13 +95,14 @@ export class TcpTransport implements Transport {
         clearTimeout(timer);
         this.pending = null;
       };
-      const fail = (err: KasaError | StaleConnection): void => {
+      const fail = (err: KasaError | BrokenBeforeReply): void => {
         settle();
         this.dropSocket();
         reject(err);
       };
-      this.pending = {
+      const pending: PendingExchange = {
         replyBytes: 0,
+        written: false,
         resolve: (text) => {
           settle();
           if (this.persistent) socket.setTimeout(this.idleTimeoutMs);
@@ -102,12 +110,15 @@ export class TcpTransport implements Transport {
           resolve(text);
         },
         reject: (err) => {
-          const stale = !fresh && this.pending?.replyBytes === 0 && err.code === ErrorCode.RESET;
-          fail(stale ? new StaleConnection(err) : err);
+          const unanswered = pending.replyBytes === 0 && err.code === ErrorCode.RESET;
+          fail(unanswered ? new BrokenBeforeReply(err, pending.written) : err);
         },
       };
+      this.pending = pending;
       socket.setTimeout(0);
-      socket.write(frame);
+      socket.write(frame, (err) => {
+        if (err === undefined || err === null) pending.written = true;
+      });
     });
   }
 
@@ -119,15 +130,28 @@ export class TcpTransport implements Transport {
 
     // A dropped socket still emits data and close: only the current one may touch the exchange.
     socket.on('data', (segment: Buffer) => {
+      if (this.socket !== socket) return; // a late reply to a timed-out request
       const pending = this.pending;
-      if (pending === null || this.socket !== socket) return; // a late reply to a timed-out request
+      if (pending === null) {
+        // Bytes nobody asked for: with no request id in the protocol, the next reply could no
+        // longer be told from them. The connection is out of step; the next request opens a new one.
+        this.dropSocket();
+        return;
+      }
       pending.replyBytes += segment.length;
       try {
         const frames = reader.push(segment);
-        if (frames.length > 0) pending.resolve(decodeReplyText(decrypt(frames[0]!), this.address));
+        if (frames.length === 0) return;
+        pending.resolve(decodeReplyText(decrypt(frames[0]!), this.address));
+        // More than the one reply (a second frame, the start of one): out of step, as above.
+        if (frames.length > 1 || reader.pendingBytes > 0) this.dropSocket();
       } catch (err) {
         pending.reject(withDevice(err, this.address));
       }
+    });
+    // The device closing an idle connection: let go of it now, so no request is written into it.
+    socket.on('end', () => {
+      if (this.socket === socket && this.pending === null) this.dropSocket();
     });
     socket.on('timeout', () => {
       if (this.pending === null && this.socket === socket) this.dropSocket();
@@ -166,9 +190,12 @@ export class TcpTransport implements Transport {
   }
 }
 
-/** Marks a failure of a reused connection that is safe to retry once. */
-class StaleConnection extends Error {
-  constructor(readonly error: KasaError) {
+/** The connection broke before any byte of the reply; `written` says whether the request left. */
+class BrokenBeforeReply extends Error {
+  constructor(
+    readonly error: KasaError,
+    readonly written: boolean,
+  ) {
     super(error.message);
   }
 }

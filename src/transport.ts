@@ -7,8 +7,12 @@ export interface Transport {
   readonly kind: 'tcp' | 'udp' | 'klap';
   /** host:port, for messages. */
   readonly address: string;
-  /** Sends one request and resolves with the reply text, or rejects with a KasaError. */
-  exchange(json: string, timeoutMs: number): Promise<string>;
+  /**
+   * Sends one request and resolves with the reply text, or rejects with a KasaError.
+   * `repeatable`: the request only reads, so it may be sent again after a connection broke with
+   * no answer. A request that is not repeatable is sent again only if it provably never left.
+   */
+  exchange(json: string, timeoutMs: number, repeatable?: boolean): Promise<string>;
   /** Releases sockets and timers; further exchanges reject with CLOSED. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ function handle(json: string): string {
 /** One POST on a connection of its own, as a raw client would send it. */
 function post(port: number, path: string, body: Buffer, cookie?: string): Promise<HttpReply> {
   return httpPost({
+    repeatable: false,
     host: '127.0.0.1',
     port,
     path,

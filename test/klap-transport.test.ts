@@ -222,13 +222,33 @@ void describe('KlapTransport against the KLAP simulator', () => {
     });
   });
 
-  void it('reconnects when the device dropped the idle keep-alive connection', async () => {
+  void it('reconnects when the device dropped the idle keep-alive connection, and asks a read again', async () => {
     await withDevice({ version: 1, bound: true, ...OWNER }, OWNER, async (transport, server) => {
       await transport.exchange(request(1), TIMEOUT_MS);
       await server.dropConnections();
-      assert.equal(await transport.exchange(request(2), TIMEOUT_MS), echoed(2));
+      assert.equal(await transport.exchange(request(2), TIMEOUT_MS, true), echoed(2));
       assert.equal(server.stats.connections, 2);
       assert.equal(transport.handshakes, 1, 'the session survives the connection');
+    });
+  });
+
+  void it('does not send a command again when the device took it and closed without answering', async () => {
+    await withDevice({ version: 1, bound: true, ...OWNER }, OWNER, async (transport, server) => {
+      await transport.exchange(request(1), TIMEOUT_MS);
+      const before = server.stats.requests;
+      server.dropNextReplies(1);
+      await assert.rejects(transport.exchange(request(2), TIMEOUT_MS, false), isKasaError(ErrorCode.RESET, /may or may not have run/));
+      assert.equal(server.stats.requests - before, 1, 'the command ran exactly once');
+      // The next one opens a fresh connection and works.
+      assert.equal(await transport.exchange(request(3), TIMEOUT_MS, false), echoed(3));
+    });
+  });
+
+  void it('asks a read again when the device took it and closed without answering', async () => {
+    await withDevice({ version: 1, bound: true, ...OWNER }, OWNER, async (transport, server) => {
+      await transport.exchange(request(1), TIMEOUT_MS);
+      server.dropNextReplies(1);
+      assert.equal(await transport.exchange(request(2), TIMEOUT_MS, true), echoed(2));
     });
   });
 

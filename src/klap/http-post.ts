@@ -29,6 +29,11 @@ export interface HttpPostOptions {
   maxReplyBytes: number;
   /** Aborting it fails the request with CLOSED. */
   signal?: AbortSignal;
+  /**
+   * The request may be sent again when a reused keep-alive connection turns out to be closed: a
+   * handshake or a read. A command is not, since the device may have run it before closing.
+   */
+  repeatable: boolean;
 }
 
 /** A reused keep-alive connection that the peer had already closed: the request never got there. */
@@ -46,9 +51,14 @@ export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
   try {
     return await attempt(options);
   } catch (err) {
-    // Devices close idle connections whenever they like; a request that hit one is safe to send again.
-    if (err instanceof StaleConnection) return attempt(options);
-    throw err;
+    if (!(err instanceof StaleConnection)) throw err;
+    // Devices close idle connections whenever they like; a request that only reads is sent again.
+    if (options.repeatable) return attempt(options);
+    throw new KasaError(
+      ErrorCode.RESET,
+      `${err.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
+      { device: options.device, cause: err.error },
+    );
   }
 }
 

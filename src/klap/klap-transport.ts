@@ -107,8 +107,8 @@ export class KlapTransport implements Transport {
     return this.#handshakes;
   }
 
-  exchange(json: string, timeoutMs: number): Promise<string> {
-    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs));
+  exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
+    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs, repeatable));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -126,18 +126,26 @@ export class KlapTransport implements Transport {
     await Promise.all(sockets.map((socket) => once(socket, 'close')));
   }
 
-  async #exchangeNow(json: string, timeoutMs: number): Promise<string> {
+  async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
     if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
     const controller = new AbortController();
     this.#running.add(controller);
     const budget: Budget = { deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal };
     const plain = Buffer.from(json, 'utf8');
     try {
+      // One second try, with a fresh sequence number: after a 403 (the device did not run the
+      // request), or for a read that a broken connection left unanswered.
       for (let attempt = 1; ; attempt++) {
         const session = await this.#openSession(budget);
         session.seq = nextSeq(session.seq);
         const seq = session.seq;
-        const reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, session.cookie);
+        let reply: HttpReply;
+        try {
+          reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, false, session.cookie);
+        } catch (err) {
+          if (repeatable && attempt === 1 && err instanceof KasaError && err.code === ErrorCode.RESET) continue;
+          throw err;
+        }
         if (reply.status === 403) {
           // The device dropped the session (reboot, expiry, another client): one new handshake, one retry.
           this.#session = undefined;
@@ -165,7 +173,7 @@ export class KlapTransport implements Transport {
 
     const startedAt = Date.now();
     const localSeed = randomBytes(SEED_BYTES);
-    const first = await this.#post('/app/handshake1', localSeed, budget);
+    const first = await this.#post('/app/handshake1', localSeed, budget, true);
     if (first.status !== 200) throw this.#statusError('handshake', first.status);
     if (first.body.length !== HANDSHAKE1_REPLY_BYTES) {
       throw this.#error(
@@ -183,7 +191,7 @@ export class KlapTransport implements Transport {
 
     const cookieHeader = sessionCookieHeader(cookie.sessionId);
     const proof = handshake2Hash(candidate.version, localSeed, remoteSeed, candidate.authHash);
-    const second = await this.#post('/app/handshake2', proof, budget, cookieHeader);
+    const second = await this.#post('/app/handshake2', proof, budget, true, cookieHeader);
     if (second.status !== 200) throw this.#statusError('second handshake step', second.status);
 
     this.#matched = candidate;
@@ -205,8 +213,9 @@ export class KlapTransport implements Transport {
     return matched === undefined ? this.#candidates : [matched, ...this.#candidates.filter((c) => c !== matched)];
   }
 
-  #post(path: string, body: Buffer, budget: Budget, cookie?: string): Promise<HttpReply> {
+  #post(path: string, body: Buffer, budget: Budget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
     return httpPost({
+      repeatable,
       host: this.host,
       port: this.port,
       path,

@@ -12,6 +12,7 @@ import { SEED_BYTES } from './session';
 export async function probeKlap(host: string, port: number, timeoutMs: number): Promise<boolean> {
   try {
     const reply = await httpPost({
+      repeatable: true, // a probe only asks whether anything answers
       host,
       port,
       path: '/app/handshake1',

@@ -76,6 +76,7 @@ class HttpFailure extends Error {
  * real seeds, cookies and hashes, encrypted requests with sequence and signature checks.
  */
 export class KlapServer {
+  private repliesToDrop = 0;
   readonly stats: KlapServerStats = {
     connections: 0,
     openConnections: 0,
@@ -157,6 +158,14 @@ export class KlapServer {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * The next `count` requests are carried out but never answered: the connection closes instead,
+   * as a device that crashes or drops its Wi-Fi right after a command.
+   */
+  dropNextReplies(count: number): void {
+    this.repliesToDrop = count;
+  }
+
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (this.options.closeAfterEachRequest === true) res.setHeader('Connection', 'close');
     const chunks: Buffer[] = [];
@@ -169,7 +178,13 @@ export class KlapServer {
     req.on('end', () => {
       try {
         if (size > MAX_REQUEST_BYTES) throw new HttpFailure(413, 'request too large');
-        this.reply(res, 200, this.route(req, res, Buffer.concat(chunks, size)));
+        const body = this.route(req, res, Buffer.concat(chunks, size));
+        if (this.repliesToDrop > 0 && req.url?.startsWith('/app/request') === true) {
+          this.repliesToDrop--;
+          req.socket.destroy();
+          return;
+        }
+        this.reply(res, 200, body);
       } catch (err) {
         const status = err instanceof HttpFailure ? err.status : 500;
         if (status === 403) this.stats.forbidden++;

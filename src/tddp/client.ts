@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { RANGES, checkNumber } from '../bounds';
 import { ErrorCode, KasaError, fromSocketError, isKasaError } from '../errors';
 import { formatAddress, formatSeconds } from '../transport';
 import { deriveTddpKey } from './des';
@@ -170,18 +171,12 @@ function checkOptions(options: TddpQueryOptions): CheckedOptions {
   if (version !== TDDP_V1 && version !== TDDP_V2) {
     throw new KasaError(ErrorCode.BAD_INPUT, `TDDP version must be 1 or 2, not ${String(version)}.`);
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TDDP_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new KasaError(ErrorCode.BAD_INPUT, `The TDDP timeout must be a positive number of milliseconds, not ${String(timeoutMs)}.`);
-  }
-  const port = options.port ?? DEFAULT_TDDP_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 0xffff) {
-    throw new KasaError(ErrorCode.BAD_INPUT, `The TDDP port must be a whole number from 1 to 65535, not ${String(port)}.`);
-  }
+  const timeoutMs = checkNumber(options.timeoutMs, { ...RANGES.timeoutMs, name: 'The TDDP timeout' }, DEFAULT_TDDP_TIMEOUT_MS);
+  const port = checkNumber(options.port, { ...RANGES.port, name: 'The TDDP port' }, DEFAULT_TDDP_PORT);
   return {
     host: options.host.trim(),
     port,
-    replyPort: options.replyPort ?? DEFAULT_REPLY_PORT,
+    replyPort: checkNumber(options.replyPort, { ...RANGES.localPort, name: 'The TDDP reply port' }, DEFAULT_REPLY_PORT),
     username: options.username ?? 'admin',
     password: options.password ?? 'admin',
     type: checkByte('type', options.type ?? TddpType.SPECIAL_COMMAND),

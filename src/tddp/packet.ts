@@ -13,6 +13,8 @@ export type TddpVersion = typeof TDDP_V1 | typeof TDDP_V2;
 
 export const V1_HEADER_BYTES = 12;
 export const V2_HEADER_BYTES = 28;
+/** The largest UDP payload over IPv4 (65,535 minus the IP and UDP headers). */
+export const MAX_DATAGRAM_BYTES = 65_507;
 const DIGEST_OFFSET = 12;
 const DIGEST_BYTES = 16;
 
@@ -93,6 +95,14 @@ export function buildTddpPacket(input: TddpPacketInput): Buffer {
   const id = checkField('id', input.id, 0xffff);
   const subtype = checkField('subtype', input.subtype, 0xff);
   const data = typeof input.data === 'string' ? Buffer.from(input.data, 'utf8') : Buffer.from(input.data ?? []);
+  const headerBytes = version === TDDP_V1 ? V1_HEADER_BYTES : V2_HEADER_BYTES;
+  const maxData = MAX_DATAGRAM_BYTES - headerBytes - (version === TDDP_V1 ? 0 : (MAX_DATAGRAM_BYTES - headerBytes) % 8);
+  if (data.length > maxData) {
+    throw new KasaError(
+      ErrorCode.BAD_INPUT,
+      `The TDDP data is ${data.length} bytes; one request travels in one UDP datagram, which holds at most ${maxData} bytes of it.`,
+    );
+  }
 
   if (version === TDDP_V1) {
     const packet = Buffer.alloc(V1_HEADER_BYTES + data.length);

@@ -1,0 +1,59 @@
+/**
+ * Nesting bounds for JSON that crosses the package's borders. A few thousand levels of nesting
+ * parse fine but later overflow the stack in code that recurses (Node-RED's message cloning,
+ * JSON.stringify), far from any handler; no real request or reply is nested more than a few levels.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** True when JSON text nests objects and arrays deeper than `max`; one pass, no parsing. */
+export function textNestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * True when a value nests objects and arrays deeper than `max` (a scalar has depth 0). Walks
+ * without recursion and never below `max`, so a hostile value cannot exhaust the stack here.
+ * Buffers and typed arrays are leaves; a cycle counts as infinitely deep (an object shared by two
+ * branches is no cycle).
+ */
+export function valueNestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  // Each entry is a value to enter, or (leave) the object whose children are all done.
+  const stack: Array<{ value: unknown; depth: number; leave?: true }> = [{ value, depth: 0 }];
+  const onPath = new Set<object>();
+  while (stack.length > 0) {
+    const entry = stack.pop()!;
+    const current = entry.value;
+    if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) continue;
+    if (entry.leave) {
+      onPath.delete(current);
+      continue;
+    }
+    if (entry.depth + 1 > max || onPath.has(current)) return true;
+    onPath.add(current);
+    stack.push({ value: current, depth: entry.depth, leave: true });
+    for (const child of Object.values(current)) stack.push({ value: child, depth: entry.depth + 1 });
+  }
+  return false;
+}
