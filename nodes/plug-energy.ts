@@ -1,11 +1,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { checkPermission, parseOutletSelectors } from '../src/actions';
+import { RANGES } from '../src/bounds';
+import { displayValue } from '../src/display-text';
 import { SmartDevice } from '../src/device';
 import { ErrorCode, KasaError } from '../src/errors';
 import { Deadband, MeterSnapshot, StatsPeriod, readMeter, readStats } from '../src/metering';
 import { Poller } from '../src/poller';
 import type { OutletInfo } from '../src/sysinfo';
 import { handleInput } from './lib/input';
+import { NodeSettings } from './lib/settings';
 import { deviceNodeOf, pollIntervalMs } from './lib/relay-node';
 import { offlineStatus } from './lib/status';
 
@@ -39,7 +42,8 @@ export = function register(RED: NodeAPI): void {
     if (deviceNode === null) return;
     const selectors = parseOutletSelectors(def.outlet ?? '');
     const wholeReading = def.output === 'reading';
-    const deadband = new Deadband(Math.max(0, Number(def.deadband) || 0));
+    const settings = new NodeSettings(this);
+    const deadband = new Deadband(settings.number(def.deadband, RANGES.deadbandWatts, 0));
 
     const outletsOf = (device: SmartDevice, requested: unknown): Promise<OutletInfo[]> => {
       const chosen = requested === undefined ? selectors : parseOutletSelectors(requested);
@@ -77,6 +81,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     handleInput(this, async (msg, send) => {
+      settings.check();
       const device = deviceNode.getDevice();
       const command = commandOf(msg['command'], def.command);
       if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
@@ -100,7 +105,7 @@ export = function register(RED: NodeAPI): void {
       send(msg);
     });
 
-    const intervalMs = pollIntervalMs(def.interval);
+    const intervalMs = pollIntervalMs(settings, def.interval);
     if (intervalMs > 0) {
       const poller = new Poller<MeterSnapshot>(
         intervalMs,
@@ -134,7 +139,7 @@ export = function register(RED: NodeAPI): void {
 function commandOf(requested: unknown, fallback: string | undefined): EnergyCommand {
   const name = requested === undefined || requested === '' ? fallback || 'realtime' : requested;
   if (typeof name === 'string' && (COMMANDS as readonly string[]).includes(name)) return name as EnergyCommand;
-  throw new KasaError(ErrorCode.BAD_INPUT, `Unknown energy command ${JSON.stringify(name)}; one of: ${COMMANDS.join(', ')}.`);
+  throw new KasaError(ErrorCode.BAD_INPUT, `Unknown energy command ${displayValue(name)}; one of: ${COMMANDS.join(', ')}.`);
 }
 
 /** Statistics default to the current month (days) or year (months), in the runtime's time zone. */
@@ -142,9 +147,9 @@ function statsPeriod(command: 'daystat' | 'monthstat', year: unknown, month: unk
   const now = new Date();
   const y = year === undefined ? now.getFullYear() : Number(year);
   const m = month === undefined ? now.getMonth() + 1 : Number(month);
-  if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new KasaError(ErrorCode.BAD_INPUT, `msg.year ${JSON.stringify(year)} is not a year.`);
+  if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new KasaError(ErrorCode.BAD_INPUT, `msg.year ${displayValue(year)} is not a year (2000-2100).`);
   if (command === 'monthstat') return { kind: 'month', year: y };
-  if (!Number.isInteger(m) || m < 1 || m > 12) throw new KasaError(ErrorCode.BAD_INPUT, `msg.month ${JSON.stringify(month)} is not a month (1-12).`);
+  if (!Number.isInteger(m) || m < 1 || m > 12) throw new KasaError(ErrorCode.BAD_INPUT, `msg.month ${displayValue(month)} is not a month (1-12).`);
   return { kind: 'day', year: y, month: m };
 }
 

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { displayValue } from '../src/display-text';
 import { ErrorCode, KasaError } from '../src/errors';
 import { ReplySocket, TddpType, acquireReplySocket, checkTddpReply, findSubtype, queryTddp } from '../src/tddp';
 import { formatAddress } from '../src/transport';
@@ -37,6 +38,7 @@ export = function register(RED: NodeAPI): void {
     );
 
     handleInput(this, async (msg, send) => {
+      deviceNode.checkSettings();
       const type = parseType(msg['type'] ?? def.tddpType);
       const subtype = parseSubtype(msg['subtype'] ?? def.subtype);
       const known = findSubtype(type, subtype);
@@ -80,8 +82,8 @@ export = function register(RED: NodeAPI): void {
 };
 
 function parseType(value: unknown): number {
-  const n = value === undefined || value === '' ? TddpType.SPECIAL_COMMAND : Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new KasaError(ErrorCode.BAD_INPUT, `TDDP type ${JSON.stringify(value)} is not a number from 0 to 255.`);
+  const n = value === undefined || value === '' ? TddpType.SPECIAL_COMMAND : typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new KasaError(ErrorCode.BAD_INPUT, `TDDP type ${displayValue(value)} is not a number from 0 to 255.`);
   return n;
 }
 
@@ -89,7 +91,7 @@ function parseType(value: unknown): number {
 function parseSubtype(value: unknown): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^(0x)?[0-9a-f]{1,2}$/i.test(value.trim()) ? Number.parseInt(value.trim().replace(/^0x/i, ''), 16) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 255) {
-    throw new KasaError(ErrorCode.BAD_INPUT, `TDDP subtype ${JSON.stringify(value)} is not a hex byte such as "0a".`);
+    throw new KasaError(ErrorCode.BAD_INPUT, `TDDP subtype ${displayValue(value)} is not a hex byte such as "0a".`);
   }
   return n;
 }

@@ -1,12 +1,14 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response } from 'express';
+import { RANGES } from '../src/bounds';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
 import { KLAP_DEFAULT_PORT } from '../src/klap';
+import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT } from '../src/tddp';
 import { isTransportChoice, transportFor } from '../src/transport-choice';
 import { SmartDevice } from '../src/device';
-import { KasaError } from '../src/errors';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
-import { ADMIN_PREFIX, DeviceConfigNode, DeviceCredentials } from './lib/device-config';
+import { registerOutletsEndpoint } from './lib/admin-outlets';
+import { DeviceConfigNode, DeviceCredentials } from './lib/device-config';
+import { NodeSettings } from './lib/settings';
 
 interface DeviceNodeDef extends NodeDef {
   host: string;
@@ -18,25 +20,23 @@ interface DeviceNodeDef extends NodeDef {
   tddpReplyPort: string | number;
 }
 
-function toInt(value: string | number | undefined, fallback: number): number {
-  const n = typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10);
-  return Number.isFinite(n) ? n : fallback;
-}
-
 export = function register(RED: NodeAPI): void {
   function TplinkDeviceNode(this: DeviceConfigNode, def: DeviceNodeDef): void {
     RED.nodes.createNode(this, def);
+    const settings = new NodeSettings(this);
     this.host = String(def.host ?? '').trim();
-    this.port = toInt(def.port, DEFAULT_PORT);
-    this.timeoutMs = toInt(def.timeout, DEFAULT_TIMEOUT_MS);
+    this.port = settings.number(def.port, RANGES.port, DEFAULT_PORT);
+    this.timeoutMs = settings.number(def.timeout, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.transport = isTransportChoice(def.transport) ? def.transport : 'auto';
-    this.klapPort = toInt(def.klapPort, KLAP_DEFAULT_PORT);
-    this.tddpPort = toInt(def.tddpPort, 1040);
-    this.tddpReplyPort = toInt(def.tddpReplyPort, 61000);
+    this.klapPort = settings.number(def.klapPort, { ...RANGES.port, name: 'KLAP port' }, KLAP_DEFAULT_PORT);
+    this.tddpPort = settings.number(def.tddpPort, { ...RANGES.port, name: 'TDDP port' }, DEFAULT_TDDP_PORT);
+    this.tddpReplyPort = settings.number(def.tddpReplyPort, { ...RANGES.localPort, name: 'TDDP reply port' }, DEFAULT_REPLY_PORT);
+    this.checkSettings = () => settings.check();
 
     let device: SmartDevice | null = null;
     this.getDevice = () => {
-      // Throws BAD_INPUT for an unusable address; the calling node turns that into done(err).
+      // Throws BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
+      settings.check();
       device ??= new SmartDevice(
         new KasaClient({
           host: this.host,
@@ -69,45 +69,6 @@ export = function register(RED: NodeAPI): void {
 
   // The device dialog's search button finds plugs by broadcast or a list of hosts.
   registerDiscoveryEndpoint(RED);
-
   // The strip-outlet dialog lists a strip's outlets so a person picks one by name.
-  RED.httpAdmin.get(`${ADMIN_PREFIX}/outlets`, RED.auth.needsPermission('tplink-device.read'), (req: Request, res: Response) => {
-    void listOutlets(RED, req, res);
-  });
+  registerOutletsEndpoint(RED);
 };
-
-async function listOutlets(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  const host = String(req.query['host'] ?? '').trim();
-  const port = toInt(req.query['port'] as string | undefined, DEFAULT_PORT);
-  const byId = typeof req.query['device'] === 'string' ? (RED.nodes.getNode(req.query['device']) as DeviceConfigNode | null) : null;
-  // The deployed node only while the dialog still shows its address: an edited one is asked directly.
-  const deployed = byId !== null && (host === '' || (byId.host === host && byId.port === port)) ? byId : null;
-  let temporary: KasaClient | null = null;
-  try {
-    let device: SmartDevice;
-    if (deployed !== null) {
-      device = deployed.getDevice();
-    } else {
-      // A device not deployed yet: ask it with the address typed in the dialog, then let go.
-      temporary = new KasaClient({
-        host,
-        port,
-        timeoutMs: toInt(req.query['timeout'] as string | undefined, DEFAULT_TIMEOUT_MS),
-        transport: req.query['transport'] === 'udp' ? 'udp' : 'tcp',
-        persistent: false,
-      });
-      device = new SmartDevice(temporary);
-    }
-    const { info } = await device.getSysinfo();
-    res.json({
-      alias: info.alias,
-      model: info.model,
-      outlets: (info.outlets ?? []).map(({ index, id, alias, on }) => ({ index, id, alias, on })),
-    });
-  } catch (err) {
-    const error = err instanceof KasaError ? err : new Error(String(err));
-    res.status(502).json({ error: error.message, code: (error as KasaError).code ?? 'INTERNAL' });
-  } finally {
-    await temporary?.close();
-  }
-}

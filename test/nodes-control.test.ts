@@ -173,7 +173,7 @@ describe('plug-control in a Node-RED runtime', () => {
     await helper.unload();
     const baseline = openResources();
     for (let round = 0; round < 3; round++) {
-      const { node, out } = await load(flowWith(plugNode({ pollInterval: 0.05 }), device()));
+      const { node, out } = await load(flowWith(plugNode({ pollInterval: 0.1 }), device()));
       await out.next(); // online
       node.receive({ payload: 'toggle' });
       await out.next();

@@ -120,7 +120,7 @@ describe('plug-energy in a Node-RED runtime', () => {
     };
     sim.on('request', onRequest);
     sim.state.setReading({ power: 100 });
-    const { out } = await load(flowWith(energyNode({ interval: 0.05, deadband: 5 }), device('hs110')));
+    const { out } = await load(flowWith(energyNode({ interval: 0.1, deadband: 5 }), device('hs110')));
     assert.equal((await out.next())['payload'], 100);
     sim.state.setReading({ power: 103 }); // within the deadband
     assert.ok(await out.quietFor(300), 'a change within the deadband is not sent');
@@ -137,7 +137,7 @@ describe('plug-energy in a Node-RED runtime', () => {
     await helper.unload();
     const baseline = openResources();
     const sim = sims['hs110v2']!;
-    const { out, caught } = await load(flowWith(energyNode({ interval: 0.05 }), device('hs110v2')));
+    const { out, caught } = await load(flowWith(energyNode({ interval: 0.1 }), device('hs110v2')));
     await out.next();
     sim.injectFault({ kind: 'err-code' });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.DEVICE_ERROR);

@@ -22,4 +22,6 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   tddpReplyPort: number;
   /** The one connection and request queue to this device, opened on first use. */
   getDevice(): SmartDevice;
+  /** Throws BAD_INPUT while a setting of the node is out of range (logged at deploy). */
+  checkSettings(): void;
 }

@@ -1,4 +1,5 @@
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { errorStatus } from './status';
 
@@ -6,7 +7,8 @@ type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => vo
 
 /**
  * Wires an async input handler so that every message ends in exactly one `done()`: an output, or
- * an error a Catch node receives with its code. Nothing thrown inside can reach the runtime.
+ * an error a Catch node receives with its code. Nothing thrown inside can reach the runtime:
+ * not from the handler, not from `send()` and not from `done()` itself.
  */
 export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: Send) => Promise<void>): void {
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
@@ -14,9 +16,20 @@ export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: 
     const finish = (err?: Error): void => {
       if (settled) return;
       settled = true;
-      done(err);
+      try {
+        done(err);
+      } catch (failure) {
+        reportUncopyable(node, msg, err ?? uncopyable('Complete nodes', failure));
+      }
     };
-    handler(msg, send).then(
+    const guardedSend: Send = (out) => {
+      try {
+        send(out);
+      } catch (failure) {
+        throw uncopyable('the next nodes', failure);
+      }
+    };
+    handler(msg, guardedSend).then(
       () => finish(),
       (err: unknown) => {
         const error = asError(err);
@@ -27,11 +40,34 @@ export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: 
   });
 }
 
+/**
+ * Node-RED copies a message for every extra wire, Catch and Complete node; a message it cannot
+ * copy (nested thousands of levels deep, a getter that throws) makes that copy throw.
+ */
+function uncopyable(forWhom: string, cause: unknown): KasaError {
+  return new KasaError(
+    ErrorCode.BAD_INPUT,
+    `Node-RED could not copy this message for ${forWhom}: is something in it nested too deeply, or does it refer to itself?`,
+    { cause },
+  );
+}
+
+/** Reports an error with a message Node-RED can copy: the original could not be, so Catch nodes got nothing yet. */
+function reportUncopyable(node: Node, msg: NodeMessageInFlow, err: Error): void {
+  const stub: Record<string, unknown> = { _msgid: msg._msgid };
+  if (typeof msg.topic === 'string') stub['topic'] = msg.topic;
+  try {
+    node.error(err, stub as NodeMessage);
+  } catch {
+    // Nothing left to try: the runtime could not even report the error.
+  }
+}
+
 /** Anything thrown becomes an Error with a `code`, so Catch nodes can branch on msg.error.code. */
 export function asError(err: unknown): Error {
   if (err instanceof KasaError) return err;
   if (err instanceof Error) {
     return new KasaError(ErrorCode.INTERNAL, `Unexpected failure (please report it): ${err.message}`, { cause: err });
   }
-  return new KasaError(ErrorCode.INTERNAL, `Unexpected failure (please report it): ${String(err)}`);
+  return new KasaError(ErrorCode.INTERNAL, `Unexpected failure (please report it): ${displayValue(err)}`);
 }

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { RANGES } from '../../src/bounds';
 import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
 import { SmartDevice, resolveOutlets } from '../../src/device';
 import { ErrorCode, KasaError } from '../../src/errors';
@@ -6,6 +7,7 @@ import { Poller } from '../../src/poller';
 import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
 import type { DeviceConfigNode } from './device-config';
 import { handleInput } from './input';
+import { NodeSettings } from './settings';
 import { offlineStatus, powerStatus } from './status';
 
 export interface RelayNodeDef extends NodeDef {
@@ -32,9 +34,11 @@ export function deviceNodeOf(RED: NodeAPI, node: Node, id: string): DeviceConfig
   return null;
 }
 
-export function pollIntervalMs(value: string | number | undefined): number {
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.max(seconds, 0.1) * 1000 : 0;
+/** A poll interval setting in ms; 0 (no polling) when empty or 0, checked against its range otherwise. */
+export function pollIntervalMs(settings: NodeSettings, value: string | number | undefined): number {
+  if (value === undefined || value === '' || Number(value) === 0) return 0;
+  const seconds = settings.number(value, RANGES.pollSeconds, 0);
+  return Math.round(seconds * 1000);
 }
 
 /**
@@ -44,6 +48,7 @@ export function pollIntervalMs(value: string | number | undefined): number {
 export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode: 'plug' | 'outlets'): void {
   const deviceNode = deviceNodeOf(RED, node, def.device);
   if (deviceNode === null) return;
+  const settings = new NodeSettings(node);
   const permissions = { allowRaw: def.allowRaw === true, allowDestructive: def.allowDestructive === true };
   const topic = typeof def.topic === 'string' && def.topic !== '' ? def.topic : undefined;
   const configuredOutlets = parseOutletSelectors(def.outlet ?? '');
@@ -57,9 +62,10 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
     return device.resolveOutlets(selectors);
   };
 
-  const watcher = createWatcher(node, deviceNode, def, mode, configuredOutlets, topic);
+  const watcher = createWatcher(node, deviceNode, pollIntervalMs(settings, def.pollInterval), mode, configuredOutlets, topic);
 
   handleInput(node, async (msg, send) => {
+    settings.check();
     const action = parseAction(msg, def.action);
     checkPermission(action, permissions);
     const device = deviceNode.getDevice();
@@ -101,12 +107,11 @@ function describeOutlets(outlets: readonly OutletInfo[]): OutletOut | OutletOut[
 function createWatcher(
   node: Node,
   deviceNode: DeviceConfigNode,
-  def: RelayNodeDef,
+  intervalMs: number,
   mode: 'plug' | 'outlets',
   configuredOutlets: ReturnType<typeof parseOutletSelectors>,
   topic: string | undefined,
 ) {
-  const intervalMs = pollIntervalMs(def.pollInterval);
   if (intervalMs === 0) return null;
   /** Last known state per watched thing: '' is the plug, otherwise an outlet id. */
   let known = new Map<string, boolean>();

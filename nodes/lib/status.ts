@@ -1,4 +1,5 @@
 import type { NodeStatus } from 'node-red';
+import { displayText } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
 
 /** The few words a node shows under itself for each kind of failure. */
@@ -16,6 +17,7 @@ const SHORT_REASON: Record<string, string> = {
   [ErrorCode.BAD_INPUT]: 'bad input',
   [ErrorCode.CLOSED]: 'closed',
   [ErrorCode.AUTH]: 'credentials refused',
+  [ErrorCode.NETWORK]: 'network error',
   [ErrorCode.INTERNAL]: 'internal error',
 };
 
@@ -31,7 +33,8 @@ export function offlineStatus(err: unknown): NodeStatus {
 export function powerStatus(on: boolean | readonly boolean[], label = ''): NodeStatus {
   const states = Array.isArray(on) ? on : [on];
   const count = states.filter(Boolean).length;
-  const prefix = label === '' ? '' : `${label}: `;
+  // The label is an alias the device chose: shown without control characters, at a status's length.
+  const prefix = label === '' ? '' : `${displayText(label, 32)}: `;
   if (states.length === 1) {
     return states[0] ? { fill: 'green', shape: 'dot', text: `${prefix}on` } : { fill: 'grey', shape: 'ring', text: `${prefix}off` };
   }

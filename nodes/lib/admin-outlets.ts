@@ -1,0 +1,92 @@
+import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
+import { RANGES, checkNumber } from '../../src/bounds';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../../src/client';
+import { SmartDevice } from '../../src/device';
+import { displayValue } from '../../src/display-text';
+import { ErrorCode, KasaError } from '../../src/errors';
+import { KLAP_DEFAULT_PORT } from '../../src/klap';
+import { TransportChoice, isTransportChoice, transportFor } from '../../src/transport-choice';
+import { ADMIN_PREFIX, DeviceConfigNode } from './device-config';
+import { answerError, singleParameter } from './admin-answer';
+
+export const OUTLETS_PATH = `${ADMIN_PREFIX}/outlets`;
+
+/**
+ * GET /kasa-flows/outlets?device=<config node id>&host=&port=&timeout=&transport= for the
+ * strip-outlet dialog, which lists a strip's outlets so a person picks one by name. It makes the
+ * server send packets to an address typed in the request, so it needs the write permission.
+ * Answers 200 {alias, model, outlets}, 400 {error, code} for bad parameters, 502 otherwise.
+ */
+export function registerOutletsEndpoint(RED: NodeAPI): void {
+  RED.httpAdmin.get(OUTLETS_PATH, RED.auth.needsPermission('tplink-device.write'), (req: Request, res: Response) => {
+    void answerOutlets(RED, req, res);
+  });
+}
+
+async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  let temporary: KasaClient | null = null;
+  try {
+    const query = outletsQuery(RED, req.query);
+    let device: SmartDevice;
+    if (query.deployed !== null) {
+      device = query.deployed.getDevice();
+    } else {
+      // A device not deployed yet: ask it with the address typed in the dialog, then let go.
+      // The editor never holds the password: KLAP here works with plugs not bound to an account.
+      temporary = new KasaClient({
+        host: query.host,
+        port: query.port,
+        timeoutMs: query.timeoutMs,
+        transport: transportFor({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort }),
+        persistent: false,
+      });
+      device = new SmartDevice(temporary);
+    }
+    const { info } = await device.getSysinfo();
+    res.json({
+      alias: info.alias,
+      model: info.model,
+      outlets: (info.outlets ?? []).map(({ index, id, alias, on }) => ({ index, id, alias, on })),
+    });
+  } catch (err) {
+    answerError(res, err);
+  } finally {
+    await temporary?.close();
+  }
+}
+
+interface OutletsQuery {
+  /** The deployed config node, while the dialog still shows its address. */
+  deployed: DeviceConfigNode | null;
+  host: string;
+  port: number;
+  timeoutMs: number;
+  transport: TransportChoice;
+  klapPort: number;
+}
+
+/** Reads and checks the query; throws BAD_INPUT (400) with a message for the dialog. */
+export function outletsQuery(RED: NodeAPI, query: Request['query']): OutletsQuery {
+  const id = singleParameter(query, 'device');
+  const host = (singleParameter(query, 'host') ?? '').trim();
+  const port = checkNumber(singleParameter(query, 'port'), RANGES.port, DEFAULT_PORT);
+  const timeoutMs = checkNumber(singleParameter(query, 'timeout'), RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const klapPort = checkNumber(singleParameter(query, 'klapPort'), { ...RANGES.port, name: 'KLAP port' }, KLAP_DEFAULT_PORT);
+  const transport = singleParameter(query, 'transport') || 'tcp';
+  if (!isTransportChoice(transport)) throw new KasaError(ErrorCode.BAD_INPUT, `Unknown transport ${displayValue(transport)}.`);
+  let byId: DeviceConfigNode | null = null;
+  if (id !== undefined && id !== '') {
+    const node = RED.nodes.getNode(id) as DeviceConfigNode | null;
+    if (node !== null && node.type !== 'tplink-device') {
+      throw new KasaError(ErrorCode.BAD_INPUT, 'The device parameter names a node that is not a TP-Link device.');
+    }
+    byId = node;
+  }
+  // The deployed node only while the dialog still shows its address: an edited one is asked directly.
+  const deployed = byId !== null && (host === '' || (byId.host === host && byId.port === port)) ? byId : null;
+  if (deployed === null && host === '') {
+    throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: type the host (name or IP address) of the strip.');
+  }
+  return { deployed, host, port, timeoutMs, transport, klapPort };
+}
