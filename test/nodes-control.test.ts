@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { PRESETS } from '../src/commands';
 import { ErrorCode } from '../src/errors';
 import { Fault, SimulatedDevice } from '../src/simulator';
-import { flowWith, helper, load } from './support/node-red';
+import { flowWith, helper, load, unloadChecked } from './support/node-red';
 import { startPeer } from './support/peer';
 import { openResources, resourcesBackTo } from './support/wait';
 
@@ -23,7 +23,7 @@ describe('plug-control in a Node-RED runtime', () => {
   after(() => sim.stop());
   afterEach(async () => {
     sim.clearFaults();
-    await helper.unload();
+    await unloadChecked();
   });
 
   it('switches with every payload form and reports the state read back', async () => {
@@ -80,7 +80,7 @@ describe('plug-control in a Node-RED runtime', () => {
       assert.equal(msg.error?.code, ErrorCode.NOT_ALLOWED, command);
     }
     assert.ok(await out.quietFor(100), 'nothing was sent to the device or the output');
-    await helper.unload();
+    await unloadChecked();
 
     const allowed = await load(flowWith(plugNode({ allowRaw: true, allowDestructive: true }), device()));
     allowed.node.receive({ payload: { system: { get_sysinfo: {} } } });
@@ -170,14 +170,14 @@ describe('plug-control in a Node-RED runtime', () => {
   });
 
   it('leaves no socket or timer behind after close and redeploy', async () => {
-    await helper.unload();
+    await unloadChecked();
     const baseline = openResources();
     for (let round = 0; round < 3; round++) {
       const { node, out } = await load(flowWith(plugNode({ pollInterval: 0.1 }), device()));
       await out.next(); // online
       node.receive({ payload: 'toggle' });
       await out.next();
-      await helper.unload();
+      await unloadChecked();
     }
     await resourcesBackTo(baseline);
   });
@@ -204,7 +204,7 @@ describe('plug-control recovers after the device was away', () => {
         await second.stop();
       }
     } finally {
-      await helper.unload();
+      await unloadChecked();
       await first.stop();
     }
   });
@@ -215,7 +215,7 @@ describe('plug-control recovers after the device was away', () => {
     const { node, caught } = await load(flow);
     node.receive({ payload: true });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.BAD_INPUT);
-    await helper.unload();
+    await unloadChecked();
   });
 });
 
@@ -232,7 +232,7 @@ describe('strip-outlet in a Node-RED runtime', () => {
   after(() => strip.stop());
   afterEach(async () => {
     strip.state.setRelay(false);
-    await helper.unload();
+    await unloadChecked();
   });
 
   it('switches the outlet set in the node and says which in msg.outlet', async () => {
@@ -327,7 +327,7 @@ describe('strip-outlet in a Node-RED runtime', () => {
       assert.equal(nothing.status, 502);
       assert.equal((nothing.body as { code: string }).code, ErrorCode.REFUSED);
     } finally {
-      await helper.unload();
+      await unloadChecked();
       await helper.stopServer();
     }
   });
@@ -345,7 +345,7 @@ describe('plug-control and strip-outlet against tplink-smarthome-simulator', () 
       assert.equal((on['device'] as { alias: string }).alias, 'peer plug');
       control.node.receive({ payload: 'toggle' });
       assert.equal((await control.out.next())['payload'], false);
-      await helper.unload();
+      await unloadChecked();
 
       const outlet = await load(flowWith(outletNode({ outlet: '2' }), { host: '127.0.0.1', port: strip.port }));
       outlet.node.receive({ payload: true });
@@ -355,7 +355,7 @@ describe('plug-control and strip-outlet against tplink-smarthome-simulator', () 
       outlet.node.receive({ payload: false });
       assert.equal((await outlet.out.next())['payload'], false);
     } finally {
-      await helper.unload();
+      await unloadChecked();
       await plug.stop();
       await strip.stop();
     }

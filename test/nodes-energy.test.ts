@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ErrorCode } from '../src/errors';
 import { SimulatedDevice } from '../src/simulator';
-import { flowWith, helper, load } from './support/node-red';
+import { flowWith, load, unloadChecked } from './support/node-red';
 import { startPeer } from './support/peer';
 import { openResources, resourcesBackTo } from './support/wait';
 
@@ -29,7 +29,9 @@ describe('plug-energy in a Node-RED runtime', () => {
   after(async () => {
     for (const sim of Object.values(sims)) await sim.stop();
   });
-  afterEach(() => helper.unload());
+  afterEach(async () => {
+    await unloadChecked();
+  });
   const device = (model: string) => ({ host: '127.0.0.1', port: sims[model]!.port });
 
   it('gives watts in msg.payload and the same normalised reading from both unit families', async () => {
@@ -41,7 +43,7 @@ describe('plug-energy in a Node-RED runtime', () => {
       assert.equal(msg['payload'], READING.power, model);
       assert.equal(msg['topic'], `sim ${model}`, 'the alias names the chart series');
       readings.push(msg['energy']);
-      await helper.unload();
+      await unloadChecked();
     }
     assert.deepEqual(readings[0], READING);
     assert.deepEqual(readings[1], READING);
@@ -94,7 +96,7 @@ describe('plug-energy in a Node-RED runtime', () => {
     const { node, out, caught } = await load(flowWith(energyNode(), device('hs110')));
     node.receive({ command: 'erase' });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_ALLOWED);
-    await helper.unload();
+    await unloadChecked();
     const allowed = await load(flowWith(energyNode({ allowDestructive: true }), device('hs110')));
     allowed.node.receive({ command: 'erase' });
     assert.equal((await allowed.out.next())['payload'], true);
@@ -134,7 +136,7 @@ describe('plug-energy in a Node-RED runtime', () => {
   });
 
   it('reports a polling outage once and stops cleanly on close', async () => {
-    await helper.unload();
+    await unloadChecked();
     const baseline = openResources();
     const sim = sims['hs110v2']!;
     const { out, caught } = await load(flowWith(energyNode({ interval: 0.1 }), device('hs110v2')));
@@ -144,7 +146,7 @@ describe('plug-energy in a Node-RED runtime', () => {
     assert.ok(await caught.quietFor(400), 'one error per outage');
     sim.clearFaults();
     await out.next();
-    await helper.unload();
+    await unloadChecked();
     await resourcesBackTo(baseline);
   });
 });
@@ -162,7 +164,7 @@ describe('plug-energy against tplink-smarthome-simulator', () => {
         const msg = await out.next();
         seen.push([msg['payload'], msg['energy']]);
       } finally {
-        await helper.unload();
+        await unloadChecked();
         await peer.stop();
       }
     }

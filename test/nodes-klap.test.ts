@@ -4,7 +4,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../src/errors';
 import { DeviceState } from '../src/simulator/device-state';
 import { KlapServer, KlapServerOptions } from '../src/simulator/klap-server';
-import { flowWith, helper, load } from './support/node-red';
+import { flowWith, load, unloadChecked } from './support/node-red';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 const ACCOUNT = { username: 'owner@example.com', password: 'correct horse' };
@@ -29,7 +29,7 @@ async function closedPort(): Promise<number> {
 describe('every node over KLAP', () => {
   let server: KlapServer | undefined;
   afterEach(async () => {
-    await helper.unload();
+    await unloadChecked();
     await server?.stop();
     server = undefined;
   });
@@ -57,7 +57,7 @@ describe('every node over KLAP', () => {
     const energy = await load(flowWith({ type: 'plug-energy', outlet: '2' }, deviceFor(server.port)), { dev: ACCOUNT });
     energy.node.receive({});
     assert.equal((await energy.out.next())['payload'], 33.5);
-    await helper.unload();
+    await unloadChecked();
     const outlet = await load(flowWith({ type: 'strip-outlet', outlet: '4' }, deviceFor(server.port)), { dev: ACCOUNT });
     outlet.node.receive({ payload: 'on' });
     assert.equal((await outlet.out.next())['payload'], true);
@@ -88,7 +88,7 @@ describe('every node over KLAP', () => {
     const first = (await missing.caught.next()) as Msg;
     assert.equal(first.error?.code, ErrorCode.AUTH);
     assert.match(first.error?.message ?? '', /needs your TP-Link account credentials/);
-    await helper.unload();
+    await unloadChecked();
     const wrong = await load(flowWith({ type: 'plug-control' }, deviceFor(server.port)), { dev: { username: ACCOUNT.username, password: 'hunter2' } });
     wrong.node.receive({ payload: true });
     const second = (await wrong.caught.next()) as Msg;

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../src/errors';
 import { TddpResponder } from '../src/simulator/tddp-responder';
 import { openReplySocketCount } from '../src/tddp';
-import { flowWith, helper, load } from './support/node-red';
+import { flowWith, load, unloadChecked } from './support/node-red';
 import { freeUdpPort } from './support/ports';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
@@ -21,7 +21,7 @@ async function setup(options: { replyTo: 'reply-port' | 'source-port'; password?
 describe('tddp-query in a Node-RED runtime', () => {
   let responder: TddpResponder | undefined;
   afterEach(async () => {
-    await helper.unload();
+    await unloadChecked();
     await responder?.stop();
     responder = undefined;
   });
@@ -97,7 +97,7 @@ describe('tddp-query in a Node-RED runtime', () => {
     t.node.receive({});
     await t.out.next();
     assert.equal(openReplySocketCount(), 1);
-    await helper.unload();
+    await unloadChecked();
     assert.equal(openReplySocketCount(), 0);
     const flow = flowWith(tddpNode(), { host: '127.0.0.1', port: 9999, tddpPort: t.responder.port, tddpReplyPort: t.replyPort });
     const again = await load(flow);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import type { Node, NodeMessage } from 'node-red';
 import { within } from './wait';
@@ -17,8 +18,11 @@ export const nodeModules = { tplinkDevice, plugControl, stripOutlet, plugEnergy,
 /** Node-RED's own Catch node, so errors are checked as a flow author would see them. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS file without types
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+/** Node-RED's Complete node: it sees every done() of the node under test, so a second one shows. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS file without types
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 
-export const allNodes = [...Object.values(nodeModules), catchNode];
+export const allNodes = [...Object.values(nodeModules), catchNode, completeNode];
 
 /** A flow: the config node `dev`, the node under test `n1` wired to helper `out`, and a catch node wired to `caught`. */
 export function flowWith(node: Record<string, unknown>, device: Record<string, unknown>): Record<string, unknown>[] {
@@ -30,6 +34,8 @@ export function flowWith(node: Record<string, unknown>, device: Record<string, u
     { id: 'out', z: 'f1', x: 300, y: 100, type: 'helper', wires: [] },
     { id: 'catch', z: 'f1', x: 100, y: 200, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', x: 300, y: 200, type: 'helper', wires: [] },
+    { id: 'complete', z: 'f1', x: 100, y: 300, type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', z: 'f1', x: 300, y: 300, type: 'helper', wires: [] },
   ];
 }
 
@@ -38,8 +44,12 @@ export class Inbox {
   private readonly queue: NodeMessage[] = [];
   private waiters: Array<(msg: NodeMessage) => void> = [];
 
+  /** Every message ever received, also those already taken with next(). */
+  readonly seen: NodeMessage[] = [];
+
   constructor(node: Node) {
     node.on('input', (msg: NodeMessage) => {
+      this.seen.push(msg);
       const waiter = this.waiters.shift();
       if (waiter) waiter(msg);
       else this.queue.push(msg);
@@ -78,13 +88,67 @@ export interface Loaded {
   node: Node & { receive(msg: Record<string, unknown>): void };
   out: Inbox;
   caught: Inbox;
+  /** What the Complete node saw (present when the flow has one, as flowWith's flows do). */
+  completed: Inbox | null;
+  /** _msgid of every message given to `node.receive`. */
+  inputs: string[];
 }
+
+let lastLoaded: Loaded | null = null;
+let inputCount = 0;
 
 export async function load(flow: Record<string, unknown>[], credentials: Record<string, unknown> = {}): Promise<Loaded> {
   await helper.load(allNodes, flow, credentials);
-  return {
-    node: helper.getNode('n1') as Loaded['node'],
+  const node = helper.getNode('n1') as Loaded['node'];
+  const completedNode = helper.getNode('completed');
+  const loaded: Loaded = {
+    node,
     out: new Inbox(helper.getNode('out')),
     caught: new Inbox(helper.getNode('caught')),
+    completed: completedNode === null ? null : new Inbox(completedNode),
+    inputs: [],
   };
+  // Every input gets an id of its own, so its endings (done, Catch) can be counted.
+  const receive = node.receive.bind(node);
+  node.receive = (msg: Record<string, unknown>) => {
+    const id = typeof msg['_msgid'] === 'string' ? msg['_msgid'] : `input-${++inputCount}`;
+    loaded.inputs.push(id);
+    receive({ ...msg, _msgid: id });
+  };
+  lastLoaded = loaded;
+  return loaded;
+}
+
+/**
+ * Checks that every message given to the last loaded node ended exactly once: one done() that the
+ * Complete node saw, or one error a Catch node got. Waits (bounded) for endings still on their way.
+ */
+export async function assertEachEndedOnce(ms = 4000): Promise<void> {
+  const loaded = lastLoaded;
+  if (loaded === null || loaded.completed === null || loaded.inputs.length === 0) return;
+  const completed = loaded.completed;
+  const count = (): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const msg of [...completed.seen, ...loaded.caught.seen]) {
+      const id = (msg as { _msgid?: string })._msgid;
+      if (id !== undefined && loaded.inputs.includes(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const deadline = Date.now() + ms;
+  while (count().size < new Set(loaded.inputs).size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  // Endings after the first would come right behind it: give them a moment to show.
+  await Promise.all([completed.quietFor(50), loaded.caught.quietFor(50)]);
+  const counts = count();
+  for (const id of new Set(loaded.inputs)) assert.equal(counts.get(id) ?? 0, 1, `message ${id} ended ${counts.get(id) ?? 0} times, not once`);
+}
+
+/** Unloads the flow after checking that every message given to it ended exactly once. */
+export async function unloadChecked(): Promise<void> {
+  try {
+    await assertEachEndedOnce();
+  } finally {
+    lastLoaded = null;
+    await helper.unload();
+  }
 }
