@@ -35,10 +35,15 @@ export function textNestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH):
 /**
  * True when a value nests objects and arrays deeper than `max` (a scalar has depth 0). Walks
  * without recursion and never below `max`, so a hostile value cannot exhaust the stack here.
- * Buffers and typed arrays are leaves; a cycle counts as infinitely deep (an object shared by two
- * branches is no cycle).
+ * Buffers and typed arrays are leaves. A cycle counts as infinitely deep unless `cycles` is
+ * 'ignore' (for values a copy handles cycles in); an object shared by two branches is no cycle.
+ * Top-level keys in `skip` are not walked.
  */
-export function valueNestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+export function valueNestsDeeperThan(
+  value: unknown,
+  max: number = MAX_JSON_DEPTH,
+  options: { cycles?: 'deep' | 'ignore'; skip?: readonly string[] } = {},
+): boolean {
   // Each entry is a value to enter, or (leave) the object whose children are all done.
   const stack: Array<{ value: unknown; depth: number; leave?: true }> = [{ value, depth: 0 }];
   const onPath = new Set<object>();
@@ -50,10 +55,17 @@ export function valueNestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPT
       onPath.delete(current);
       continue;
     }
-    if (entry.depth + 1 > max || onPath.has(current)) return true;
+    if (onPath.has(current)) {
+      if (options.cycles === 'ignore') continue;
+      return true;
+    }
+    if (entry.depth + 1 > max) return true;
     onPath.add(current);
     stack.push({ value: current, depth: entry.depth, leave: true });
-    for (const child of Object.values(current)) stack.push({ value: child, depth: entry.depth + 1 });
+    for (const [key, child] of Object.entries(current)) {
+      if (entry.depth === 0 && options.skip?.includes(key) === true) continue;
+      stack.push({ value: child, depth: entry.depth + 1 });
+    }
   }
   return false;
 }

@@ -1,9 +1,17 @@
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
+import { valueNestsDeeperThan } from '../../src/json-depth';
 import { errorStatus } from './status';
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+
+/**
+ * Node-RED copies a message for every extra wire, Catch and Complete node, recursively: one
+ * nested some thousands of levels deep makes that copy overflow the stack. No flow needs a
+ * hundredth of this; a deeper message is refused before the device is asked anything.
+ */
+export const MAX_MESSAGE_DEPTH = 256;
 
 /**
  * Wires an async input handler so that every message ends in exactly one `done()`: an output, or
@@ -29,7 +37,12 @@ export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: 
         throw uncopyable('the next nodes', failure);
       }
     };
-    handler(msg, guardedSend).then(
+    const work = tooDeep(msg)
+      ? Promise.reject(
+          new KasaError(ErrorCode.BAD_INPUT, `The message is nested more than ${MAX_MESSAGE_DEPTH} levels deep; Node-RED could not pass it on.`),
+        )
+      : handler(msg, guardedSend);
+    work.then(
       () => finish(),
       (err: unknown) => {
         const error = asError(err);
@@ -38,6 +51,15 @@ export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: 
       },
     );
   });
+}
+
+function tooDeep(msg: NodeMessageInFlow): boolean {
+  try {
+    // msg.req and msg.res (HTTP In) are not copied by Node-RED, so not walked here either.
+    return valueNestsDeeperThan(msg, MAX_MESSAGE_DEPTH, { cycles: 'ignore', skip: ['req', 'res'] });
+  } catch {
+    return true; // a getter that throws: Node-RED's copy would throw too
+  }
 }
 
 /**

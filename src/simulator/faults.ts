@@ -13,6 +13,11 @@ import { HEADER_BYTES, encodeDatagram, encodeTcpFrame, encrypt } from '../xor-ci
  * - non-json: valid UTF-8 that is not JSON (the reply cut short).
  * - err-code: every method answers `code` (default -3) and `msg`; the command is not carried out.
  * - close-after-reply: the normal reply, then FIN.
+ * - close-after-request: the command is carried out, then FIN without any reply.
+ * - push: the reply, then a moment later a frame nobody asked for (the sysinfo as it was).
+ * - glued-frame: the reply and a frame nobody asked for, in one write.
+ * - stray-before: a frame nobody asked for, then the reply, in one write.
+ * - trailing-bytes: the reply followed by the start of another frame.
  * Except with err-code, the command takes effect even when its reply is lost or spoilt.
  */
 export type Fault =
@@ -24,7 +29,12 @@ export type Fault =
   | { kind: 'garbage' }
   | { kind: 'non-json' }
   | { kind: 'err-code'; code?: number; msg?: string }
-  | { kind: 'close-after-reply' };
+  | { kind: 'close-after-reply' }
+  | { kind: 'close-after-request' }
+  | { kind: 'push' }
+  | { kind: 'glued-frame' }
+  | { kind: 'stray-before' }
+  | { kind: 'trailing-bytes' };
 
 export type FaultKind = Fault['kind'];
 
@@ -38,6 +48,11 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'non-json',
   'err-code',
   'close-after-reply',
+  'close-after-request',
+  'push',
+  'glued-frame',
+  'stray-before',
+  'trailing-bytes',
 ];
 
 /** Faults that make sense for a datagram; the others wait for the next TCP request. */
@@ -161,11 +176,31 @@ export interface TcpReplyPlan {
   delayMs: number;
   /** keep: the connection stays open; end: FIN after the bytes; reset: RST after the bytes. */
   then: 'keep' | 'end' | 'reset';
+  /** Written this long after the reply, unasked. */
+  later?: { bytes: Buffer; delayMs: number };
 }
 
-/** How the reply text goes out over TCP, spoilt as the fault says. */
-export function planTcpReply(json: string, fault: Fault | undefined): TcpReplyPlan {
+/** Between a reply and the frame pushed after it: long enough to arrive on its own. */
+const PUSH_PAUSE_MS = 10;
+
+/**
+ * How the reply text goes out over TCP, spoilt as the fault says. `unsolicited` is the text of
+ * a frame nobody asked for, for the faults that send one.
+ */
+export function planTcpReply(json: string, fault: Fault | undefined, unsolicited = '{}'): TcpReplyPlan {
   switch (fault?.kind) {
+    case 'close-after-request':
+      return { bytes: null, delayMs: 0, then: 'end' };
+    case 'push':
+      return { bytes: encodeTcpFrame(json), delayMs: 0, then: 'keep', later: { bytes: encodeTcpFrame(unsolicited), delayMs: PUSH_PAUSE_MS } };
+    case 'glued-frame':
+      return { bytes: Buffer.concat([encodeTcpFrame(json), encodeTcpFrame(unsolicited)]), delayMs: 0, then: 'keep' };
+    case 'stray-before':
+      return { bytes: Buffer.concat([encodeTcpFrame(unsolicited), encodeTcpFrame(json)]), delayMs: 0, then: 'keep' };
+    case 'trailing-bytes': {
+      const next = encodeTcpFrame(unsolicited);
+      return { bytes: Buffer.concat([encodeTcpFrame(json), next.subarray(0, HEADER_BYTES + 2)]), delayMs: 0, then: 'keep' };
+    }
     case 'delay':
       return { bytes: encodeTcpFrame(json), delayMs: fault.ms, then: 'keep' };
     case 'silence':

@@ -39,6 +39,7 @@ export interface RequestInfo {
 
 export const DEFAULT_SIMULATOR_HOST = '127.0.0.1';
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+const UNSOLICITED_FAULTS: ReadonlySet<string | undefined> = new Set(['push', 'glued-frame', 'stray-before', 'trailing-bytes']);
 /** Between the partial reply and the RST of a reset fault. */
 const RESET_PAUSE_MS = 20;
 
@@ -227,7 +228,9 @@ export class SimulatedDevice extends EventEmitter {
     if (request === undefined) return null;
     this.emit('request', request, { transport: 'tcp' } satisfies RequestInfo);
     const fault = this.faults.take('tcp');
-    return planTcpReply(JSON.stringify(this.answer(request, fault)), fault);
+    // A frame nobody asked for is the sysinfo as it was before this request.
+    const unsolicited = UNSOLICITED_FAULTS.has(fault?.kind) ? JSON.stringify(this.state.handle({ system: { get_sysinfo: {} } })) : undefined;
+    return planTcpReply(JSON.stringify(this.answer(request, fault)), fault, unsolicited);
   }
 
   private onDatagram(socket: dgram.Socket, message: Buffer, peer: dgram.RemoteInfo): void {
@@ -320,7 +323,17 @@ class Connection {
 
   private deliver(plan: TcpReplyPlan): void {
     const socket = this.socket;
-    if (socket.destroyed || plan.bytes === null) return;
+    if (socket.destroyed) return;
+    if (plan.bytes === null) {
+      if (plan.then === 'end') socket.end(); // carried out, never answered
+      return;
+    }
+    const later = plan.later;
+    if (later !== undefined) {
+      this.later(later.delayMs, () => {
+        if (!socket.destroyed && !socket.writableEnded) socket.write(later.bytes);
+      });
+    }
     if (plan.then === 'end') {
       socket.end(plan.bytes);
     } else if (plan.then === 'reset') {

@@ -37,3 +37,15 @@ export async function resourcesBackTo(baseline: Record<string, number>, ms = 300
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Waits (bounded) until `condition` holds, checking on every turn of the event loop: for state
+ * inside a component that emits no event of its own (a transport letting go of its connection).
+ */
+export async function waitFor(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
