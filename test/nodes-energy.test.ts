@@ -126,6 +126,8 @@ describe('plug-energy in a Node-RED runtime', () => {
     assert.equal((await out.next())['payload'], 100);
     sim.state.setReading({ power: 103 }); // within the deadband
     assert.ok(await out.quietFor(300), 'a change within the deadband is not sent');
+    sim.state.setReading({ power: 105 }); // exactly the deadband: not more than it
+    assert.ok(await out.quietFor(300), 'a change of exactly the deadband is not sent');
     sim.state.setReading({ power: 110 });
     assert.equal((await out.next())['payload'], 110);
     sim.injectFault({ kind: 'delay', ms: 200 }, { times: 3 }); // slow replies must not pile up polls

@@ -19,7 +19,7 @@ import { SimulatedDevice } from '../src/simulator';
 import { DeviceState } from '../src/simulator/device-state';
 import { KlapServer } from '../src/simulator/klap-server';
 import { TddpResponder } from '../src/simulator/tddp-responder';
-import { freeUdpPort } from './support/ports';
+import { freeTcpPort, freeUdpPort } from './support/ports';
 import { within } from './support/wait';
 
 /*
@@ -37,6 +37,8 @@ const PASSWORDS = [KLAP_ACCOUNT.password, KLAP_WRONG_PASSWORD, TDDP_ACCOUNT.pass
 
 const ADMIN_PASSWORD = 'admin-login-Jk9&pw';
 const API_TOKEN = 'static-api-token-for-tests-5b1e';
+/** A user who may look at the flows but not change them. */
+const VIEWER_TOKEN = 'static-read-only-token-for-tests-8c2d';
 
 const MiB = 1024 * 1024;
 
@@ -135,9 +137,15 @@ async function startNodeRed(observed: Observed) {
     nodesDir: [path.join(__dirname, '..', 'nodes')],
     adminAuth: {
       type: 'credentials',
-      users: [{ username: 'admin', password: bcrypt.hashSync(ADMIN_PASSWORD, 8), permissions: '*' }],
-      // A static API token: a login session would leave Node-RED's session-expiry timer running.
-      tokens: [{ token: API_TOKEN, user: 'admin', scope: ['*'] }],
+      users: [
+        { username: 'admin', password: bcrypt.hashSync(ADMIN_PASSWORD, 8), permissions: '*' },
+        { username: 'viewer', password: bcrypt.hashSync(ADMIN_PASSWORD, 8), permissions: 'read' },
+      ],
+      // Static API tokens: a login session would leave Node-RED's session-expiry timer running.
+      tokens: [
+        { token: API_TOKEN, user: 'admin', scope: ['*'] },
+        { token: VIEWER_TOKEN, user: 'viewer', scope: ['read'] },
+      ],
     },
     logging: {
       capture: { level: 'trace', metrics: false, audit: true, handler: () => (entry: unknown) => observed.logs.push(entry) },
@@ -310,6 +318,57 @@ describe('security in a real Node-RED runtime with adminAuth', () => {
     assert.equal((JSON.parse(outlets.text) as { outlets: unknown[] }).outlets.length, 6);
     const found = await runtime.request('GET', `/kasa-flows/discover?hosts=127.0.0.1&port=${plug.udpPort}&timeout=500`, { token: API_TOKEN });
     assert.equal(found.status, 200, found.text);
+  });
+
+  it('lets only users who may change flows make the server send packets (read-only users are refused)', async () => {
+    const sending = [
+      `/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}`,
+      '/kasa-flows/outlets?device=dev-strip',
+      `/kasa-flows/discover?hosts=127.0.0.1&port=${plug.udpPort}&timeout=500`,
+    ];
+    const before = { plug: plug.stats.requests, strip: strip.stats.requests };
+    for (const urlPath of sending) {
+      const answer = await runtime.request('GET', urlPath, { token: VIEWER_TOKEN });
+      // Node-RED answers a missing permission with 401, as it does a missing login.
+      assert.equal(answer.status, 401, `${urlPath} for a read-only user: ${answer.text}`);
+    }
+    assert.deepEqual({ plug: plug.stats.requests, strip: strip.stats.requests }, before, 'no packet went out for the read-only user');
+    // The same token may read the flows: the refusal is about sending, not about the token.
+    assert.equal((await runtime.request('GET', '/flows', { token: VIEWER_TOKEN })).status, 200);
+  });
+
+  it('answers bad parameters with 400 and a message, and never a password in an error body', async () => {
+    const bad = [
+      '/kasa-flows/outlets?host=127.0.0.1&port=99999',
+      '/kasa-flows/outlets?host=127.0.0.1&port=abc',
+      `/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}&timeout=99999999999`,
+      '/kasa-flows/outlets?host=',
+      '/kasa-flows/outlets?device=catch-all',
+      `/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}&transport=carrier-pigeon`,
+      '/kasa-flows/outlets?host=a&host=b',
+      '/kasa-flows/discover?port=0',
+      '/kasa-flows/discover?timeout=soon',
+    ];
+    for (const urlPath of bad) {
+      const answer = await runtime.request('GET', urlPath, { token: API_TOKEN });
+      assert.equal(answer.status, 400, `${urlPath}: ${answer.text}`);
+      const body = JSON.parse(answer.text) as { error: string; code: string };
+      assert.equal(body.code, ErrorCode.BAD_INPUT);
+      assert.ok(body.error.length > 10, 'a message for the dialog');
+    }
+    // Failures of the device itself are 502: wrong credentials and nothing listening. Their bodies
+    // carry the reason, never the credentials the deployed node holds.
+    const closed = await freeTcpPort();
+    for (const [urlPath, code] of [
+      ['/kasa-flows/outlets?device=dev-klap-wrong', ErrorCode.AUTH],
+      ['/kasa-flows/outlets?device=dev-klap-right&host=127.0.0.1&port=' + closed + '&timeout=500', ErrorCode.REFUSED],
+      [`/kasa-flows/outlets?host=127.0.0.1&port=${closed}&timeout=500&transport=klap&klapPort=${closed}`, ErrorCode.REFUSED],
+    ] as const) {
+      const answer = await runtime.request('GET', urlPath, { token: API_TOKEN });
+      assert.equal(answer.status, 502, `${urlPath}: ${answer.text}`);
+      assert.equal((JSON.parse(answer.text) as { code: string }).code, code, urlPath);
+      for (const secret of SECRETS) assert.ok(!answer.text.includes(secret), `${urlPath} answered with ${secret}`);
+    }
   });
 
   it('never gives credentials back: /flows has none, /credentials says has_password, the files on disk are encrypted', async () => {
