@@ -64,6 +64,10 @@ export class AutoTransport implements Transport {
     }
   }
 
+  dropConnection(): void {
+    this.current.dropConnection?.();
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.tcp.close(), this.klap?.close()]);
   }

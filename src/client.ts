@@ -102,9 +102,15 @@ export class KasaClient {
     const { sent, value } = prepared;
     return this.enqueue(async () => {
       const received = await this.transport.exchange(sent, timeoutMs, isReadOnly(value));
-      const reply = parseReplyText(received, this.address);
-      checkAnswers(value, reply, this.address);
-      return { sent, received, reply };
+      try {
+        const reply = parseReplyText(received, this.address);
+        checkAnswers(value, reply, this.address);
+        return { sent, received, reply };
+      } catch (err) {
+        // The real answer may still be on its way: it must not reach the next request.
+        this.transport.dropConnection?.();
+        throw err;
+      }
     });
   }
 

@@ -72,6 +72,10 @@ export class TcpTransport implements Transport {
     }
   }
 
+  dropConnection(): void {
+    if (this.pending === null) this.dropSocket();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.pending?.reject(this.closedError());
@@ -142,9 +146,19 @@ export class TcpTransport implements Transport {
       try {
         const frames = reader.push(segment);
         if (frames.length === 0) return;
+        if (frames.length > 1 || reader.pendingBytes > 0) {
+          // More than one frame at once (or the start of another): which one answers the request
+          // cannot be told, so none is used, and the connection is out of step, as above.
+          pending.reject(
+            new KasaError(
+              ErrorCode.PROTOCOL,
+              `${this.address} sent more than one reply at once, so none could be trusted; the command may or may not have run.`,
+              { device: this.address },
+            ),
+          );
+          return;
+        }
         pending.resolve(decodeReplyText(decrypt(frames[0]!), this.address));
-        // More than the one reply (a second frame, the start of one): out of step, as above.
-        if (frames.length > 1 || reader.pendingBytes > 0) this.dropSocket();
       } catch (err) {
         pending.reject(withDevice(err, this.address));
       }

@@ -13,6 +13,12 @@ export interface Transport {
    * no answer. A request that is not repeatable is sent again only if it provably never left.
    */
   exchange(json: string, timeoutMs: number, repeatable?: boolean): Promise<string>;
+  /**
+   * Lets go of the connection, so the next exchange opens a new one: the client calls it when a
+   * reply turned out not to answer its request, since whatever the device sends next on that
+   * connection could be the answer to this one. Transports without a stream keep nothing to drop.
+   */
+  dropConnection?(): void;
   /** Releases sockets and timers; further exchanges reject with CLOSED. */
   close(): Promise<void>;
 }
