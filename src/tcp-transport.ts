@@ -62,14 +62,23 @@ export class TcpTransport implements Transport {
       if (!(err instanceof BrokenBeforeReply)) throw err;
       // The device may drop an idle persistent connection at any moment. A read is simply asked
       // again on a fresh one; a command only if it never left, or it could run twice.
-      if (reused && (repeatable || !err.written)) return this.attempt(frame, timeoutMs);
-      if (!err.written) throw err.error;
-      throw new KasaError(
-        ErrorCode.RESET,
-        `${err.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
-        { device: this.address, cause: err.error },
-      );
+      if (!reused || !(repeatable || !err.written)) throw this.unanswered(err, repeatable);
     }
+    try {
+      return await this.attempt(frame, timeoutMs);
+    } catch (err) {
+      throw err instanceof BrokenBeforeReply ? this.unanswered(err, repeatable) : err;
+    }
+  }
+
+  /** The error for a request the connection broke under before any reply. */
+  private unanswered(broken: BrokenBeforeReply, repeatable: boolean): KasaError {
+    if (repeatable || !broken.written) return broken.error;
+    return new KasaError(
+      ErrorCode.RESET,
+      `${broken.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
+      { device: this.address, cause: broken.error },
+    );
   }
 
   dropConnection(): void {

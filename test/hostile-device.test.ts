@@ -106,6 +106,14 @@ describe('frames nobody asked for never pass for a reply', () => {
     assert.equal(plug.stats.requests - before, 2, 'asked twice: once unanswered, once answered');
   });
 
+  it('a read unanswered twice, on the reused and on a fresh connection, is RESET with a code', async () => {
+    fresh();
+    await device.getSysinfo();
+    plug.injectFault({ kind: 'close-after-request' }, { times: 2 });
+    await assert.rejects(device.getSysinfo(), isCode(ErrorCode.RESET, /without answering/));
+    assert.equal((await device.getSysinfo()).info.alias, 'Heater');
+  });
+
   it('a connection the device closed while idle is let go before a command is written to it', async () => {
     fresh();
     plug.injectFault({ kind: 'close-after-reply' }, { times: 1 });

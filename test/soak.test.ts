@@ -174,6 +174,8 @@ class Ledger {
   readonly entries = new Map<number, Entry>();
   readonly inFlight = new Map<string, number>();
   readonly errorsByCode = new Map<Code, number>();
+  /** INTERNAL (or uncoded) errors, with their messages. */
+  readonly faultsOfOurs: string[] = [];
   unsolicitedErrors = 0;
   watcherOutputs = 0;
   private outstanding = 0;
@@ -193,6 +195,8 @@ class Ledger {
     if (error !== undefined) {
       entry.error = String((error as { code?: unknown }).code ?? 'NO_CODE');
       this.errorsByCode.set(entry.error, (this.errorsByCode.get(entry.error) ?? 0) + 1);
+      // A fault of the package itself: no input and no reply may lead there.
+      if (entry.error === 'INTERNAL' || entry.error === 'NO_CODE') this.faultsOfOurs.push(`${nodeId}: ${error.message}`);
     }
     if (entry.completions === 1) {
       this.inFlight.set(nodeId, this.inFlight.get(nodeId)! - 1);
@@ -485,6 +489,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       caught += e.caught;
     }
     for (const kind of FAULT_KINDS) assert.ok((faults.get(kind) ?? 0) > 0, say(`fault ${kind} was injected`));
+    assert.deepEqual(ledger.faultsOfOurs, [], say('no error blames the package (INTERNAL)'));
 
     await helper.unload();
     RED.hooks.remove('*.soak');
