@@ -6,10 +6,12 @@ import { SimulatedDevice } from '../src/simulator';
 import { within } from './support/wait';
 
 const BIN = path.join(__dirname, '..', 'bin');
-const run = (tool: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+/** Preloaded with -r: reports DNS lookups on stderr and lets none but localhost through. */
+const DNS_PROBE = path.join(__dirname, 'support', 'dns-probe.js');
+const run = (tool: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []) =>
   within(
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(BIN, `${tool}.js`), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      execFile(process.execPath, [...nodeArgs, path.join(BIN, `${tool}.js`), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     }),
@@ -57,6 +59,16 @@ describe('tplink-smartplug as a person runs it', () => {
     assert.equal(strip.state.getRelay(3), false);
     assert.equal((await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.udpPort), '-c', 'off', '--udp', '-q'])).code, 0);
     assert.equal(plug.state.getRelay(), false);
+  });
+
+  it('refuses a target that is no host name or address as a usage error, without looking it up', async () => {
+    const control = await run('tplink-smartplug', ['-t', 'localhost', '-p', String(plug.port), '-c', 'info', '--timeout', '2'], {}, ['-r', DNS_PROBE]);
+    assert.match(control.stderr, /dns-probe: lookup localhost/, 'the probe sees the lookups the tool makes');
+    for (const host of ['bad host!', 'plug_1.lan', '192.168.1.300', '-x']) {
+      const bad = await run('tplink-smartplug', [`--target=${host}`, '-c', 'info'], {}, ['-r', DNS_PROBE]);
+      assert.equal(bad.code, 2, host);
+      assert.equal(bad.stderr, `tplink-smartplug: -t ${JSON.stringify(host)} is not a valid host name or IP address (see --help)\n`);
+    }
   });
 
   it('exits 1 with a one-line reason when the device fails, 2 for a bad command line', async () => {

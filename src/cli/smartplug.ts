@@ -2,6 +2,7 @@ import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
 import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
 import { SmartDevice } from '../device';
 import { KasaError } from '../errors';
+import { isValidHost } from '../host-name';
 import { KLAP_DEFAULT_PORT } from '../klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, transportFor } from '../transport-choice';
 import { checkReply, isObject } from '../reply';
@@ -11,7 +12,7 @@ export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-
 
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999).
 
-  -t, --target <host>    address of the plug (name or IP)
+  -t, --target <host>    address of the plug: an IP address or a host name
   -p, --port <port>      port (default ${DEFAULT_PORT})
   -c, --command <name>   a preset command:
 ${Object.entries(PRESETS)
@@ -70,6 +71,9 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const v = parsed.values;
   if (v.help) return null;
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
+  const host = v.target.trim();
+  // Checked here so a typo fails at once, before any DNS lookup or connection.
+  if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
   if ((v.command === undefined) === (v.json === undefined)) throw new UsageError('give either a preset (-c) or a JSON command (-j)');
   let request: Record<string, unknown>;
   if (v.command !== undefined) {
@@ -94,7 +98,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const outlets = (v.outlet ?? []).map((id) => id.trim());
   if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
   return {
-    host: v.target.trim(),
+    host,
     port: integerOption(v.port, DEFAULT_PORT, 'port', 1, 65535),
     request,
     outlets,
