@@ -61,6 +61,19 @@ describe('tplink-smartplug as a person runs it', () => {
     assert.equal(plug.state.getRelay(), false);
   });
 
+  it('sends a destructive preset or -j command only with --force', async () => {
+    for (const args of [['-c', 'reset'], ['-c', 'reboot'], ['-c', 'energy_reset'], ['-c', 'runtime_reset'], ['-j', '{"system":{"get_sysinfo":{},"reboot":{"delay":1}}}']]) {
+      const opened = plug.stats.connectionsOpened;
+      const refused = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), ...args]);
+      assert.equal(refused.code, 2, args.join(' '));
+      assert.match(refused.stderr, /^tplink-smartplug: (-c \w+|the -j command) is destructive \([a-z_.]+\); add --force if you mean it \(see --help\)\n$/);
+      assert.equal(plug.stats.connectionsOpened, opened, `${args.join(' ')}: nothing was sent`);
+    }
+    const forced = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'runtime_reset', '--force', '-q']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(JSON.parse(forced.stdout), { schedule: { erase_runtime_stat: { err_code: 0 } } });
+  });
+
   it('refuses a target that is no host name or address as a usage error, without looking it up', async () => {
     const control = await run('tplink-smartplug', ['-t', 'localhost', '-p', String(plug.port), '-c', 'info', '--timeout', '2'], {}, ['-r', DNS_PROBE]);
     assert.match(control.stderr, /dns-probe: lookup localhost/, 'the probe sees the lookups the tool makes');

@@ -1,5 +1,5 @@
 import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
-import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
+import { PRESETS, destructiveMethods, forOutlets, fullChildId, isPresetName } from '../commands';
 import { SmartDevice } from '../device';
 import { KasaError } from '../errors';
 import { isValidHost } from '../host-name';
@@ -14,14 +14,16 @@ Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, po
 
   -t, --target <host>    address of the plug: an IP address or a host name
   -p, --port <port>      port (default ${DEFAULT_PORT})
-  -c, --command <name>   a preset command:
+  -c, --command <name>   a preset command (* needs --force):
 ${Object.entries(PRESETS)
-  .map(([name, preset]) => `                           ${name.padEnd(14)}${preset.description}`)
+  .map(([name, preset]) => `                           ${`${name}${preset.destructive ? ' *' : ''}`.padEnd(16)}${preset.description}`)
   .join('\n')}
   -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'
   -o, --outlet <id>      address one outlet of a strip (HS300, KP303, ...): its full child id or
                          its 2-digit suffix (00 = first outlet); repeat for several
   -q, --quiet            print only the reply JSON
+      --force            allow a command that resets, reboots, erases statistics or rewrites
+                         the device (the * presets, and -j commands that do so)
       --timeout <s>      seconds to wait for the device (default 5)
       --udp              use UDP instead of TCP (same as --transport udp)
       --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port 80), or auto
@@ -59,6 +61,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
       json: { type: 'string', short: 'j' },
       outlet: { type: 'string', short: 'o', multiple: true },
       quiet: { type: 'boolean', short: 'q' },
+      force: { type: 'boolean' },
       timeout: { type: 'string' },
       udp: { type: 'boolean' },
       transport: { type: 'string' },
@@ -92,6 +95,11 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
       throw new UsageError('-j must be a JSON object such as {"system":{"get_sysinfo":{}}}');
     }
     request = value;
+  }
+  const destructive = destructiveMethods(request);
+  if (destructive.length > 0 && !v.force) {
+    const what = v.command !== undefined ? `-c ${v.command}` : 'the -j command';
+    throw new UsageError(`${what} is destructive (${destructive.join(', ')}); add --force if you mean it`);
   }
   // A password on the command line lands in the shell history; the environment is the better place.
   const password = v.password ?? env['TPLINK_PASSWORD'];
