@@ -113,9 +113,18 @@ describe('tplink-smartplug as a person runs it', () => {
         10_000,
         'the simulator to start',
       );
-      const ok = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '--klap-port', String(klapPort), '-u', 'me@example.com', '-c', 'on', '-q'], { TPLINK_PASSWORD: 's3cret' });
+      // -p is the port of the transport chosen: KLAP's here.
+      const ok = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '-p', String(klapPort), '-u', 'me@example.com', '-c', 'on', '-q'], { TPLINK_PASSWORD: 's3cret' });
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal((JSON.parse(ok.stdout) as { system: { set_relay_state: { err_code: number } } }).system.set_relay_state.err_code, 0);
+      const disagree = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '-p', String(klapPort), '--klap-port', '80', '-u', 'me@example.com', '-c', 'info'], { TPLINK_PASSWORD: 's3cret' });
+      assert.equal(disagree.code, 2);
+      assert.match(disagree.stderr, /-p \d+ and --klap-port 80 disagree/);
+      for (const transport of ['klap', 'auto']) {
+        const noPassword = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', transport, '--klap-port', String(klapPort), '-u', 'me@example.com', '-c', 'info'], { TPLINK_PASSWORD: '' });
+        assert.equal(noPassword.code, 2, transport);
+        assert.equal(noPassword.stderr, 'tplink-smartplug: -u was given but no password: add -P <password> or set TPLINK_PASSWORD (see --help)\n');
+      }
       const wrong = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '--klap-port', String(klapPort), '-u', 'me@example.com', '-P', 'guess', '-c', 'info']);
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /wrong credentials.*\[AUTH\]/);

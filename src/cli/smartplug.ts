@@ -13,7 +13,7 @@ export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999).
 
   -t, --target <host>    address of the plug: an IP address or a host name
-  -p, --port <port>      port (default ${DEFAULT_PORT})
+  -p, --port <port>      port (default ${DEFAULT_PORT}; with --transport klap, KLAP's port, default ${KLAP_DEFAULT_PORT})
   -c, --command <name>   a preset command (* needs --force):
 ${Object.entries(PRESETS)
   .map(([name, preset]) => `                           ${`${name}${preset.destructive ? ' *' : ''}`.padEnd(16)}${preset.description}`)
@@ -26,11 +26,11 @@ ${Object.entries(PRESETS)
                          the device (the * presets, and -j commands that do so)
       --timeout <s>      seconds to wait for the device (default 5)
       --udp              use UDP instead of TCP (same as --transport udp)
-      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port 80), or auto
+      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port ${KLAP_DEFAULT_PORT}), or auto
                          (port 9999, else KLAP)
   -u, --username <e-mail> KLAP: the TP-Link (Kasa app) account e-mail
   -P, --password <pw>    KLAP: the account password (or set TPLINK_PASSWORD)
-      --klap-port <port> KLAP's port (default 80)
+      --klap-port <port> KLAP's port (default ${KLAP_DEFAULT_PORT}); for auto, which uses both ports
   -h, --help             this text
 
 Exit status: 0 success, 1 the device or network failed (reason on stderr), 2 bad command line.`;
@@ -102,21 +102,39 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     throw new UsageError(`${what} is destructive (${destructive.join(', ')}); add --force if you mean it`);
   }
   // A password on the command line lands in the shell history; the environment is the better place.
-  const password = v.password ?? env['TPLINK_PASSWORD'];
+  const password = v.password || env['TPLINK_PASSWORD'] || undefined;
+  const transport = transportOf(v.transport, v.udp ?? false);
+  if (v.username && password === undefined && (transport === 'klap' || transport === 'auto')) {
+    // Else the handshake fails and the plug seems to refuse a password nobody gave it.
+    throw new UsageError('-u was given but no password: add -P <password> or set TPLINK_PASSWORD');
+  }
   const outlets = (v.outlet ?? []).map((id) => id.trim());
   if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
   return {
     host,
-    port: integerOption(v.port, DEFAULT_PORT, 'port', 1, 65535),
+    ...ports(v.port, v['klap-port'], transport),
     request,
     outlets,
     quiet: v.quiet ?? false,
     timeoutMs: numberOption(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
-    transport: transportOf(v.transport, v.udp ?? false),
-    klapPort: integerOption(v['klap-port'], KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535),
+    transport,
     ...(v.username === undefined ? {} : { username: v.username }),
     ...(password === undefined ? {} : { password }),
   };
+}
+
+/**
+ * -p is the port of the protocol spoken: with --transport klap that is KLAP's. Only auto speaks
+ * both, so only there do -p (9999) and --klap-port (80) name different ports.
+ */
+function ports(port: string | undefined, klapPort: string | undefined, transport: TransportChoice): { port: number; klapPort: number } {
+  const smartHome = integerOption(port, DEFAULT_PORT, 'port', 1, 65535);
+  const klap = integerOption(klapPort, KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535);
+  if (transport !== 'klap' || port === undefined) return { port: smartHome, klapPort: klap };
+  if (klapPort !== undefined && klap !== smartHome) {
+    throw new UsageError(`-p ${port} and --klap-port ${klapPort} disagree: with --transport klap both name KLAP's port`);
+  }
+  return { port: DEFAULT_PORT, klapPort: smartHome };
 }
 
 function transportOf(name: string | undefined, udp: boolean): TransportChoice {
