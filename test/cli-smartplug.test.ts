@@ -61,6 +61,59 @@ describe('tplink-smartplug as a person runs it', () => {
     assert.equal(plug.state.getRelay(), false);
   });
 
+  it('addresses an outlet by alias, 2-digit suffix or full child id, and says which it addressed', async () => {
+    strip.state.setRelay(false);
+    const third = strip.state.childId(2);
+    strip.state.handle({ context: { child_ids: [third] }, system: { set_dev_alias: { alias: 'Desk lamp' } } });
+    const relays = () => [0, 1, 2, 3, 4, 5].map((i) => strip.state.getRelay(i));
+
+    const byAlias = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', 'Desk lamp']);
+    assert.equal(byAlias.code, 0, byAlias.stderr);
+    const [outlet, sent] = byAlias.stdout.trim().split('\n');
+    assert.equal(outlet, `Outlet:    02 "Desk lamp" (child id ${third})`);
+    assert.equal(sent, `Sent:      {"context":{"child_ids":["${third}"]},"system":{"set_relay_state":{"state":1}}}`);
+    assert.deepEqual(relays(), [false, false, true, false, false, false]);
+
+    const bySuffix = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'off', '-o', '02', '-q']);
+    assert.equal(bySuffix.code, 0, bySuffix.stderr);
+    assert.deepEqual(JSON.parse(bySuffix.stdout), { system: { set_relay_state: { err_code: 0 } } }, '-q prints the reply and nothing else');
+    assert.equal(bySuffix.stderr, '');
+    assert.deepEqual(relays(), [false, false, false, false, false, false]);
+
+    const byIdAndAlias = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', third.toLowerCase(), '-o', 'plug 6']);
+    assert.equal(byIdAndAlias.code, 0, byIdAndAlias.stderr);
+    assert.match(byIdAndAlias.stdout, /^Outlet: {4}02 "Desk lamp" .*\nOutlet: {4}05 "Plug 6" /);
+    assert.deepEqual(relays(), [false, false, true, false, false, true]);
+
+    const all = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'off', '-o', 'all', '-q']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(relays(), [false, false, false, false, false, false]);
+  });
+
+  it('refuses a bare one-digit -o as ambiguous before sending, and names the outlets there are', async () => {
+    strip.state.setRelay(false);
+    const opened = strip.stats.connectionsOpened;
+    const bare = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '2']);
+    assert.equal(bare.code, 2);
+    assert.equal(
+      bare.stderr,
+      'tplink-smartplug: -o 2 is ambiguous: write the 2-digit suffix, counted from 00 (-o 02 is outlet 3, -o 01 outlet 2) (see --help)\n',
+    );
+    assert.equal(strip.stats.connectionsOpened, opened, 'nothing was sent');
+    assert.equal(strip.state.getRelay(1) || strip.state.getRelay(2), false);
+
+    const unknown = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', 'Garage']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr.trim(), /^tplink-smartplug: No outlet "Garage" on 127\.0\.0\.1:\d+; it has 00 "Plug 1", 01 "Plug 2", .*, or all\. \[BAD_INPUT\]$/);
+    const pastTheEnd = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '06']);
+    assert.equal(pastTheEnd.code, 1, 'an HS300 has 00 to 05: "06" is no outlet, not the sixth by index');
+    assert.match(pastTheEnd.stderr, /No outlet "06" on /);
+    assert.equal(strip.state.getRelay(5), false);
+    const notAStrip = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(plug.port), '-c', 'on', '-o', '00']);
+    assert.equal(notAStrip.code, 1);
+    assert.match(notAStrip.stderr, /is not a power strip/);
+  });
+
   it('sends a destructive preset or -j command only with --force', async () => {
     for (const args of [['-c', 'reset'], ['-c', 'reboot'], ['-c', 'energy_reset'], ['-c', 'runtime_reset'], ['-j', '{"system":{"get_sysinfo":{},"reboot":{"delay":1}}}']]) {
       const opened = plug.stats.connectionsOpened;
