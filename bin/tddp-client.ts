@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
 import { KasaError } from '../src/errors';
+import { isValidHost } from '../src/host-name';
 import { formatAddress } from '../src/transport';
 import {
   DEFAULT_REPLY_PORT,
@@ -19,7 +20,7 @@ export const TDDP_CLIENT_USAGE = `Usage: tddp-client -t <host> -c <hex subtype> 
 
 Sends one TDDP (TP-Link Device Debug Protocol) request over UDP and prints the decrypted reply.
 
-  -t, --target <host>      address of the device (name or IP)
+  -t, --target <host>      address of the device: an IP address or a host name
   -u, --username <user>    TDDP user (default admin)
   -p, --password <pass>    TDDP password (default admin)
   -c, --cmd <hex>          subtype in hex, e.g. 0a (HS110 model), 12 (device id), 14 (hardware id),
@@ -73,6 +74,9 @@ function parseTddpClientArgs(argv: readonly string[]): TddpClientOptions | null 
   const v = parsed.values;
   if (v.help) return null;
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
+  const host = v.target.trim();
+  // Checked here so a typo fails at once, before any DNS lookup or datagram.
+  if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
   if (v.cmd === undefined) throw new UsageError('the subtype is required (-c <hex>, e.g. -c 0a)');
   if (!/^(0x)?[0-9a-f]{1,2}$/i.test(v.cmd.trim())) throw new UsageError(`-c takes a subtype of one or two hex digits (00 to ff), not "${v.cmd}"`);
   const subtype = parseInt(v.cmd.trim().replace(/^0x/i, ''), 16);
@@ -83,7 +87,7 @@ function parseTddpClientArgs(argv: readonly string[]): TddpClientOptions | null 
   }
   const seconds = numberOption(v.timeout, 5, 'timeout (seconds, more than 0)', (n) => n > 0 && n <= 3600);
   return {
-    host: v.target.trim(),
+    host,
     port: integerOption(v.port, DEFAULT_TDDP_PORT, 'port', 1, 0xffff),
     replyPort: integerOption(v['reply-port'], DEFAULT_REPLY_PORT, 'reply port', 0, 0xffff),
     username: v.username ?? 'admin',

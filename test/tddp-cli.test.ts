@@ -6,6 +6,8 @@ import { TddpResponder } from '../src/simulator/tddp-responder';
 import { freeUdpPort } from './support/ports';
 
 const CLI = path.join(__dirname, '..', 'bin', 'tddp-client.js');
+/** Preloaded with -r: reports DNS lookups on stderr and lets none but localhost through. */
+const DNS_PROBE = path.join(__dirname, 'support', 'dns-probe.js');
 
 interface Run {
   code: number | null;
@@ -14,9 +16,9 @@ interface Run {
 }
 
 /** Runs the compiled CLI as a child process; the responder answers from this process. */
-function runCli(args: string[]): Promise<Run> {
+function runCli(args: string[], nodeArgs: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -122,6 +124,16 @@ void describe('tddp-client command line', () => {
       assert.match(run.stderr, reason);
     }
     assert.equal(hs110.requestCount, requestsBefore, 'a usage error sends nothing');
+  });
+
+  void it('refuses a target that is no host name or address as a usage error, without looking it up', async () => {
+    const control = await runCli(['-t', 'localhost', '-c', '0a', '--port', String(hs110.port), '--reply-port', String(replyPort)], ['-r', DNS_PROBE]);
+    assert.match(control.stderr, /dns-probe: lookup localhost/, 'the probe sees the lookups the tool makes');
+    for (const host of ['bad host!', 'router_1', '192.168.0.256']) {
+      const run = await runCli([`--target=${host}`, '-c', '0a'], ['-r', DNS_PROBE]);
+      assert.equal(run.code, 2, host);
+      assert.equal(run.stderr, `tddp-client: -t ${JSON.stringify(host)} is not a valid host name or IP address (see --help)\n`);
+    }
   });
 
   void it('prints the usage with --help', async () => {

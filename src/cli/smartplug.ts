@@ -1,33 +1,39 @@
 import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
-import { PRESETS, forOutlets, fullChildId, isPresetName } from '../commands';
-import { SmartDevice } from '../device';
-import { KasaError } from '../errors';
+import { parseOutletSelectors } from '../actions';
+import { PRESETS, destructiveMethods, forOutlets, isPresetName } from '../commands';
+import { OutletSelector, SmartDevice } from '../device';
+import { ErrorCode, KasaError } from '../errors';
+import { isValidHost } from '../host-name';
 import { KLAP_DEFAULT_PORT } from '../klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, transportFor } from '../transport-choice';
 import { checkReply, isObject } from '../reply';
+import type { OutletInfo } from '../sysinfo';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
-export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <child id>]... [options]
+export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
 
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999).
 
-  -t, --target <host>    address of the plug (name or IP)
-  -p, --port <port>      port (default ${DEFAULT_PORT})
-  -c, --command <name>   a preset command:
+  -t, --target <host>    address of the plug: an IP address or a host name
+  -p, --port <port>      port (default ${DEFAULT_PORT}; with --transport klap, KLAP's port, default ${KLAP_DEFAULT_PORT})
+  -c, --command <name>   a preset command (* needs --force):
 ${Object.entries(PRESETS)
-  .map(([name, preset]) => `                           ${name.padEnd(14)}${preset.description}`)
+  .map(([name, preset]) => `                           ${`${name}${preset.destructive ? ' *' : ''}`.padEnd(16)}${preset.description}`)
   .join('\n')}
   -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'
-  -o, --outlet <id>      address one outlet of a strip (HS300, KP303, ...): its full child id or
-                         its 2-digit suffix (00 = first outlet); repeat for several
+  -o, --outlet <outlet>  address outlets of a strip (HS300, KP303, ...): the 2-digit suffix of the
+                         child id (00 = first outlet, 02 = third), the full child id, the alias,
+                         or all; repeat or separate with commas for several
   -q, --quiet            print only the reply JSON
+      --force            allow a command that resets, reboots, erases statistics or rewrites
+                         the device (the * presets, and -j commands that do so)
       --timeout <s>      seconds to wait for the device (default 5)
       --udp              use UDP instead of TCP (same as --transport udp)
-      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port 80), or auto
+      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port ${KLAP_DEFAULT_PORT}), or auto
                          (port 9999, else KLAP)
   -u, --username <e-mail> KLAP: the TP-Link (Kasa app) account e-mail
   -P, --password <pw>    KLAP: the account password (or set TPLINK_PASSWORD)
-      --klap-port <port> KLAP's port (default 80)
+      --klap-port <port> KLAP's port (default ${KLAP_DEFAULT_PORT}); for auto, which uses both ports
   -h, --help             this text
 
 Exit status: 0 success, 1 the device or network failed (reason on stderr), 2 bad command line.`;
@@ -36,7 +42,8 @@ export interface SmartplugOptions {
   host: string;
   port: number;
   request: Record<string, unknown>;
-  outlets: string[];
+  /** Outlet selectors as the nodes take them, resolved against the strip's sysinfo when sent. */
+  outlets: OutletSelector[];
   quiet: boolean;
   timeoutMs: number;
   transport: TransportChoice;
@@ -58,6 +65,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
       json: { type: 'string', short: 'j' },
       outlet: { type: 'string', short: 'o', multiple: true },
       quiet: { type: 'boolean', short: 'q' },
+      force: { type: 'boolean' },
       timeout: { type: 'string' },
       udp: { type: 'boolean' },
       transport: { type: 'string' },
@@ -70,6 +78,9 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const v = parsed.values;
   if (v.help) return null;
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('the target host is required (-t <host>)');
+  const host = v.target.trim();
+  // Checked here so a typo fails at once, before any DNS lookup or connection.
+  if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
   if ((v.command === undefined) === (v.json === undefined)) throw new UsageError('give either a preset (-c) or a JSON command (-j)');
   let request: Record<string, unknown>;
   if (v.command !== undefined) {
@@ -89,22 +100,61 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     }
     request = value;
   }
+  const destructive = destructiveMethods(request);
+  if (destructive.length > 0 && !v.force) {
+    const what = v.command !== undefined ? `-c ${v.command}` : 'the -j command';
+    throw new UsageError(`${what} is destructive (${destructive.join(', ')}); add --force if you mean it`);
+  }
   // A password on the command line lands in the shell history; the environment is the better place.
-  const password = v.password ?? env['TPLINK_PASSWORD'];
-  const outlets = (v.outlet ?? []).map((id) => id.trim());
-  if (outlets.some((id) => !/^[0-9a-f]+$/i.test(id))) throw new UsageError('-o takes a child id in hex digits, e.g. 00 or the full 42-digit id');
+  const password = v.password || env['TPLINK_PASSWORD'] || undefined;
+  const transport = transportOf(v.transport, v.udp ?? false);
+  if (v.username && password === undefined && (transport === 'klap' || transport === 'auto')) {
+    // Else the handshake fails and the plug seems to refuse a password nobody gave it.
+    throw new UsageError('-u was given but no password: add -P <password> or set TPLINK_PASSWORD');
+  }
   return {
-    host: v.target.trim(),
-    port: integerOption(v.port, DEFAULT_PORT, 'port', 1, 65535),
+    host,
+    ...ports(v.port, v['klap-port'], transport),
     request,
-    outlets,
+    outlets: outletSelectors(v.outlet ?? []),
     quiet: v.quiet ?? false,
     timeoutMs: numberOption(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
-    transport: transportOf(v.transport, v.udp ?? false),
-    klapPort: integerOption(v['klap-port'], KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535),
+    transport,
     ...(v.username === undefined ? {} : { username: v.username }),
     ...(password === undefined ? {} : { password }),
   };
+}
+
+/**
+ * -p is the port of the protocol spoken: with --transport klap that is KLAP's. Only auto speaks
+ * both, so only there do -p (9999) and --klap-port (80) name different ports.
+ */
+function ports(port: string | undefined, klapPort: string | undefined, transport: TransportChoice): { port: number; klapPort: number } {
+  const smartHome = integerOption(port, DEFAULT_PORT, 'port', 1, 65535);
+  const klap = integerOption(klapPort, KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535);
+  if (transport !== 'klap' || port === undefined) return { port: smartHome, klapPort: klap };
+  if (klapPort !== undefined && klap !== smartHome) {
+    throw new UsageError(`-p ${port} and --klap-port ${klapPort} disagree: with --transport klap both name KLAP's port`);
+  }
+  return { port: DEFAULT_PORT, klapPort: smartHome };
+}
+
+/**
+ * -o takes what the nodes take (2-digit suffix, full child id, alias, all; "00,02" lists), except a
+ * bare one-digit number: the nodes read "2" as the second outlet, the seed client as child "02",
+ * the third. Refused rather than guessed, so no script switches the wrong outlet.
+ */
+function outletSelectors(values: readonly string[]): OutletSelector[] {
+  const selectors = values.flatMap((value) => parseOutletSelectors(value));
+  if (values.length > 0 && selectors.length === 0) throw new UsageError('-o needs an outlet: its 2-digit suffix (00 = first), child id or alias');
+  const digit = selectors.find((s) => typeof s === 'string' && /^\d$/.test(s));
+  if (digit !== undefined) {
+    const n = Number(digit);
+    throw new UsageError(
+      `-o ${digit} is ambiguous: write the 2-digit suffix, counted from 00 (-o 0${n} is outlet ${n + 1}${n > 0 ? `, -o 0${n - 1} outlet ${n}` : ''})`,
+    );
+  }
+  return selectors;
 }
 
 function transportOf(name: string | undefined, udp: boolean): TransportChoice {
@@ -127,11 +177,12 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     transport: transportFor(options),
   });
   try {
-    const childIds = await fullChildIds(client, options.outlets);
-    const exchange: RawExchange = await client.exchange(forOutlets(options.request, childIds));
+    const outlets = options.outlets.length === 0 ? [] : await resolve(new SmartDevice(client), options.outlets);
+    const exchange: RawExchange = await client.exchange(forOutlets(options.request, outlets.map((o) => o.id)));
     if (options.quiet) {
       io.out(exchange.received);
     } else {
+      for (const outlet of outlets) io.out(`Outlet:    ${describeOutlet(outlet)}`);
       io.out(`Sent:      ${exchange.sent}`);
       io.out(`Received:  ${exchange.received}`);
     }
@@ -145,9 +196,37 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   }
 }
 
-/** A 2-digit suffix needs the strip's deviceId in front of it: ask the strip once. */
-async function fullChildIds(client: KasaClient, outlets: readonly string[]): Promise<string[]> {
-  if (!outlets.some((id) => id.length <= 2)) return [...outlets];
-  const { info } = await new SmartDevice(client).getSysinfo();
-  return outlets.map((id) => fullChildId(id, info.deviceId));
+/**
+ * The strip's sysinfo names its outlets: the selectors become full child ids (a short id gets
+ * "entry not exist"). A miss lists the outlets as -o takes them.
+ */
+async function resolve(device: SmartDevice, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
+  let chosen: OutletInfo[];
+  try {
+    chosen = await device.resolveOutlets(selectors);
+  } catch (err) {
+    if (!(err instanceof KasaError) || err.code !== ErrorCode.BAD_INPUT || !device.info?.outlets?.length) throw err;
+    throw noOutlet(device, device.info.outlets, selectors);
+  }
+  // The nodes fall back to a 1-based index for digits ("06" on a six-outlet strip is the sixth);
+  // -o counts suffixes from 00, so digits must be a suffix (or the alias) of an outlet.
+  const outlets = device.info?.outlets ?? [];
+  const byIndex = selectors.filter(
+    (s) => typeof s === 'string' && /^\d+$/.test(s) && !outlets.some((o) => o.id === s || o.alias === s || (s.length === 2 && o.id.endsWith(s))),
+  );
+  if (byIndex.length > 0) throw noOutlet(device, outlets, byIndex);
+  return chosen;
+}
+
+function noOutlet(device: SmartDevice, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {
+  const wanted = selectors.map((s) => JSON.stringify(s)).join(', ');
+  const names = outlets.map((o) => `${o.id.slice(-2)} ${JSON.stringify(o.alias)}`).join(', ');
+  return new KasaError(ErrorCode.BAD_INPUT, `No outlet ${wanted} on ${device.client.address}; it has ${names}, or all.`, {
+    device: device.client.address,
+  });
+}
+
+/** `02 "Plug 3" (child id 80...02)`: the suffix -o takes, the alias the app shows, the id sent. */
+function describeOutlet(outlet: OutletInfo): string {
+  return `${outlet.id.slice(-2)} ${JSON.stringify(outlet.alias)} (child id ${outlet.id})`;
 }
