@@ -1,6 +1,6 @@
-// Starts Node-RED 4.1 with this package installed in a user directory of its own, on loopback.
-// Shared by the demo (scripts/demo.js) and the browser test (test/browser.test.ts), so both run
-// Node-RED exactly the same way. Needs a build (dist/) first.
+// Starts the installed Node-RED (4.1 in development) with this package installed in a user directory
+// of its own, on loopback. Shared by the demo (scripts/demo.js), the browser test (test/browser.test.ts)
+// and the pack test (test/pack.test.ts), so all run Node-RED the same way. Needs a build (dist/) first.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -47,15 +47,18 @@ function freeUdpPort() {
 /**
  * Makes `userDir` a Node-RED user directory in which this package is installed: a package.json
  * naming it and node_modules/<name> linking to the project, so Node-RED loads it as a module
- * (palette, icons, locales, examples) rather than as loose node files.
+ * (palette, icons, locales, examples) rather than as loose node files. With `linkPackage` false
+ * the package is left as it is there (installed from a tarball, as a user would).
  */
-function prepareUserDir(userDir, flows, editorPort) {
-  const link = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  fs.rmSync(link, { recursive: false, force: true });
-  fs.symlinkSync(path.relative(path.dirname(link), PROJECT_ROOT), link, 'dir');
-  const manifest = { name: 'kasa-flows-demo', private: true, dependencies: { [PACKAGE_NAME]: 'file:..' } };
-  fs.writeFileSync(path.join(userDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+function prepareUserDir(userDir, flows, editorPort, linkPackage) {
+  if (linkPackage) {
+    const link = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.rmSync(link, { recursive: false, force: true });
+    fs.symlinkSync(path.relative(path.dirname(link), PROJECT_ROOT), link, 'dir');
+    const manifest = { name: 'kasa-flows-demo', private: true, dependencies: { [PACKAGE_NAME]: 'file:..' } };
+    fs.writeFileSync(path.join(userDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
   const settings = {
     uiHost: LOOPBACK,
     uiPort: editorPort,
@@ -98,13 +101,15 @@ function waitForOutput(child, pattern, timeoutMs, output) {
 /**
  * Starts Node-RED as a child process with this package and `flows`.
  * options: userDir (created if missing), port (default 1880 if free, else any free port; 0 = any),
- * log (a writable stream for Node-RED's output, default none).
+ * log (a writable stream for Node-RED's output, default none), linkPackage (default true: link
+ * the project into userDir; false: use the package already installed there).
  * Resolves with { url, port, userDir, output(), stop() } once the flows have started.
  */
-async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log } = {}) {
-  if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'nodes'))) throw new Error('No build: run `npm run build` first.');
+async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log, linkPackage = true } = {}) {
+  if (linkPackage && !fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'nodes'))) throw new Error('No build: run `npm run build` first.');
+  fs.mkdirSync(userDir, { recursive: true });
   const editorPort = await freeTcpPort(port);
-  prepareUserDir(userDir, flows, editorPort);
+  prepareUserDir(userDir, flows, editorPort, linkPackage);
   const child = spawn(process.execPath, [NODE_RED_MAIN, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // The editor in a real browser: Debian's chromium (scripts/ensure-chromium.sh installs it) driven by
-// playwright-core, against Node-RED 4.1 with this package and a simulated HS110, all on loopback.
-// Screenshots of every step go to test-output/browser/ for a person to look at.
+// playwright-core, against the installed Node-RED (4.1 in development; CI also runs it on the oldest
+// supported Node-RED and on 5.x, see scripts/ci-legs.sh) with this package and a simulated HS110, all
+// on loopback. Screenshots of every step go to test-output/browser/ for a person to look at.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -31,6 +32,13 @@ const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-quer
 /** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
 const STEP_MS = 8000;
 const TEST_MS = 20000;
+/**
+ * Node-RED 5 moved the sidebar: tab buttons in a tab bar, content in a class rather than an id.
+ * CSS unions match 4.1 and 5 alike. (Node-RED 3, not supported, also named the config-node edit
+ * button differently: `#node-input-lookup-<field>`.)
+ */
+const HELP_TAB = '#red-ui-tab-help-link-button, .red-ui-sidebar-tab-bar button[data-tab-id="help"]';
+const SIDEBAR_CONTENT = '#red-ui-sidebar-content, .red-ui-sidebar-content';
 
 
 describe('editor in chromium', () => {
@@ -123,8 +131,8 @@ describe('editor in chromium', () => {
     await dropFromPalette('plug-control', 400, 200);
     await plugNode().waitFor();
     // The help tab shows the help of the selected node: the one just dropped.
-    await page.locator('#red-ui-tab-help-link-button').click();
-    await page.locator('#red-ui-sidebar-content').getByText('Switches a TP-Link Kasa smart plug').first().waitFor();
+    await page.locator(HELP_TAB).click();
+    await page.locator(SIDEBAR_CONTENT).getByText('Switches a TP-Link Kasa smart plug').first().waitFor();
     await screenshot('help');
   });
 
