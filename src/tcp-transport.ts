@@ -62,7 +62,8 @@ export class TcpTransport implements Transport {
       if (!(err instanceof BrokenBeforeReply)) throw err;
       // The device may drop an idle persistent connection at any moment. A read is simply asked
       // again on a fresh one; a command only if it never left, or it could run twice.
-      if (!reused || !(repeatable || !err.written)) throw this.unanswered(err, repeatable);
+      const mayRetry = reused && (repeatable || !err.written);
+      if (!mayRetry) throw this.unanswered(err, repeatable);
     }
     try {
       return await this.attempt(frame, timeoutMs);

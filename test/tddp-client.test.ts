@@ -380,7 +380,7 @@ void describe('queryTddp against the TDDP responder', () => {
     try {
       await rejectsWith(
         queryTddp({ host: LOOPBACK, port: 9, replyPort, subtype: 0x0a, timeoutMs: 200 }),
-        ErrorCode.BAD_INPUT,
+        ErrorCode.NETWORK,
         new RegExp(`UDP port ${replyPort} is already in use by another program`),
       );
       assert.equal(openReplySocketCount(), 0, 'a failed bind leaves nothing registered');

@@ -54,7 +54,7 @@ export interface TddpReply {
 
 /**
  * Sends one TDDP request and resolves with the reply, whatever its status (see checkTddpReply).
- * Rejects with KasaError: BAD_INPUT (options, reply port in use), UNREACHABLE, TIMEOUT, PROTOCOL.
+ * Rejects with KasaError: BAD_INPUT (options), NETWORK (reply port in use), UNREACHABLE, TIMEOUT, PROTOCOL.
  */
 export async function queryTddp(options: TddpQueryOptions): Promise<TddpReply> {
   const request = checkOptions(options);

@@ -33,7 +33,7 @@ const closing = new Map<string, Promise<void>>();
 /**
  * Takes a share of the reply socket for `replyPort` (0 = any free port, shared as well), binding it
  * on first use. A Node-RED node can hold a share for its lifetime and release it on close.
- * Rejects with KasaError(BAD_INPUT) when another program holds the port.
+ * Rejects with KasaError(NETWORK) when another program holds the port.
  */
 export async function acquireReplySocket(
   replyPort: number = DEFAULT_REPLY_PORT,
@@ -120,20 +120,21 @@ async function bindSocket(port: number, family: ReplySocketFamily, key: string):
   return socket;
 }
 
+/** The system refused the reply socket: NETWORK, with what to do about it. */
 function bindError(err: NodeJS.ErrnoException, port: number): KasaError {
   if (err.code === 'EADDRINUSE') {
     return new KasaError(
-      ErrorCode.BAD_INPUT,
+      ErrorCode.NETWORK,
       `UDP port ${port} is already in use by another program (another TDDP client, or a second Node-RED?), so TDDP replies cannot be received there. Stop that program or choose another reply port.`,
       { cause: err },
     );
   }
   if (err.code === 'EACCES') {
     return new KasaError(
-      ErrorCode.BAD_INPUT,
+      ErrorCode.NETWORK,
       `This program may not listen on UDP port ${port} (ports below 1024 need special rights). Choose another reply port.`,
       { cause: err },
     );
   }
-  return new KasaError(ErrorCode.BAD_INPUT, `Cannot listen on UDP port ${port} for TDDP replies: ${err.message}`, { cause: err });
+  return new KasaError(ErrorCode.NETWORK, `Cannot listen on UDP port ${port} for TDDP replies (${err.code ?? 'no code'}): ${err.message}`, { cause: err });
 }
