@@ -100,7 +100,7 @@ function waitForOutput(child, pattern, timeoutMs, output) {
  * Starts Node-RED as a child process with this package and `flows`.
  * options: userDir (created if missing), port (default 1880 if free, else any free port; 0 = any),
  * log (a writable stream for Node-RED's output, default none), settings (more settings.js entries).
- * Resolves with { url, port, userDir, output(), stop() } once the flows have started.
+ * Resolves with { url, port, pid, userDir, output(), stop() } once the flows have started.
  */
 async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log, settings = {} } = {}) {
   if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'nodes'))) throw new Error('No build: run `npm run build` first.');
@@ -137,7 +137,7 @@ async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT,
     await stop();
     throw err;
   }
-  return { url: `http://${LOOPBACK}:${editorPort}/`, port: editorPort, userDir, output: () => output.text, stop };
+  return { url: `http://${LOOPBACK}:${editorPort}/`, port: editorPort, pid: child.pid, userDir, output: () => output.text, stop };
 }
 
 /** Every example of the package (examples/*.json, as Import > Examples offers them), in file order. */
@@ -200,6 +200,8 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
+      // The device dialog's search finds the simulated devices (broadcasts would not reach their ports).
+      tplinkDeviceSearchHosts: [hs110, hs300].map((device) => `${LOOPBACK}:${device.udpPort}`).join(', '),
     };
     const nodeRed = await startNodeRed({ userDir, flows, port, log, settings });
     const stop = async () => {

@@ -31,7 +31,7 @@ async function main() {
   console.log(`  Simulated HS300      ${demo.hs300.address} (TCP and UDP)`);
   console.log(`  TDDP responder       127.0.0.1:${demo.tddp.port} (replies to port ${demo.tddpReplyPort})`);
   console.log('Every example is on a tab of its own: click the inject buttons and watch the Debug sidebar.');
-  console.log(`Device search (a device node's Search options, Hosts): ${demo.hs110.host}:${demo.hs110.udpPort}, ${demo.hs300.host}:${demo.hs300.udpPort}`);
+  console.log(`A device node's Search asks ${demo.hs110.host}:${demo.hs110.udpPort}, ${demo.hs300.host}:${demo.hs300.udpPort} (its Search options, Hosts).`);
   console.log('Ctrl-C stops it all.');
 }
 
