@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { displayValue } from '../src/display-text';
 import { ErrorCode, KasaError } from '../src/errors';
@@ -18,17 +19,26 @@ interface TddpNodeDef extends NodeDef {
   allowDestructive?: boolean;
 }
 
+/**
+ * settings.js `tddpQueryReplyAddress`: the local address the TDDP reply port listens on, for every
+ * tddp-query node of the process (they share one socket per port). Unset: every interface, as
+ * devices on the network need; "127.0.0.1" keeps it to this machine (the demo does).
+ */
+const REPLY_ADDRESS_SETTING = 'tddpQueryReplyAddress';
+
 /** Queries a device over TDDP, the TP-Link debug protocol (UDP 1040, DES-encrypted data). */
 export = function register(RED: NodeAPI): void {
   function TddpQueryNode(this: Node, def: TddpNodeDef): void {
     RED.nodes.createNode(this, def);
     const deviceNode = deviceNodeOf(RED, this, def.device);
     if (deviceNode === null) return;
+    const setting = (RED.settings as unknown as Record<string, unknown>)[REPLY_ADDRESS_SETTING];
+    const replyAddress = typeof setting === 'string' && setting.trim() !== '' ? setting.trim() : undefined;
 
     // Holding a share keeps the process's reply socket bound between queries; close gives it back.
     let share: ReplySocket | null = null;
     let closed = false;
-    const holding = acquireReplySocket(deviceNode.tddpReplyPort).then(
+    const holding = acquireReplySocket(deviceNode.tddpReplyPort, replyAddress !== undefined && isIP(replyAddress) === 6 ? 6 : 4, replyAddress).then(
       (acquired) => {
         if (closed) return acquired.release();
         share = acquired;
@@ -55,6 +65,7 @@ export = function register(RED: NodeAPI): void {
         host: deviceNode.host,
         port: deviceNode.tddpPort,
         replyPort: deviceNode.tddpReplyPort,
+        ...(replyAddress === undefined ? {} : { replyAddress }),
         // TP-Link's factory credentials unless the device node has others.
         username: anyCredentials ? (credentials.username ?? '') : 'admin',
         password: anyCredentials ? (credentials.password ?? '') : 'admin',
@@ -78,7 +89,7 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('tddp-query', TddpQueryNode);
+  RED.nodes.registerType('tddp-query', TddpQueryNode, { settings: { [REPLY_ADDRESS_SETTING]: { value: '', exportable: false } } });
 };
 
 function parseType(value: unknown): number {

@@ -65,6 +65,9 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType<DeviceConfigNode, DeviceNodeDef, object, DeviceCredentials>('tplink-device', TplinkDeviceNode, {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    // settings.js `tplinkDeviceSearchHosts: "host:port, ..."`: the device dialog's search asks these
+    // hosts until someone types others (Docker, VLANs; the demo lists its simulated devices).
+    settings: { tplinkDeviceSearchHosts: { value: '', exportable: true } },
   });
 
   // The device dialog's search button finds plugs by broadcast or a list of hosts.

@@ -50,7 +50,7 @@ function freeUdpPort() {
  * (palette, icons, locales, examples) rather than as loose node files. With `linkPackage` false
  * the package is left as it is there (installed from a tarball, as a user would).
  */
-function prepareUserDir(userDir, flows, editorPort, linkPackage) {
+function prepareUserDir(userDir, flows, editorPort, linkPackage, extraSettings) {
   if (linkPackage) {
     const link = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
     fs.mkdirSync(path.dirname(link), { recursive: true });
@@ -71,6 +71,7 @@ function prepareUserDir(userDir, flows, editorPort, linkPackage) {
     editorTheme: { tours: false, projects: { enabled: false } },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
+    ...extraSettings,
   };
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   fs.writeFileSync(path.join(userDir, 'flows.json'), `${JSON.stringify(flows, null, 2)}\n`);
@@ -102,14 +103,15 @@ function waitForOutput(child, pattern, timeoutMs, output) {
  * Starts Node-RED as a child process with this package and `flows`.
  * options: userDir (created if missing), port (default 1880 if free, else any free port; 0 = any),
  * log (a writable stream for Node-RED's output, default none), linkPackage (default true: link
- * the project into userDir; false: use the package already installed there).
- * Resolves with { url, port, userDir, output(), stop() } once the flows have started.
+ * the project into userDir; false: use the package already installed there), settings (more
+ * settings.js entries).
+ * Resolves with { url, port, pid, userDir, output(), stop() } once the flows have started.
  */
-async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log, linkPackage = true } = {}) {
+async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT, log, linkPackage = true, settings = {} } = {}) {
   if (linkPackage && !fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'nodes'))) throw new Error('No build: run `npm run build` first.');
   fs.mkdirSync(userDir, { recursive: true });
   const editorPort = await freeTcpPort(port);
-  prepareUserDir(userDir, flows, editorPort, linkPackage);
+  prepareUserDir(userDir, flows, editorPort, linkPackage, settings);
   const child = spawn(process.execPath, [NODE_RED_MAIN, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,26 +143,50 @@ async function startNodeRed({ userDir, flows = [], port = PREFERRED_EDITOR_PORT,
     await stop();
     throw err;
   }
-  return { url: `http://${LOOPBACK}:${editorPort}/`, port: editorPort, userDir, output: () => output.text, stop };
+  return { url: `http://${LOOPBACK}:${editorPort}/`, port: editorPort, pid: child.pid, userDir, output: () => output.text, stop };
 }
 
-/** The demo flow (demo/flow.json) with the simulators' real ports written into its device nodes. */
+/** Every example of the package (examples/*.json, as Import > Examples offers them), in file order. */
+function exampleFlows() {
+  const dir = path.join(PROJECT_ROOT, 'examples');
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => ({ name, flow: JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) }));
+}
+
+/**
+ * The demo's flows: every example on a tab of its own (their ids never collide, a test sees to
+ * that), each device node pointed at the simulators: a device that a strip-outlet node uses at the
+ * HS300, any other at the HS110; TDDP at the responder.
+ */
 function demoFlows({ hs110Port, hs300Port, tddpPort, tddpReplyPort }) {
-  const flows = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'demo', 'flow.json'), 'utf8'));
-  const ports = {
-    'demo-device-hs110': { port: hs110Port },
-    'demo-device-hs300': { port: hs300Port },
-    'demo-device-tddp': { port: hs110Port, tddpPort, tddpReplyPort },
-  };
+  const flows = exampleFlows().flatMap(({ flow }) => flow);
+  const strips = new Set(flows.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
   for (const node of flows) {
-    if (ports[node.id]) Object.assign(node, ports[node.id]);
+    if (node.type === 'tplink-device') {
+      const port = strips.has(node.id) ? hs300Port : hs110Port;
+      Object.assign(node, { host: LOOPBACK, port, transport: 'tcp', tddpPort, tddpReplyPort });
+      node.name = String(node.name || '').replace(/127\.0\.0\.1(:\d+)?/, `${LOOPBACK}:${port}`);
+    } else if (node.type === 'comment' && node.info) {
+      node.info = `In the demo (npm start) the simulated devices already run and this tab's device node points at them.\n\n${node.info}`;
+    }
   }
   return flows;
 }
 
+/** The address of the first Dashboard 2 page of `flows` (ui-base path + ui-page path), or null. */
+function dashboardPath(flows) {
+  const page = flows.find((node) => node.type === 'ui-page');
+  const base = page && flows.find((node) => node.id === page.ui);
+  return base ? `${base.path}${page.path}`.replace(/^\//, '') : null;
+}
+
 /**
  * The whole demo on loopback: a simulated HS110, an HS300, a TDDP responder, and Node-RED with
- * the demo flow wired to them. Resolves with { url, nodeRed, hs110, hs300, tddp, stop() }.
+ * every example wired to them. Resolves with { url, dashboardUrl, nodeRed, hs110, hs300, tddp,
+ * tddpReplyPort, stop() }.
  */
 async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
@@ -177,12 +203,19 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
       started.push(part);
     }
     const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, tddpPort: tddp.port, tddpReplyPort });
-    const nodeRed = await startNodeRed({ userDir, flows, port, log });
+    const settings = {
+      // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
+      tddpQueryReplyAddress: LOOPBACK,
+      // The device dialog's search finds the simulated devices (broadcasts would not reach their ports).
+      tplinkDeviceSearchHosts: [hs110, hs300].map((device) => `${LOOPBACK}:${device.udpPort}`).join(', '),
+    };
+    const nodeRed = await startNodeRed({ userDir, flows, port, log, settings });
     const stop = async () => {
       await nodeRed.stop();
       await stopSimulators();
     };
-    return { url: nodeRed.url, nodeRed, hs110, hs300, tddp, tddpReplyPort, stop };
+    const dashboard = dashboardPath(flows);
+    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, tddp, tddpReplyPort, stop };
   } catch (err) {
     await stopSimulators();
     throw err;

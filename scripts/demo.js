@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: simulated Kasa devices and Node-RED with a demo flow wired to them, all on
+// `npm start`: simulated Kasa devices and Node-RED with every example wired to them, all on
 // 127.0.0.1, state kept in .demo/ inside the project. Ctrl-C or SIGTERM stops everything.
 'use strict';
 const { startDemo } = require('./demo-runtime');
@@ -26,10 +26,13 @@ async function main() {
   console.log('');
   console.log('Kasa demo is running:');
   console.log(`  Node-RED editor      ${demo.url}`);
+  if (demo.dashboardUrl) console.log(`  Dashboard 2 page     ${demo.dashboardUrl}`);
   console.log(`  Simulated HS110      ${demo.hs110.address} (TCP and UDP)`);
   console.log(`  Simulated HS300      ${demo.hs300.address} (TCP and UDP)`);
   console.log(`  TDDP responder       127.0.0.1:${demo.tddp.port} (replies to port ${demo.tddpReplyPort})`);
-  console.log('Open the editor, click the inject buttons and watch the Debug sidebar. Ctrl-C stops it all.');
+  console.log('Every example is on a tab of its own: click the inject buttons and watch the Debug sidebar.');
+  console.log(`A device node's Search asks ${demo.hs110.host}:${demo.hs110.udpPort}, ${demo.hs300.host}:${demo.hs300.udpPort} (its Search options, Hosts).`);
+  console.log('Ctrl-C stops it all.');
 }
 
 main().catch((err) => {

@@ -29,7 +29,7 @@ export interface DiscoveryOptions {
   hosts?: readonly string[];
   /** Port asked on the broadcast and on hosts given without one. */
   port?: number;
-  /** How long to listen for answers, in ms. */
+  /** How long to listen for answers, in ms; a search of hosts only ends as soon as every one answered. */
   timeoutMs?: number;
   /** The request is sent this many times, spread over the timeout (UDP gets lost). */
   rounds?: number;
@@ -157,6 +157,8 @@ function listen(targets: Target[], broadcasting: boolean, settings: ListenSettin
     const found = new Map<string, DiscoveredDevice>();
     const socket = dgram.createSocket('udp4');
     const request = encodeDatagram(SYSINFO_REQUEST);
+    // Without a broadcast the answers to expect are known: the search ends when each target answered.
+    const unanswered = broadcasting ? null : new Set(targets.map(targetKey));
     let roundTimer: NodeJS.Timeout | undefined;
     let settled = false;
 
@@ -180,13 +182,16 @@ function listen(targets: Target[], broadcasting: boolean, settings: ListenSettin
       const device = readAnswer(datagram, from, portOf(targets, from, settings.port));
       if (device === null) return;
       const key = device.deviceId !== '' ? device.deviceId : formatAddress(device.host, device.port);
-      if (found.has(key)) return;
-      found.set(key, device);
-      try {
-        onDevice?.(device);
-      } catch {
-        // A failing callback is the caller's bug; it must not stop discovery or escape as an uncaught error.
+      if (!found.has(key)) {
+        found.set(key, device);
+        try {
+          onDevice?.(device);
+        } catch {
+          // A failing callback is the caller's bug; it must not stop discovery or escape as an uncaught error.
+        }
       }
+      unanswered?.delete(targetKey({ address: from.address, port: device.port }));
+      if (unanswered?.size === 0) finish();
     };
     const sendRound = (round: number): void => {
       for (const target of targets) {
@@ -212,6 +217,10 @@ function listen(targets: Target[], broadcasting: boolean, settings: ListenSettin
       sendRound(0);
     });
   });
+}
+
+function targetKey(target: Target): string {
+  return formatAddress(target.address, target.port);
 }
 
 /** The answer's sender asked directly keeps its listed port even when it answers from another. */

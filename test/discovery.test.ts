@@ -163,7 +163,8 @@ describe('discover', () => {
       timeoutMs: 600,
       rounds: 3,
     });
-    assert.equal(plug.stats.requests - before, 6, 'two entries, three rounds');
+    // Two entries of the first round; the search ended with the first answer (every host answered).
+    assert.equal(plug.stats.requests - before, 2, 'two entries, one round');
     assert.deepEqual(
       devices.map((d) => d.deviceId),
       [plug.state.deviceId],
@@ -175,13 +176,37 @@ describe('discover', () => {
     try {
       assert.notEqual(responder.port, responder.replyPort);
       const devices = await discover({ broadcast: null, hosts: [`127.0.0.1:${responder.port}`], timeoutMs: 600, rounds: 2 });
-      assert.equal(responder.requests, 2);
+      assert.equal(responder.requests, 1, 'its answer ended the search: the one host asked has answered');
       assert.equal(devices.length, 1);
       assert.equal(devices[0]!.alias, 'Newer firmware');
       assert.equal(devices[0]!.port, responder.port);
       assert.equal(devices[0]!.outlets, 0);
     } finally {
       await responder.close();
+    }
+  });
+
+  it('ends a search of hosts as soon as every host has answered, long before its timeout', async () => {
+    const third = await startSimulator('hs110', 'Middle lamp');
+    try {
+      const hosts = [plug, strip, third].map((d) => `127.0.0.1:${d.udpPort!}`);
+      // A 10 s timeout; the bound of 4 s is what the early end must beat (each answer takes a few ms).
+      const devices = await within(discover({ broadcast: null, hosts, timeoutMs: 10_000 }), 4000, 'the search to end');
+      assert.deepEqual(devices.map((d) => d.alias), ['Alpha strip', 'Middle lamp', 'Zeta lamp']);
+    } finally {
+      await third.stop();
+    }
+  });
+
+  it('waits its timeout for a listed host that does not answer, and reports those that did', async () => {
+    const silent = await bindUdp('127.0.0.1');
+    try {
+      const started = Date.now();
+      const devices = await discover({ broadcast: null, hosts: [`127.0.0.1:${plug.udpPort!}`, `127.0.0.1:${silent.address().port}`], timeoutMs: 500 });
+      assert.deepEqual(devices.map((d) => d.alias), ['Zeta lamp']);
+      assert.ok(Date.now() - started >= 490, 'it did not end before the silent host had its time');
+    } finally {
+      await closeUdp(silent);
     }
   });
 

@@ -18,6 +18,8 @@ export interface TddpQueryOptions {
   port?: number;
   /** Where this process listens for replies (61000); 0 = any free port. */
   replyPort?: number;
+  /** The local address the reply port listens on; default every interface. */
+  replyAddress?: string;
   username?: string;
   password?: string;
   /** Request type (3 = special command). */
@@ -61,7 +63,7 @@ export async function queryTddp(options: TddpQueryOptions): Promise<TddpReply> {
   const device = formatAddress(request.host, request.port);
   const address = await resolveHost(request.host, device);
   const family: ReplySocketFamily = isIP(address) === 6 ? 6 : 4;
-  const replySocket = await acquireReplySocket(request.replyPort, family);
+  const replySocket = await acquireReplySocket(request.replyPort, family, request.replyAddress);
   try {
     return await exchange(request, address, device, (packet) => replySocket.send(packet, request.port, address));
   } finally {
@@ -69,8 +71,8 @@ export async function queryTddp(options: TddpQueryOptions): Promise<TddpReply> {
   }
 }
 
-type CheckedOptions = Required<Omit<TddpQueryOptions, 'id' | 'data' | 'onRequest'>> &
-  Pick<TddpQueryOptions, 'id' | 'data' | 'onRequest'>;
+type CheckedOptions = Required<Omit<TddpQueryOptions, 'id' | 'data' | 'onRequest' | 'replyAddress'>> &
+  Pick<TddpQueryOptions, 'id' | 'data' | 'onRequest' | 'replyAddress'>;
 
 function exchange(
   options: CheckedOptions,
@@ -186,6 +188,7 @@ function checkOptions(options: TddpQueryOptions): CheckedOptions {
     ...(options.id === undefined ? {} : { id: checkId(options.id) }),
     ...(options.data === undefined ? {} : { data: options.data }),
     ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    ...(options.replyAddress === undefined ? {} : { replyAddress: options.replyAddress }),
   };
 }
 

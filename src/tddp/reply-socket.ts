@@ -1,4 +1,5 @@
 import * as dgram from 'node:dgram';
+import { isIP } from 'node:net';
 import { ErrorCode, KasaError, fromSocketError } from '../errors';
 import { formatAddress } from '../transport';
 import { pendingReplies } from './pending';
@@ -22,6 +23,8 @@ export interface ReplySocket {
 
 interface SharedSocket {
   users: number;
+  /** The local address it is bound to. */
+  address: string;
   ready: Promise<dgram.Socket>;
 }
 
@@ -32,21 +35,30 @@ const closing = new Map<string, Promise<void>>();
 
 /**
  * Takes a share of the reply socket for `replyPort` (0 = any free port, shared as well), binding it
- * on first use. A Node-RED node can hold a share for its lifetime and release it on close.
- * Rejects with KasaError(NETWORK) when another program holds the port.
+ * on first use to `address` (default every interface: replies come from devices on the network;
+ * 127.0.0.1 keeps it to this machine). A Node-RED node can hold a share for its lifetime and
+ * release it on close. Rejects with KasaError(NETWORK) when another program holds the port, and
+ * BAD_INPUT when this process holds it on another address.
  */
 export async function acquireReplySocket(
   replyPort: number = DEFAULT_REPLY_PORT,
   family: ReplySocketFamily = 4,
+  address: string = family === 6 ? '::' : '0.0.0.0',
 ): Promise<ReplySocket> {
   if (!Number.isInteger(replyPort) || replyPort < 0 || replyPort > 0xffff) {
     throw new KasaError(ErrorCode.BAD_INPUT, `The TDDP reply port must be a whole number from 0 to 65535, not ${String(replyPort)}.`);
   }
+  if (isIP(address) !== family) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `The TDDP reply address ${JSON.stringify(address)} is not an IPv${family} address, as the device's is.`);
+  }
   const key = `${family}:${replyPort}`;
   let shared = sockets.get(key);
   if (shared === undefined) {
-    shared = { users: 0, ready: bindSocket(replyPort, family, key) };
+    shared = { users: 0, address, ready: bindSocket(replyPort, family, key, address) };
     sockets.set(key, shared);
+  } else if (shared.address !== address) {
+    // One socket per port: a second one on another address of the same port would not bind.
+    throw new KasaError(ErrorCode.BAD_INPUT, `UDP port ${replyPort} already receives TDDP replies on ${shared.address} here, so it cannot listen on ${address} as well.`);
   }
   shared.users++;
   let socket: dgram.Socket;
@@ -96,7 +108,7 @@ function makeShare(socket: dgram.Socket, shared: SharedSocket, key: string, fami
   };
 }
 
-async function bindSocket(port: number, family: ReplySocketFamily, key: string): Promise<dgram.Socket> {
+async function bindSocket(port: number, family: ReplySocketFamily, key: string, address: string): Promise<dgram.Socket> {
   await closing.get(key);
   const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
   await new Promise<void>((resolve, reject) => {
@@ -105,8 +117,7 @@ async function bindSocket(port: number, family: ReplySocketFamily, key: string):
       reject(bindError(err, port));
     };
     socket.once('error', onBindError);
-    // Replies come from devices on the network, so listen on every interface.
-    socket.bind({ port, address: family === 6 ? '::' : '0.0.0.0', exclusive: true }, () => {
+    socket.bind({ port, address, exclusive: true }, () => {
       socket.off('error', onBindError);
       resolve();
     });
