@@ -5,6 +5,7 @@ import { KLAP_DEFAULT_PORT } from '../src/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT } from '../src/tddp';
 import { isTransportChoice, transportFor } from '../src/transport-choice';
 import { SmartDevice } from '../src/device';
+import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
 import { DeviceConfigNode, DeviceCredentials } from './lib/device-config';
@@ -18,6 +19,15 @@ interface DeviceNodeDef extends NodeDef {
   klapPort?: string | number;
   tddpPort: string | number;
   tddpReplyPort: string | number;
+}
+
+/**
+ * Whether any log handler in the settings takes trace messages: only then is each exchange turned
+ * into a trace line, so a fleet polled every second pays nothing for it otherwise.
+ */
+function traceEnabled(RED: NodeAPI): boolean {
+  const logging = (RED.settings as unknown as { logging?: Record<string, { level?: string } | undefined> }).logging ?? {};
+  return Object.values(logging).some((handler) => handler?.level === 'trace');
 }
 
 export = function register(RED: NodeAPI): void {
@@ -42,6 +52,7 @@ export = function register(RED: NodeAPI): void {
           host: this.host,
           port: this.port,
           timeoutMs: this.timeoutMs,
+          ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
           transport: transportFor({
             transport: this.transport,
             host: this.host,

@@ -5,6 +5,7 @@ import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
 import { displayText } from './display-text';
 import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
 import { TcpTransport } from './tcp-transport';
+import type { ExchangeTrace } from './trace';
 import { Transport, formatAddress } from './transport';
 import { UdpTransport } from './udp-transport';
 
@@ -22,6 +23,8 @@ export interface ClientOptions {
   maxReplyBytes?: number;
   /** TCP only: keep the connection open between requests (default true). */
   persistent?: boolean;
+  /** Called after every exchange, answered or failed (for trace logs); its own errors are ignored. */
+  onExchange?: (trace: ExchangeTrace) => void;
 }
 
 export type Request = Record<string, unknown>;
@@ -45,6 +48,7 @@ export class KasaClient {
   readonly address: string;
   readonly timeoutMs: number;
   private readonly transport: Transport;
+  private readonly onExchange: ((trace: ExchangeTrace) => void) | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private closed = false;
@@ -57,6 +61,7 @@ export class KasaClient {
     this.port = checkNumber(options.port, RANGES.port, DEFAULT_PORT);
     this.timeoutMs = checkNumber(options.timeoutMs, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.address = formatAddress(this.host, this.port);
+    this.onExchange = options.onExchange;
     const transportOptions = {
       host: this.host,
       port: this.port,
@@ -101,17 +106,36 @@ export class KasaClient {
     }
     const { sent, value } = prepared;
     return this.enqueue(async () => {
-      const received = await this.transport.exchange(sent, timeoutMs, isReadOnly(value));
+      const started = Date.now();
+      let received: string | undefined;
       try {
+        received = await this.transport.exchange(sent, timeoutMs, isReadOnly(value));
         const reply = parseReplyText(received, this.address);
         checkAnswers(value, reply, this.address);
+        this.traced(sent, received, undefined, started);
         return { sent, received, reply };
       } catch (err) {
         // The real answer may still be on its way: it must not reach the next request.
-        this.transport.dropConnection?.();
+        if (received !== undefined) this.transport.dropConnection?.();
+        this.traced(sent, received, err, started);
         throw err;
       }
     });
+  }
+
+  private traced(sent: string, received: string | undefined, err: unknown, started: number): void {
+    if (this.onExchange === undefined) return;
+    try {
+      this.onExchange({
+        device: this.address,
+        sent,
+        ...(received === undefined ? {} : { received }),
+        ...(err === undefined ? {} : { error: err instanceof KasaError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) } }),
+        ms: Date.now() - started,
+      });
+    } catch {
+      // A trace that fails must not fail the request.
+    }
   }
 
   /** Ends the connection; requests still waiting fail with CLOSED. */
