@@ -6,6 +6,7 @@ import { formatAddress } from '../src/transport';
 import {
   DEFAULT_REPLY_PORT,
   DEFAULT_TDDP_PORT,
+  TDDP_DEFAULT_LOGIN,
   TddpHeader,
   TddpReply,
   TddpType,
@@ -90,8 +91,8 @@ function parseTddpClientArgs(argv: readonly string[]): TddpClientOptions | null 
     host,
     port: integerOption(v.port, DEFAULT_TDDP_PORT, 'port', 1, 0xffff),
     replyPort: integerOption(v['reply-port'], DEFAULT_REPLY_PORT, 'reply port', 0, 0xffff),
-    username: v.username ?? 'admin',
-    password: v.password ?? 'admin',
+    username: v.username ?? TDDP_DEFAULT_LOGIN.username,
+    password: v.password ?? TDDP_DEFAULT_LOGIN.password,
     type,
     subtype,
     ...(v.data === undefined ? {} : { data: v.data }),

@@ -59,16 +59,14 @@ export = function register(RED: NodeAPI): void {
             'and is switched off for this node. Tick "Allow destructive commands" in the node if you really mean it.',
         );
       }
-      const credentials = deviceNode.credentials ?? {};
-      const anyCredentials = Boolean(credentials.username) || Boolean(credentials.password);
+      const login = deviceNode.tddpLogin();
       const reply = await queryTddp({
         host: deviceNode.host,
         port: deviceNode.tddpPort,
         replyPort: deviceNode.tddpReplyPort,
         ...(replyAddress === undefined ? {} : { replyAddress }),
-        // TP-Link's factory credentials unless the device node has others.
-        username: anyCredentials ? (credentials.username ?? '') : 'admin',
-        password: anyCredentials ? (credentials.password ?? '') : 'admin',
+        username: login.username,
+        password: login.password,
         timeoutMs: deviceNode.timeoutMs,
         type,
         subtype,

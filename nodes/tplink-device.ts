@@ -2,7 +2,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { RANGES } from '../src/bounds';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
 import { KLAP_DEFAULT_PORT } from '../src/klap';
-import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT } from '../src/tddp';
+import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice, transportFor } from '../src/transport-choice';
 import { SmartDevice } from '../src/device';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
@@ -19,6 +19,12 @@ interface DeviceNodeDef extends NodeDef {
   klapPort?: string | number;
   tddpPort: string | number;
   tddpReplyPort: string | number;
+  /**
+   * Set by the editor from this version on: the TDDP login has fields of its own. A node saved
+   * before has none, and its account fields were the TDDP login too: they still are, until TDDP
+   * fields are filled in.
+   */
+  tddpLoginApart?: boolean;
 }
 
 /**
@@ -42,6 +48,12 @@ export = function register(RED: NodeAPI): void {
     this.tddpPort = settings.number(def.tddpPort, { ...RANGES.port, name: 'TDDP port' }, DEFAULT_TDDP_PORT);
     this.tddpReplyPort = settings.number(def.tddpReplyPort, { ...RANGES.localPort, name: 'TDDP reply port' }, DEFAULT_REPLY_PORT);
     this.checkSettings = () => settings.check();
+    this.tddpLogin = () => {
+      const credentials = this.credentials ?? {};
+      const own = Boolean(credentials.tddpUsername) || Boolean(credentials.tddpPassword);
+      if (!own && def.tddpLoginApart !== true) return tddpLoginOf(credentials.username, credentials.password);
+      return tddpLoginOf(credentials.tddpUsername, credentials.tddpPassword);
+    };
 
     let device: SmartDevice | null = null;
     this.getDevice = () => {
@@ -75,7 +87,12 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType<DeviceConfigNode, DeviceNodeDef, object, DeviceCredentials>('tplink-device', TplinkDeviceNode, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      tddpUsername: { type: 'text' },
+      tddpPassword: { type: 'password' },
+    },
     // settings.js `tplinkDeviceSearchHosts: "host:port, ..."`: the device dialog's search asks these
     // hosts until someone types others (Docker, VLANs; the demo lists its simulated devices).
     settings: { tplinkDeviceSearchHosts: { value: '', exportable: true } },

@@ -9,11 +9,24 @@ import { freeUdpPort } from './support/ports';
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 const tddpNode = (extra: Record<string, unknown> = {}) => ({ type: 'tddp-query', name: 'debug', tddpType: 3, subtype: '0a', output: 'string', ...extra });
 
-async function setup(options: { replyTo: 'reply-port' | 'source-port'; password?: string; node?: Record<string, unknown>; credentials?: Record<string, string> }) {
+async function setup(options: {
+  replyTo: 'reply-port' | 'source-port';
+  username?: string;
+  password?: string;
+  node?: Record<string, unknown>;
+  device?: Record<string, unknown>;
+  credentials?: Record<string, string>;
+}) {
   const replyPort = await freeUdpPort();
-  const responder = new TddpResponder({ profile: 'hs110', replyTo: options.replyTo, replyPort, ...(options.password ? { password: options.password } : {}) });
+  const responder = new TddpResponder({
+    profile: 'hs110',
+    replyTo: options.replyTo,
+    replyPort,
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: options.password } : {}),
+  });
   await responder.start();
-  const flow = flowWith(tddpNode(options.node), { host: '127.0.0.1', port: 9999, tddpPort: responder.port, tddpReplyPort: replyPort });
+  const flow = flowWith(tddpNode(options.node), { host: '127.0.0.1', port: 9999, tddpPort: responder.port, tddpReplyPort: replyPort, ...options.device });
   const loaded = await load(flow, options.credentials ? { dev: options.credentials } : {});
   return { ...loaded, responder, replyPort };
 }
@@ -59,8 +72,40 @@ describe('tddp-query in a Node-RED runtime', () => {
     assert.doesNotMatch(msg.error?.message ?? '', /secret|admin/);
   });
 
-  it('uses the credentials of the device node', async () => {
+  it('uses the TDDP login of the device node, kept apart from the TP-Link account', async () => {
+    const t = await setup({
+      replyTo: 'reply-port',
+      username: 'debug-user',
+      password: 'secret',
+      device: { tddpLoginApart: true },
+      credentials: { username: 'me@example.com', password: 'account-pw', tddpUsername: 'debug-user', tddpPassword: 'secret' },
+    });
+    responder = t.responder;
+    t.node.receive({});
+    assert.equal((await t.out.next())['payload'], 'ABCD0110');
+  });
+
+  it('uses the factory login, not the TP-Link account, when a new device node has no TDDP login', async () => {
+    const t = await setup({ replyTo: 'reply-port', device: { tddpLoginApart: true }, credentials: { username: 'me@example.com', password: 'account-pw' } });
+    responder = t.responder;
+    t.node.receive({});
+    assert.equal((await t.out.next())['payload'], 'ABCD0110');
+  });
+
+  it('loads a device node saved before the TDDP login had fields of its own: its one pair is still the TDDP login', async () => {
+    // As the editor of the earlier version saved it: no tddpLoginApart, the debug login in username/password.
     const t = await setup({ replyTo: 'reply-port', password: 'secret', credentials: { username: 'admin', password: 'secret' } });
+    responder = t.responder;
+    t.node.receive({});
+    assert.equal((await t.out.next())['payload'], 'ABCD0110');
+  });
+
+  it('takes the TDDP fields of an old device node once they are filled in', async () => {
+    const t = await setup({
+      replyTo: 'reply-port',
+      password: 'secret',
+      credentials: { username: 'me@example.com', password: 'account-pw', tddpUsername: 'admin', tddpPassword: 'secret' },
+    });
     responder = t.responder;
     t.node.receive({});
     assert.equal((await t.out.next())['payload'], 'ABCD0110');

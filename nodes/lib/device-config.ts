@@ -1,13 +1,18 @@
 import type { Node } from 'node-red';
 import type { SmartDevice } from '../../src/device';
+import type { TddpLogin } from '../../src/tddp';
 import type { TransportChoice } from '../../src/transport-choice';
 
 /** Admin HTTP endpoints of this package live under this path (others use /smarthome/*). */
 export const ADMIN_PREFIX = '/kasa-flows';
 
 export interface DeviceCredentials {
+  /** The TP-Link account (the Kasa app's e-mail and password): KLAP, and the SMART family next. */
   username?: string;
   password?: string;
+  /** The TDDP debug login, kept apart from the account (TDDP_DEFAULT_LOGIN when both are empty). */
+  tddpUsername?: string;
+  tddpPassword?: string;
 }
 
 /** The `tplink-device` config node as the other nodes of the package see it. */
@@ -24,4 +29,6 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   getDevice(): SmartDevice;
   /** Throws BAD_INPUT while a setting of the node is out of range (logged at deploy). */
   checkSettings(): void;
+  /** The login TDDP requests are encrypted with. */
+  tddpLogin(): TddpLogin;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runTool } from '../cli/io';
 import { KasaError } from '../errors';
 import { deriveTddpKey } from '../tddp/des';
+import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { DEFAULT_SMARTHOME_PORT, decodeCapture } from './decoder';
 
 export const DECODE_USAGE = `Usage: tplink-decode [-r] <capture> [options]
@@ -51,8 +52,8 @@ export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | nul
   const ports = [DEFAULT_SMARTHOME_PORT, ...(v.port ?? []).map((text) => integerOption(text, 0, 'port', 1, 65535))];
   return {
     file: file === '-' ? undefined : file,
-    username: v.username ?? 'admin',
-    password: v.password ?? 'admin',
+    username: v.username ?? TDDP_DEFAULT_LOGIN.username,
+    password: v.password ?? TDDP_DEFAULT_LOGIN.password,
     ports,
   };
 }

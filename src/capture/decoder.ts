@@ -2,6 +2,7 @@ import { KasaError, ErrorCode } from '../errors';
 import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from '../frame-reader';
 import { isObject } from '../reply';
 import { deriveTddpKey } from '../tddp/des';
+import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { TddpHeader, V1_HEADER_BYTES, parseTddpPacket } from '../tddp/packet';
 import { isPlausibleText, suspectCredentials } from '../tddp/reply-check';
 import { formatAddress } from '../transport';
@@ -85,7 +86,7 @@ export class CaptureDecoder {
 
   constructor(options: DecodeOptions = {}) {
     this.smartHomePorts = new Set(options.smartHomePorts ?? [DEFAULT_SMARTHOME_PORT]);
-    this.tddpKey = options.tddpKey ?? deriveTddpKey('admin', 'admin');
+    this.tddpKey = options.tddpKey ?? deriveTddpKey(TDDP_DEFAULT_LOGIN.username, TDDP_DEFAULT_LOGIN.password);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_REPLY_BYTES;
   }
 

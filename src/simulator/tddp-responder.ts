@@ -2,6 +2,7 @@ import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, KasaError } from '../errors';
 import { deriveTddpKey } from '../tddp/des';
+import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { TDDP_STATUS_OK, TddpCode, TddpHeader, TddpType, TddpVersion, buildTddpPacket, parseTddpPacket } from '../tddp/packet';
 
 export type TddpProfile = 'hs110' | 'router';
@@ -68,7 +69,7 @@ export class TddpResponder extends EventEmitter {
     super();
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = options.port ?? 0;
-    this.key = deriveTddpKey(options.username ?? 'admin', options.password ?? 'admin');
+    this.key = deriveTddpKey(options.username ?? TDDP_DEFAULT_LOGIN.username, options.password ?? TDDP_DEFAULT_LOGIN.password);
     this.profile = options.profile;
     this.replyTo = options.replyTo ?? 'reply-port';
     this.replyPort = options.replyPort ?? 61000;
@@ -162,7 +163,7 @@ export class TddpResponder extends EventEmitter {
       id: header.id,
       subtype: header.subtype,
       ...(answer.data === undefined ? {} : { data: answer.data }),
-      key: this.fault('wrong-credentials') ? deriveTddpKey('admin', 'someone-else') : this.key,
+      key: this.fault('wrong-credentials') ? deriveTddpKey(TDDP_DEFAULT_LOGIN.username, 'someone-else') : this.key,
     });
     if (this.fault('bad-digest') && reply.length >= 28) reply[12] = reply[12]! ^ 0xff;
     const toPort = this.replyTo === 'source-port' ? from.port : this.replyPort;

@@ -4,6 +4,7 @@ import { RANGES, checkNumber } from '../bounds';
 import { ErrorCode, KasaError, fromSocketError, isKasaError } from '../errors';
 import { formatAddress, formatSeconds } from '../transport';
 import { deriveTddpKey } from './des';
+import { TDDP_DEFAULT_LOGIN } from './login';
 import { DigestConvention, TDDP_V1, TDDP_V2, TddpHeader, TddpType, TddpVersion, buildTddpPacket, hex2, parseTddpPacket } from './packet';
 import { pendingReplies } from './pending';
 import { DEFAULT_REPLY_PORT, ReplySocketFamily, acquireReplySocket } from './reply-socket';
@@ -179,8 +180,8 @@ function checkOptions(options: TddpQueryOptions): CheckedOptions {
     host: options.host.trim(),
     port,
     replyPort: checkNumber(options.replyPort, { ...RANGES.localPort, name: 'The TDDP reply port' }, DEFAULT_REPLY_PORT),
-    username: options.username ?? 'admin',
-    password: options.password ?? 'admin',
+    username: options.username ?? TDDP_DEFAULT_LOGIN.username,
+    password: options.password ?? TDDP_DEFAULT_LOGIN.password,
     type: checkByte('type', options.type ?? TddpType.SPECIAL_COMMAND),
     subtype: checkByte('subtype', options.subtype),
     timeoutMs,

@@ -19,5 +19,7 @@ export type { DigestConvention, ParsedTddpPacket, TddpHeader, TddpPacketInput, T
 export { checkTddpReply, isPlausibleText, suspectCredentials } from './reply-check';
 export { DEFAULT_REPLY_PORT, acquireReplySocket, openReplySocketCount } from './reply-socket';
 export type { ReplySocket, ReplySocketFamily } from './reply-socket';
+export { TDDP_DEFAULT_LOGIN, tddpLoginOf } from './login';
+export type { TddpLogin } from './login';
 export { DEFAULT_TDDP_PORT, DEFAULT_TDDP_TIMEOUT_MS, queryTddp } from './client';
 export type { TddpQueryOptions, TddpReply, TddpReplyHeader } from './client';
