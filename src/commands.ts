@@ -129,21 +129,27 @@ export function isReadOnly(request: Request): boolean {
   return methods.length > 0 && methods.every((name) => name.slice(name.indexOf('.') + 1).startsWith('get_'));
 }
 
+/** How the editor groups presets in a node's action list. */
+export type PresetGroup = 'switch' | 'read' | 'settings' | 'destructive';
+
 export interface Preset {
   description: string;
   request: () => Request;
   destructive: boolean;
+  group: PresetGroup;
 }
 
-function preset(description: string, request: () => Request): Preset {
-  return { description, request, destructive: destructiveMethods(request()).length > 0 };
+/** A preset; its group follows from its request (destructive, read-only, or a setting) unless given. */
+function preset(description: string, request: () => Request, group?: PresetGroup): Preset {
+  const destructive = destructiveMethods(request()).length > 0;
+  return { description, request, destructive, group: destructive ? 'destructive' : (group ?? (isReadOnly(request()) ? 'read' : 'settings')) };
 }
 
 /** The seed client's `-c` presets. */
 export const PRESETS = {
   info: preset('System information (sysinfo)', system.getSysinfo),
-  on: preset('Switch the relay on', () => system.setRelayState(true)),
-  off: preset('Switch the relay off', () => system.setRelayState(false)),
+  on: preset('Switch the relay on', () => system.setRelayState(true), 'switch'),
+  off: preset('Switch the relay off', () => system.setRelayState(false), 'switch'),
   ledon: preset('Switch the LED on', () => system.setLed(true)),
   ledoff: preset('Switch the LED off (night mode)', () => system.setLed(false)),
   cloudinfo: preset('Cloud connection information', cloud.getInfo),

@@ -60,6 +60,7 @@ const ALLOWED = [
   /^dist\/nodes\/[^/]+\.html$/,
   /^dist\/nodes\/icons\/[^/]+\.(svg|png)$/,
   /^dist\/nodes\/locales\/[^/]+\/[^/]+\.(json|html)$/,
+  /^resources\/(editor|kasa-flows-tables)\.js$/,
   /^examples\/.+\.json$/,
   /^wireshark\/[^/]+\.(lua|md)$/,
 ];
