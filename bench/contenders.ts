@@ -1,9 +1,12 @@
 /**
  * The clients compared, each asking for {"system":{"get_sysinfo":{}}} once per request:
  * this project's KasaClient (XOR over TCP, persistent or one connection per request, and KLAP)
- * and tplink-smarthome-api's Device.sendCommand over its default TCP transport.
+ * and tplink-smarthome-api's Device.sendCommand with its default send options (TCP) and with its
+ * shared socket. That library's SendOptions document useSharedSocket as "UDP only", and its TCP
+ * connection drops the option (a new socket per request whatever it says), so the shared socket
+ * is { transport: 'udp', useSharedSocket: true }; the TCP run with the option set shows it is ignored.
  */
-import { Client as PeerClient } from 'tplink-smarthome-api';
+import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
 import { KasaClient } from '../src/client';
 import { KlapTransport } from '../src/klap';
 import { DeviceHost, HOST, HostStats } from './device-host';
@@ -58,7 +61,18 @@ function openClients(clients: readonly KasaClient[]): OpenContender {
   };
 }
 
-function peer(name: string, host: DeviceHost, devices: number): Contender {
+/** The peer's send options in each setting compared; `{}` is its default (TCP, a socket per request). */
+const PEER_SETTINGS = {
+  default: {},
+  tcpSharedSocket: { useSharedSocket: true },
+  // sharedSocketTimeout 0: the socket never closes on its own, so the pauses while the other
+  // contenders take their turns do not make it open a new one (the peer's best for this run).
+  sharedSocket: { transport: 'udp', useSharedSocket: true, sharedSocketTimeout: 0 },
+} as const satisfies Record<string, SendOptions>;
+
+function peer(name: string, host: DeviceHost, devices: number, sendOptions: SendOptions): Contender {
+  const udp = sendOptions.transport === 'udp';
+  const ports = (udp ? host.udpPorts : host.xorPorts).slice(0, devices);
   return {
     name,
     expectedDeviceIds: host.deviceIds.slice(0, devices),
@@ -67,13 +81,21 @@ function peer(name: string, host: DeviceHost, devices: number): Contender {
     open: async () => {
       // One Client per device, as each of our devices gets its own KasaClient. getDevice() asks for
       // sysinfo once to learn the device type; the timed requests are sendCommand() calls only.
-      const plugs = await Promise.all(host.xorPorts.slice(0, devices).map((port) => new PeerClient().getDevice({ host: HOST, port })));
+      const clients = ports.map(() => new PeerClient({ defaultSendOptions: sendOptions }));
+      const plugs = await Promise.all(
+        ports.map((port, index) => {
+          if (port === undefined) throw new Error(`${name}: the device host was started without UDP`);
+          return clients[index]!.getDevice({ host: HOST, port });
+        }),
+      );
       return {
         lanes: plugs.map((plug) => () => plug.sendCommand(SYSINFO_REQUEST)),
         close: () => {
           for (const plug of plugs) plug.closeConnection();
           return Promise.resolve();
         },
+        // The Client numbers every TCP and UDP socket it creates (maxSocketId).
+        socketsOpened: () => clients.reduce((sum, client) => sum + client.maxSocketId, 0),
       };
     },
   };
@@ -95,10 +117,13 @@ function klap(name: string, host: DeviceHost): Contender {
 export const CONTENDER_NAMES = {
   persistent: 'ours, XOR/TCP, persistent',
   perRequest: 'ours, XOR/TCP, connection per request',
-  peer: 'tplink-smarthome-api, TCP',
+  peer: 'tplink-smarthome-api, TCP (default)',
+  peerTcpShared: 'tplink-smarthome-api, TCP, useSharedSocket',
+  peerShared: 'tplink-smarthome-api, UDP, shared socket',
   klap: 'ours, KLAP/HTTP',
   oursConcurrent: 'ours, 4 devices, persistent',
-  peerConcurrent: 'tplink-smarthome-api, 4 devices',
+  peerConcurrent: 'tplink-smarthome-api, 4 devices, TCP (default)',
+  peerSharedConcurrent: 'tplink-smarthome-api, 4 devices, UDP, shared socket',
 } as const;
 
 /** Devices the host must run for these contenders. */
@@ -108,9 +133,12 @@ export function contenders(host: DeviceHost): Contender[] {
   return [
     ours(CONTENDER_NAMES.persistent, host, 1, true),
     ours(CONTENDER_NAMES.perRequest, host, 1, false),
-    peer(CONTENDER_NAMES.peer, host, 1),
+    peer(CONTENDER_NAMES.peer, host, 1, PEER_SETTINGS.default),
+    peer(CONTENDER_NAMES.peerTcpShared, host, 1, PEER_SETTINGS.tcpSharedSocket),
+    peer(CONTENDER_NAMES.peerShared, host, 1, PEER_SETTINGS.sharedSocket),
     klap(CONTENDER_NAMES.klap, host),
     ours(CONTENDER_NAMES.oursConcurrent, host, DEVICES_NEEDED, true),
-    peer(CONTENDER_NAMES.peerConcurrent, host, DEVICES_NEEDED),
+    peer(CONTENDER_NAMES.peerConcurrent, host, DEVICES_NEEDED, PEER_SETTINGS.default),
+    peer(CONTENDER_NAMES.peerSharedConcurrent, host, DEVICES_NEEDED, PEER_SETTINGS.sharedSocket),
   ];
 }

@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry that hosts the simulated devices for the benchmark: a fleet of HS110s on
- * TCP and a KLAP server answering from the first one's state. In their own thread they use the
+ * TCP (and UDP when asked) and a KLAP server answering from the first one's state. In their own thread they use the
  * machine's other core, as a real plug is a computer of its own, and the clients being measured
  * do not pay for the simulator's work on their event loop.
  */
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('device-host-worker must run in a worker thread');
   const options = workerData as HostOptions;
-  const fleet = await startFleet({ count: options.devices, models: ['hs110'], udp: false });
+  const fleet = await startFleet({ count: options.devices, models: ['hs110'], udp: options.udp ?? false });
   const state = fleet.devices[0]!.state;
   const klap = new KlapServer({
     version: 2,
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   send({
     kind: 'ready',
     xorPorts: fleet.devices.map((device) => device.port),
+    udpPorts: fleet.devices.map((device) => device.udpPort),
     deviceIds: fleet.devices.map((device) => device.state.deviceId),
     klapPort: klap.port,
   });

@@ -7,6 +7,8 @@ import type { SimulatorStats } from '../src/simulator';
 export interface HostOptions {
   /** HS110s on TCP, each on its own ephemeral port of 127.0.0.1. */
   devices: number;
+  /** The devices answer UDP too (for tplink-smarthome-api's shared socket); default false. */
+  udp?: boolean;
 }
 
 export interface HostStats {
@@ -17,7 +19,7 @@ export interface HostStats {
 export type HostCommand = { kind: 'stats'; id: number } | { kind: 'stop' };
 
 export type HostMessage =
-  | { kind: 'ready'; xorPorts: number[]; deviceIds: string[]; klapPort: number }
+  | { kind: 'ready'; xorPorts: number[]; udpPorts: Array<number | undefined>; deviceIds: string[]; klapPort: number }
   | ({ kind: 'stats'; id: number } & HostStats)
   | { kind: 'stopped' }
   | { kind: 'failed'; message: string };
@@ -32,6 +34,8 @@ export class DeviceHost {
   private constructor(
     private readonly worker: Worker,
     readonly xorPorts: readonly number[],
+    /** Each XOR device's UDP port (usually its TCP port number); undefined without `udp`. */
+    readonly udpPorts: ReadonlyArray<number | undefined>,
     /** deviceId of each XOR device, to check replies came from the right one. */
     readonly deviceIds: readonly string[],
     /** Answers from the state of the first XOR device. */
@@ -54,7 +58,7 @@ export class DeviceHost {
       worker.once('error', fail);
       worker.once('message', (message: HostMessage) => {
         worker.off('error', fail);
-        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.deviceIds, message.klapPort));
+        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.udpPorts, message.deviceIds, message.klapPort));
         else fail(new Error(`the simulated devices did not start: ${message.kind === 'failed' ? message.message : message.kind}`));
       });
     });

@@ -14,6 +14,11 @@ export interface OpenContender {
   /** One lane per device; they run side by side. */
   lanes: readonly Lane[];
   close(): Promise<void>;
+  /**
+   * Sockets the client says it has opened so far, where it keeps count. UDP has no connections
+   * for the devices to count, so this is what shows whether a shared socket is really shared.
+   */
+  socketsOpened?(): number;
 }
 
 export interface Contender {
@@ -32,8 +37,10 @@ export interface RequestResult {
   /** Requests per second, one sample per round. */
   rates: number[];
   rate: Summary;
-  /** Connections the devices accepted per request, over every timed round. */
+  /** TCP connections the devices accepted per request, over every timed round. */
   connectionsPerRequest: number;
+  /** Sockets the client opened over the timed rounds, by its own count; undefined where it keeps none. */
+  socketsOpened: number | undefined;
   requests: number;
 }
 
@@ -56,14 +63,17 @@ export async function runRequestBench(host: DeviceHost, contenders: readonly Con
       await checkContender(host, contender, open);
       await runFor(open.lanes, options.warmUpMs);
     }
-    const results = contenders.map((contender) => ({ name: contender.name, rates: [] as number[], requests: 0, connections: 0 }));
+    const results = contenders.map((contender) => ({ name: contender.name, rates: [] as number[], requests: 0, connections: 0, sockets: 0 }));
     for (let round = 0; round < options.rounds; round++) {
       for (let turn = 0; turn < contenders.length; turn++) {
         const index = (round + turn) % contenders.length;
         const contender = contenders[index]!;
         const result = results[index]!;
+        const open = opened[index]!;
         const before = contender.seenByDevices(await host.stats());
-        const { requests, seconds } = await runFor(opened[index]!.lanes, options.roundMs);
+        const socketsBefore = open.socketsOpened?.() ?? 0;
+        const { requests, seconds } = await runFor(open.lanes, options.roundMs);
+        const socketsAfter = open.socketsOpened?.() ?? 0;
         const after = contender.seenByDevices(await host.stats());
         if (after.requests - before.requests !== requests) {
           throw new Error(`${contender.name}: the client counted ${requests} requests, the devices answered ${after.requests - before.requests}`);
@@ -71,13 +81,15 @@ export async function runRequestBench(host: DeviceHost, contenders: readonly Con
         result.rates.push(requests / seconds);
         result.requests += requests;
         result.connections += after.connections - before.connections;
+        result.sockets += socketsAfter - socketsBefore;
       }
     }
-    return results.map((result) => ({
+    return results.map((result, index) => ({
       name: result.name,
       rates: result.rates,
       rate: summarise(result.rates),
       connectionsPerRequest: result.connections / result.requests,
+      socketsOpened: opened[index]!.socketsOpened === undefined ? undefined : result.sockets,
       requests: result.requests,
     }));
   } finally {
