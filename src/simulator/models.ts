@@ -8,6 +8,17 @@ import { ErrorCode, KasaError } from '../errors';
 export const MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
+/**
+ * The parts a simulated device is made of (src/simulator/modules): `rules` is schedule, count_down
+ * and anti_theft, `cloud` is cnCloud.
+ */
+export const MODULE_NAMES = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+/** What every plug, strip and wall switch of the Kasa JSON protocol has. */
+const SWITCH: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules'];
+const METERED: readonly ModuleName[] = [...SWITCH, 'emeter'];
+
 /** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
 export type MeterUnits = 'old' | 'new';
 
@@ -23,7 +34,9 @@ export interface ModelSpec {
   typeKey: 'type' | 'mic_type';
   /** Floats `latitude`/`longitude` or integers `latitude_i`/`longitude_i` (degrees x 10^4). */
   location: 'float' | 'int';
-  /** No energy meter when absent. */
+  /** The modules it answers, in the order they add to sysinfo. */
+  modules: readonly ModuleName[];
+  /** The meter's units; with the `emeter` module only. */
   meter?: MeterUnits;
   /** 0 for a plug; the number of outlets for a strip. */
   outlets: number;
@@ -40,6 +53,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     devName: 'Smart Wi-Fi Plug',
     typeKey: 'type',
     location: 'int',
+    modules: SWITCH,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -52,6 +66,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'type',
     location: 'float',
     meter: 'old',
+    modules: METERED,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -64,6 +79,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     meter: 'new',
+    modules: METERED,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -75,6 +91,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     meter: 'new',
+    modules: METERED,
     outlets: 6,
     aliasPrefix: 'TP-LINK_Power Strip_',
   },
@@ -85,6 +102,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     swVer: '1.0.3 Build 191105 Rel.113122',
     typeKey: 'mic_type',
     location: 'int',
+    modules: SWITCH,
     outlets: 3,
     aliasPrefix: 'TP-LINK_Power Strip_',
   },
