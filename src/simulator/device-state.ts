@@ -4,6 +4,7 @@ import { ErrorCode, KasaError } from '../errors';
 import { isObject } from '../reply';
 import { ModelName, ModelSpec, modelSpec } from './models';
 import { DeviceCore, Outlet } from './modules/core';
+import { DimmerModule, isBrightness } from './modules/dimmer';
 import { EmeterModule } from './modules/emeter';
 import { MODULE_FACTORIES } from './modules/index';
 import { ERR_ARGUMENT, ERR_ENTRY, ERR_MEMBER, ERR_MODULE, Json, MethodTable, SimModule, Target } from './modules/module';
@@ -11,6 +12,7 @@ import { NetifModule } from './modules/netif';
 import { SystemModule } from './modules/system';
 
 export type { RelayEvent } from './modules/core';
+export type { BrightnessEvent } from './modules/dimmer';
 
 export interface DeviceStateOptions {
   model: ModelName;
@@ -33,7 +35,8 @@ let autoSeeds = 0;
  * and methods to the module that answers them, resolves `context.child_ids` for per-outlet methods,
  * and offers tests a way to act on the device as a person at the plug would. Outlet indexes in the
  * public methods are 0-based, like the child id suffixes ("00" is outlet 0) and HS300 `slot_id`.
- * Events: 'request' (the parsed request object), 'relay' (RelayEvent), emitted when a relay changes.
+ * Events: 'request' (the parsed request object), 'relay' (RelayEvent), emitted when a relay changes,
+ * 'brightness' (BrightnessEvent) when a dimmer's brightness changes.
  */
 export class DeviceState extends EventEmitter {
   readonly spec: ModelSpec;
@@ -77,6 +80,10 @@ export class DeviceState extends EventEmitter {
 
   get hasMeter(): boolean {
     return this.part(EmeterModule) !== undefined;
+  }
+
+  get hasDimmer(): boolean {
+    return this.part(DimmerModule) !== undefined;
   }
 
   /** 0 for a plug. */
@@ -162,6 +169,20 @@ export class DeviceState extends EventEmitter {
     return this.meter().getMonthStats(target, year);
   }
 
+  /** Sets a dimmer's brightness (1-100) as a person at the wall would; emits 'brightness' when it changed. */
+  setBrightness(brightness: number): void {
+    const dimmer = this.dimmer();
+    if (!isBrightness(brightness)) {
+      throw new KasaError(ErrorCode.BAD_INPUT, `A brightness is a whole number from 1 to 100, not ${String(brightness)}.`);
+    }
+    dimmer.setBrightness(brightness);
+  }
+
+  /** A dimmer's brightness (1-100), whether its relay is on or off. */
+  getBrightness(): number {
+    return this.dimmer().brightness;
+  }
+
   /** The device's module of that kind, if its model has one. */
   private part<T extends SimModule>(kind: abstract new (...args: never[]) => T): T | undefined {
     return this.parts.find((part): part is T => part instanceof kind);
@@ -171,6 +192,12 @@ export class DeviceState extends EventEmitter {
     const meter = this.part(EmeterModule);
     if (meter === undefined) throw new KasaError(ErrorCode.NO_ENERGY_METER, `A ${this.spec.model} has no energy meter.`);
     return meter;
+  }
+
+  private dimmer(): DimmerModule {
+    const dimmer = this.part(DimmerModule);
+    if (dimmer === undefined) throw new KasaError(ErrorCode.NOT_SUPPORTED, `A ${this.spec.model} is not a dimmer.`);
+    return dimmer;
   }
 
   private handleModule(module: string, methods: unknown, context: unknown): Json {

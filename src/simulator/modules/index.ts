@@ -2,6 +2,7 @@
 import type { ModuleName } from '../models';
 import { CloudModule } from './cloud';
 import type { DeviceCore } from './core';
+import { DimmerModule } from './dimmer';
 import { EmeterModule } from './emeter';
 import type { SimModule } from './module';
 import { NetifModule } from './netif';
@@ -16,4 +17,5 @@ export const MODULE_FACTORIES: Readonly<Record<ModuleName, (core: DeviceCore) =>
   time: (core) => new TimeModule(core),
   rules: (core) => new RulesModule(core),
   emeter: (core) => new EmeterModule(core),
+  dimmer: (core) => new DimmerModule(core),
 };
