@@ -13,7 +13,8 @@ const DEFAULT_PORT = 9999;
 
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
-Simulates TP-Link Kasa smart plugs and strips (Smart Home protocol, TCP and UDP) for tests and demos.
+Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
+and UDP) for tests and demos.
 
   -m, --model <names>    ${MODEL_NAMES.join(', ')}; a comma list is used in turn with --count
       --host <address>   address to listen on (default ${DEFAULT_SIMULATOR_HOST})

@@ -162,6 +162,9 @@ void describe('simulated models: sysinfo', () => {
     hs110v2: { typeKey: 'mic_type', model: 'HS110(EU)', hw: '2.0', feature: 'TIM:ENE', location: 'int', outlets: 0 },
     hs300: { typeKey: 'mic_type', model: 'HS300(US)', hw: '1.0', feature: 'TIM:ENE', location: 'int', outlets: 6 },
     kp303: { typeKey: 'mic_type', model: 'KP303(UK)', hw: '1.0', feature: 'TIM', location: 'int', outlets: 3 },
+    hs200: { typeKey: 'mic_type', model: 'HS200(US)', hw: '2.0', feature: 'TIM', location: 'int', outlets: 0 },
+    hs210: { typeKey: 'mic_type', model: 'HS210(US)', hw: '1.0', feature: 'TIM', location: 'int', outlets: 0 },
+    hs220: { typeKey: 'mic_type', model: 'HS220(US)', hw: '1.0', feature: 'TIM', location: 'int', outlets: 0 },
   };
   for (const name of MODEL_NAMES) {
     void it(`${name} looks like the real device`, LIMIT, async (t) => {

@@ -1,6 +1,6 @@
 /** The TP-Link Smart Home device simulator used by tests, the demo and benchmarks. */
 export { DeviceState } from './device-state';
-export type { DeviceStateOptions, RelayEvent } from './device-state';
+export type { BrightnessEvent, DeviceStateOptions, RelayEvent } from './device-state';
 export { FAULT_KINDS, FaultQueue, parseFault, validateFault } from './faults';
 export type { Fault, FaultKind, FaultOptions } from './faults';
 export { startFleet, MAX_FLEET_SIZE } from './fleet';

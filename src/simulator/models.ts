@@ -5,8 +5,20 @@ import { ErrorCode, KasaError } from '../errors';
  * The device models the simulator can play. Their sysinfo follows what real units of that
  * hardware and firmware send, quirks included (unit family, `type` vs `mic_type`, location fields).
  */
-export const MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303'] as const;
+export const MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303', 'hs200', 'hs210', 'hs220'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
+
+/**
+ * The parts a simulated device is made of (src/simulator/modules): `rules` is schedule, count_down
+ * and anti_theft, `cloud` is cnCloud, `dimmer` is smartlife.iot.dimmer.
+ */
+export const MODULE_NAMES = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'dimmer'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+/** What every plug, strip and wall switch of the Kasa JSON protocol has. */
+const SWITCH: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules'];
+const METERED: readonly ModuleName[] = [...SWITCH, 'emeter'];
+const DIMMER: readonly ModuleName[] = [...SWITCH, 'dimmer'];
 
 /** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
 export type MeterUnits = 'old' | 'new';
@@ -23,7 +35,9 @@ export interface ModelSpec {
   typeKey: 'type' | 'mic_type';
   /** Floats `latitude`/`longitude` or integers `latitude_i`/`longitude_i` (degrees x 10^4). */
   location: 'float' | 'int';
-  /** No energy meter when absent. */
+  /** The modules it answers, in the order they add to sysinfo. */
+  modules: readonly ModuleName[];
+  /** The meter's units; with the `emeter` module only. */
   meter?: MeterUnits;
   /** 0 for a plug; the number of outlets for a strip. */
   outlets: number;
@@ -40,6 +54,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     devName: 'Smart Wi-Fi Plug',
     typeKey: 'type',
     location: 'int',
+    modules: SWITCH,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -52,6 +67,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'type',
     location: 'float',
     meter: 'old',
+    modules: METERED,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -64,6 +80,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     meter: 'new',
+    modules: METERED,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Plug_',
   },
@@ -75,6 +92,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     meter: 'new',
+    modules: METERED,
     outlets: 6,
     aliasPrefix: 'TP-LINK_Power Strip_',
   },
@@ -85,8 +103,46 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     swVer: '1.0.3 Build 191105 Rel.113122',
     typeKey: 'mic_type',
     location: 'int',
+    modules: SWITCH,
     outlets: 3,
     aliasPrefix: 'TP-LINK_Power Strip_',
+  },
+  // Wall switches answer as plugs do (IOT.SMARTPLUGSWITCH, relay_state); the HS220 adds a dimmer.
+  hs200: {
+    name: 'hs200',
+    model: 'HS200(US)',
+    hwVer: '2.0',
+    swVer: '1.5.8 Build 180815 Rel.135935',
+    devName: 'Smart Wi-Fi Light Switch',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: SWITCH,
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Switch_',
+  },
+  hs210: {
+    name: 'hs210',
+    model: 'HS210(US)',
+    hwVer: '1.0',
+    swVer: '1.5.8 Build 180815 Rel.135720',
+    devName: 'Smart Wi-Fi 3-Way Light Switch',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: SWITCH,
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Switch_',
+  },
+  hs220: {
+    name: 'hs220',
+    model: 'HS220(US)',
+    hwVer: '1.0',
+    swVer: '1.5.7 Build 180912 Rel.104837',
+    devName: 'Smart Wi-Fi Dimmer',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: DIMMER,
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Dimmer_',
   },
 };
 

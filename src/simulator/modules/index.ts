@@ -1,0 +1,21 @@
+/** The modules a simulated device is composed of, by the names the model table uses. */
+import type { ModuleName } from '../models';
+import { CloudModule } from './cloud';
+import type { DeviceCore } from './core';
+import { DimmerModule } from './dimmer';
+import { EmeterModule } from './emeter';
+import type { SimModule } from './module';
+import { NetifModule } from './netif';
+import { RulesModule } from './rules';
+import { SystemModule } from './system';
+import { TimeModule } from './time';
+
+export const MODULE_FACTORIES: Readonly<Record<ModuleName, (core: DeviceCore) => SimModule>> = {
+  system: (core) => new SystemModule(core),
+  netif: (core) => new NetifModule(core),
+  cloud: () => new CloudModule(),
+  time: (core) => new TimeModule(core),
+  rules: (core) => new RulesModule(core),
+  emeter: (core) => new EmeterModule(core),
+  dimmer: (core) => new DimmerModule(core),
+};
