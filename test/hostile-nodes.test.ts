@@ -132,6 +132,17 @@ describe('hostile replies and messages in Node-RED', () => {
     assert.equal(rogue.requests, before, 'nothing was sent');
   });
 
+  it('a msg.year or msg.month that no number can be read from is BAD_INPUT, never INTERNAL', async () => {
+    const { node, out, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter', command: 'daystat' }, plugDevice()));
+    // Number() throws for these (a Symbol, an object without a prototype) instead of giving NaN.
+    for (const odd of [{ year: Symbol('2024') }, { month: Symbol('1') }, { year: Object.create(null) as unknown }]) {
+      node.receive({ ...odd });
+      const msg = (await caught.next()) as Msg;
+      assert.equal(msg.error?.code, ErrorCode.BAD_INPUT, JSON.stringify(Object.keys(odd)));
+    }
+    assert.ok(await out.quietFor(100));
+  });
+
   it('an impossible reading is PROTOCOL in plug-energy, not a payload for a gauge', async () => {
     rogueReply = (request) =>
       'emeter' in request ? JSON.stringify({ emeter: { get_realtime: { err_code: 0, power_mw: 1e308, voltage_mv: 230000, current_ma: 1, total_wh: 1 } } }) : sysinfoReply({});
