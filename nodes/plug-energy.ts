@@ -145,8 +145,8 @@ function commandOf(requested: unknown, fallback: string | undefined): EnergyComm
 /** Statistics default to the current month (days) or year (months), in the runtime's time zone. */
 function statsPeriod(command: 'daystat' | 'monthstat', year: unknown, month: unknown): StatsPeriod {
   const now = new Date();
-  const y = year === undefined ? now.getFullYear() : Number(year);
-  const m = month === undefined ? now.getMonth() + 1 : Number(month);
+  const y = year === undefined ? now.getFullYear() : numberOf(year);
+  const m = month === undefined ? now.getMonth() + 1 : numberOf(month);
   if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new KasaError(ErrorCode.BAD_INPUT, `msg.year ${displayValue(year)} is not a year (2000-2100).`);
   if (command === 'monthstat') return { kind: 'month', year: y };
   if (!Number.isInteger(m) || m < 1 || m > 12) throw new KasaError(ErrorCode.BAD_INPUT, `msg.month ${displayValue(month)} is not a month (1-12).`);
@@ -159,4 +159,9 @@ function outletOut(outlet: OutletInfo): { index: number; id: string; alias: stri
 
 function formatWatts(watts: number): string {
   return `${watts >= 100 ? watts.toFixed(0) : watts.toFixed(1)} W`;
+}
+
+/** A number given as a number or as text; NaN for anything else (Number() throws for a Symbol). */
+function numberOf(value: unknown): number {
+  return typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
 }

@@ -125,8 +125,9 @@ export function methodsOf(request: Request): string[] {
  * request lost on a broken connection may be sent again. Anything else could run twice.
  */
 export function isReadOnly(request: Request): boolean {
-  const methods = methodsOf(request);
-  return methods.length > 0 && methods.every((name) => name.slice(name.indexOf('.') + 1).startsWith('get_'));
+  // The method names themselves: module names may have dots of their own (smartlife.iot.dimmer).
+  const methods = Object.entries(request).flatMap(([module, m]) => (module === 'context' || !isObject(m) ? [] : Object.keys(m)));
+  return methods.length > 0 && methods.every((name) => name.startsWith('get_'));
 }
 
 /** How the editor groups presets in a node's action list. */

@@ -73,6 +73,18 @@ export function isKasaError(value: unknown): value is KasaError {
   return value instanceof KasaError;
 }
 
+/**
+ * RESET for a command (not a read) that a broken connection left without a complete answer: the
+ * device may have run it, and it is not sent again, so the message says both.
+ */
+export function commandMayHaveRun(broken: KasaError, device: string): KasaError {
+  return new KasaError(
+    ErrorCode.RESET,
+    `${broken.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
+    { device, cause: broken },
+  );
+}
+
 /** Maps a Node.js socket error to a KasaError a person can act on. */
 export function fromSocketError(err: NodeJS.ErrnoException, device: string): KasaError {
   switch (err.code) {

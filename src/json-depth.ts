@@ -36,7 +36,9 @@ export function textNestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH):
  * True when a value nests objects and arrays deeper than `max` (a scalar has depth 0). Walks
  * without recursion and never below `max`, so a hostile value cannot exhaust the stack here.
  * Buffers and typed arrays are leaves. A cycle counts as infinitely deep unless `cycles` is
- * 'ignore' (for values a copy handles cycles in); an object shared by two branches is no cycle.
+ * 'ignore' (for values a copy handles cycles in); an object shared by two branches is no cycle,
+ * and is walked again only when reached deeper than before, so sharing cannot make the walk
+ * exponential (30 objects, each referred to twice by the next, make 2^30 paths).
  * Top-level keys in `skip` are not walked.
  */
 export function valueNestsDeeperThan(
@@ -47,6 +49,8 @@ export function valueNestsDeeperThan(
   // Each entry is a value to enter, or (leave) the object whose children are all done.
   const stack: Array<{ value: unknown; depth: number; leave?: true }> = [{ value, depth: 0 }];
   const onPath = new Set<object>();
+  /** The deepest level each object was walked from: its subtree fitted below `max` from there. */
+  const walkedAt = new Map<object, number>();
   while (stack.length > 0) {
     const entry = stack.pop()!;
     const current = entry.value;
@@ -59,7 +63,10 @@ export function valueNestsDeeperThan(
       if (options.cycles === 'ignore') continue;
       return true;
     }
+    const before = walkedAt.get(current);
+    if (before !== undefined && before >= entry.depth) continue;
     if (entry.depth + 1 > max) return true;
+    walkedAt.set(current, entry.depth);
     onPath.add(current);
     stack.push({ value: current, depth: entry.depth, leave: true });
     for (const [key, child] of Object.entries(current)) {

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { ErrorCode, KasaError, fromSocketError } from './errors';
+import { ErrorCode, KasaError, commandMayHaveRun, fromSocketError } from './errors';
 import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from './frame-reader';
 import { decodeReplyText } from './reply';
 import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
@@ -59,7 +59,7 @@ export class TcpTransport implements Transport {
     try {
       return await this.attempt(frame, timeoutMs);
     } catch (err) {
-      if (!(err instanceof BrokenBeforeReply)) throw err;
+      if (!(err instanceof BrokenBeforeReply)) throw this.cutOff(err, repeatable);
       // The device may drop an idle persistent connection at any moment. A read is simply asked
       // again on a fresh one; a command only if it never left, or it could run twice.
       const mayRetry = reused && (repeatable || !err.written);
@@ -68,18 +68,19 @@ export class TcpTransport implements Transport {
     try {
       return await this.attempt(frame, timeoutMs);
     } catch (err) {
-      throw err instanceof BrokenBeforeReply ? this.unanswered(err, repeatable) : err;
+      throw err instanceof BrokenBeforeReply ? this.unanswered(err, repeatable) : this.cutOff(err, repeatable);
     }
+  }
+
+  /** A connection that broke in the middle of the reply to a command: the device got it, and may have run it. */
+  private cutOff(err: unknown, repeatable: boolean): unknown {
+    return !repeatable && err instanceof KasaError && err.code === ErrorCode.RESET ? commandMayHaveRun(err, this.address) : err;
   }
 
   /** The error for a request the connection broke under before any reply. */
   private unanswered(broken: BrokenBeforeReply, repeatable: boolean): KasaError {
     if (repeatable || !broken.written) return broken.error;
-    return new KasaError(
-      ErrorCode.RESET,
-      `${broken.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
-      { device: this.address, cause: broken.error },
-    );
+    return commandMayHaveRun(broken.error, this.address);
   }
 
   dropConnection(): void {

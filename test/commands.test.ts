@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serialiseRequest } from '../src/client';
 import * as commands from '../src/commands';
-import { PRESETS, batch, destructiveMethods, forOutlets, fullChildId, isPresetName, methodsOf } from '../src/commands';
+import { PRESETS, batch, destructiveMethods, forOutlets, fullChildId, isPresetName, isReadOnly, methodsOf } from '../src/commands';
 import { ErrorCode } from '../src/errors';
 
 describe('command catalogue', () => {
@@ -78,5 +78,16 @@ describe('command catalogue', () => {
   it('serialises requests compactly and refuses what is not a JSON object', () => {
     assert.equal(serialiseRequest('{ "system" : { "get_sysinfo" : null } }'), '{"system":{"get_sysinfo":null}}');
     for (const bad of ['', 'nope', '[1]', '{}', '7']) assert.throws(() => serialiseRequest(bad), { code: ErrorCode.BAD_INPUT });
+  });
+
+  it('calls a request read-only (safe to send again) only when every method is a get_, whatever dots its module has', () => {
+    assert.equal(isReadOnly({ system: { get_sysinfo: {} }, emeter: { get_realtime: {} } }), true);
+    assert.equal(isReadOnly({ context: { child_ids: ['x'] }, system: { get_sysinfo: {} } }), true);
+    assert.equal(isReadOnly({ 'smartlife.iot.common.emeter': { get_realtime: {} } }), true);
+    assert.equal(isReadOnly({ system: { get_sysinfo: {}, set_relay_state: { state: 1 } } }), false);
+    assert.equal(isReadOnly({ 'smartlife.iot.dimmer': { set_brightness: { brightness: 5 } } }), false);
+    // A module whose name has a get_ after a dot does not make its commands reads.
+    assert.equal(isReadOnly({ 'vendor.get_things': { set_thing: {} } }), false);
+    assert.equal(isReadOnly({}), false);
   });
 });

@@ -302,6 +302,50 @@ describe('fuzzing nesting depth', () => {
     );
   });
 
+  it('walks an object that many branches share once, not once per path (a 40-level diamond has 2^40 paths)', () => {
+    let entered = 0;
+    // Counts how often the walk lists an object's keys; past a budget, the walk is taken as runaway.
+    const counted = (target: Record<string, unknown>): Record<string, unknown> =>
+      new Proxy(target, {
+        ownKeys(t) {
+          if (++entered > 10_000) throw new Error(`walked ${entered} objects: once per path, not once per object`);
+          return Reflect.ownKeys(t);
+        },
+      });
+    let shared = counted({});
+    for (let i = 0; i < 40; i++) shared = counted({ a: shared, b: shared });
+    assert.equal(valueNestsDeeperThan({ payload: shared }, 256, { cycles: 'ignore' }), false);
+    assert.equal(valueNestsDeeperThan({ payload: shared }, 40), true);
+    assert.ok(entered <= 500, `${entered} objects walked`);
+  });
+
+  it('measures any value whose objects are shared between branches as deep as its longest path', () => {
+    // A random DAG: node i refers only to nodes created before it, each possibly from several places.
+    const dag = fc.array(fc.array(fc.nat(), { maxLength: 4 }), { minLength: 1, maxLength: 14 });
+    fc.assert(
+      fc.property(dag, fc.integer({ min: 0, max: 16 }), (edges, max) => {
+        const nodes: Array<Record<string, unknown>> = [];
+        const height: number[] = [];
+        edges.forEach((targets, i) => {
+          const node: Record<string, unknown> = {};
+          let h = 1;
+          targets.forEach((t, k) => {
+            if (i === 0) return;
+            const j = t % i;
+            node[`k${k}`] = nodes[j];
+            h = Math.max(h, 1 + height[j]!);
+          });
+          nodes.push(node);
+          height.push(h);
+        });
+        const root = nodes.at(-1)!;
+        assert.equal(valueNestsDeeperThan(root, max), height.at(-1)! > max);
+        assert.equal(valueNestsDeeperThan(root, max, { cycles: 'ignore' }), height.at(-1)! > max);
+      }),
+      RUNS,
+    );
+  });
+
   it('reads any message nested at any depth as an action or a BAD_INPUT', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 20_000 }), (depth) => {

@@ -97,6 +97,14 @@ describe('frames nobody asked for never pass for a reply', () => {
     assert.equal((await device.getSysinfo()).info.on, true, 'the next request works on a new connection');
   });
 
+  it('a command whose reply is cut off is RESET saying it may or may not have run, and is not sent again', async () => {
+    fresh();
+    await device.getSysinfo();
+    plug.injectFault({ kind: 'truncate' }, { times: 1 });
+    await assert.rejects(device.setPower(true), isCode(ErrorCode.RESET, /may or may not have run/));
+    assert.equal(relaySets.length, 1, 'set_relay_state reached the device once');
+  });
+
   it('a read the device took before closing without an answer is asked again', async () => {
     fresh();
     await device.getSysinfo();

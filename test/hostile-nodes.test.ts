@@ -25,6 +25,20 @@ function twoWires(node: Record<string, unknown>, device: Record<string, unknown>
   return flow;
 }
 
+/** An object whose one property reads once, then throws: a message holding it cannot be copied. */
+function readableOnce(): Record<string, unknown> {
+  let reads = 0;
+  const value = {};
+  Object.defineProperty(value, 'trap', {
+    enumerable: true,
+    get() {
+      if (++reads > 1) throw new Error('read more than once');
+      return 1;
+    },
+  });
+  return value;
+}
+
 const control = (extra: Record<string, unknown> = {}) => ({ type: 'plug-control', name: 'rogue', ...extra });
 
 describe('hostile replies and messages in Node-RED', () => {
@@ -51,7 +65,8 @@ describe('hostile replies and messages in Node-RED', () => {
   afterEach(async () => {
     rogueReply = () => sysinfoReply({});
     await unloadChecked();
-    assert.deepEqual(escaped, [], 'nothing escaped into the process');
+    // Emptied each time, so one test's escape does not fail all the tests after it.
+    assert.deepEqual(escaped.splice(0), [], 'nothing escaped into the process');
   });
 
   it('a reply nested thousands deep is PROTOCOL, even for a node wired to two outputs', async () => {
@@ -78,6 +93,28 @@ describe('hostile replies and messages in Node-RED', () => {
     assert.ok(await out.quietFor(100));
   });
 
+  // The depth bound keeps deep messages away from Node-RED's copies; these reach the copies
+  // themselves, with a message that can be read once but not copied (a getter that throws from its
+  // second read on), so the guards around send() and done() are what holds.
+  it('a message Node-RED cannot copy for a second wire ends as one BAD_INPUT error, never INTERNAL', async () => {
+    const { node, out, caught } = await load(twoWires(control(), rogueDevice()));
+    node.receive({ command: 'info', extra: readableOnce() });
+    const msg = (await caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.BAD_INPUT);
+    assert.match(msg.error?.message ?? '', /could not copy this message for the next nodes/);
+    // Node-RED may have passed the original to the first wire before the copy for the second failed.
+    assert.ok(out.seen.length <= 1, `${out.seen.length} outputs`);
+  });
+
+  it('a message the Complete node cannot copy ends as one BAD_INPUT error, nothing escapes', async () => {
+    const { node, out, caught } = await load(flowWith(control(), rogueDevice()));
+    node.receive({ command: 'info', extra: readableOnce() });
+    await out.next(); // one wire: Node-RED passes the message on without a copy
+    const msg = (await caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.BAD_INPUT);
+    assert.match(msg.error?.message ?? '', /could not copy this message for Complete nodes/);
+  });
+
   it('a deep msg.outlet on strip-outlet is BAD_INPUT', async () => {
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
@@ -93,6 +130,17 @@ describe('hostile replies and messages in Node-RED', () => {
     node.receive({ payload: { system: { set_dev_alias: { alias: 10n } } } });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.BAD_INPUT);
     assert.equal(rogue.requests, before, 'nothing was sent');
+  });
+
+  it('a msg.year or msg.month that no number can be read from is BAD_INPUT, never INTERNAL', async () => {
+    const { node, out, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter', command: 'daystat' }, plugDevice()));
+    // Number() throws for these (a Symbol, an object without a prototype) instead of giving NaN.
+    for (const odd of [{ year: Symbol('2024') }, { month: Symbol('1') }, { year: Object.create(null) as unknown }]) {
+      node.receive({ ...odd });
+      const msg = (await caught.next()) as Msg;
+      assert.equal(msg.error?.code, ErrorCode.BAD_INPUT, JSON.stringify(Object.keys(odd)));
+    }
+    assert.ok(await out.quietFor(100));
   });
 
   it('an impossible reading is PROTOCOL in plug-energy, not a payload for a gauge', async () => {

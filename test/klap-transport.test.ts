@@ -244,6 +244,17 @@ void describe('KlapTransport against the KLAP simulator', () => {
     });
   });
 
+  void it('says a command may or may not have run when the connection it went out on was a fresh one', async () => {
+    // Connection: close after each request, so each one goes out on a new connection: nothing stale to blame.
+    await withDevice({ version: 1, bound: true, ...OWNER, closeAfterEachRequest: true }, OWNER, async (transport, server) => {
+      await transport.exchange(request(1), TIMEOUT_MS);
+      const before = server.stats.requests;
+      server.dropNextReplies(1);
+      await assert.rejects(transport.exchange(request(2), TIMEOUT_MS, false), isKasaError(ErrorCode.RESET, /may or may not have run/));
+      assert.equal(server.stats.requests - before, 1, 'the command ran exactly once');
+    });
+  });
+
   void it('asks a read again when the device took it and closed without answering', async () => {
     await withDevice({ version: 1, bound: true, ...OWNER }, OWNER, async (transport, server) => {
       await transport.exchange(request(1), TIMEOUT_MS);

@@ -54,11 +54,7 @@ export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
     if (!(err instanceof StaleConnection)) throw err;
     // Devices close idle connections whenever they like; a request that only reads is sent again.
     if (options.repeatable) return attempt(options);
-    throw new KasaError(
-      ErrorCode.RESET,
-      `${err.error.message} The command may or may not have run; it was not sent again, so it cannot have run twice.`,
-      { device: options.device, cause: err.error },
-    );
+    throw err.error; // the caller knows whether it was a command, and says so
   }
 }
 

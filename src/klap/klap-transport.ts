@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError, commandMayHaveRun } from '../errors';
 import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
 import { decodeReplyText } from '../reply';
 import { Transport, formatAddress } from '../transport';
@@ -143,8 +143,10 @@ export class KlapTransport implements Transport {
         try {
           reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, false, session.cookie);
         } catch (err) {
-          if (repeatable && attempt === 1 && err instanceof KasaError && err.code === ErrorCode.RESET) continue;
-          throw err;
+          if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
+          if (repeatable && attempt === 1) continue;
+          // On a reused connection or a fresh one, before or during the reply: a command may have run.
+          throw repeatable ? err : commandMayHaveRun(err, this.address);
         }
         if (reply.status === 403) {
           // The device dropped the session (reboot, expiry, another client): one new handshake, one retry.
