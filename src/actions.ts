@@ -128,7 +128,8 @@ export async function runAction(device: SmartDevice, action: Action, outlets: re
         if (outlets.length === 0) return { payload: raw, outlets: [] };
         const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
         const current = currentOutlets(info, outlets);
-        const entries = current.map((o) => children.find((c) => typeof c['id'] === 'string' && o.id.endsWith(c['id'])) ?? {});
+        // An outlet's index is its position in this very list (normaliseSysinfo counts the same way).
+        const entries = current.map((o) => children[o.index - 1] ?? {});
         return { payload: perOutlet(entries), outlets: current };
       }
       if (action.name === 'energy' && outlets.length > 1) {

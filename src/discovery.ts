@@ -1,6 +1,7 @@
 import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { RANGES, checkNumber } from './bounds';
 import { ErrorCode, KasaError, fromSocketError } from './errors';
 import { decodeReplyText, errCodeOf, isObject, parseReplyText } from './reply';
 import { normaliseSysinfo } from './sysinfo';
@@ -66,8 +67,9 @@ interface Target {
  */
 export async function discover(options: DiscoveryOptions = {}): Promise<DiscoveredDevice[]> {
   const port = checkPort(options.port ?? DISCOVERY_PORT, 'port');
-  const timeoutMs = checkPositiveInteger(options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS, 'timeoutMs');
-  const rounds = checkPositiveInteger(options.rounds ?? DEFAULT_DISCOVERY_ROUNDS, 'rounds');
+  const timeoutMs = checkNumber(options.timeoutMs, { ...RANGES.timeoutMs, name: 'The search timeout' }, DEFAULT_DISCOVERY_TIMEOUT_MS);
+  // More rounds than this would be a flood, not a search.
+  const rounds = checkNumber(options.rounds, { name: 'The number of search rounds', min: 1, max: 10, integer: true }, DEFAULT_DISCOVERY_ROUNDS);
   const broadcast = checkBroadcast(options.broadcast === undefined ? DEFAULT_BROADCAST : options.broadcast);
   const hostTargets = parseHostList(options.hosts ?? [], port);
   if (options.bindAddress !== undefined && isIP(options.bindAddress) !== 4) {
@@ -130,13 +132,6 @@ function checkBroadcast(value: string | null): string | null {
 function checkPort(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw new KasaError(ErrorCode.BAD_INPUT, `${what} must be a whole number from 1 to 65535, not ${JSON.stringify(value)}.`);
-  }
-  return value;
-}
-
-function checkPositiveInteger(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new KasaError(ErrorCode.BAD_INPUT, `${what} must be a whole number above 0, not ${JSON.stringify(value)}.`);
   }
   return value;
 }

@@ -37,6 +37,7 @@ export class TcpTransport implements Transport {
   private readonly maxReplyBytes: number;
   private socket: net.Socket | null = null;
   private pending: PendingExchange | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(options: TcpTransportOptions) {
@@ -53,7 +54,17 @@ export class TcpTransport implements Transport {
     return this.socket !== null;
   }
 
-  async exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
+  /**
+   * One exchange at a time, even for a caller that does not wait (the client queues already):
+   * a second request written before the first is answered would take its reply.
+   */
+  exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
+    const run = this.queue.then(() => this.exchangeNow(json, timeoutMs, repeatable));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
     const frame = encodeTcpFrame(json);
     const reused = this.socket !== null;
     try {
@@ -173,10 +184,6 @@ export class TcpTransport implements Transport {
       } catch (err) {
         pending.reject(withDevice(err, this.address));
       }
-    });
-    // The device closing an idle connection: let go of it now, so no request is written into it.
-    socket.on('end', () => {
-      if (this.socket === socket && this.pending === null) this.dropSocket();
     });
     socket.on('timeout', () => {
       if (this.pending === null && this.socket === socket) this.dropSocket();

@@ -299,8 +299,10 @@ describe('discover', () => {
     await rejectsWith(discover({ broadcast: null, hosts: ['[::1]:9999'] }), ErrorCode.BAD_INPUT, /is not a host/);
     await rejectsWith(discover({ broadcast: null, hosts: ['bad_host!'] }), ErrorCode.BAD_INPUT, /neither an IPv4 address nor a host name/);
     await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], port: 0 }), ErrorCode.BAD_INPUT, /port must be/);
-    await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], timeoutMs: -5 }), ErrorCode.BAD_INPUT, /timeoutMs/);
+    await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], timeoutMs: -5 }), ErrorCode.BAD_INPUT, /search timeout must be/);
+    await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], timeoutMs: 99_999_999_999 }), ErrorCode.BAD_INPUT, /search timeout must be/);
     await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], rounds: 0 }), ErrorCode.BAD_INPUT, /rounds/);
+    await rejectsWith(discover({ broadcast: null, hosts: ['127.0.0.1'], rounds: 1000 }), ErrorCode.BAD_INPUT, /rounds/);
     const many = Array.from({ length: 255 }, (_v, i) => `127.0.0.${(i % 250) + 1}`);
     await rejectsWith(discover({ broadcast: null, hosts: many }), ErrorCode.BAD_INPUT, /at most 254/);
   });
@@ -366,7 +368,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
     const port = await silentPort();
     const res = await helper.request().get(`/kasa-flows/discover?broadcast=${LOOPBACK_BROADCAST}&port=${port}&timeout=500`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { devices: [] });
+    assert.deepEqual(res.body, { devices: [], timeoutMs: 500 });
   });
 
   it('brings the timeout into 500..10000 ms, as the dialog sends the device timeout', async () => {
@@ -375,7 +377,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
     const res = await helper.request().get(`/kasa-flows/discover?hosts=127.0.0.1:${port}&timeout=20`);
     const elapsed = Date.now() - started;
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { devices: [] });
+    assert.deepEqual(res.body, { devices: [], timeoutMs: 500 }, 'the answer says the timeout it used');
     assert.ok(elapsed >= 450 && elapsed < 3000, `listened at least 500 ms: ${elapsed} ms`);
     assert.equal(discoveryOptions({ timeout: '600000', hosts: '127.0.0.1' }).timeoutMs, 10_000);
     assert.equal(discoveryOptions({ timeout: '20', hosts: '127.0.0.1' }).timeoutMs, 500);

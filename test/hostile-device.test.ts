@@ -72,6 +72,14 @@ describe('frames nobody asked for never pass for a reply', () => {
     fresh();
   });
 
+  it('a transport used without the client queue still answers overlapping exchanges in order', async () => {
+    fresh();
+    const ask = (request: Record<string, unknown>, repeatable: boolean) => tcp.exchange(JSON.stringify(request), 1500, repeatable);
+    const [info, alias] = await Promise.all([ask(system.getSysinfo(), true), ask(system.setAlias('Heater'), false)]);
+    assert.ok(Object.keys(JSON.parse(info)['system']).includes('get_sysinfo'), info);
+    assert.ok(Object.keys(JSON.parse(alias)['system']).includes('set_dev_alias'), alias);
+  });
+
   it('a reply without the modules asked is PROTOCOL', async () => {
     const rogue = new RogueDevice(() => JSON.stringify({ emeter: { get_realtime: { power: 1, err_code: 0 } } }));
     await rogue.start();

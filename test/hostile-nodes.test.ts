@@ -88,7 +88,7 @@ describe('hostile replies and messages in Node-RED', () => {
     // The command itself is fine, but the message could not be passed on: refused before it runs.
     const second = (await caught.next()) as Msg;
     assert.equal(second.error?.code, ErrorCode.BAD_INPUT);
-    assert.match(second.error?.message ?? '', /nested more than 256 levels/);
+    assert.match(second.error?.message ?? '', /nested more than 256 levels deep/);
     assert.equal(rogue.requests, before, 'the device was not asked');
     assert.ok(await out.quietFor(100));
   });

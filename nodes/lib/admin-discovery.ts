@@ -30,8 +30,10 @@ export function registerDiscoveryEndpoint(RED: NodeAPI): void {
 
 async function answerDiscovery(req: Request, res: Response): Promise<void> {
   try {
-    const devices = await discover(discoveryOptions(req.query));
-    res.json({ devices });
+    const options = discoveryOptions(req.query);
+    const devices = await discover(options);
+    // The timeout actually used: the dialog's may have been brought into range.
+    res.json({ devices, timeoutMs: options.timeoutMs });
   } catch (err) {
     answerError(res, err);
   }

@@ -39,7 +39,10 @@ export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: 
     };
     const work = tooDeep(msg)
       ? Promise.reject(
-          new KasaError(ErrorCode.BAD_INPUT, `The message is nested more than ${MAX_MESSAGE_DEPTH} levels deep; Node-RED could not pass it on.`),
+          new KasaError(
+            ErrorCode.BAD_INPUT,
+            `The message cannot be passed on: it is nested more than ${MAX_MESSAGE_DEPTH} levels deep, or a property of it cannot be read.`,
+          ),
         )
       : handler(msg, guardedSend);
     work.then(
