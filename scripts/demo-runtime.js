@@ -1,6 +1,6 @@
 // Starts the installed Node-RED (4.1 in development) with this package installed in a user directory
-// of its own, on loopback. Shared by the demo (scripts/demo.js), the browser test (test/browser.test.ts)
-// and the pack test (test/pack.test.ts), so all run Node-RED the same way. Needs a build (dist/) first.
+// of its own, on loopback. Shared by the demo (scripts/demo.js), the browser test (test/system/browser.test.ts)
+// and the pack test (test/system/pack.test.ts), so all run Node-RED the same way. Needs a build (dist/) first.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');

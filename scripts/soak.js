@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the fault soak (test/soak.test.ts) for longer than CI does.
+// Runs the fault soak (test/system/soak.test.ts) for longer than CI does.
 // Usage: node scripts/soak.js [seconds] [--seed <n>] [--rate <messages per second>]
 //   e.g. `node scripts/soak.js 600` or `node scripts/soak.js 60 --seed 1234` to replay a failure.
 // scripts/run-tests.js gives every test file 60 s in all, so a long soak runs the file on its own;
@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const USAGE = 'usage: node scripts/soak.js [seconds] [--seed <n>] [--rate <messages per second>]';
-const file = path.join(__dirname, '..', 'dist', 'test', 'soak.test.js');
+const file = path.join(__dirname, '..', 'dist', 'test', 'system', 'soak.test.js');
 
 function parse(argv) {
   const env = {};

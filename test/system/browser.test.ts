@@ -1,0 +1,192 @@
+// The editor in a real browser: Debian's chromium (scripts/ensure-chromium.sh installs it) driven by
+// playwright-core, against the installed Node-RED (4.1 in development; CI also runs it on the oldest
+// supported Node-RED and on 5.x, see scripts/ci-legs.sh) with this package and a simulated HS110, all
+// on loopback. Screenshots of every step go to test-output/browser/ for a person to look at.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import { chromium, BrowserContext, Page } from 'playwright-core';
+import { SimulatedDevice } from '../../src/simulator/server';
+import { RelayEvent } from '../../src/simulator/device-state';
+
+/** What scripts/demo-runtime.js exports that this test uses (it is plain JavaScript). */
+interface NodeRedHandle {
+  url: string;
+  output(): string;
+  stop(): Promise<unknown>;
+}
+interface DemoRuntime {
+  PROJECT_ROOT: string;
+  startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number }): Promise<NodeRedHandle>;
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+const projectRoot = path.resolve(__dirname, '..', '..', '..');
+const runtime = createRequire(__filename)(path.join(projectRoot, 'scripts', 'demo-runtime.js')) as DemoRuntime;
+const outputDir = path.join(projectRoot, 'test-output', 'browser');
+const CATEGORY = 'tplink_kasa';
+const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query'];
+/** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
+const STEP_MS = 8000;
+const TEST_MS = 20000;
+/**
+ * Node-RED 5 moved the sidebar: tab buttons in a tab bar, content in a class rather than an id.
+ * CSS unions match 4.1 and 5 alike. (Node-RED 3, not supported, also named the config-node edit
+ * button differently: `#node-input-lookup-<field>`.)
+ */
+const HELP_TAB = '#red-ui-tab-help-link-button, .red-ui-sidebar-tab-bar button[data-tab-id="help"]';
+const SIDEBAR_CONTENT = '#red-ui-sidebar-content, .red-ui-sidebar-content';
+
+
+describe('editor in chromium', () => {
+  let hs110: SimulatedDevice;
+  let nodeRed: NodeRedHandle;
+  let browser: BrowserContext;
+  let page: Page;
+  let step = 0;
+
+  async function screenshot(name: string): Promise<void> {
+    step += 1;
+    await page.screenshot({ path: path.join(outputDir, `${String(step).padStart(2, '0')}-${name}.png`) });
+  }
+
+  /** On the workspace: the inject node has a button, the plug-control node has none. */
+  const injectNode = () => page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ has: page.locator('.red-ui-flow-node-button') });
+  const plugNode = () => page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ hasNot: page.locator('.red-ui-flow-node-button') });
+
+  /** Drags a node type from the palette onto the workspace at (x, y) of the canvas. */
+  async function dropFromPalette(type: string, x: number, y: number): Promise<void> {
+    const source = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+    await source.scrollIntoViewIfNeeded();
+    const box = await source.boundingBox();
+    const canvas = await page.locator('#red-ui-workspace-chart').boundingBox();
+    assert.ok(box && canvas, `${type} in the palette and the workspace are on screen`);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(canvas.x + x, canvas.y + y, { steps: 10 });
+    await page.mouse.up();
+  }
+
+  before(async () => {
+    // A missing browser is a failure, not a skip: `npm test` installs it (scripts/ensure-test-tools.sh).
+    assert.ok(fs.existsSync(CHROMIUM), `no ${CHROMIUM}: run sh scripts/ensure-chromium.sh`);
+    fs.rmSync(outputDir, { recursive: true, force: true });
+    fs.mkdirSync(outputDir, { recursive: true });
+    hs110 = new SimulatedDevice({ model: 'hs110', host: '127.0.0.1', port: 0, alias: 'Browser test lamp' });
+    await hs110.start();
+    nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
+    // A fresh profile each run; Playwright wants it as userDataDir, not as --user-data-dir.
+    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(outputDir, 'chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      timeout: STEP_MS,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(STEP_MS);
+    // Only Node-RED on loopback: anything else the page asks for is refused.
+    await page.route('**/*', (route) => (route.request().url().startsWith(nodeRed.url) ? route.continue() : route.abort()));
+    await page.goto(nodeRed.url);
+    await page.locator('#red-ui-palette-container').waitFor();
+  }, { timeout: 40000 });
+
+  after(async () => {
+    await browser?.close();
+    await nodeRed?.stop();
+    await hs110?.stop();
+  }, { timeout: 20000 });
+
+  it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
+    const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
+    await category.waitFor();
+    assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa');
+    for (const type of PALETTE_TYPES) {
+      const node = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      await node.waitFor();
+      const icon = await node.locator('.red-ui-palette-icon').evaluate((el) => getComputedStyle(el).backgroundImage);
+      const url = /url\("?([^")]+)"?\)/.exec(icon)?.[1];
+      assert.ok(url && url.includes('kasa-'), `${type} has the package's icon, not ${icon}`);
+      const reply = await page.request.get(url);
+      assert.equal(reply.status(), 200, `${type} icon ${url} loads`);
+      assert.match(reply.headers()['content-type'] ?? '', /svg/);
+    }
+    await category.scrollIntoViewIfNeeded();
+    await screenshot('palette');
+  });
+
+  it("drops plug-control on the workspace and opens its help in the sidebar", { timeout: TEST_MS }, async () => {
+    await dropFromPalette('plug-control', 400, 200);
+    await plugNode().waitFor();
+    // The help tab shows the help of the selected node: the one just dropped.
+    await page.locator(HELP_TAB).click();
+    await page.locator(SIDEBAR_CONTENT).getByText('Switches a TP-Link Kasa smart plug').first().waitFor();
+    await screenshot('help');
+  });
+
+  it('finds the simulated plug from the config dialog and fills the form', { timeout: TEST_MS }, async () => {
+    await plugNode().locator('rect.red-ui-flow-node').dblclick();
+    await page.locator('#node-input-action').waitFor();
+    await page.locator('#node-input-action').selectOption('toggle');
+    await page.locator('#node-input-btn-device-add').click();
+    await page.locator('#node-config-kasa-discover').waitFor();
+    await screenshot('config-dialog');
+    await page.locator('#node-config-kasa-discover-options-toggle').click();
+    await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}`);
+    await page.locator('#node-config-input-timeout').fill('1000');
+    await page.locator('#node-config-kasa-discover').click();
+    const found = page.locator('#node-config-kasa-discover-result .kasa-flows-item');
+    await found.filter({ hasText: 'Browser test lamp' }).click();
+    assert.equal(await page.locator('#node-config-input-host').inputValue(), '127.0.0.1');
+    assert.equal(await page.locator('#node-config-input-port').inputValue(), String(hs110.port));
+    assert.equal(await page.locator('#node-config-input-name').inputValue(), 'Browser test lamp');
+    await screenshot('device-found');
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-kasa-discover').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-input-action').waitFor({ state: 'detached' });
+    await screenshot('plug-control-configured');
+  });
+
+  it('deploys inject -> plug-control and switches the simulated plug from the inject button', { timeout: TEST_MS }, async () => {
+    await dropFromPalette('inject', 150, 200);
+    // Wire the inject's output port to the plug-control's input port.
+    await injectNode().waitFor();
+    const outPort = injectNode().locator('.red-ui-flow-port-output');
+    const inPort = plugNode().locator('.red-ui-flow-port-input');
+    const from = await outPort.boundingBox();
+    const to = await inPort.boundingBox();
+    assert.ok(from && to, 'both ports are on screen');
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 10 });
+    await page.mouse.up();
+    await screenshot('flow-wired');
+    // The editor's own model says whether the drag made a wire.
+    await page.waitForFunction('RED.nodes.filterLinks({}).length === 1', undefined, { timeout: STEP_MS });
+
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.locator('#red-ui-header-button-deploy.disabled').waitFor();
+    await screenshot('deployed');
+
+    const before = hs110.state.getRelay();
+    const switched = once(hs110, 'relay', { signal: AbortSignal.timeout(STEP_MS) }) as Promise<[RelayEvent]>;
+    await injectNode().locator('.red-ui-flow-node-button').click();
+    const [event] = await switched;
+    assert.equal(event.on, !before, 'the toggle switched the relay over');
+    assert.equal(hs110.state.getRelay(), !before);
+    await screenshot('plug-switched');
+  });
+});
