@@ -8,7 +8,7 @@
  */
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
 import { KasaClient } from '../src/client';
-import { KlapTransport } from '../src/klap';
+import { KlapTransport } from '../src/transport/klap';
 import { DeviceHost, HOST, HostStats } from './device-host';
 import { Contender, OpenContender } from './request-bench';
 

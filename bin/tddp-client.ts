@@ -2,7 +2,7 @@
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
 import { KasaError } from '../src/errors';
 import { isValidHost } from '../src/host-name';
-import { formatAddress } from '../src/transport';
+import { formatAddress } from '../src/transport/transport';
 import {
   DEFAULT_REPLY_PORT,
   DEFAULT_TDDP_PORT,

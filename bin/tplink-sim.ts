@@ -5,7 +5,7 @@ import { Fault, FAULT_KINDS, parseFault } from '../src/simulator/faults';
 import { MAX_FLEET_SIZE } from '../src/simulator/fleet';
 import { MODEL_NAMES, ModelName, isModelName } from '../src/simulator/models';
 import { DEFAULT_SIMULATOR_HOST, SimulatedDevice } from '../src/simulator/server';
-import type { KlapVersion } from '../src/klap';
+import type { KlapVersion } from '../src/transport/klap';
 import { KlapServer } from '../src/simulator/klap-server';
 import { TddpResponder } from '../src/simulator/tddp-responder';
 

@@ -3,7 +3,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { displayValue } from '../src/display-text';
 import { ErrorCode, KasaError } from '../src/errors';
 import { ReplySocket, TddpType, acquireReplySocket, checkTddpReply, findSubtype, queryTddp } from '../src/tddp';
-import { formatAddress } from '../src/transport';
+import { formatAddress } from '../src/transport/transport';
 import { handleInput } from './lib/input';
 import { deviceNodeOf } from './lib/relay-node';
 import { errorStatus, readyStatus } from './lib/status';

@@ -1,9 +1,9 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { RANGES } from '../src/bounds';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
-import { KLAP_DEFAULT_PORT } from '../src/klap';
+import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
-import { isTransportChoice, transportFor } from '../src/transport-choice';
+import { isTransportChoice, createTransport } from '../src/transport/factory';
 import { SmartDevice } from '../src/device';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
@@ -65,7 +65,7 @@ export = function register(RED: NodeAPI): void {
           port: this.port,
           timeoutMs: this.timeoutMs,
           ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
-          transport: transportFor({
+          transport: createTransport({
             transport: this.transport,
             host: this.host,
             port: this.port,

@@ -4,10 +4,9 @@ import { ErrorCode, KasaError } from './errors';
 import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
 import { displayText } from './display-text';
 import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
-import { TcpTransport } from './tcp-transport';
+import { createTransport } from './transport/factory';
 import type { ExchangeTrace } from './trace';
-import { Transport, formatAddress } from './transport';
-import { UdpTransport } from './udp-transport';
+import { Transport, formatAddress } from './transport/transport';
 
 export const DEFAULT_PORT = 9999;
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -15,7 +14,7 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export interface ClientOptions {
   host: string;
   port?: number;
-  /** 'tcp' (default), 'udp', or a ready transport (KLAP, a test double). */
+  /** 'tcp' (default), 'udp', or a ready transport (createTransport's, for KLAP and auto; a test double). */
   transport?: 'tcp' | 'udp' | Transport;
   /** Time allowed for one request, connection included (ms). */
   timeoutMs?: number;
@@ -62,19 +61,17 @@ export class KasaClient {
     this.timeoutMs = checkNumber(options.timeoutMs, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.address = formatAddress(this.host, this.port);
     this.onExchange = options.onExchange;
-    const transportOptions = {
-      host: this.host,
-      port: this.port,
-      ...(options.maxReplyBytes === undefined ? {} : { maxReplyBytes: options.maxReplyBytes }),
-    };
     const transport = options.transport ?? 'tcp';
-    if (transport === 'tcp') {
-      this.transport = new TcpTransport({ ...transportOptions, ...(options.persistent === undefined ? {} : { persistent: options.persistent }) });
-    } else if (transport === 'udp') {
-      this.transport = new UdpTransport(transportOptions);
-    } else {
-      this.transport = transport;
-    }
+    this.transport =
+      typeof transport === 'string'
+        ? createTransport({
+            transport,
+            host: this.host,
+            port: this.port,
+            ...(options.maxReplyBytes === undefined ? {} : { maxReplyBytes: options.maxReplyBytes }),
+            ...(options.persistent === undefined ? {} : { persistent: options.persistent }),
+          })
+        : transport;
   }
 
   get transportKind(): Transport['kind'] {

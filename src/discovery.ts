@@ -5,7 +5,7 @@ import { RANGES, checkNumber } from './bounds';
 import { ErrorCode, KasaError, fromSocketError } from './errors';
 import { decodeReplyText, errCodeOf, isObject, parseReplyText } from './reply';
 import { normaliseSysinfo } from './sysinfo';
-import { formatAddress } from './transport';
+import { formatAddress } from './transport/transport';
 import { decrypt, encodeDatagram } from './xor-cipher';
 
 export const DISCOVERY_PORT = 9999;

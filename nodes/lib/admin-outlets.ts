@@ -5,8 +5,8 @@ import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../../src/client';
 import { SmartDevice } from '../../src/device';
 import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { KLAP_DEFAULT_PORT } from '../../src/klap';
-import { TransportChoice, isTransportChoice, transportFor } from '../../src/transport-choice';
+import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
+import { TransportChoice, isTransportChoice, createTransport } from '../../src/transport/factory';
 import { ADMIN_PREFIX, DeviceConfigNode } from './device-config';
 import { answerError, singleParameter } from './admin-answer';
 
@@ -38,8 +38,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
         host: query.host,
         port: query.port,
         timeoutMs: query.timeoutMs,
-        transport: transportFor({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort }),
-        persistent: false,
+        transport: createTransport({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, persistent: false }),
       });
       device = new SmartDevice(temporary);
     }

@@ -1,7 +1,7 @@
 import type { Node } from 'node-red';
 import type { SmartDevice } from '../../src/device';
 import type { TddpLogin } from '../../src/tddp';
-import type { TransportChoice } from '../../src/transport-choice';
+import type { TransportChoice } from '../../src/transport/factory';
 
 /** Admin HTTP endpoints of this package live under this path (others use /smarthome/*). */
 export const ADMIN_PREFIX = '/kasa-flows';

@@ -5,7 +5,7 @@ import { deriveTddpKey } from '../tddp/des';
 import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { TddpHeader, V1_HEADER_BYTES, parseTddpPacket } from '../tddp/packet';
 import { isPlausibleText, suspectCredentials } from '../tddp/reply-check';
-import { formatAddress } from '../transport';
+import { formatAddress } from '../transport/transport';
 import { decrypt } from '../xor-cipher';
 import { CapturedPacket, readCapture } from './capture-file';
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, IpPacket, parseIp } from './ip';

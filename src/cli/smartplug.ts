@@ -4,8 +4,8 @@ import { PRESETS, destructiveMethods, forOutlets, isPresetName } from '../comman
 import { OutletSelector, SmartDevice } from '../device';
 import { ErrorCode, KasaError } from '../errors';
 import { isValidHost } from '../host-name';
-import { KLAP_DEFAULT_PORT } from '../klap';
-import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, transportFor } from '../transport-choice';
+import { KLAP_DEFAULT_PORT } from '../transport/klap';
+import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, createTransport } from '../transport/factory';
 import { checkReply, isObject } from '../reply';
 import type { OutletInfo } from '../sysinfo';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
@@ -174,7 +174,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     host: options.host,
     port: options.port,
     timeoutMs: options.timeoutMs,
-    transport: transportFor(options),
+    transport: createTransport(options),
   });
   try {
     const outlets = options.outlets.length === 0 ? [] : await resolve(new SmartDevice(client), options.outlets);

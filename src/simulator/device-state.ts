@@ -6,7 +6,7 @@ import { ModelName, ModelSpec, modelSpec } from './models';
 import { DeviceCore, Outlet } from './modules/core';
 import { DimmerModule, isBrightness } from './modules/dimmer';
 import { EmeterModule } from './modules/emeter';
-import { MODULE_FACTORIES } from './modules/index';
+import { MODULE_FACTORIES } from './modules';
 import { ERR_ARGUMENT, ERR_ENTRY, ERR_MEMBER, ERR_MODULE, Json, MethodTable, SimModule, Target } from './modules/module';
 import { NetifModule } from './modules/netif';
 import { SystemModule } from './modules/system';

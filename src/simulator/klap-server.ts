@@ -2,10 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KasaError } from '../errors';
-import { KlapVersion, authHash, handshake2Hash, serverHash } from '../klap/auth-hash';
-import { SESSION_COOKIE, TIMEOUT_COOKIE, parseCookiePairs } from '../klap/cookies';
-import { KASA_DEFAULT_PASSWORD, KASA_DEFAULT_USERNAME } from '../klap/credentials';
-import { KlapSession, SEED_BYTES } from '../klap/session';
+import { KlapVersion, authHash, handshake2Hash, serverHash } from '../transport/klap/auth-hash';
+import { SESSION_COOKIE, TIMEOUT_COOKIE, parseCookiePairs } from '../transport/klap/cookies';
+import { KASA_DEFAULT_PASSWORD, KASA_DEFAULT_USERNAME } from '../transport/klap/credentials';
+import { KlapSession, SEED_BYTES } from '../transport/klap/session';
 
 export interface KlapServerOptions {
   /** Default 127.0.0.1. */

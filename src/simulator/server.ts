@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { ErrorCode, KasaError } from '../errors';
 import { FrameReader } from '../frame-reader';
 import { decodeReplyText, parseReplyText } from '../reply';
-import { formatAddress } from '../transport';
+import { formatAddress } from '../transport/transport';
 import { decrypt } from '../xor-cipher';
 import { BrightnessEvent, DeviceState, RelayEvent } from './device-state';
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';

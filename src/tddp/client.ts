@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { RANGES, checkNumber } from '../bounds';
 import { ErrorCode, KasaError, fromSocketError, isKasaError } from '../errors';
-import { formatAddress, formatSeconds } from '../transport';
+import { formatAddress, formatSeconds } from '../transport/transport';
 import { deriveTddpKey } from './des';
 import { TDDP_DEFAULT_LOGIN } from './login';
 import { DigestConvention, TDDP_V1, TDDP_V2, TddpHeader, TddpType, TddpVersion, buildTddpPacket, hex2, parseTddpPacket } from './packet';

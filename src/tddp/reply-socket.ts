@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { ErrorCode, KasaError, fromSocketError } from '../errors';
-import { formatAddress } from '../transport';
+import { formatAddress } from '../transport/transport';
 import { pendingReplies } from './pending';
 
 export const DEFAULT_REPLY_PORT = 61000;

@@ -11,7 +11,7 @@ import { normaliseRealtime, normaliseStats } from '../../src/energy';
 import { checkReply, parseReplyText } from '../../src/reply';
 import { SimulatedDevice } from '../../src/simulator';
 import { normaliseSysinfo } from '../../src/sysinfo';
-import { TcpTransport } from '../../src/tcp-transport';
+import { TcpTransport } from '../../src/transport/tcp';
 import { buildTddpPacket } from '../../src/tddp';
 import { RogueDevice, deeplyNested } from '../support/rogue-device';
 import { waitFor } from '../support/wait';

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../src/klap/auth-hash';
-import { parseCookiePairs } from '../../src/klap/cookies';
-import { HttpReply, httpPost } from '../../src/klap/http-post';
-import { KlapSession, nextSeq } from '../../src/klap/session';
+import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../src/transport/klap/auth-hash';
+import { parseCookiePairs } from '../../src/transport/klap/cookies';
+import { HttpReply, httpPost } from '../../src/transport/klap/http-post';
+import { KlapSession, nextSeq } from '../../src/transport/klap/session';
 import { KlapServer } from '../../src/simulator/klap-server';
 
 const OWNER = { username: 'owner@example.com', password: 'pw' };

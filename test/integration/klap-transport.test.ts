@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { KlapTransport, KlapTransportOptions, probeKlap } from '../../src/klap';
+import { KlapTransport, KlapTransportOptions, probeKlap } from '../../src/transport/klap';
 import { KlapServer, KlapServerOptions } from '../../src/simulator/klap-server';
 
 const OWNER = { username: 'owner@example.com', password: 'correct horse battery' };

@@ -14,7 +14,7 @@ import type { Node } from 'node-red';
 import { KasaClient } from '../../src/client';
 import { ErrorCode } from '../../src/errors';
 import { DEFAULT_MAX_REPLY_BYTES } from '../../src/frame-reader';
-import { KlapTransport } from '../../src/klap';
+import { KlapTransport } from '../../src/transport/klap';
 import { SimulatedDevice } from '../../src/simulator';
 import { DeviceState } from '../../src/simulator/device-state';
 import { KlapServer } from '../../src/simulator/klap-server';

@@ -13,7 +13,7 @@ import type { DecodedMessage } from '../../src/capture/decoder';
 import { KasaClient } from '../../src/client';
 import { SimulatedDevice } from '../../src/simulator';
 import { TddpCode, TddpType, buildTddpPacket, deriveTddpKey } from '../../src/tddp';
-import { formatAddress } from '../../src/transport';
+import { formatAddress } from '../../src/transport/transport';
 import { encodeDatagram, encodeTcpFrame } from '../../src/xor-cipher';
 
 /*

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ErrorCode, KasaError, commandMayHaveRun } from '../errors';
-import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
-import { decodeReplyText } from '../reply';
+import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
+import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
+import { decodeReplyText } from '../../reply';
 import { Transport, formatAddress } from '../transport';
 import { KlapVersion, handshake2Hash } from './auth-hash';
 import { readSessionCookie, sessionCookieHeader } from './cookies';

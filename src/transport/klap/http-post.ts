@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { ErrorCode, KasaError, fromSocketError } from '../../errors';
 import { formatSeconds } from '../transport';
 
 export interface HttpReply {

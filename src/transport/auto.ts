@@ -1,6 +1,6 @@
-import { ErrorCode, KasaError } from './errors';
+import { ErrorCode, KasaError } from '../errors';
 import { KlapTransport, probeKlap } from './klap';
-import { TcpTransport } from './tcp-transport';
+import { TcpTransport } from './tcp';
 import { Transport, formatAddress } from './transport';
 
 export interface AutoTransportOptions {

@@ -1,0 +1,53 @@
+import { AutoTransport } from './auto';
+import { KLAP_DEFAULT_PORT, KlapTransport } from './klap';
+import { TcpTransport } from './tcp';
+import type { Transport } from './transport';
+import { UdpTransport } from './udp';
+
+/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. */
+export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap'];
+
+export interface TransportSettings {
+  transport: TransportChoice;
+  host: string;
+  /** The Smart Home protocol's port (9999). */
+  port: number;
+  /** KLAP's HTTP port (80). */
+  klapPort?: number;
+  /** The TP-Link account, for KLAP. */
+  username?: string;
+  password?: string;
+  /** Largest reply accepted (bytes). */
+  maxReplyBytes?: number;
+  /** TCP: keep the connection open between requests (default true). */
+  persistent?: boolean;
+}
+
+export function isTransportChoice(value: unknown): value is TransportChoice {
+  return typeof value === 'string' && (TRANSPORT_CHOICES as readonly string[]).includes(value);
+}
+
+/**
+ * The one place transports are made: the config node, the command-line tools, the admin
+ * endpoints and the client (for 'tcp' and 'udp' by name) all ask here, so a setting means the
+ * same everywhere. Nothing is opened until the first exchange.
+ */
+export function createTransport(settings: TransportSettings): Transport {
+  const common = { host: settings.host, ...(settings.maxReplyBytes === undefined ? {} : { maxReplyBytes: settings.maxReplyBytes }) };
+  const credentials = {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+  };
+  const klapPort = settings.klapPort ?? KLAP_DEFAULT_PORT;
+  switch (settings.transport) {
+    case 'tcp':
+      return new TcpTransport({ ...common, port: settings.port, ...(settings.persistent === undefined ? {} : { persistent: settings.persistent }) });
+    case 'udp':
+      return new UdpTransport({ ...common, port: settings.port });
+    case 'klap':
+      return new KlapTransport({ ...common, port: klapPort, ...credentials });
+    case 'auto':
+      return new AutoTransport({ ...common, port: settings.port, klapPort, ...credentials });
+  }
+}
