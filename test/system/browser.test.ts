@@ -5,27 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { SimulatedDevice } from '../../src/simulator/server';
 import { RelayEvent } from '../../src/simulator/device-state';
+import { CHROMIUM, NodeRedHandle, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 
-/** What scripts/demo-runtime.js exports that this test uses (it is plain JavaScript). */
-interface NodeRedHandle {
-  url: string;
-  output(): string;
-  stop(): Promise<unknown>;
-}
-interface DemoRuntime {
-  PROJECT_ROOT: string;
-  startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number }): Promise<NodeRedHandle>;
-}
 
-const CHROMIUM = '/usr/bin/chromium';
-const projectRoot = path.resolve(__dirname, '..', '..', '..');
-const runtime = createRequire(__filename)(path.join(projectRoot, 'scripts', 'demo-runtime.js')) as DemoRuntime;
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
 const CATEGORY = 'tplink_kasa';
 const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query'];

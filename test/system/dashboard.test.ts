@@ -4,25 +4,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { chromium, BrowserContext, Locator, Page } from 'playwright-core';
 import type { SimulatedDevice } from '../../src/simulator/server';
 import type { RelayEvent } from '../../src/simulator/device-state';
 import { within } from '../support/wait';
+import { CHROMIUM, Demo, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 
-/** What scripts/demo-runtime.js's startDemo resolves with (it is plain JavaScript). */
-interface Demo {
-  url: string;
-  dashboardUrl: string | null;
-  hs110: SimulatedDevice;
-  hs300: SimulatedDevice;
-  stop(): Promise<void>;
-}
-interface DemoRuntime {
-  startDemo(options: { userDir: string; port?: number }): Promise<Demo>;
-}
 interface FlowNode {
   id: string;
   type: string;
@@ -30,9 +19,6 @@ interface FlowNode {
   [key: string]: unknown;
 }
 
-const CHROMIUM = '/usr/bin/chromium';
-const projectRoot = path.resolve(__dirname, '..', '..', '..');
-const runtime = createRequire(__filename)(path.join(projectRoot, 'scripts', 'demo-runtime.js')) as DemoRuntime;
 const outputDir = path.join(projectRoot, 'test-output', 'dashboard');
 const EXAMPLE = '06-dashboard (needs Dashboard 2)';
 const example = JSON.parse(fs.readFileSync(path.join(projectRoot, 'examples', `${EXAMPLE}.json`), 'utf8')) as FlowNode[];

@@ -5,22 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
-import type { SimulatedDevice } from '../../src/simulator/server';
+import { CHROMIUM, Demo, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 
-interface Demo {
-  url: string;
-  nodeRed: { pid: number };
-  hs110: SimulatedDevice;
-  hs300: SimulatedDevice;
-  tddpReplyPort: number;
-  stop(): Promise<void>;
-}
-interface DemoRuntime {
-  startDemo(options: { userDir: string; port?: number }): Promise<Demo>;
-}
 interface FlowNode {
   id: string;
   type: string;
@@ -28,9 +16,6 @@ interface FlowNode {
   [key: string]: unknown;
 }
 
-const CHROMIUM = '/usr/bin/chromium';
-const projectRoot = path.resolve(__dirname, '..', '..', '..');
-const runtime = createRequire(__filename)(path.join(projectRoot, 'scripts', 'demo-runtime.js')) as DemoRuntime;
 const outputDir = path.join(projectRoot, 'test-output', 'demo');
 const examplesDir = path.join(projectRoot, 'examples');
 const STEP_MS = 10000;

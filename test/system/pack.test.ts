@@ -7,19 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { NodeRedHandle, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 
-interface NodeRedHandle {
-  url: string;
-  output(): string;
-  stop(): Promise<unknown>;
-}
-interface DemoRuntime {
-  startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number; linkPackage?: boolean }): Promise<NodeRedHandle>;
-}
 interface PackResult {
   filename: string;
   size: number;
@@ -41,8 +33,6 @@ interface NodeSet {
   err?: unknown;
 }
 
-const projectRoot = path.resolve(__dirname, '..', '..', '..');
-const runtime = createRequire(__filename)(path.join(projectRoot, 'scripts', 'demo-runtime.js')) as DemoRuntime;
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as PackageJson;
 const run = promisify(execFile);
 

@@ -1,0 +1,40 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type { SimulatedDevice } from '../../src/simulator/server';
+
+/**
+ * scripts/demo-runtime.js (plain JavaScript: the demo, the browser tests and the pack test run
+ * Node-RED the same way), typed for the tests that use it.
+ */
+
+/** The project's root (this file runs from dist/test/support). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** Debian's chromium, which the browser tests drive with playwright-core (never a downloaded browser). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface NodeRedHandle {
+  url: string;
+  port: number;
+  pid: number;
+  userDir: string;
+  output(): string;
+  stop(): Promise<unknown>;
+}
+
+export interface Demo {
+  url: string;
+  dashboardUrl: string | null;
+  nodeRed: { pid: number };
+  hs110: SimulatedDevice;
+  hs300: SimulatedDevice;
+  tddpReplyPort: number;
+  stop(): Promise<void>;
+}
+
+export interface DemoRuntime {
+  PROJECT_ROOT: string;
+  startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number; linkPackage?: boolean; settings?: Record<string, unknown> }): Promise<NodeRedHandle>;
+  startDemo(options: { userDir: string; port?: number }): Promise<Demo>;
+}
+
+export const demoRuntime = createRequire(__filename)(path.join(PROJECT_ROOT, 'scripts', 'demo-runtime.js')) as DemoRuntime;
