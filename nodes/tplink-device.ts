@@ -5,6 +5,8 @@ import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice, createTransport } from '../src/transport/factory';
 import { SmartDevice } from '../src/device';
+import { PollingHub } from '../src/hub';
+import type { DeviceInfo } from '../src/sysinfo';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
@@ -78,11 +80,14 @@ export = function register(RED: NodeAPI): void {
       return device;
     };
 
+    this.hub = new PollingHub<DeviceInfo>(async () => (await this.getDevice().getSysinfo()).info);
+
     this.on('close', (_removed: boolean, done: () => void) => {
       const closing = device;
       device = null;
-      if (closing === null) return done();
-      closing.client.close().then(done, done);
+      const hubStopped = this.hub.stop();
+      if (closing === null) return void hubStopped.then(done, done);
+      Promise.all([hubStopped, closing.client.close()]).then(() => done(), done);
     });
   }
 

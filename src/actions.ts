@@ -4,7 +4,7 @@ import { OutletSelector, SmartDevice } from './device';
 import { displayValue } from './display-text';
 import { ErrorCode, KasaError } from './errors';
 import { isObject } from './reply';
-import { OutletInfo, currentOutlets } from './sysinfo';
+import { DeviceInfo, OutletInfo, currentOutlets } from './sysinfo';
 
 /**
  * What a message asks of a plug or an outlet, independent of Node-RED: flows speak in payloads
@@ -102,6 +102,8 @@ export interface ActionResult {
   payload: unknown;
   /** The outlets involved, as they are after the action (strips). */
   outlets: OutletInfo[];
+  /** The sysinfo read as part of the action, after it took effect; absent when none was read. */
+  info?: DeviceInfo;
 }
 
 /**
@@ -113,8 +115,8 @@ export async function runAction(device: SmartDevice, action: Action, outlets: re
   switch (action.kind) {
     case 'power': {
       const result = await device.setPower(action.target, outlets);
-      if (outlets.length === 0) return { payload: result.on, outlets: [] };
-      return { payload: perOutlet(result.outlets.map((o) => o.on)), outlets: result.outlets };
+      if (outlets.length === 0) return { payload: result.on, outlets: [], info: result.info };
+      return { payload: perOutlet(result.outlets.map((o) => o.on)), outlets: result.outlets, info: result.info };
     }
     case 'alias': {
       await device.run(system.setAlias(action.alias), outlets);
@@ -125,12 +127,12 @@ export async function runAction(device: SmartDevice, action: Action, outlets: re
     case 'preset': {
       if (action.name === 'info') {
         const { raw, info } = await device.getSysinfo();
-        if (outlets.length === 0) return { payload: raw, outlets: [] };
+        if (outlets.length === 0) return { payload: raw, outlets: [], info };
         const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
         const current = currentOutlets(info, outlets);
         // An outlet's index is its position in this very list (normaliseSysinfo counts the same way).
         const entries = current.map((o) => children[o.index - 1] ?? {});
-        return { payload: perOutlet(entries), outlets: current };
+        return { payload: perOutlet(entries), outlets: current, info };
       }
       if (action.name === 'energy' && outlets.length > 1) {
         const readings = [];
@@ -151,9 +153,9 @@ function perOutlet<T>(values: T[]): T | T[] {
 
 async function refreshed(device: SmartDevice, outlets: readonly OutletInfo[], pick: (o: OutletInfo) => unknown): Promise<ActionResult> {
   const { info } = await device.getSysinfo();
-  if (outlets.length === 0) return { payload: info.alias, outlets: [] };
+  if (outlets.length === 0) return { payload: info.alias, outlets: [], info };
   const current = currentOutlets(info, outlets);
-  return { payload: perOutlet(current.map(pick)), outlets: current };
+  return { payload: perOutlet(current.map(pick)), outlets: current, info };
 }
 
 /** The answer to the single method of a preset, without the module/method envelope. */

@@ -1,5 +1,7 @@
 import type { Node } from 'node-red';
 import type { SmartDevice } from '../../src/device';
+import type { PollingHub } from '../../src/hub';
+import type { DeviceInfo } from '../../src/sysinfo';
 import type { TddpLogin } from '../../src/tddp';
 import type { TransportChoice } from '../../src/transport/factory';
 
@@ -27,6 +29,8 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   tddpReplyPort: number;
   /** The one connection and request queue to this device, opened on first use. */
   getDevice(): SmartDevice;
+  /** One sysinfo poll for every node that watches this device; commands' read-backs shared. */
+  hub: PollingHub<DeviceInfo>;
   /** Throws BAD_INPUT while a setting of the node is out of range (logged at deploy). */
   checkSettings(): void;
   /** The login TDDP requests are encrypted with. */

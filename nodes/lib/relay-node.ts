@@ -3,7 +3,7 @@ import { RANGES } from '../../src/bounds';
 import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
 import { SmartDevice, resolveOutlets } from '../../src/device';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { Poller } from '../../src/poller';
+import type { HubWatcher } from '../../src/hub';
 import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
 import type { DeviceConfigNode } from './device-config';
 import { handleInput } from './input';
@@ -71,6 +71,8 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
     const device = deviceNode.getDevice();
     const outlets = await selectOutlets(device, msg['outlet']);
     const result = await runAction(device, action, outlets);
+    // What the command did is news to the other nodes of this device: they hear it now, not at their next poll.
+    if (result.info !== undefined) deviceNode.hub.publish(result.info, watcher?.watcher);
     msg.payload = result.payload;
     msg['device'] = device.identity();
     if (mode === 'outlets') msg['outlet'] = describeOutlets(result.outlets);
@@ -139,8 +141,10 @@ function createWatcher(
   };
 
   let online = false;
-  const poller = new Poller<DeviceInfo>(intervalMs, async () => (await deviceNode.getDevice().getSysinfo()).info, {
-    onResult: (info) => {
+  // The device's hub polls once for every node that watches it; this node asks at its own interval.
+  const watcher: HubWatcher<DeviceInfo> = {
+    intervalMs,
+    onReading: (info) => {
       // The first answer, and the first after an outage, report the whole state as "online".
       if (!online) {
         online = true;
@@ -156,14 +160,15 @@ function createWatcher(
       node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
       node.error(error, { payload: null, event: 'offline', ...withTopic });
     },
-  });
-  poller.start();
+  };
+  const unwatch = deviceNode.hub.watch(watcher);
   return {
+    watcher,
     /** After the node itself switched something, that is the new baseline, not a change to report. */
     remember(info: DeviceInfo): void {
       if (online) known = statesOf(watched(info));
     },
-    stop: () => poller.stop(),
+    stop: unwatch,
   };
 }
 
