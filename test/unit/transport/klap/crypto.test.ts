@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../src/errors';
-import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../../src/transport/klap/auth-hash';
-import { credentialCandidates, matchCandidate } from '../../../src/transport/klap/credentials';
-import { KlapSession, nextSeq } from '../../../src/transport/klap/session';
+import { ErrorCode, KasaError } from '../../../../src/errors';
+import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../../../src/transport/klap/auth-hash';
+import { credentialCandidates, matchCandidate } from '../../../../src/transport/klap/credentials';
+import { KlapSession, nextSeq } from '../../../../src/transport/klap/session';
 
 // Vectors from PROTOCOL.md section 3.
 const localSeed = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
