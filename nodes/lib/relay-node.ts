@@ -71,16 +71,17 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
     const device = deviceNode.getDevice();
     const outlets = await selectOutlets(device, msg['outlet']);
     const result = await runAction(device, action, outlets);
-    // What the command did is news to the other nodes of this device: they hear it now, not at their next poll.
-    if (result.info !== undefined) deviceNode.hub.publish(result.info, watcher?.watcher);
+    if (result.info !== undefined) {
+      // What the command did is this node's new baseline, and news to the other nodes of the device:
+      // they hear it now, not at their next poll. (A command that read no sysinfo leaves both alone.)
+      watcher?.remember(result.info);
+      deviceNode.hub.publish(result.info, watcher?.watcher);
+    }
     msg.payload = result.payload;
     msg['device'] = device.identity();
     if (mode === 'outlets') msg['outlet'] = describeOutlets(result.outlets);
     if (topic !== undefined) msg.topic = topic;
-    if (device.info !== undefined) {
-      watcher?.remember(device.info);
-      node.status(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
-    }
+    if (device.info !== undefined) node.status(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
     send(msg);
   });
 
