@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { chromium, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { SimulatedDevice } from '../../src/simulator/server';
 import { RelayEvent } from '../../src/simulator/device-state';
 import { CHROMIUM, NodeRedHandle, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
+import { openLoopbackPage } from '../support/chromium';
 
 
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
@@ -65,27 +66,7 @@ describe('editor in chromium', () => {
     hs110 = new SimulatedDevice({ model: 'hs110', host: '127.0.0.1', port: 0, alias: 'Browser test lamp' });
     await hs110.start();
     nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
-    // A fresh profile each run; Playwright wants it as userDataDir, not as --user-data-dir.
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(outputDir, 'chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      timeout: STEP_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(STEP_MS);
-    // Only Node-RED on loopback: anything else the page asks for is refused.
-    await page.route('**/*', (route) => (route.request().url().startsWith(nodeRed.url) ? route.continue() : route.abort()));
+    ({ browser, page } = await openLoopbackPage({ outputDir, allowed: nodeRed.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(nodeRed.url);
     await page.locator('#red-ui-palette-container').waitFor();
   }, { timeout: 40000 });

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { chromium, BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type { SimulatedDevice } from '../../src/simulator/server';
 import type { RelayEvent } from '../../src/simulator/device-state';
 import { within } from '../support/wait';
 import { CHROMIUM, Demo, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
+import { openLoopbackPage } from '../support/chromium';
 
 interface FlowNode {
   id: string;
@@ -95,17 +96,7 @@ describe('the Dashboard 2 example in chromium', () => {
     fs.mkdirSync(outputDir, { recursive: true });
     demo = await runtime.startDemo({ userDir: path.join(outputDir, 'node-red-user'), port: 0 });
     assert.ok(demo.dashboardUrl, 'the demo has a dashboard page');
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(outputDir, 'chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1300, height: 900 },
-      timeout: STEP_MS,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(STEP_MS);
-    // Only Node-RED on loopback: anything else the page asks for is refused.
-    await page.route('**/*', (route) => (route.request().url().startsWith(demo.url) ? route.continue() : route.abort()));
+    ({ browser, page } = await openLoopbackPage({ outputDir, allowed: demo.url, stepMs: STEP_MS, viewport: { width: 1300, height: 900 } }));
     await page.goto(demo.dashboardUrl);
     await widget('plug switch').waitFor();
   }, { timeout: 60000 });

@@ -6,8 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, Demo, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
+import { openLoopbackPage } from '../support/chromium';
 
 interface FlowNode {
   id: string;
@@ -71,16 +72,7 @@ describe('the demo (npm start)', () => {
     fs.rmSync(outputDir, { recursive: true, force: true });
     fs.mkdirSync(outputDir, { recursive: true });
     demo = await runtime.startDemo({ userDir: path.join(outputDir, 'node-red-user'), port: 0 });
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(outputDir, 'chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      timeout: STEP_MS,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(STEP_MS);
-    await page.route('**/*', (route) => (route.request().url().startsWith(demo.url) ? route.continue() : route.abort()));
+    ({ browser, page } = await openLoopbackPage({ outputDir, allowed: demo.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(demo.url);
     await page.locator('#red-ui-palette-container').waitFor();
     await page.waitForFunction('RED.nodes.getWorkspaceOrder().length > 0');
