@@ -72,7 +72,7 @@ function tooDeep(msg: NodeMessageInFlow): boolean {
 function uncopyable(forWhom: string, cause: unknown): KasaError {
   return new KasaError(
     ErrorCode.BAD_INPUT,
-    `Node-RED could not copy this message for ${forWhom}: is something in it nested too deeply, or does it refer to itself?`,
+    `Node-RED could not copy this message for ${forWhom}: is something in it nested too deeply, or is a property of it unreadable?`,
     { cause },
   );
 }
