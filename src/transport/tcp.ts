@@ -185,6 +185,12 @@ export class TcpTransport implements Transport {
         pending.reject(withDevice(err, this.address));
       }
     });
+    // The device closed the connection (idle, or going away): let go of it at its FIN, before the
+    // socket's 'close' comes, so a command is never written into it in between (it would fail as
+    // RESET "may or may not have run" where a fresh connection gives the true answer).
+    socket.on('end', () => {
+      if (this.socket === socket && this.pending === null) this.dropSocket();
+    });
     socket.on('timeout', () => {
       if (this.pending === null && this.socket === socket) this.dropSocket();
     });
