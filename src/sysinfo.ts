@@ -1,4 +1,5 @@
 import { ErrorCode, KasaError } from './errors';
+import { IotKind, kindOf } from './family/iot/kinds';
 import { isObject } from './reply';
 
 /** One outlet of a strip. `index` counts from 1 in the order the strip lists its outlets. */
@@ -17,12 +18,16 @@ export interface DeviceInfo {
   deviceId: string;
   mac: string;
   type: string;
+  /** Which kind of device it is, and so which modules it has. */
+  kind: IotKind;
   hardwareVersion?: string;
   softwareVersion?: string;
   /** The sysinfo `feature` string has ENE: the device has an energy meter. */
   hasEnergyMeter: boolean;
-  /** Plugs: the relay; strips: true when any outlet is on. */
+  /** Plugs and switches: the relay; bulbs: the light; strips: true when any outlet is on. */
   on: boolean;
+  /** Dimmers and dimmable bulbs: 1-100 %, the level the light has (or comes on at). */
+  brightness?: number;
   ledOn?: boolean;
   onTime?: number;
   rssi?: number;
@@ -39,13 +44,17 @@ export function normaliseSysinfo(raw: unknown): DeviceInfo {
   }
   const deviceId = text(raw['deviceId']) ?? text(raw['device_id']) ?? '';
   const feature = text(raw['feature']) ?? '';
+  const kind = kindOf(raw);
+  const lightState = isObject(raw['light_state']) ? raw['light_state'] : undefined;
   const info: DeviceInfo = {
     alias: text(raw['alias']) ?? '',
     model: text(raw['model']) ?? text(raw['dev_name']) ?? '',
     deviceId,
     mac: text(raw['mac']) ?? text(raw['mic_mac']) ?? text(raw['ethernet_mac']) ?? '',
     type: text(raw['type']) ?? text(raw['mic_type']) ?? '',
-    hasEnergyMeter: feature.split(':').includes('ENE'),
+    kind,
+    // Bulbs do not list features; those that have a meter answer on their meter module.
+    hasEnergyMeter: feature.split(':').includes('ENE') || (lightState !== undefined && raw['feature'] === undefined),
     on: false,
   };
   assign(info, 'hardwareVersion', text(raw['hw_ver']));
@@ -60,8 +69,14 @@ export function normaliseSysinfo(raw: unknown): DeviceInfo {
   if (Array.isArray(raw['children'])) {
     info.outlets = raw['children'].filter(isObject).map((child, position) => normaliseOutlet(child, position, deviceId));
     info.on = info.outlets.some((outlet) => outlet.on);
+  } else if (lightState !== undefined) {
+    info.on = num(lightState['on_off']) === 1;
+    // Off, a bulb reports the state it comes back on with.
+    const level = num(lightState['brightness']) ?? (isObject(lightState['dft_on_state']) ? num(lightState['dft_on_state']['brightness']) : undefined);
+    assign(info, 'brightness', level);
   } else {
     info.on = num(raw['relay_state']) === 1;
+    assign(info, 'brightness', num(raw['brightness']));
   }
   return info;
 }
