@@ -1,12 +1,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { checkPermission, parseOutletSelectors } from '../src/actions';
 import { RANGES } from '../src/bounds';
+import { Deadband } from '../src/deadband';
 import { displayValue } from '../src/display-text';
-import { SmartDevice } from '../src/device';
+import { KasaDevice, MeterReading, MeterSnapshot, StatsPeriod, Target, resolveOutlets } from '../src/device';
+import { DeviceReading, partKey } from '../src/device-poll';
+import { sumReadings } from '../src/energy';
 import { ErrorCode, KasaError } from '../src/errors';
-import { Deadband, MeterSnapshot, StatsPeriod, readMeter, readStats } from '../src/metering';
-import { Poller } from '../src/poller';
-import type { OutletInfo } from '../src/sysinfo';
+import type { DeviceInfo, OutletInfo } from '../src/sysinfo';
+import type { DeviceWatcher } from './lib/device-config';
 import { handleInput } from './lib/input';
 import { NodeSettings } from './lib/settings';
 import { deviceNodeOf, pollIntervalMs } from './lib/relay-node';
@@ -45,13 +47,15 @@ export = function register(RED: NodeAPI): void {
     const settings = new NodeSettings(this);
     const deadband = new Deadband(settings.number(def.deadband, RANGES.deadbandWatts, 0));
 
-    const outletsOf = (device: SmartDevice, requested: unknown): Promise<OutletInfo[]> => {
+    /** What a message reads: the device, or the outlets it or the node names. */
+    const targetOf = async (device: KasaDevice, requested: unknown): Promise<Target> => {
       const chosen = requested === undefined ? selectors : parseOutletSelectors(requested);
-      return chosen.length === 0 ? Promise.resolve([]) : device.resolveOutlets(chosen);
+      return chosen.length === 0 ? device : device.children(await device.resolveOutlets(chosen));
     };
 
     /** The messages of one reading: one, or one per outlet when split. */
-    const readingMessages = (device: SmartDevice, snapshot: MeterSnapshot, base: NodeMessage): NodeMessage[] => {
+    const readingMessages = (device: KasaDevice, snapshot: MeterSnapshot, base: NodeMessage): NodeMessage[] => {
+      const outlets = snapshot.parts.flatMap((part) => (part.outlet === undefined ? [] : [{ outlet: part.outlet, reading: part.reading }]));
       const shape = (reading: MeterSnapshot['reading'], name: string, extra: Record<string, unknown>): NodeMessage => ({
         ...base,
         ...extra,
@@ -61,17 +65,17 @@ export = function register(RED: NodeAPI): void {
         device: device.identity(),
       });
       const alias = device.info?.alias ?? device.client.host;
-      if (snapshot.outlets.length === 0) return [shape(snapshot.reading, alias, {})];
-      if (def.split === true && snapshot.outlets.length > 1) {
-        return snapshot.outlets.map(({ outlet, reading }) =>
+      if (outlets.length === 0) return [shape(snapshot.reading, alias, {})];
+      if (def.split === true && outlets.length > 1) {
+        return outlets.map(({ outlet, reading }) =>
           shape(reading, outlet.alias || `${alias} ${outlet.index}`, { outlet: outletOut(outlet) }),
         );
       }
-      const only = snapshot.outlets.length === 1 ? snapshot.outlets[0]!.outlet : undefined;
+      const only = outlets.length === 1 ? outlets[0]!.outlet : undefined;
       return [
         shape(snapshot.reading, only ? only.alias || `${alias} ${only.index}` : `${alias} total`, {
-          outlet: only ? outletOut(only) : snapshot.outlets.map(({ outlet }) => outletOut(outlet)),
-          ...(only ? {} : { outlets: snapshot.outlets.map(({ outlet, reading }) => ({ ...outletOut(outlet), energy: reading })) }),
+          outlet: only ? outletOut(only) : outlets.map(({ outlet }) => outletOut(outlet)),
+          ...(only ? {} : { outlets: outlets.map(({ outlet, reading }) => ({ ...outletOut(outlet), energy: reading })) }),
         }),
       ];
     };
@@ -85,19 +89,20 @@ export = function register(RED: NodeAPI): void {
       const device = deviceNode.getDevice();
       const command = commandOf(msg['command'], def.command);
       if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
-      const outlets = await outletsOf(device, msg['outlet']);
+      const target = await targetOf(device, msg['outlet']);
+      const outlets = target.outlets;
       if (command === 'realtime') {
-        const snapshot = await readMeter(device, outlets);
+        const snapshot = await target.realtime();
         showPower(snapshot);
         const messages = readingMessages(device, snapshot, msg);
         send(messages.length === 1 ? messages[0]! : [messages]);
         return;
       }
       if (command === 'erase') {
-        await device.eraseStats(outlets);
+        await target.eraseStats();
         msg.payload = true;
       } else {
-        msg.payload = await readStats(device, statsPeriod(command, msg['year'], msg['month']), outlets);
+        msg.payload = await target.stats(statsPeriod(command, msg['year'], msg['month']));
       }
       msg['device'] = device.identity();
       if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);
@@ -107,34 +112,58 @@ export = function register(RED: NodeAPI): void {
 
     const intervalMs = pollIntervalMs(settings, def.interval);
     if (intervalMs > 0) {
-      const poller = new Poller<MeterSnapshot>(
+      // The device's hub reads the meter with the state, once per poll for every node that watches it.
+      const targetsIn = (info: DeviceInfo): Target[] => {
+        const device = deviceNode.getDevice();
+        return [selectors.length === 0 ? device : device.children(resolveOutlets(info, selectors, device.client.address))];
+      };
+      let failing = false;
+      const fail = (err: unknown): void => {
+        if (failing) return;
+        failing = true;
+        this.status(offlineStatus(err));
+        this.error(err instanceof Error ? err : new Error(String(err)), { payload: null, event: 'offline' });
+      };
+      const watcher: DeviceWatcher = {
         intervalMs,
-        async () => {
-          const device = deviceNode.getDevice();
-          return readMeter(device, await outletsOf(device, undefined));
+        meters: targetsIn,
+        onReading: (reading) => {
+          let snapshot: MeterSnapshot | undefined;
+          try {
+            snapshot = snapshotOf(targetsIn(reading.info)[0]!, reading);
+          } catch (err) {
+            return fail(err);
+          }
+          if (snapshot === undefined) return; // a command's read-back: no meter in it
+          failing = false;
+          showPower(snapshot);
+          if (!deadband.pass(snapshot.reading.power)) return;
+          const messages = readingMessages(deviceNode.getDevice(), snapshot, {});
+          this.send(messages.length === 1 ? messages[0]! : [messages]);
         },
-        {
-          onResult: (snapshot) => {
-            showPower(snapshot);
-            if (!deadband.pass(snapshot.reading.power)) return;
-            const messages = readingMessages(deviceNode.getDevice(), snapshot, {});
-            this.send(messages.length === 1 ? messages[0]! : [messages]);
-          },
-          onOutage: (err) => {
-            this.status(offlineStatus(err));
-            this.error(err instanceof Error ? err : new Error(String(err)), { payload: null, event: 'offline' });
-          },
-        },
-      );
-      poller.start();
+        onOutage: fail,
+      };
+      const unwatch = deviceNode.hub.watch(watcher);
       this.on('close', (_removed: boolean, done: () => void) => {
-        poller.stop().then(done, done);
+        unwatch().then(done, done);
       });
     }
   }
 
   RED.nodes.registerType('plug-energy', PlugEnergyNode);
 };
+
+/** A target's meter reading out of a poll; undefined when the poll read no meter; throws the part's failure. */
+function snapshotOf(target: Target, reading: DeviceReading): MeterSnapshot | undefined {
+  const parts: MeterReading[] = [];
+  for (const part of target.parts()) {
+    const found = reading.meters.get(partKey(part));
+    if (found === undefined) return undefined;
+    if (found instanceof Error) throw found;
+    parts.push(part.outlets[0] === undefined ? found : { ...found, outlet: part.outlets[0] });
+  }
+  return { reading: parts.length === 1 ? parts[0]!.reading : sumReadings(parts.map((p) => p.reading)), parts };
+}
 
 function commandOf(requested: unknown, fallback: string | undefined): EnergyCommand {
   const name = requested === undefined || requested === '' ? fallback || 'realtime' : requested;

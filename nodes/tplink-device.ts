@@ -4,13 +4,13 @@ import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
 import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice, createTransport } from '../src/transport/factory';
-import { SmartDevice } from '../src/device';
+import { KasaDevice } from '../src/device';
+import { DeviceReading, pollDevice } from '../src/device-poll';
 import { PollingHub } from '../src/hub';
-import type { DeviceInfo } from '../src/sysinfo';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
-import { DeviceConfigNode, DeviceCredentials } from './lib/device-config';
+import { DeviceConfigNode, DeviceCredentials, DeviceWatcher } from './lib/device-config';
 import { NodeSettings } from './lib/settings';
 
 interface DeviceNodeDef extends NodeDef {
@@ -57,11 +57,11 @@ export = function register(RED: NodeAPI): void {
       return tddpLoginOf(credentials.tddpUsername, credentials.tddpPassword);
     };
 
-    let device: SmartDevice | null = null;
+    let device: KasaDevice | null = null;
     this.getDevice = () => {
       // Throws BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
       settings.check();
-      device ??= new SmartDevice(
+      device ??= new KasaDevice(
         new KasaClient({
           host: this.host,
           port: this.port,
@@ -80,7 +80,12 @@ export = function register(RED: NodeAPI): void {
       return device;
     };
 
-    this.hub = new PollingHub<DeviceInfo>(async () => (await this.getDevice().getSysinfo()).info);
+    this.hub = new PollingHub<DeviceReading, DeviceWatcher>((watchers) =>
+      pollDevice(
+        this.getDevice(),
+        watchers.flatMap((watcher) => (watcher.meters === undefined ? [] : [watcher.meters.bind(watcher)])),
+      ),
+    );
 
     this.on('close', (_removed: boolean, done: () => void) => {
       const closing = device;

@@ -1,10 +1,12 @@
+import { RANGES, checkNumber } from './bounds';
 import type { Request } from './client';
-import { PRESETS, PresetName, destructiveMethods, isPresetName, system } from './commands';
-import { OutletSelector, SmartDevice } from './device';
+import { PRESETS, PresetName, destructiveMethods, isPresetName } from './commands';
+import type { SwitchResult, Target } from './device';
 import { displayValue } from './display-text';
 import { ErrorCode, KasaError } from './errors';
+import type { OutletSelector } from './outlet-selection';
 import { isObject } from './reply';
-import { DeviceInfo, OutletInfo, currentOutlets } from './sysinfo';
+import { DeviceInfo, OutletInfo } from './sysinfo';
 
 /**
  * What a message asks of a plug or an outlet, independent of Node-RED: flows speak in payloads
@@ -14,6 +16,8 @@ export type Action =
   | { kind: 'power'; target: boolean | 'toggle' }
   | { kind: 'preset'; name: Exclude<PresetName, 'on' | 'off'> }
   | { kind: 'alias'; alias: string }
+  /** Without `level`: read the brightness; with it: dim, then switch if `power` says so. */
+  | { kind: 'brightness'; level?: number; transitionMs?: number; power?: boolean }
   | { kind: 'raw'; request: Request };
 
 /** Guards a node sets: a flow fed from outside must not factory-reset a plug by accident. */
@@ -25,16 +29,21 @@ export interface Permissions {
 export interface ActionInput {
   payload?: unknown;
   command?: unknown;
+  /** Dimmers: 1-100 %. */
+  brightness?: unknown;
+  /** With brightness: the fade, in ms. */
+  transition?: unknown;
 }
 
-/** The commands `msg.command` accepts: the seed's presets plus toggle and alias. */
-export const COMMAND_NAMES = [...Object.keys(PRESETS), 'toggle', 'alias'] as const;
+/** The commands `msg.command` accepts: the seed's presets plus toggle, alias and brightness. */
+export const COMMAND_NAMES = [...Object.keys(PRESETS), 'toggle', 'alias', 'brightness'] as const;
 
 /**
  * Reads an action from `msg.command` (a name) or else `msg.payload` (a switch value or a raw
  * JSON object); falls back to the node's default action when neither says anything.
  */
 export function parseAction(input: ActionInput, fallback?: string): Action {
+  if (input.brightness !== undefined && input.brightness !== null && input.brightness !== '') return brightnessAction(input);
   if (input.command !== undefined && input.command !== null && input.command !== '') {
     return actionFromCommand(input.command, input.payload);
   }
@@ -58,8 +67,20 @@ function actionFromCommand(command: unknown, payload: unknown): Action {
     }
     return { kind: 'alias', alias: payload.trim() };
   }
+  if (name === 'brightness') return { kind: 'brightness' };
   if (isPresetName(name)) return { kind: 'preset', name: name as Exclude<PresetName, 'on' | 'off'> };
   throw new KasaError(ErrorCode.BAD_INPUT, `Unknown command ${describe(command)}; one of: ${COMMAND_NAMES.join(', ')}.`);
+}
+
+/** msg.brightness sets the level; an on/off msg.payload beside it switches too (a toggle does not mix). */
+function brightnessAction(input: ActionInput): Action {
+  const level = checkNumber(input.brightness, RANGES.brightness);
+  const transitionMs = input.transition === undefined ? undefined : checkNumber(input.transition, RANGES.transitionMs);
+  const power = actionFromPayload(input.payload);
+  const action: Action = { kind: 'brightness', level };
+  if (transitionMs !== undefined) action.transitionMs = transitionMs;
+  if (power?.kind === 'power' && power.target !== 'toggle') action.power = power.target;
+  return action;
 }
 
 function actionFromPayload(payload: unknown): Action | undefined {
@@ -80,6 +101,7 @@ function actionFromPayload(payload: unknown): Action | undefined {
 
 /** Throws NOT_ALLOWED when the action needs a permission the node does not give. */
 export function checkPermission(action: Action, permissions: Permissions): void {
+  // Destructive under any kind's module names: the guard holds before the device's kind is known.
   const request = action.kind === 'raw' ? action.request : action.kind === 'preset' ? PRESETS[action.name].request() : undefined;
   if (action.kind === 'raw' && !permissions.allowRaw) {
     throw new KasaError(
@@ -107,55 +129,58 @@ export interface ActionResult {
 }
 
 /**
- * Runs an action on a device, or on outlets of a strip. Relay actions yield the state after the
- * command (a boolean, or one per outlet); `info` the sysinfo as the device sent it (the outlets'
- * entries for a strip); other presets the device's answer to that command.
+ * Runs an action on a target: a device, or outlets of a strip. Relay actions yield the state after
+ * the command (a boolean, or one per outlet); `info` the sysinfo as the device sent it (the
+ * outlets' entries for a strip); brightness the level; other presets the device's answer.
  */
-export async function runAction(device: SmartDevice, action: Action, outlets: readonly OutletInfo[] = []): Promise<ActionResult> {
+export async function runAction(target: Target, action: Action): Promise<ActionResult> {
   switch (action.kind) {
     case 'power': {
-      const result = await device.setPower(action.target, outlets);
-      if (outlets.length === 0) return { payload: result.on, outlets: [], info: result.info };
-      return { payload: perOutlet(result.outlets.map((o) => o.on)), outlets: result.outlets, info: result.info };
+      const state = await target.setPower(action.target);
+      return forTarget(state, state.on, (o) => o.on);
+    }
+    case 'brightness': {
+      let state = action.level === undefined ? target.stateIn((await target.device.getSysinfo()).info) : await target.setBrightness(action.level, action.transitionMs);
+      if (action.power !== undefined && state.on !== action.power) state = await target.setPower(action.power);
+      if (state.info.brightness === undefined || state.outlets.length > 0) throw target.device.cannot('dim its light');
+      return { payload: state.info.brightness, outlets: [], info: state.info };
     }
     case 'alias': {
-      await device.run(system.setAlias(action.alias), outlets);
-      return refreshed(device, outlets, (o) => o.alias);
+      const modules = await target.device.knownModules();
+      await target.run(modules.system.setAlias(action.alias));
+      const state = target.stateIn((await target.device.getSysinfo()).info);
+      return forTarget(state, state.info.alias, (o) => o.alias);
     }
     case 'raw':
-      return { payload: await device.run(action.request, outlets), outlets: [...outlets] };
+      return { payload: await target.run(action.request), outlets: [...target.outlets] };
     case 'preset': {
       if (action.name === 'info') {
-        const { raw, info } = await device.getSysinfo();
-        if (outlets.length === 0) return { payload: raw, outlets: [], info };
+        const { raw, info } = await target.device.getSysinfo();
         const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
-        const current = currentOutlets(info, outlets);
         // An outlet's index is its position in this very list (normaliseSysinfo counts the same way).
-        const entries = current.map((o) => children[o.index - 1] ?? {});
-        return { payload: perOutlet(entries), outlets: current, info };
+        return forTarget(target.stateIn(info), raw, (o) => children[o.index - 1] ?? {});
       }
-      if (action.name === 'energy' && outlets.length > 1) {
-        const readings = [];
-        for (const outlet of outlets) readings.push((await device.realtime(outlet)).raw);
-        return { payload: readings, outlets: [...outlets] };
+      if (action.name === 'energy') {
+        const { parts } = await target.realtime();
+        return { payload: perOutlet(parts.map((p) => p.raw)), outlets: [...target.outlets] };
       }
-      const request = PRESETS[action.name].request();
-      const reply = await device.run(request, outlets);
-      return { payload: methodReply(reply, request), outlets: [...outlets] };
+      await target.device.knownModules();
+      const request = PRESETS[action.name].request(target.device.info!.kind);
+      const reply = await target.run(request);
+      return { payload: methodReply(reply, request), outlets: [...target.outlets] };
     }
   }
+}
+
+/** The device's own value, or one value per outlet (a list when several), with the state read. */
+function forTarget(state: SwitchResult, whole: unknown, perOutletValue: (o: OutletInfo) => unknown): ActionResult {
+  const payload = state.outlets.length === 0 ? whole : perOutlet(state.outlets.map(perOutletValue));
+  return { payload, outlets: state.outlets, info: state.info };
 }
 
 /** One outlet: its value; several: an array in outlet order. */
 function perOutlet<T>(values: T[]): T | T[] {
   return values.length === 1 ? values[0]! : values;
-}
-
-async function refreshed(device: SmartDevice, outlets: readonly OutletInfo[], pick: (o: OutletInfo) => unknown): Promise<ActionResult> {
-  const { info } = await device.getSysinfo();
-  if (outlets.length === 0) return { payload: info.alias, outlets: [], info };
-  const current = currentOutlets(info, outlets);
-  return { payload: perOutlet(current.map(pick)), outlets: current, info };
 }
 
 /** The answer to the single method of a preset, without the module/method envelope. */

@@ -25,6 +25,9 @@ export const RANGES = {
   localPort: { name: 'Reply port', min: 0, max: 65_535, integer: true },
   pollSeconds: { name: 'Poll interval', min: 0.1, max: 86_400, unit: 's' },
   deadbandWatts: { name: 'Deadband', min: 0, max: 100_000, unit: 'W' },
+  brightness: { name: 'msg.brightness', min: 1, max: 100, unit: '%', integer: true },
+  /** A dimmer fades for at most a few seconds; ten minutes is a typo, an hour certainly one. */
+  transitionMs: { name: 'msg.transition', min: 0, max: 600_000, unit: 'ms', integer: true },
 } as const satisfies Record<string, NumberRange>;
 
 /**

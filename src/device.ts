@@ -1,10 +1,14 @@
 import { KasaClient, Reply, Request } from './client';
-import { batch, emeter, forOutlets, system } from './commands';
-import { displayList, displayText, displayValue } from './display-text';
-import { EnergyReading, EnergyStat, normaliseRealtime, normaliseStats } from './energy';
+import { batch, forOutlets } from './commands';
+import { displayText } from './display-text';
+import { EnergyReading, EnergyStat, normaliseRealtime, normaliseStats, sumReadings } from './energy';
 import { ErrorCode, KasaError } from './errors';
+import { IotModules, KIND_LABELS, modulesOf } from './family/iot/kinds';
 import { isObject } from './reply';
 import { DeviceInfo, OutletInfo, currentOutlets, normaliseSysinfo } from './sysinfo';
+import { OutletSelector, resolveOutlets } from './outlet-selection';
+
+export { OutletSelector, resolveOutlets };
 
 /** Identifies a device in output messages (`msg.device`). */
 export interface DeviceIdentity {
@@ -15,31 +19,186 @@ export interface DeviceIdentity {
   mac: string;
 }
 
-/** An outlet as named by a person or a flow: 1-based index, full or 2-digit child id, alias, or "all". */
-export type OutletSelector = number | string;
-
 export interface SwitchResult {
-  /** The device's (plug) or the selected outlets' state after the command: true when all are on. */
+  /** The device's or the selected outlets' state after the command: true when all are on. */
   on: boolean;
   info: DeviceInfo;
-  /** The selected outlets as they are after the command (strips only). */
+  /** The selected outlets as they are after the command (none for the device itself). */
   outlets: OutletInfo[];
 }
 
 export interface MeterReading {
   reading: EnergyReading;
+  /** What the device sent for this reading. */
   raw: Record<string, unknown>;
+  /** The outlet read, on a strip with a meter per outlet. */
   outlet?: OutletInfo;
 }
 
+export interface MeterSnapshot {
+  /** The one reading, or the sum over several outlets (mean voltage). */
+  reading: EnergyReading;
+  /** One reading per part: the device's, or each outlet's (with `outlet`). */
+  parts: MeterReading[];
+}
+
+export type StatsPeriod = { kind: 'day'; year: number; month: number } | { kind: 'month'; year: number };
+
 /**
- * A plug or strip: the operations nodes and tools need, over one client (one connection, one queue).
- * Remembers the last sysinfo so outlets can be named by alias or index without asking every time.
+ * What switching, dimming and metering work on: a device itself, or a set of a strip's outlets.
+ * Both have the same operations, so nodes and actions never ask which one they hold.
  */
-export class SmartDevice {
+export abstract class Target {
+  /** The outlets this target is made of; empty for the device itself. */
+  abstract readonly outlets: readonly OutletInfo[];
+
+  /** The device this target belongs to (itself, for a device). */
+  abstract readonly device: KasaDevice;
+
+  /** Sends any request to this target (a strip's outlets get it with their `context`). */
+  run(request: Request): Promise<Reply> {
+    return this.device.client.send(forOutlets(request, this.outlets.map((o) => o.id)));
+  }
+
+  /** This target's state as a (newer) sysinfo describes it. */
+  abstract stateIn(info: DeviceInfo): SwitchResult;
+
+  /** The parts a meter reads one at a time: the device, or each outlet on its own. */
+  abstract parts(): Target[];
+
+  /**
+   * Switches, and reads the state back in the same request. Toggle flips each part from its own
+   * current state (some outlets may go on while others go off).
+   */
+  async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
+    if (target !== 'toggle') return this.switchTo(target);
+    const { info } = await this.device.getSysinfo();
+    const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
+    let last = info;
+    for (const on of [true, false]) {
+      const parts = current.filter((p) => p.on === on).map((p) => p.part);
+      if (parts.length > 0) last = (await this.together(parts).switchTo(!on)).info;
+    }
+    return this.stateIn(last);
+  }
+
+  /** Parts of this target as one target again, to switch them in one request. */
+  protected abstract together(parts: readonly Target[]): Target;
+
+  /** Dims to 1-100 %, fading over `transitionMs` where the device can, and reads the state back. */
+  async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
+    const modules = await this.device.knownModules();
+    const request =
+      modules.dimmer !== undefined
+        ? transitionMs === undefined
+          ? modules.dimmer.setBrightness(brightness)
+          : modules.dimmer.fadeTo(brightness, transitionMs)
+        : modules.lighting?.setBrightness(brightness, transitionMs);
+    if (request === undefined || this.outlets.length > 0) throw this.device.cannot('dim its light');
+    return this.stateIn(this.device.readSysinfo(await this.run(batch(request, modules.system.getSysinfo()))).info);
+  }
+
+  /** A meter reading of each part: the device's, or each outlet's (a strip meters one outlet per request). */
+  async realtime(): Promise<MeterSnapshot> {
+    const readings: MeterReading[] = [];
+    for (const part of this.parts()) {
+      const raw = await part.meter((m) => m.getRealtime(), 'get_realtime');
+      readings.push({ reading: normaliseRealtime(raw), raw, ...(part.outlets[0] === undefined ? {} : { outlet: part.outlets[0] }) });
+    }
+    return { reading: readings.length === 1 ? readings[0]!.reading : sumReadings(readings.map((r) => r.reading)), parts: readings };
+  }
+
+  /** Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order. */
+  async stats(period: StatsPeriod): Promise<EnergyStat[]> {
+    const totals = new Map<string, EnergyStat>();
+    for (const part of this.parts()) {
+      const raw =
+        period.kind === 'day'
+          ? await part.meter((m) => m.getDayStat(period.year, period.month), 'get_daystat')
+          : await part.meter((m) => m.getMonthStat(period.year), 'get_monthstat');
+      for (const stat of normaliseStats(raw)) {
+        const key = `${stat.year}-${stat.month}-${stat.day ?? ''}`;
+        const seen = totals.get(key);
+        totals.set(key, seen === undefined ? { ...stat } : { ...seen, energy: Math.round((seen.energy + stat.energy) * 1e6) / 1e6 });
+      }
+    }
+    return [...totals.values()].sort((a, b) => a.year - b.year || a.month - b.month || (a.day ?? 0) - (b.day ?? 0));
+  }
+
+  /** Erases the meter's statistics of each part. */
+  async eraseStats(): Promise<void> {
+    for (const part of this.parts()) await part.meter((m) => m.eraseStats(), 'erase_emeter_stat');
+  }
+
+  protected async switchTo(on: boolean): Promise<SwitchResult> {
+    const modules = await this.device.knownModules();
+    const power = modules.lighting?.setOn(on) ?? modules.system.setRelayState(on);
+    const reply = await this.run(batch(power, modules.system.getSysinfo()));
+    return this.stateIn(this.device.readSysinfo(reply).info);
+  }
+
+  /** One meter method of this part, after checking the device has a meter at all. */
+  private async meter(build: (meter: IotModules['meter']) => Request, method: string): Promise<Record<string, unknown>> {
+    // Some devices hang when asked for a module they lack: learn what this one has first.
+    const modules = await this.device.knownModules();
+    if (!this.device.info!.hasEnergyMeter) throw this.device.noMeter();
+    let reply: Reply;
+    try {
+      reply = await this.run(build(modules.meter));
+    } catch (err) {
+      if (err instanceof KasaError && err.code === ErrorCode.NOT_SUPPORTED && err.module === modules.meter.name) throw this.device.noMeter();
+      throw err;
+    }
+    const module = reply[modules.meter.name];
+    const raw = isObject(module) ? module[method] : undefined;
+    if (!isObject(raw)) {
+      throw new KasaError(ErrorCode.PROTOCOL, `${this.device.client.address} answered ${method} without a reading.`, {
+        device: this.device.client.address,
+      });
+    }
+    return raw;
+  }
+}
+
+/** Some outlets of a strip, as one target. */
+class Outlets extends Target {
+  constructor(
+    readonly device: KasaDevice,
+    readonly outlets: readonly OutletInfo[],
+  ) {
+    super();
+  }
+
+  stateIn(info: DeviceInfo): SwitchResult {
+    const current = currentOutlets(info, this.outlets);
+    return { on: current.every((o) => o.on), info, outlets: current };
+  }
+
+  parts(): Target[] {
+    return this.outlets.length === 1 ? [this] : this.outlets.map((outlet) => new Outlets(this.device, [outlet]));
+  }
+
+  protected together(parts: readonly Target[]): Target {
+    return new Outlets(this.device, parts.flatMap((part) => part.outlets));
+  }
+}
+
+/**
+ * A plug, strip, switch, dimmer or bulb over one client (one connection, one queue). It is itself
+ * a target; `outlets()` gives a strip's outlets as targets of their own. Remembers the last
+ * sysinfo, which says what kind of device it is (and so its modules) and names its outlets.
+ */
+export class KasaDevice extends Target {
+  readonly outlets: readonly OutletInfo[] = [];
   private lastInfo: DeviceInfo | undefined;
 
-  constructor(readonly client: KasaClient) {}
+  constructor(readonly client: KasaClient) {
+    super();
+  }
+
+  get device(): KasaDevice {
+    return this;
+  }
 
   /** The last sysinfo read, if any. */
   get info(): DeviceInfo | undefined {
@@ -57,32 +216,32 @@ export class SmartDevice {
     };
   }
 
+  stateIn(info: DeviceInfo): SwitchResult {
+    return { on: info.on, info, outlets: [] };
+  }
+
+  parts(): Target[] {
+    return [this];
+  }
+
+  protected together(): Target {
+    return this;
+  }
+
+  /** The given outlets of this strip, as one target. */
+  children(list: readonly OutletInfo[]): Target {
+    return new Outlets(this, list);
+  }
+
   /** Reads sysinfo; `raw` is exactly what the device sent. */
   async getSysinfo(): Promise<{ info: DeviceInfo; raw: Record<string, unknown> }> {
-    const reply = await this.client.send(system.getSysinfo());
-    return this.readSysinfo(reply);
+    return this.readSysinfo(await this.client.send(modulesOf('plug').system.getSysinfo()));
   }
 
-  /** Sends any request, addressed to outlets when given. */
-  run(request: Request, outlets: readonly OutletInfo[] = []): Promise<Reply> {
-    return this.client.send(forOutlets(request, outlets.map((o) => o.id)));
-  }
-
-  /**
-   * Switches the plug, or the given outlets of a strip, and reads the state back in the same request.
-   * Toggle flips each outlet from its own current state.
-   */
-  async setPower(target: boolean | 'toggle', outlets: readonly OutletInfo[] = []): Promise<SwitchResult> {
-    if (target !== 'toggle') return this.switchTo(target, outlets);
-    const { info } = await this.getSysinfo();
-    if (outlets.length === 0) return this.switchTo(!info.on, []);
-    const current = currentOutlets(info, outlets);
-    const turnOff = current.filter((o) => o.on);
-    const turnOn = current.filter((o) => !o.on);
-    let result: SwitchResult | undefined;
-    if (turnOff.length > 0) result = await this.switchTo(false, turnOff);
-    if (turnOn.length > 0) result = await this.switchTo(true, turnOn);
-    return this.selection(result!.info, outlets);
+  /** The modules of this kind of device, reading sysinfo first if the kind is not known yet. */
+  async knownModules(): Promise<IotModules> {
+    if (this.lastInfo === undefined) await this.getSysinfo();
+    return modulesOf(this.lastInfo!.kind);
   }
 
   /**
@@ -101,67 +260,8 @@ export class SmartDevice {
     return resolveOutlets((await this.getSysinfo()).info, selectors, this.client.address);
   }
 
-  /** The realtime meter reading of the plug, or of one outlet of a strip with per-outlet meters. */
-  async realtime(outlet?: OutletInfo): Promise<MeterReading> {
-    const raw = await this.meter(emeter.getRealtime(), 'get_realtime', outlet);
-    return { reading: normaliseRealtime(raw), raw, ...(outlet === undefined ? {} : { outlet }) };
-  }
-
-  /** Energy per day of a month (kWh). */
-  async dayStats(year: number, month: number, outlet?: OutletInfo): Promise<EnergyStat[]> {
-    return normaliseStats(await this.meter(emeter.getDayStat(year, month), 'get_daystat', outlet));
-  }
-
-  /** Energy per month of a year (kWh). */
-  async monthStats(year: number, outlet?: OutletInfo): Promise<EnergyStat[]> {
-    return normaliseStats(await this.meter(emeter.getMonthStat(year), 'get_monthstat', outlet));
-  }
-
-  /** Erases the meter's statistics of the plug or of each outlet given. */
-  async eraseStats(outlets: readonly OutletInfo[] = []): Promise<void> {
-    if (outlets.length === 0) await this.meter(emeter.eraseStats(), 'erase_emeter_stat', undefined);
-    for (const outlet of outlets) await this.meter(emeter.eraseStats(), 'erase_emeter_stat', outlet);
-  }
-
-  private async switchTo(on: boolean, outlets: readonly OutletInfo[]): Promise<SwitchResult> {
-    const reply = await this.run(batch(system.setRelayState(on), system.getSysinfo()), outlets);
-    const { info } = this.readSysinfo(reply);
-    return this.selection(info, outlets);
-  }
-
-  private selection(info: DeviceInfo, outlets: readonly OutletInfo[]): SwitchResult {
-    if (outlets.length === 0) return { on: info.on, info, outlets: [] };
-    const current = currentOutlets(info, outlets);
-    return { on: current.every((o) => o.on), info, outlets: current };
-  }
-
-  private async meter(request: Request, method: string, outlet: OutletInfo | undefined): Promise<Record<string, unknown>> {
-    // Some devices hang when asked for a module they lack: learn what this one has first.
-    if (this.lastInfo === undefined) await this.getSysinfo();
-    if (!this.lastInfo!.hasEnergyMeter) throw this.noMeter();
-    let reply: Reply;
-    try {
-      reply = await this.run(request, outlet === undefined ? [] : [outlet]);
-    } catch (err) {
-      if (err instanceof KasaError && err.code === ErrorCode.NOT_SUPPORTED && err.module === 'emeter') throw this.noMeter();
-      throw err;
-    }
-    const module = reply['emeter'];
-    const raw = isObject(module) ? module[method] : undefined;
-    if (!isObject(raw)) {
-      throw new KasaError(ErrorCode.PROTOCOL, `${this.client.address} answered ${method} without a reading.`, {
-        device: this.client.address,
-      });
-    }
-    return raw;
-  }
-
-  private noMeter(): KasaError {
-    const name = this.lastInfo?.model ? `${this.client.address} (${displayText(this.lastInfo.model)})` : this.client.address;
-    return new KasaError(ErrorCode.NO_ENERGY_METER, `${name} has no energy meter.`, { device: this.client.address });
-  }
-
-  private readSysinfo(reply: Reply): { info: DeviceInfo; raw: Record<string, unknown> } {
+  /** Reads the sysinfo in a reply and remembers it. */
+  readSysinfo(reply: Reply): { info: DeviceInfo; raw: Record<string, unknown> } {
     const module = reply['system'];
     const raw = isObject(module) ? module['get_sysinfo'] : undefined;
     if (!isObject(raw)) {
@@ -173,53 +273,19 @@ export class SmartDevice {
     this.lastInfo = info;
     return { info, raw };
   }
-}
 
-/**
- * Finds outlets by 1-based index (number or "3"), full child id, 2-digit suffix ("02"), alias
- * (exact, then ignoring case), or "all". Throws BAD_INPUT naming the outlets there are.
- */
-export function resolveOutlets(
-  info: DeviceInfo,
-  selectors: OutletSelector | readonly OutletSelector[],
-  device: string,
-): OutletInfo[] {
-  const outlets = info.outlets;
-  if (outlets === undefined || outlets.length === 0) {
-    throw new KasaError(
-      ErrorCode.BAD_INPUT,
-      `${device}${info.model ? ` (${displayText(info.model)})` : ''} is not a power strip: it has no outlets to choose from.`,
-      { device },
-    );
+  /** "192.0.2.1:9999 (HS110(EU))": the device as messages name it. */
+  describe(): string {
+    return this.lastInfo?.model ? `${this.client.address} (${displayText(this.lastInfo.model)})` : this.client.address;
   }
-  const list = Array.isArray(selectors) ? selectors : [selectors as OutletSelector];
-  if (list.length === 0) throw new KasaError(ErrorCode.BAD_INPUT, 'No outlet was chosen.', { device });
-  const chosen = new Map<string, OutletInfo>();
-  for (const selector of list) {
-    for (const outlet of resolveOne(outlets, selector, device)) chosen.set(outlet.id, outlet);
-  }
-  return [...chosen.values()].sort((a, b) => a.index - b.index);
-}
 
-function resolveOne(outlets: readonly OutletInfo[], selector: OutletSelector, device: string): OutletInfo[] {
-  const fail = (): never => {
-    const names = displayList(outlets.map((o) => `${o.index} "${displayText(o.alias, 32)}"`));
-    throw new KasaError(ErrorCode.BAD_INPUT, `No outlet ${displayValue(selector)} on ${device}; it has ${names}, or "all".`, {
-      device,
-    });
-  };
-  if (typeof selector === 'number') {
-    const byIndex = outlets.find((o) => o.index === selector);
-    return byIndex ? [byIndex] : fail();
+  noMeter(): KasaError {
+    return new KasaError(ErrorCode.NO_ENERGY_METER, `${this.describe()} has no energy meter.`, { device: this.client.address });
   }
-  if (typeof selector !== 'string' || selector.trim() === '') return fail();
-  const wanted = selector.trim();
-  if (wanted.toLowerCase() === 'all') return [...outlets];
-  const match =
-    outlets.find((o) => o.id === wanted || o.id.toLowerCase() === wanted.toLowerCase()) ??
-    outlets.find((o) => o.alias === wanted) ??
-    (/^\d{2}$/.test(wanted) ? outlets.find((o) => o.id.endsWith(wanted)) : undefined) ??
-    (/^\d+$/.test(wanted) ? outlets.find((o) => o.index === Number(wanted)) : undefined) ??
-    outlets.find((o) => o.alias.toLowerCase() === wanted.toLowerCase());
-  return match ? [match] : fail();
+
+  /** NOT_SUPPORTED for something this kind of device (or an outlet of it) cannot do. */
+  cannot(what: string): KasaError {
+    const kind = this.lastInfo === undefined ? 'device' : KIND_LABELS[this.lastInfo.kind];
+    return new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} is a ${kind}: it cannot ${what}.`, { device: this.client.address });
+  }
 }

@@ -16,12 +16,13 @@ export interface HubWatcher<T> {
  * interval has passed (all of them after an outage); a command's read-back, published by the node
  * that sent it, goes to all the others at once. Polling stops when the last watcher leaves.
  */
-export class PollingHub<T> {
-  private readonly watchers = new Map<HubWatcher<T>, { lastDelivered: number }>();
+export class PollingHub<T, W extends HubWatcher<T> = HubWatcher<T>> {
+  private readonly watchers = new Map<W, { lastDelivered: number }>();
   private poller: Poller<T> | null = null;
   private pollerIntervalMs = 0;
 
-  constructor(private readonly read: () => Promise<T>) {}
+  /** `read` makes one reading for all the watchers there are (it may ask what each of them needs). */
+  constructor(private readonly read: (watchers: readonly W[]) => Promise<T>) {}
 
   /** How many watchers there are now. */
   get size(): number {
@@ -34,7 +35,7 @@ export class PollingHub<T> {
   }
 
   /** Adds a watcher; the function returned removes it again (resolving once a poll it ended is done). */
-  watch(watcher: HubWatcher<T>): () => Promise<void> {
+  watch(watcher: W): () => Promise<void> {
     this.watchers.set(watcher, { lastDelivered: -Infinity });
     void this.reschedule();
     return () => {
@@ -44,7 +45,7 @@ export class PollingHub<T> {
   }
 
   /** Gives every watcher but `except` a reading made outside the polls (a command's read-back). */
-  publish(value: T, except?: HubWatcher<T>): void {
+  publish(value: T, except?: W): void {
     const now = Date.now();
     for (const [watcher, state] of this.watchers) {
       if (watcher === except) continue;
@@ -66,7 +67,7 @@ export class PollingHub<T> {
     this.poller = null;
     this.pollerIntervalMs = wanted;
     if (wanted > 0) {
-      this.poller = new Poller<T>(wanted, this.read, {
+      this.poller = new Poller<T>(wanted, () => this.read([...this.watchers.keys()]), {
         onResult: (value) => this.deliver(value, false),
         onRecovery: (value) => this.deliver(value, true),
         onOutage: (err) => {

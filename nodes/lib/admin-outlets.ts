@@ -2,7 +2,7 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { RANGES, checkNumber } from '../../src/bounds';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../../src/client';
-import { SmartDevice } from '../../src/device';
+import { KasaDevice } from '../../src/device';
 import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
@@ -28,7 +28,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
   let temporary: KasaClient | null = null;
   try {
     const query = outletsQuery(RED, req.query);
-    let device: SmartDevice;
+    let device: KasaDevice;
     if (query.deployed !== null) {
       device = query.deployed.getDevice();
     } else {
@@ -40,7 +40,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
         timeoutMs: query.timeoutMs,
         transport: createTransport({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, persistent: false }),
       });
-      device = new SmartDevice(temporary);
+      device = new KasaDevice(temporary);
     }
     const { info } = await device.getSysinfo();
     res.json({

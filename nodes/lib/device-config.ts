@@ -1,6 +1,7 @@
 import type { Node } from 'node-red';
-import type { SmartDevice } from '../../src/device';
-import type { PollingHub } from '../../src/hub';
+import type { KasaDevice, Target } from '../../src/device';
+import type { DeviceReading } from '../../src/device-poll';
+import type { HubWatcher, PollingHub } from '../../src/hub';
 import type { DeviceInfo } from '../../src/sysinfo';
 import type { TddpLogin } from '../../src/tddp';
 import type { TransportChoice } from '../../src/transport/factory';
@@ -17,6 +18,12 @@ export interface DeviceCredentials {
   tddpPassword?: string;
 }
 
+/** A node watching its device through the hub. */
+export interface DeviceWatcher extends HubWatcher<DeviceReading> {
+  /** The meters this node wants read with every poll (none: the state only). */
+  meters?(info: DeviceInfo): readonly Target[];
+}
+
 /** The `tplink-device` config node as the other nodes of the package see it. */
 export interface DeviceConfigNode extends Node<DeviceCredentials> {
   host: string;
@@ -28,9 +35,9 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   tddpPort: number;
   tddpReplyPort: number;
   /** The one connection and request queue to this device, opened on first use. */
-  getDevice(): SmartDevice;
-  /** One sysinfo poll for every node that watches this device; commands' read-backs shared. */
-  hub: PollingHub<DeviceInfo>;
+  getDevice(): KasaDevice;
+  /** One poll for every node that watches this device (state and meters); commands' read-backs shared. */
+  hub: PollingHub<DeviceReading, DeviceWatcher>;
   /** Throws BAD_INPUT while a setting of the node is out of range (logged at deploy). */
   checkSettings(): void;
   /** The login TDDP requests are encrypted with. */

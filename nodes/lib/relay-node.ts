@@ -1,11 +1,11 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { RANGES } from '../../src/bounds';
 import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
-import { SmartDevice, resolveOutlets } from '../../src/device';
+import { KasaDevice, Target, resolveOutlets } from '../../src/device';
+import { stateReading } from '../../src/device-poll';
 import { ErrorCode, KasaError } from '../../src/errors';
-import type { HubWatcher } from '../../src/hub';
 import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
-import type { DeviceConfigNode } from './device-config';
+import type { DeviceConfigNode, DeviceWatcher } from './device-config';
 import { handleInput } from './input';
 import { NodeSettings } from './settings';
 import { offlineStatus, powerStatus } from './status';
@@ -53,13 +53,14 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
   const topic = typeof def.topic === 'string' && def.topic !== '' ? def.topic : undefined;
   const configuredOutlets = parseOutletSelectors(def.outlet ?? '');
 
-  const selectOutlets = (device: SmartDevice, requested: unknown): Promise<OutletInfo[]> => {
-    if (mode === 'plug') return Promise.resolve([]);
+  /** What a message works on: the device (plug-control), or the outlets it or the node names. */
+  const targetOf = async (device: KasaDevice, requested: unknown): Promise<Target> => {
+    if (mode === 'plug') return device;
     const selectors = requested === undefined ? configuredOutlets : parseOutletSelectors(requested);
     if (selectors.length === 0) {
       throw new KasaError(ErrorCode.BAD_INPUT, 'No outlet chosen: set one in the node or send msg.outlet (index, id, name or "all").');
     }
-    return device.resolveOutlets(selectors);
+    return device.children(await device.resolveOutlets(selectors));
   };
 
   const watcher = createWatcher(node, deviceNode, pollIntervalMs(settings, def.pollInterval), mode, configuredOutlets, topic);
@@ -69,16 +70,16 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
     const action = parseAction(msg, def.action);
     checkPermission(action, permissions);
     const device = deviceNode.getDevice();
-    const outlets = await selectOutlets(device, msg['outlet']);
-    const result = await runAction(device, action, outlets);
+    const result = await runAction(await targetOf(device, msg['outlet']), action);
     if (result.info !== undefined) {
       // What the command did is this node's new baseline, and news to the other nodes of the device:
       // they hear it now, not at their next poll. (A command that read no sysinfo leaves both alone.)
       watcher?.remember(result.info);
-      deviceNode.hub.publish(result.info, watcher?.watcher);
+      deviceNode.hub.publish(stateReading(result.info), watcher?.watcher);
     }
     msg.payload = result.payload;
     msg['device'] = device.identity();
+    if (mode === 'plug' && result.info?.brightness !== undefined) msg['brightness'] = result.info.brightness;
     if (mode === 'outlets') msg['outlet'] = describeOutlets(result.outlets);
     if (topic !== undefined) msg.topic = topic;
     if (device.info !== undefined) node.status(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
@@ -91,7 +92,7 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
 }
 
 function statusOf(info: DeviceInfo, outlets: readonly OutletInfo[]) {
-  if (outlets.length === 0) return powerStatus(info.on);
+  if (outlets.length === 0) return powerStatus(info.on, '', info.brightness);
   const current = currentOutlets(info, outlets);
   return powerStatus(current.map((o) => o.on), current.length === 1 ? current[0]!.alias : '');
 }
@@ -117,35 +118,38 @@ function createWatcher(
 ) {
   if (intervalMs === 0) return null;
   /** Last known state per watched thing: '' is the plug, otherwise an outlet id. */
-  let known = new Map<string, boolean>();
+  let known = new Map<string, string>();
   const withTopic = topic === undefined ? {} : { topic };
 
   /** What is watched: the plug itself, or the strip's outlets set in the node (all when none). */
-  const watched = (info: DeviceInfo): Array<{ key: string; on: boolean; outlet?: OutletInfo }> => {
-    if (mode === 'plug') return [{ key: '', on: info.on }];
+  const watched = (info: DeviceInfo): Array<{ key: string; on: boolean; brightness?: number; outlet?: OutletInfo }> => {
+    if (mode === 'plug') return [{ key: '', on: info.on, ...(info.brightness === undefined ? {} : { brightness: info.brightness }) }];
     const ids = configuredOutlets.length === 0 ? null : new Set(configuredOutlets.flatMap((s) => safeResolve(info, s).map((o) => o.id)));
     return (info.outlets ?? []).filter((o) => ids === null || ids.has(o.id)).map((outlet) => ({ key: outlet.id, on: outlet.on, outlet }));
   };
-  const statesOf = (items: ReturnType<typeof watched>) => new Map(items.map((item) => [item.key, item.on]));
+  // A dimmer's state is its relay and its brightness: either changing at the wall is news.
+  const stateOf = (item: ReturnType<typeof watched>[number]) => `${item.on}/${item.brightness ?? ''}`;
+  const statesOf = (items: ReturnType<typeof watched>) => new Map(items.map((item) => [item.key, stateOf(item)]));
 
   const report = (event: string, info: DeviceInfo, onlyChanged: boolean): void => {
     const device = deviceNode.getDevice().identity();
     const items = watched(info);
-    for (const { key, on, outlet } of items) {
-      if (onlyChanged && known.get(key) === on) continue;
+    for (const item of items) {
+      if (onlyChanged && known.get(item.key) === stateOf(item)) continue;
+      const { on, brightness, outlet } = item;
       const where = outlet === undefined ? {} : { outlet: { index: outlet.index, id: outlet.id, alias: outlet.alias } };
-      node.send({ payload: on, event, device, ...where, ...withTopic });
+      node.send({ payload: on, event, device, ...(brightness === undefined ? {} : { brightness }), ...where, ...withTopic });
     }
     known = statesOf(items);
     const outlets = items.flatMap((item) => (item.outlet === undefined ? [] : [item.outlet]));
-    node.status(mode === 'plug' ? powerStatus(info.on) : statusOf(info, outlets));
+    node.status(statusOf(info, outlets));
   };
 
   let online = false;
   // The device's hub polls once for every node that watches it; this node asks at its own interval.
-  const watcher: HubWatcher<DeviceInfo> = {
+  const watcher: DeviceWatcher = {
     intervalMs,
-    onReading: (info) => {
+    onReading: ({ info }) => {
       // The first answer, and the first after an outage, report the whole state as "online".
       if (!online) {
         online = true;

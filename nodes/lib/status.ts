@@ -30,13 +30,15 @@ export function offlineStatus(err: unknown): NodeStatus {
   return { fill: 'red', shape: 'ring', text: `offline: ${errorStatus(err).text}` };
 }
 
-export function powerStatus(on: boolean | readonly boolean[], label = ''): NodeStatus {
+/** On or off (or how many of several are on), after an optional label; a dimmer's level beside "on". */
+export function powerStatus(on: boolean | readonly boolean[], label = '', brightness?: number): NodeStatus {
   const states = Array.isArray(on) ? on : [on];
   const count = states.filter(Boolean).length;
   // The label is an alias the device chose: shown without control characters, at a status's length.
   const prefix = label === '' ? '' : `${displayText(label, 32)}: `;
   if (states.length === 1) {
-    return states[0] ? { fill: 'green', shape: 'dot', text: `${prefix}on` } : { fill: 'grey', shape: 'ring', text: `${prefix}off` };
+    const level = brightness === undefined ? '' : ` ${brightness}%`;
+    return states[0] ? { fill: 'green', shape: 'dot', text: `${prefix}on${level}` } : { fill: 'grey', shape: 'ring', text: `${prefix}off` };
   }
   return { fill: count > 0 ? 'green' : 'grey', shape: count > 0 ? 'dot' : 'ring', text: `${prefix}${count} of ${states.length} on` };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { KasaClient } from '../../src/client';
 import { batch, system } from '../../src/commands';
-import { SmartDevice, resolveOutlets } from '../../src/device';
+import { KasaDevice, resolveOutlets } from '../../src/device';
 import { ErrorCode, KasaError, fromSocketError } from '../../src/errors';
 import { normaliseRealtime, normaliseStats } from '../../src/energy';
 import { checkReply, parseReplyText } from '../../src/reply';
@@ -22,7 +22,7 @@ const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
 describe('frames nobody asked for never pass for a reply', () => {
   let plug: SimulatedDevice;
   let tcp: TcpTransport;
-  let device: SmartDevice;
+  let device: KasaDevice;
   const relaySets: unknown[] = [];
 
   before(async () => {
@@ -42,7 +42,7 @@ describe('frames nobody asked for never pass for a reply', () => {
   /** A new client, so each test starts on a connection of its own. */
   const fresh = (): void => {
     tcp = new TcpTransport({ host: '127.0.0.1', port: plug.port });
-    device = new SmartDevice(new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 1500, transport: tcp }));
+    device = new KasaDevice(new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 1500, transport: tcp }));
     relaySets.length = 0;
   };
 
@@ -61,6 +61,7 @@ describe('frames nobody asked for never pass for a reply', () => {
     for (const kind of ['glued-frame', 'trailing-bytes', 'stray-before'] as const) {
       fresh();
       plug.state.setRelay(false);
+      await device.getSysinfo(); // the device's kind is known: the fault meets the command itself
       plug.injectFault({ kind }, { times: 1 });
       // Which of two frames answers cannot be told: neither is taken, whichever comes first.
       await assert.rejects(device.setPower(true), isCode(ErrorCode.PROTOCOL, /more than one reply at once/), kind);

@@ -155,9 +155,12 @@ describe('hostile replies and messages in Node-RED', () => {
   it('an err_code sent as "0" is success; one sent as an object is DEVICE_ERROR', async () => {
     rogueReply = (request) => {
       const system = request['system'] as Record<string, unknown> | undefined;
+      const sysinfo = JSON.parse(sysinfoReply({ relay_state: 1 }))['system']['get_sysinfo'];
       if (system !== undefined && 'set_relay_state' in system) {
-        return JSON.stringify({ system: { set_relay_state: { err_code: '0' }, get_sysinfo: JSON.parse(sysinfoReply({ relay_state: 1 }))['system']['get_sysinfo'] } });
+        return JSON.stringify({ system: { set_relay_state: { err_code: '0' }, get_sysinfo: sysinfo } });
       }
+      // The first command reads the sysinfo alone, to learn what kind of device this is.
+      if (system !== undefined && 'get_sysinfo' in system) return JSON.stringify({ system: { get_sysinfo: sysinfo } });
       return JSON.stringify({ cnCloud: { get_info: { err_code: { toString: {} } } } });
     };
     const { node, out, caught } = await load(flowWith(control(), rogueDevice()));

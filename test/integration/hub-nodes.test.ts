@@ -67,4 +67,40 @@ describe('one hub per device node', () => {
     assert.equal((news['outlet'] as { index: number }).index, 2);
     assert.ok(await out.quietFor(100), 'the node that switched reports no change of its own');
   });
+
+  it('a watching plug-control and two plug-energy nodes on one plug cost one request per poll, state and meter together', async () => {
+    const plug = new SimulatedDevice({ model: 'hs110', udp: false, alias: 'Heater' });
+    await plug.start();
+    const requests: Array<Record<string, unknown>> = [];
+    plug.on('request', (request: Record<string, unknown>) => requests.push(request));
+    try {
+      const flow = flowWith({ type: 'plug-control', name: 'watch', pollInterval: 0.2 }, { host: '127.0.0.1', port: plug.port });
+      for (const [i, output] of ['power', 'reading'].entries()) {
+        flow.push({ id: `e${i}`, z: 'f1', x: 100, y: 400 + 40 * i, type: 'plug-energy', device: 'dev', interval: 0.2, output, wires: [[`e${i}-out`]] });
+        flow.push({ id: `e${i}-out`, z: 'f1', x: 300, y: 400 + 40 * i, type: 'helper', wires: [] });
+      }
+      const { out } = await load(flow);
+      assert.equal((await out.next())['event'], 'online');
+      const first = new Inbox(helper.getNode('e0-out') as Node);
+      const second = new Inbox(helper.getNode('e1-out') as Node);
+      await first.next();
+      await second.next();
+      requests.length = 0;
+      const readings = [];
+      for (let i = 0; i < 8; i++) readings.push(await first.next(3000), await second.next(3000));
+      assert.equal(typeof readings[0]!['payload'], 'number', 'watts');
+      assert.equal(typeof (readings[1]!['payload'] as { voltage: number }).voltage, 'number', 'the whole reading');
+      // 8 polls gave both nodes a reading each: 8 requests (give or take the one in flight), not 24.
+      assert.ok(requests.length <= 10, `${requests.length} requests for 8 polls`);
+      for (const request of requests) {
+        assert.deepEqual(Object.keys(request).sort(), ['emeter', 'system'], `one request for state and meter: ${JSON.stringify(request)}`);
+      }
+      const hub = (helper.getNode('dev') as unknown as { hub: { size: number } }).hub;
+      assert.equal(hub.size, 3);
+    } finally {
+      await unloadChecked();
+      await plug.stop();
+    }
+  });
 });
+

@@ -3,15 +3,15 @@ import { describe, it } from 'node:test';
 // The independent simulator from npm: a second opinion on what a device answers.
 import { Device } from 'tplink-smarthome-simulator';
 import { KasaClient } from '../../src/client';
-import { SmartDevice } from '../../src/device';
+import { KasaDevice } from '../../src/device';
 import { runSmartplug } from '../../src/cli/smartplug';
 import { startPeer } from '../support/peer';
 
-async function withPeer<T>(model: string, run: (device: SmartDevice, peer: Device) => Promise<T>): Promise<T> {
+async function withPeer<T>(model: string, run: (device: KasaDevice, peer: Device) => Promise<T>): Promise<T> {
   const peer = await startPeer({ model, data: { alias: `peer ${model}` } });
   const client = new KasaClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 3000 });
   try {
-    return await run(new SmartDevice(client), peer);
+    return await run(new KasaDevice(client), peer);
   } finally {
     await client.close();
     await peer.stop();
@@ -57,10 +57,10 @@ describe('interoperability with tplink-smarthome-simulator', () => {
       const outlets = await device.resolveOutlets('all');
       assert.equal(outlets.length, 6);
       const second = outlets[1]!;
-      const on = await device.setPower(true, [second]);
+      const on = await device.children([second]).setPower(true);
       assert.equal(on.on, true);
       assert.deepEqual(on.outlets.map((o) => o.index), [2]);
-      const off = await device.setPower(false, [second]);
+      const off = await device.children([second]).setPower(false);
       assert.equal(off.on, false);
       assert.equal((await device.getSysinfo()).info.outlets?.[1]?.on, false);
     });
