@@ -3,7 +3,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-output/**', '.demo/**', 'wireshark/**'] },
+  { ignores: ['dist/**', 'dist-unit/**', 'node_modules/**', 'test-output/**', '.demo/**', 'wireshark/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

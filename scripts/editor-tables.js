@@ -17,10 +17,12 @@ const GROUPS = [
   ['destructive', 'groupDestructive'],
 ];
 const presets = Object.entries(PRESETS);
+const EXTRA = { switch: ['toggle'], read: ['brightness'] };
 const actionGroups = GROUPS.map(([group, key]) => ({
   key,
-  // toggle is no preset (it reads, then switches) but belongs with on and off.
-  actions: [...presets.filter(([, preset]) => preset.group === group).map(([name]) => name), ...(group === 'switch' ? ['toggle'] : [])],
+  // toggle and brightness are no presets (toggle reads, then switches; brightness depends on the kind of
+  // device) but belong with on/off and with the reads.
+  actions: [...presets.filter(([, preset]) => preset.group === group).map(([name]) => name), ...(EXTRA[group] ?? [])],
 }));
 const tables = { actionGroups, destructiveActions: presets.filter(([, preset]) => preset.destructive).map(([name]) => name) };
 

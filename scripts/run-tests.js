@@ -9,7 +9,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const root = path.join(__dirname, '..', 'dist', 'test');
+// TEST_BUILD names another build folder: `npm run test:unit` compiles only the unit tier into its own.
+const root = path.join(__dirname, '..', process.env.TEST_BUILD || 'dist', 'test');
 const TIERS = ['unit', 'integration', 'system'];
 const args = process.argv.slice(2);
 const tiers = args.filter((arg) => TIERS.includes(arg));
