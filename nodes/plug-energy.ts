@@ -3,8 +3,7 @@ import { checkPermission, parseOutletSelectors } from '../src/actions';
 import { RANGES } from '../src/bounds';
 import { Deadband } from '../src/deadband';
 import { displayValue } from '../src/display-text';
-import { KasaDevice, MeterReading, MeterSnapshot, StatsPeriod, Target, resolveOutlets } from '../src/device';
-import { DeviceReading, partKey } from '../src/device-poll';
+import { Device, DeviceReading, MeterReading, MeterSnapshot, StatsPeriod, Target, partKey, resolveOutlets } from '../src/device';
 import { sumReadings } from '../src/energy';
 import { ErrorCode, KasaError } from '../src/errors';
 import type { DeviceInfo, OutletInfo } from '../src/sysinfo';
@@ -48,13 +47,13 @@ export = function register(RED: NodeAPI): void {
     const deadband = new Deadband(settings.number(def.deadband, RANGES.deadbandWatts, 0));
 
     /** What a message reads: the device, or the outlets it or the node names. */
-    const targetOf = async (device: KasaDevice, requested: unknown): Promise<Target> => {
+    const targetOf = async (device: Device, requested: unknown): Promise<Target> => {
       const chosen = requested === undefined ? selectors : parseOutletSelectors(requested);
       return chosen.length === 0 ? device : device.children(await device.resolveOutlets(chosen));
     };
 
     /** The messages of one reading: one, or one per outlet when split. */
-    const readingMessages = (device: KasaDevice, snapshot: MeterSnapshot, base: NodeMessage): NodeMessage[] => {
+    const readingMessages = (device: Device, snapshot: MeterSnapshot, base: NodeMessage): NodeMessage[] => {
       const outlets = snapshot.parts.flatMap((part) => (part.outlet === undefined ? [] : [{ outlet: part.outlet, reading: part.reading }]));
       const shape = (reading: MeterSnapshot['reading'], name: string, extra: Record<string, unknown>): NodeMessage => ({
         ...base,
@@ -64,7 +63,7 @@ export = function register(RED: NodeAPI): void {
         topic: def.topic || name,
         device: device.identity(),
       });
-      const alias = device.info?.alias ?? device.client.host;
+      const alias = device.info?.alias ?? device.host;
       if (outlets.length === 0) return [shape(snapshot.reading, alias, {})];
       if (def.split === true && outlets.length > 1) {
         return outlets.map(({ outlet, reading }) =>
@@ -115,7 +114,7 @@ export = function register(RED: NodeAPI): void {
       // The device's hub reads the meter with the state, once per poll for every node that watches it.
       const targetsIn = (info: DeviceInfo): Target[] => {
         const device = deviceNode.getDevice();
-        return [selectors.length === 0 ? device : device.children(resolveOutlets(info, selectors, device.client.address))];
+        return [selectors.length === 0 ? device : device.children(resolveOutlets(info, selectors, device.address))];
       };
       let failing = false;
       const fail = (err: unknown): void => {

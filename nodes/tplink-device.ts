@@ -4,8 +4,8 @@ import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
 import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice, createTransport } from '../src/transport/factory';
-import { KasaDevice } from '../src/device';
-import { DeviceReading, pollDevice } from '../src/device-poll';
+import type { DeviceReading } from '../src/device';
+import { IotDevice } from '../src/family/iot/device';
 import { PollingHub } from '../src/hub';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
@@ -57,11 +57,11 @@ export = function register(RED: NodeAPI): void {
       return tddpLoginOf(credentials.tddpUsername, credentials.tddpPassword);
     };
 
-    let device: KasaDevice | null = null;
+    let device: IotDevice | null = null;
     this.getDevice = () => {
       // Throws BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
       settings.check();
-      device ??= new KasaDevice(
+      device ??= new IotDevice(
         new KasaClient({
           host: this.host,
           port: this.port,
@@ -81,10 +81,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     this.hub = new PollingHub<DeviceReading, DeviceWatcher>((watchers) =>
-      pollDevice(
-        this.getDevice(),
-        watchers.flatMap((watcher) => (watcher.meters === undefined ? [] : [watcher.meters.bind(watcher)])),
-      ),
+      this.getDevice().poll(watchers.flatMap((watcher) => (watcher.meters === undefined ? [] : [watcher.meters.bind(watcher)]))),
     );
 
     this.on('close', (_removed: boolean, done: () => void) => {
@@ -92,7 +89,7 @@ export = function register(RED: NodeAPI): void {
       device = null;
       const hubStopped = this.hub.stop();
       if (closing === null) return void hubStopped.then(done, done);
-      Promise.all([hubStopped, closing.client.close()]).then(() => done(), done);
+      Promise.all([hubStopped, closing.close()]).then(() => done(), done);
     });
   }
 

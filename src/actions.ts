@@ -146,9 +146,7 @@ export async function runAction(target: Target, action: Action): Promise<ActionR
       return { payload: state.info.brightness, outlets: [], info: state.info };
     }
     case 'alias': {
-      const modules = await target.device.knownModules();
-      await target.run(modules.system.setAlias(action.alias));
-      const state = target.stateIn((await target.device.getSysinfo()).info);
+      const state = await target.rename(action.alias);
       return forTarget(state, state.info.alias, (o) => o.alias);
     }
     case 'raw':
@@ -164,10 +162,7 @@ export async function runAction(target: Target, action: Action): Promise<ActionR
         const { parts } = await target.realtime();
         return { payload: perOutlet(parts.map((p) => p.raw)), outlets: [...target.outlets] };
       }
-      await target.device.knownModules();
-      const request = PRESETS[action.name].request(target.device.info!.kind);
-      const reply = await target.run(request);
-      return { payload: methodReply(reply, request), outlets: [...target.outlets] };
+      return { payload: await target.preset(action.name), outlets: [...target.outlets] };
     }
   }
 }
@@ -181,14 +176,6 @@ function forTarget(state: SwitchResult, whole: unknown, perOutletValue: (o: Outl
 /** One outlet: its value; several: an array in outlet order. */
 function perOutlet<T>(values: T[]): T | T[] {
   return values.length === 1 ? values[0]! : values;
-}
-
-/** The answer to the single method of a preset, without the module/method envelope. */
-function methodReply(reply: Record<string, unknown>, request: Request): unknown {
-  const [module, methods] = Object.entries(request)[0]!;
-  const method = Object.keys(methods as object)[0]!;
-  const moduleReply = reply[module];
-  return isObject(moduleReply) && method in moduleReply ? moduleReply[method] : reply;
 }
 
 /** More outlets than any strip has: a longer list in msg.outlet is a mistake, not a choice. */

@@ -1,6 +1,7 @@
 import type { Request } from './client';
 import { ErrorCode, KasaError } from './errors';
-import { IotKind, IotModules, KIND_LABELS, allModules, modulesOf } from './family/iot/kinds';
+import { KIND_LABELS } from './device-kind';
+import { IotKind, IotModules, allModules, modulesOf } from './family/iot/kinds';
 import { command } from './family/iot/modules';
 import { isObject } from './reply';
 

@@ -1,14 +1,15 @@
-import { KasaClient, Reply, Request } from './client';
-import { batch, forOutlets } from './commands';
+import type { Reply, Request } from './client';
+import { KIND_LABELS } from './device-kind';
 import { displayText } from './display-text';
-import { EnergyReading, EnergyStat, normaliseRealtime, normaliseStats, sumReadings } from './energy';
+import { EnergyReading, EnergyStat, sumReadings } from './energy';
 import { ErrorCode, KasaError } from './errors';
-import { IotModules, KIND_LABELS, modulesOf } from './family/iot/kinds';
-import { isObject } from './reply';
-import { DeviceInfo, OutletInfo, currentOutlets, normaliseSysinfo } from './sysinfo';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
+import { DeviceInfo, OutletInfo, currentOutlets } from './sysinfo';
 
 export { OutletSelector, resolveOutlets };
+
+/** The protocol family a device speaks: the Kasa JSON protocol ("iot") or the Tapo/SMART one. */
+export type Family = 'iot' | 'smart';
 
 /** Identifies a device in output messages (`msg.device`). */
 export interface DeviceIdentity {
@@ -44,67 +45,81 @@ export interface MeterSnapshot {
 
 export type StatsPeriod = { kind: 'day'; year: number; month: number } | { kind: 'month'; year: number };
 
+/** What one poll of a device found: its state, and the meter readings its watchers asked for. */
+export interface DeviceReading {
+  info: DeviceInfo;
+  /** By part (`partKey`): the reading, or why there is none. Empty for a command's read-back. */
+  meters: ReadonlyMap<string, MeterReading | KasaError>;
+}
+
+/** A reading shared after a command: the state only. */
+export function stateReading(info: DeviceInfo): DeviceReading {
+  return { info, meters: new Map() };
+}
+
+/** '' is the device itself; an outlet is its id. */
+export function partKey(part: Target): string {
+  return part.outlets[0]?.id ?? '';
+}
+
 /**
  * What switching, dimming and metering work on: a device itself, or a set of a strip's outlets.
- * Both have the same operations, so nodes and actions never ask which one they hold.
+ * Both have the same operations, so nodes and actions never ask which one they hold, nor which
+ * protocol family speaks underneath: a family implements the few primitives at the bottom.
  */
 export abstract class Target {
   /** The outlets this target is made of; empty for the device itself. */
   abstract readonly outlets: readonly OutletInfo[];
-
   /** The device this target belongs to (itself, for a device). */
-  abstract readonly device: KasaDevice;
+  abstract readonly device: Device;
 
-  /** Sends any request to this target (a strip's outlets get it with their `context`). */
-  run(request: Request): Promise<Reply> {
-    return this.device.client.send(forOutlets(request, this.outlets.map((o) => o.id)));
-  }
-
-  /** This target's state as a (newer) sysinfo describes it. */
+  /** This target's state as a (newer) device information describes it. */
   abstract stateIn(info: DeviceInfo): SwitchResult;
 
   /** The parts a meter reads one at a time: the device, or each outlet on its own. */
   abstract parts(): Target[];
 
+  /** Sends a raw request of the device's own dialect to this target. */
+  run(request: Request): Promise<Reply> {
+    return this.device.runOn(this, request);
+  }
+
+  /** Renames the device or each outlet; resolves with the state read afterwards. */
+  rename(alias: string): Promise<SwitchResult> {
+    return this.device.renameTarget(this, alias);
+  }
+
+  /** The device's answer to one of the seed's read or settings presets (not on/off/info/energy). */
+  preset(name: string): Promise<unknown> {
+    return this.device.presetOn(this, name);
+  }
+
   /**
-   * Switches, and reads the state back in the same request. Toggle flips each part from its own
-   * current state (some outlets may go on while others go off).
+   * Switches, and reads the state back in the same request where the family can. Toggle flips each
+   * part from its own current state (some outlets may go on while others go off).
    */
   async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
-    if (target !== 'toggle') return this.switchTo(target);
+    if (target !== 'toggle') return this.device.switchTarget(this, target);
     const { info } = await this.device.getSysinfo();
     const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
     let last = info;
     for (const on of [true, false]) {
       const parts = current.filter((p) => p.on === on).map((p) => p.part);
-      if (parts.length > 0) last = (await this.together(parts).switchTo(!on)).info;
+      if (parts.length > 0) last = (await this.device.switchTarget(this.together(parts), !on)).info;
     }
     return this.stateIn(last);
   }
 
-  /** Parts of this target as one target again, to switch them in one request. */
-  protected abstract together(parts: readonly Target[]): Target;
-
   /** Dims to 1-100 %, fading over `transitionMs` where the device can, and reads the state back. */
   async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
-    const modules = await this.device.knownModules();
-    const request =
-      modules.dimmer !== undefined
-        ? transitionMs === undefined
-          ? modules.dimmer.setBrightness(brightness)
-          : modules.dimmer.fadeTo(brightness, transitionMs)
-        : modules.lighting?.setBrightness(brightness, transitionMs);
-    if (request === undefined || this.outlets.length > 0) throw this.device.cannot('dim its light');
-    return this.stateIn(this.device.readSysinfo(await this.run(batch(request, modules.system.getSysinfo()))).info);
+    if (this.outlets.length > 0) throw this.device.cannot('dim an outlet');
+    return this.device.dimTarget(this, brightness, transitionMs);
   }
 
   /** A meter reading of each part: the device's, or each outlet's (a strip meters one outlet per request). */
   async realtime(): Promise<MeterSnapshot> {
     const readings: MeterReading[] = [];
-    for (const part of this.parts()) {
-      const raw = await part.meter((m) => m.getRealtime(), 'get_realtime');
-      readings.push({ reading: normaliseRealtime(raw), raw, ...(part.outlets[0] === undefined ? {} : { outlet: part.outlets[0] }) });
-    }
+    for (const part of this.parts()) readings.push(await this.device.meterPart(part));
     return { reading: readings.length === 1 ? readings[0]!.reading : sumReadings(readings.map((r) => r.reading)), parts: readings };
   }
 
@@ -112,11 +127,7 @@ export abstract class Target {
   async stats(period: StatsPeriod): Promise<EnergyStat[]> {
     const totals = new Map<string, EnergyStat>();
     for (const part of this.parts()) {
-      const raw =
-        period.kind === 'day'
-          ? await part.meter((m) => m.getDayStat(period.year, period.month), 'get_daystat')
-          : await part.meter((m) => m.getMonthStat(period.year), 'get_monthstat');
-      for (const stat of normaliseStats(raw)) {
+      for (const stat of await this.device.statsOfPart(part, period)) {
         const key = `${stat.year}-${stat.month}-${stat.day ?? ''}`;
         const seen = totals.get(key);
         totals.set(key, seen === undefined ? { ...stat } : { ...seen, energy: Math.round((seen.energy + stat.energy) * 1e6) / 1e6 });
@@ -127,43 +138,17 @@ export abstract class Target {
 
   /** Erases the meter's statistics of each part. */
   async eraseStats(): Promise<void> {
-    for (const part of this.parts()) await part.meter((m) => m.eraseStats(), 'erase_emeter_stat');
+    for (const part of this.parts()) await this.device.eraseMeterOf(part);
   }
 
-  protected async switchTo(on: boolean): Promise<SwitchResult> {
-    const modules = await this.device.knownModules();
-    const power = modules.lighting?.setOn(on) ?? modules.system.setRelayState(on);
-    const reply = await this.run(batch(power, modules.system.getSysinfo()));
-    return this.stateIn(this.device.readSysinfo(reply).info);
-  }
-
-  /** One meter method of this part, after checking the device has a meter at all. */
-  private async meter(build: (meter: IotModules['meter']) => Request, method: string): Promise<Record<string, unknown>> {
-    // Some devices hang when asked for a module they lack: learn what this one has first.
-    const modules = await this.device.knownModules();
-    if (!this.device.info!.hasEnergyMeter) throw this.device.noMeter();
-    let reply: Reply;
-    try {
-      reply = await this.run(build(modules.meter));
-    } catch (err) {
-      if (err instanceof KasaError && err.code === ErrorCode.NOT_SUPPORTED && err.module === modules.meter.name) throw this.device.noMeter();
-      throw err;
-    }
-    const module = reply[modules.meter.name];
-    const raw = isObject(module) ? module[method] : undefined;
-    if (!isObject(raw)) {
-      throw new KasaError(ErrorCode.PROTOCOL, `${this.device.client.address} answered ${method} without a reading.`, {
-        device: this.device.client.address,
-      });
-    }
-    return raw;
-  }
+  /** Parts of this target as one target again, to switch them in one request. */
+  abstract together(parts: readonly Target[]): Target;
 }
 
 /** Some outlets of a strip, as one target. */
 class Outlets extends Target {
   constructor(
-    readonly device: KasaDevice,
+    readonly device: Device,
     readonly outlets: readonly OutletInfo[],
   ) {
     super();
@@ -178,42 +163,36 @@ class Outlets extends Target {
     return this.outlets.length === 1 ? [this] : this.outlets.map((outlet) => new Outlets(this.device, [outlet]));
   }
 
-  protected together(parts: readonly Target[]): Target {
+  together(parts: readonly Target[]): Target {
     return new Outlets(this.device, parts.flatMap((part) => part.outlets));
   }
 }
 
 /**
- * A plug, strip, switch, dimmer or bulb over one client (one connection, one queue). It is itself
- * a target; `outlets()` gives a strip's outlets as targets of their own. Remembers the last
- * sysinfo, which says what kind of device it is (and so its modules) and names its outlets.
+ * A device of any family over one connection and one queue. It is itself a target; `children()`
+ * gives a strip's outlets as targets of their own. Remembers the last device information, which
+ * says what the device is and names its outlets.
  */
-export class KasaDevice extends Target {
+export abstract class Device extends Target {
   readonly outlets: readonly OutletInfo[] = [];
-  private lastInfo: DeviceInfo | undefined;
+  abstract readonly family: Family;
+  /** host:port, for messages. */
+  abstract readonly address: string;
+  abstract readonly host: string;
+  protected lastInfo: DeviceInfo | undefined;
 
-  constructor(readonly client: KasaClient) {
-    super();
-  }
-
-  get device(): KasaDevice {
+  get device(): Device {
     return this;
   }
 
-  /** The last sysinfo read, if any. */
+  /** The last device information read, if any. */
   get info(): DeviceInfo | undefined {
     return this.lastInfo;
   }
 
   identity(): DeviceIdentity {
     const info = this.lastInfo;
-    return {
-      host: this.client.host,
-      alias: info?.alias ?? '',
-      model: info?.model ?? '',
-      deviceId: info?.deviceId ?? '',
-      mac: info?.mac ?? '',
-    };
+    return { host: this.host, alias: info?.alias ?? '', model: info?.model ?? '', deviceId: info?.deviceId ?? '', mac: info?.mac ?? '' };
   }
 
   stateIn(info: DeviceInfo): SwitchResult {
@@ -224,68 +203,80 @@ export class KasaDevice extends Target {
     return [this];
   }
 
-  protected together(): Target {
+  together(): Target {
     return this;
   }
 
   /** The given outlets of this strip, as one target. */
-  children(list: readonly OutletInfo[]): Target {
-    return new Outlets(this, list);
+  children(outlets: readonly OutletInfo[]): Target {
+    return new Outlets(this, outlets);
   }
 
-  /** Reads sysinfo; `raw` is exactly what the device sent. */
-  async getSysinfo(): Promise<{ info: DeviceInfo; raw: Record<string, unknown> }> {
-    return this.readSysinfo(await this.client.send(modulesOf('plug').system.getSysinfo()));
-  }
-
-  /** The modules of this kind of device, reading sysinfo first if the kind is not known yet. */
-  async knownModules(): Promise<IotModules> {
-    if (this.lastInfo === undefined) await this.getSysinfo();
-    return modulesOf(this.lastInfo!.kind);
-  }
+  /** Reads the device information; `raw` is exactly what the device sent. */
+  abstract getSysinfo(): Promise<{ info: DeviceInfo; raw: Record<string, unknown> }>;
 
   /**
-   * Resolves outlet selectors against the strip's sysinfo, read now if not known yet, and read
-   * again before giving up: an outlet may have been renamed in the Kasa app since.
+   * One poll for all who watch the device: its state, and the meters of the targets each of
+   * `wanted` names from that state (one that throws only leaves its own out).
+   */
+  abstract poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading>;
+
+  /** Releases the connection. */
+  abstract close(): Promise<void>;
+
+  // What a family does for a target (the device itself, or outlets of it):
+  /** Sends a raw request of the family's dialect. */
+  abstract runOn(target: Target, request: Request): Promise<Reply>;
+  /** Switches and reads the state back. */
+  abstract switchTarget(target: Target, on: boolean): Promise<SwitchResult>;
+  /** Dims the device (the Target has refused outlets already). */
+  abstract dimTarget(target: Target, brightness: number, transitionMs: number | undefined): Promise<SwitchResult>;
+  abstract renameTarget(target: Target, alias: string): Promise<SwitchResult>;
+  abstract presetOn(target: Target, name: string): Promise<unknown>;
+  /** The meter reading of one part (the device, or one outlet). */
+  abstract meterPart(part: Target): Promise<MeterReading>;
+  abstract statsOfPart(part: Target, period: StatsPeriod): Promise<EnergyStat[]>;
+  abstract eraseMeterOf(part: Target): Promise<void>;
+
+  /**
+   * Resolves outlet selectors against the strip's information, read now if not known yet, and read
+   * again before giving up: an outlet may have been renamed in the app since.
    */
   async resolveOutlets(selectors: OutletSelector | readonly OutletSelector[]): Promise<OutletInfo[]> {
     const known = this.lastInfo?.outlets ? this.lastInfo : undefined;
     if (known !== undefined) {
       try {
-        return resolveOutlets(known, selectors, this.client.address);
+        return resolveOutlets(known, selectors, this.address);
       } catch {
         // fall through to a fresh read
       }
     }
-    return resolveOutlets((await this.getSysinfo()).info, selectors, this.client.address);
-  }
-
-  /** Reads the sysinfo in a reply and remembers it. */
-  readSysinfo(reply: Reply): { info: DeviceInfo; raw: Record<string, unknown> } {
-    const module = reply['system'];
-    const raw = isObject(module) ? module['get_sysinfo'] : undefined;
-    if (!isObject(raw)) {
-      throw new KasaError(ErrorCode.PROTOCOL, `${this.client.address} answered without its sysinfo.`, {
-        device: this.client.address,
-      });
-    }
-    const info = normaliseSysinfo(raw);
-    this.lastInfo = info;
-    return { info, raw };
+    return resolveOutlets((await this.getSysinfo()).info, selectors, this.address);
   }
 
   /** "192.0.2.1:9999 (HS110(EU))": the device as messages name it. */
   describe(): string {
-    return this.lastInfo?.model ? `${this.client.address} (${displayText(this.lastInfo.model)})` : this.client.address;
+    return this.lastInfo?.model ? `${this.address} (${displayText(this.lastInfo.model)})` : this.address;
   }
 
   noMeter(): KasaError {
-    return new KasaError(ErrorCode.NO_ENERGY_METER, `${this.describe()} has no energy meter.`, { device: this.client.address });
+    return new KasaError(ErrorCode.NO_ENERGY_METER, `${this.describe()} has no energy meter.`, { device: this.address });
   }
 
-  /** NOT_SUPPORTED for something this kind of device (or an outlet of it) cannot do. */
+  /** NOT_SUPPORTED for something this device (or an outlet of it) cannot do. */
   cannot(what: string): KasaError {
     const kind = this.lastInfo === undefined ? 'device' : KIND_LABELS[this.lastInfo.kind];
-    return new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} is a ${kind}: it cannot ${what}.`, { device: this.client.address });
+    return new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} is a ${kind}: it cannot ${what}.`, { device: this.address });
+  }
+
+  /** Which parts of `wanted` to meter in a poll. */
+  protected static partsOf(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, info: DeviceInfo): Target[] {
+    return wanted.flatMap((targetsOf) => {
+      try {
+        return targetsOf(info).flatMap((target) => target.parts());
+      } catch {
+        return []; // its watcher finds the same reason when it reads the poll, and reports it
+      }
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, KasaError } from './errors';
-import { IotKind, kindOf } from './family/iot/kinds';
+import type { DeviceKind } from './device-kind';
+import { kindOf } from './family/iot/kinds';
 import { isObject } from './reply';
 
 /** One outlet of a strip. `index` counts from 1 in the order the strip lists its outlets. */
@@ -19,7 +20,7 @@ export interface DeviceInfo {
   mac: string;
   type: string;
   /** Which kind of device it is, and so which modules it has. */
-  kind: IotKind;
+  kind: DeviceKind;
   hardwareVersion?: string;
   softwareVersion?: string;
   /** The sysinfo `feature` string has ENE: the device has an energy meter. */

@@ -2,7 +2,8 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { RANGES, checkNumber } from '../../src/bounds';
 import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../../src/client';
-import { KasaDevice } from '../../src/device';
+import type { Device } from '../../src/device';
+import { IotDevice } from '../../src/family/iot/device';
 import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
@@ -28,7 +29,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
   let temporary: KasaClient | null = null;
   try {
     const query = outletsQuery(RED, req.query);
-    let device: KasaDevice;
+    let device: Device;
     if (query.deployed !== null) {
       device = query.deployed.getDevice();
     } else {
@@ -40,7 +41,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
         timeoutMs: query.timeoutMs,
         transport: createTransport({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, persistent: false }),
       });
-      device = new KasaDevice(temporary);
+      device = new IotDevice(temporary);
     }
     const { info } = await device.getSysinfo();
     res.json({

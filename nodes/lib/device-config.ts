@@ -1,6 +1,5 @@
 import type { Node } from 'node-red';
-import type { KasaDevice, Target } from '../../src/device';
-import type { DeviceReading } from '../../src/device-poll';
+import type { Device, DeviceReading, Target } from '../../src/device';
 import type { HubWatcher, PollingHub } from '../../src/hub';
 import type { DeviceInfo } from '../../src/sysinfo';
 import type { TddpLogin } from '../../src/tddp';
@@ -35,7 +34,7 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   tddpPort: number;
   tddpReplyPort: number;
   /** The one connection and request queue to this device, opened on first use. */
-  getDevice(): KasaDevice;
+  getDevice(): Device;
   /** One poll for every node that watches this device (state and meters); commands' read-backs shared. */
   hub: PollingHub<DeviceReading, DeviceWatcher>;
   /** Throws BAD_INPUT while a setting of the node is out of range (logged at deploy). */

@@ -1,8 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { RANGES } from '../../src/bounds';
 import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
-import { KasaDevice, Target, resolveOutlets } from '../../src/device';
-import { stateReading } from '../../src/device-poll';
+import { Device, Target, resolveOutlets, stateReading } from '../../src/device';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
 import type { DeviceConfigNode, DeviceWatcher } from './device-config';
@@ -54,7 +53,7 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
   const configuredOutlets = parseOutletSelectors(def.outlet ?? '');
 
   /** What a message works on: the device (plug-control), or the outlets it or the node names. */
-  const targetOf = async (device: KasaDevice, requested: unknown): Promise<Target> => {
+  const targetOf = async (device: Device, requested: unknown): Promise<Target> => {
     if (mode === 'plug') return device;
     const selectors = requested === undefined ? configuredOutlets : parseOutletSelectors(requested);
     if (selectors.length === 0) {

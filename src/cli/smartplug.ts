@@ -1,7 +1,8 @@
 import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
 import { parseOutletSelectors } from '../actions';
 import { PRESETS, destructiveMethods, forOutlets, isPresetName } from '../commands';
-import { OutletSelector, KasaDevice } from '../device';
+import type { OutletSelector } from '../device';
+import { IotDevice } from '../family/iot/device';
 import { ErrorCode, KasaError } from '../errors';
 import { isValidHost } from '../host-name';
 import { KLAP_DEFAULT_PORT } from '../transport/klap';
@@ -177,7 +178,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     transport: createTransport(options),
   });
   try {
-    const outlets = options.outlets.length === 0 ? [] : await resolve(new KasaDevice(client), options.outlets);
+    const outlets = options.outlets.length === 0 ? [] : await resolve(new IotDevice(client), options.outlets);
     const exchange: RawExchange = await client.exchange(forOutlets(options.request, outlets.map((o) => o.id)));
     if (options.quiet) {
       io.out(exchange.received);
@@ -200,7 +201,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
  * The strip's sysinfo names its outlets: the selectors become full child ids (a short id gets
  * "entry not exist"). A miss lists the outlets as -o takes them.
  */
-async function resolve(device: KasaDevice, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
+async function resolve(device: IotDevice, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
   let chosen: OutletInfo[];
   try {
     chosen = await device.resolveOutlets(selectors);
@@ -218,7 +219,7 @@ async function resolve(device: KasaDevice, selectors: readonly OutletSelector[])
   return chosen;
 }
 
-function noOutlet(device: KasaDevice, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {
+function noOutlet(device: IotDevice, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {
   const wanted = selectors.map((s) => JSON.stringify(s)).join(', ');
   const names = outlets.map((o) => `${o.id.slice(-2)} ${JSON.stringify(o.alias)}`).join(', ');
   return new KasaError(ErrorCode.BAD_INPUT, `No outlet ${wanted} on ${device.client.address}; it has ${names}, or all.`, {

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KasaClient } from '../../src/client';
 import { PRESETS, emeter, forOutlets, system } from '../../src/commands';
-import { KasaDevice } from '../../src/device';
+import { IotDevice } from '../../src/family/iot/device';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { Fault, SimulatedDevice } from '../../src/simulator';
 import { openResources, resourcesBackTo } from '../support/wait';
@@ -26,7 +26,7 @@ describe('KasaClient against the project simulator', () => {
 
   it('reads sysinfo and switches the relay over one persistent connection', async () => {
     const opened = plug.stats.connectionsOpened;
-    const device = new KasaDevice(client);
+    const device = new IotDevice(client);
     const { info } = await device.getSysinfo();
     assert.equal(info.alias, 'Kettle');
     assert.equal((await device.setPower(true)).on, true);
@@ -105,7 +105,7 @@ describe('KasaClient against the project simulator', () => {
     const udp = new KasaClient({ host: '127.0.0.1', port: plug.udpPort!, transport: 'udp', timeoutMs: 800 });
     try {
       await client.send(system.setAlias('Kettle'));
-      const { info } = await new KasaDevice(udp).getSysinfo();
+      const { info } = await new IotDevice(udp).getSysinfo();
       assert.equal(info.alias, 'Kettle');
       plug.injectFault({ kind: 'silence' }, { times: 1 });
       await assert.rejects(udp.send(system.getSysinfo()), isCode(ErrorCode.TIMEOUT));
@@ -129,7 +129,7 @@ describe('KasaClient on a strip', () => {
     const client = new KasaClient({ host: '127.0.0.1', port: strip.port });
     try {
       strip.state.setRelay(false);
-      const device = new KasaDevice(client);
+      const device = new IotDevice(client);
       const [lamp] = await device.resolveOutlets(3);
       const result = await device.children([lamp!]).setPower(true);
       assert.equal(result.on, true);

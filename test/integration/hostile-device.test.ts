@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { KasaClient } from '../../src/client';
 import { batch, system } from '../../src/commands';
-import { KasaDevice, resolveOutlets } from '../../src/device';
+import { resolveOutlets } from '../../src/device';
+import { IotDevice } from '../../src/family/iot/device';
 import { ErrorCode, KasaError, fromSocketError } from '../../src/errors';
 import { normaliseRealtime, normaliseStats } from '../../src/energy';
 import { checkReply, parseReplyText } from '../../src/reply';
@@ -22,7 +23,7 @@ const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
 describe('frames nobody asked for never pass for a reply', () => {
   let plug: SimulatedDevice;
   let tcp: TcpTransport;
-  let device: KasaDevice;
+  let device: IotDevice;
   const relaySets: unknown[] = [];
 
   before(async () => {
@@ -42,7 +43,7 @@ describe('frames nobody asked for never pass for a reply', () => {
   /** A new client, so each test starts on a connection of its own. */
   const fresh = (): void => {
     tcp = new TcpTransport({ host: '127.0.0.1', port: plug.port });
-    device = new KasaDevice(new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 1500, transport: tcp }));
+    device = new IotDevice(new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 1500, transport: tcp }));
     relaySets.length = 0;
   };
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 // The independent simulator from npm has an hs220 (and an hs200): a second opinion on a dimmer.
 import { Device } from 'tplink-smarthome-simulator';
 import { KasaClient } from '../../src/client';
-import { KasaDevice } from '../../src/device';
+import { IotDevice } from '../../src/family/iot/device';
 import { SimulatedDevice } from '../../src/simulator/server';
 import { startPeer } from '../support/peer';
 
@@ -61,7 +61,7 @@ void describe('interoperability: the HS220 dimmer of tplink-smarthome-simulator'
       assert.equal(info['brightness'], 50);
       assert.ok(Array.isArray(info['preferred_state']));
       assert.equal(typeof info['latitude'], 'string');
-      const device = new KasaDevice(client);
+      const device = new IotDevice(client);
       const read = (await device.getSysinfo()).info;
       assert.equal(read.alias, 'peer hs220');
       assert.equal(read.model, 'HS220(US)');

@@ -3,15 +3,15 @@ import { describe, it } from 'node:test';
 // The independent simulator from npm: a second opinion on what a device answers.
 import { Device } from 'tplink-smarthome-simulator';
 import { KasaClient } from '../../src/client';
-import { KasaDevice } from '../../src/device';
+import { IotDevice } from '../../src/family/iot/device';
 import { runSmartplug } from '../../src/cli/smartplug';
 import { startPeer } from '../support/peer';
 
-async function withPeer<T>(model: string, run: (device: KasaDevice, peer: Device) => Promise<T>): Promise<T> {
+async function withPeer<T>(model: string, run: (device: IotDevice, peer: Device) => Promise<T>): Promise<T> {
   const peer = await startPeer({ model, data: { alias: `peer ${model}` } });
   const client = new KasaClient({ host: '127.0.0.1', port: peer.port, timeoutMs: 3000 });
   try {
-    return await run(new KasaDevice(client), peer);
+    return await run(new IotDevice(client), peer);
   } finally {
     await client.close();
     await peer.stop();

@@ -1,3 +1,4 @@
+import type { DeviceKind } from '../../device-kind';
 import { isObject } from '../../reply';
 import {
   Module,
@@ -15,7 +16,7 @@ import {
 } from './modules';
 
 /** The kinds of Kasa JSON device, told apart by their sysinfo. */
-export type IotKind = 'plug' | 'strip' | 'switch' | 'dimmer' | 'bulb' | 'lightstrip';
+export type IotKind = DeviceKind;
 
 /** The wire names of a kind's modules: the only thing that differs between kinds. */
 type ModuleNames = Readonly<{
@@ -62,16 +63,6 @@ const KIND_MODULES: Readonly<Record<IotKind, ModuleNames>> = {
   dimmer: { ...PLUG, dimmer: 'smartlife.iot.dimmer' },
   bulb: BULB,
   lightstrip: { ...BULB, lighting: 'smartlife.iot.lightStrip' },
-};
-
-/** What a person calls each kind, for messages. */
-export const KIND_LABELS: Readonly<Record<IotKind, string>> = {
-  plug: 'plug',
-  strip: 'power strip',
-  switch: 'wall switch',
-  dimmer: 'wall dimmer',
-  bulb: 'bulb',
-  lightstrip: 'light strip',
 };
 
 export interface IotModules {
