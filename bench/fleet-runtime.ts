@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
 import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
-import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+import type { ContenderName, Layout, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const LOOPBACK = '127.0.0.1';
@@ -29,6 +29,11 @@ const BENCH_NODES_PACKAGE = 'kasa-fleet-bench-nodes';
 const FASTEST_INTERVAL_SECONDS = 0.1;
 /** Most warm-up polling nodes per device (a fleet of one device gets this many). */
 const MAX_WARM_UP_COPIES = 20;
+/**
+ * Pollers per device in the measured tab: the energy nodes', and in the trio the relay watcher's
+ * (ours: the config node's polling hub, which plug-control registers with; the peer: its own node).
+ */
+const POLLERS_PER_DEVICE: Record<Layout, number> = { single: 1, trio: 3 };
 
 /** What this process uses of the embedded Node-RED API (its typings want an HTTP server). */
 interface EmbeddedNodeRed {
@@ -56,8 +61,12 @@ function writeBenchNodesPackage(dir: string): void {
   fs.writeFileSync(path.join(dir, 'fleet-bench.html'), '');
 }
 
-/** Tab `fleet`: per device a polling node (with its tplink-device config node for ours), all wired to one counter. */
-function fleetFlow(contender: ContenderName, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
+/**
+ * Tab `fleet`: per device a polling node (with its tplink-device config node for ours), all wired to
+ * one counter. In the trio layout each device has a relay-watching node (wired to nothing: it sends
+ * only changes, and nothing changes the relays here) and two energy nodes, both counted.
+ */
+function fleetFlow(contender: ContenderName, layout: Layout, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
   const flow: Record<string, unknown>[] = [
     { id: 'fleet', type: 'tab', label: 'fleet benchmark' },
     { id: 'counter', type: 'fleet-counter', z: 'fleet', x: 600, y: 100, wires: [] },
@@ -67,8 +76,19 @@ function fleetFlow(contender: ContenderName, ports: readonly number[], intervalS
       flow.push({ id: `device-${i}`, type: 'tplink-device', name: `plug ${i}`, host: LOOPBACK, port, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000 });
     }
     flow.push(pollingNode(contender, `energy-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+    if (layout === 'trio') {
+      flow.push(pollingNode(contender, `energy-b-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+      flow.push(watchingNode(contender, `watch-${i}`, i, port, intervalSeconds));
+    }
   });
   return flow;
+}
+
+/** A node that watches the relay every interval and sends only changes. */
+function watchingNode(contender: ContenderName, id: string, device: number, port: number, intervalSeconds: number): Record<string, unknown> {
+  const place = { id, z: 'fleet', x: 400, y: 100 + device * 40, wires: [[]] };
+  if (contender === 'ours') return { type: 'plug-control', device: `device-${device}`, action: '', pollInterval: intervalSeconds, ...place };
+  return { type: 'fleet-peer-watch', host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 
 /** Tab `warm-up`: `copies` more polling nodes per device, on the same config nodes, wired to a counter of their own. */
@@ -168,7 +188,7 @@ async function run(request: RunRequest): Promise<WindowFigures> {
   try {
     const benchNodesDir = path.join(userDir, BENCH_NODES_PACKAGE);
     writeBenchNodesPackage(benchNodesDir);
-    const measured = fleetFlow(request.contender, request.ports, request.intervalSeconds);
+    const measured = fleetFlow(request.contender, request.layout, request.ports, request.intervalSeconds);
     const shape = warmUpShape(request.ports.length, request.warmUp.perSecond);
     const warmUp = warmUpTab(request.contender, request.ports, shape.copies, shape.intervalSeconds);
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...measured, ...warmUp]));
@@ -190,7 +210,7 @@ async function run(request: RunRequest): Promise<WindowFigures> {
     RED.hooks.add('onSend.fleet-bench', stampSentMessages);
     await RED.start();
     try {
-      const pollers = request.ports.length * (1 + shape.copies);
+      const pollers = request.ports.length * (POLLERS_PER_DEVICE[request.layout] + shape.copies);
       await waitUntil(() => pollersStarted() >= pollers, STARTUP_TIMEOUT_MS, `Starting ${pollers} polling nodes`);
       const warmUpEnds = performance.now() + request.warmUp.maxSeconds * 1000;
       await waitUntil(() => arrivalsEver() >= request.warmUp.polls || performance.now() > warmUpEnds, STARTUP_TIMEOUT_MS + request.warmUp.maxSeconds * 1000, 'The warm-up');
