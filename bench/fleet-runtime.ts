@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
-import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
+import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, heardFromCount, nextPollStart, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
 import type { ContenderName, Layout, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
@@ -29,11 +29,6 @@ const BENCH_NODES_PACKAGE = 'kasa-fleet-bench-nodes';
 const FASTEST_INTERVAL_SECONDS = 0.1;
 /** Most warm-up polling nodes per device (a fleet of one device gets this many). */
 const MAX_WARM_UP_COPIES = 20;
-/**
- * Pollers per device in the measured tab: the energy nodes', and in the trio the relay watcher's
- * (ours: the config node's polling hub, which plug-control registers with; the peer: its own node).
- */
-const POLLERS_PER_DEVICE: Record<Layout, number> = { single: 1, trio: 3 };
 
 /** What this process uses of the embedded Node-RED API (its typings want an HTTP server). */
 interface EmbeddedNodeRed {
@@ -42,7 +37,7 @@ interface EmbeddedNodeRed {
   stop(): Promise<void>;
   hooks: { add(name: string, handler: typeof stampSentMessages): void };
   /** The runtime's own nodes module; setFlows(flows, 'flows') deploys as the editor's "modified flows". */
-  nodes: { setFlows(flows: unknown[], type: 'flows'): Promise<unknown> };
+  nodes: { setFlows(flows: unknown[], type: 'flows'): Promise<unknown>; getNode(id: string): object | null };
 }
 
 function send(message: RuntimeMessage, sent?: () => void): void {
@@ -210,13 +205,17 @@ async function run(request: RunRequest): Promise<WindowFigures> {
     RED.hooks.add('onSend.fleet-bench', stampSentMessages);
     await RED.start();
     try {
-      const pollers = request.ports.length * (POLLERS_PER_DEVICE[request.layout] + shape.copies);
-      await waitUntil(() => pollersStarted() >= pollers, STARTUP_TIMEOUT_MS, `Starting ${pollers} polling nodes`);
+      // Started once every counted node (measured and warm-up) has delivered a reading: counting
+      // the nodes rather than their pollers holds whether each node polls or its device's hub does.
+      const counted = [...measured, ...warmUp].filter((node) => Array.isArray(node['wires']) && (node['wires'] as string[][]).some((w) => w.length > 0)).map((node) => String(node['id']));
+      await waitUntil(() => heardFromCount(counted) === counted.length, STARTUP_TIMEOUT_MS, `Readings from all ${counted.length} polling nodes`);
       const warmUpEnds = performance.now() + request.warmUp.maxSeconds * 1000;
       await waitUntil(() => arrivalsEver() >= request.warmUp.polls || performance.now() > warmUpEnds, STARTUP_TIMEOUT_MS + request.warmUp.maxSeconds * 1000, 'The warm-up');
       // A "flows" deploy, as from the editor: the warm-up tab stops, the measured tab runs on untouched.
+      const measuredIds = measured.map((node) => String(node['id']));
+      const before = measuredIds.map((id) => RED.nodes.getNode(id));
       await RED.nodes.setFlows(measured, 'flows');
-      if (pollersStarted() !== pollers) throw new Error('removing the warm-up tab restarted the measured nodes');
+      if (measuredIds.some((id, i) => RED.nodes.getNode(id) !== before[i])) throw new Error('removing the warm-up tab restarted the measured nodes');
       await sleep(request.settleSeconds * 1000);
       await gc.settled(GC_QUIET_MS, GC_WAIT_CAP_MS);
       // The nodes started together and poll in bursts: opening (and so closing) the window half an
