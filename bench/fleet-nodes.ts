@@ -10,7 +10,7 @@ import { AnyDevice, Client, RealtimeNormalized } from 'tplink-smarthome-api';
 import { Poller } from '../src/poller';
 import { recordArrival } from './fleet-probe';
 
-interface PeerEnergyDef extends NodeDef {
+interface PeerPollDef extends NodeDef {
   host: string;
   port: number;
   /** Seconds between readings. */
@@ -29,7 +29,7 @@ export = function register(RED: NodeAPI): void {
   // One Client for every device, as an application using the library would have.
   let client: Client | null = null;
 
-  RED.nodes.registerType('fleet-peer-energy', function PeerEnergyNode(this: Node, def: PeerEnergyDef): void {
+  RED.nodes.registerType('fleet-peer-energy', function PeerEnergyNode(this: Node, def: PeerPollDef): void {
     RED.nodes.createNode(this, def);
     client ??= new Client();
     let poller: Poller<RealtimeNormalized> | null = null;
@@ -65,7 +65,52 @@ export = function register(RED: NodeAPI): void {
         });
     });
   });
+
+  RED.nodes.registerType('fleet-peer-watch', function PeerWatchNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    client ??= new Client();
+    watchRelay(this, client, def);
+  });
 };
+
+/**
+ * One getDevice per node, as the energy node does; then a Poller reading the sysinfo, sending the
+ * relay state when it differs from the last one read (never, in the benchmark: nothing switches).
+ */
+function watchRelay(node: Node, client: Client, def: PeerPollDef): void {
+  let poller: Poller<boolean> | null = null;
+  let device: AnyDevice | null = null;
+  let closed = false;
+  let last: boolean | undefined;
+  const ready = client.getDevice({ host: def.host, port: Number(def.port) }).then(
+    (found) => {
+      device = found;
+      if (closed) return;
+      const readRelay = async (): Promise<boolean> => ((await found.getSysInfo()) as { relay_state?: number }).relay_state === 1;
+      const watching = new Poller<boolean>(Number(def.interval) * 1000, readRelay, {
+        onResult: (on) => {
+          if (on === last) return;
+          last = on;
+          node.status({ fill: on ? 'green' : 'grey', shape: 'dot', text: on ? 'on' : 'off' });
+          node.send({ payload: on, event: 'change' });
+        },
+        onOutage: (err) => node.error(err instanceof Error ? err : new Error(String(err))),
+      });
+      poller = watching;
+      watching.start();
+    },
+    (err: unknown) => node.error(err instanceof Error ? err : new Error(String(err))),
+  );
+  node.on('close', (_removed: boolean, done: () => void) => {
+    closed = true;
+    void ready
+      .then(() => poller?.stop())
+      .finally(() => {
+        device?.closeConnection();
+        done();
+      });
+  });
+}
 
 /** The same shape plug-energy sends with output 'power': the watts, the reading, topic and device. */
 function readingMessage(device: AnyDevice, realtime: RealtimeNormalized): NodeMessage {

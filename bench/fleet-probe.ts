@@ -38,6 +38,8 @@ let counts = freshCounts();
 let pollersCreated = 0;
 /** Readings the counting node received since the process started, in the window or not. */
 let everArrived = 0;
+/** Nodes whose poll readings reached the counting node since the process started. */
+const heardFrom = new Set<string>();
 /** Start of the poll whose result handler is running now; null outside a result handler. */
 let resultOfPollStartedAt: number | null = null;
 /** Messages sent from a poll result handler, by identity, with their poll's start and sending node. */
@@ -93,9 +95,10 @@ export function stampSentMessages(events: SendEvent[]): void {
 /** Called by the counting node for every message it receives. */
 export function recordArrival(msg: object): void {
   everArrived++;
+  const stamp = pollStarts.get(msg);
+  if (stamp !== undefined) heardFrom.add(stamp.nodeId);
   if (!measuring) return;
   counts.done++;
-  const stamp = pollStarts.get(msg);
   if (stamp === undefined) {
     counts.unstamped++;
     return;
@@ -117,6 +120,11 @@ export function arrivalsEver(): number {
 /** Readings counted so far in the current window. */
 export function arrivalsSoFar(): number {
   return counts.done;
+}
+
+/** How many of these nodes have had a poll reading delivered to the counting node. */
+export function heardFromCount(ids: readonly string[]): number {
+  return ids.filter((id) => heardFrom.has(id)).length;
 }
 
 /** Pollers created since the process started (a redeploy creates new ones). */

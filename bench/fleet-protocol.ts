@@ -6,10 +6,20 @@
 /** Which node polls the devices: this package's plug-energy, or a node built on tplink-smarthome-api. */
 export type ContenderName = 'ours' | 'peer';
 
+/**
+ * What polls each device: 'single', one energy node; 'trio', a node watching the relay and two
+ * energy nodes, all at the same interval (a plug with a dashboard switch, a gauge and a chart).
+ */
+export type Layout = 'single' | 'trio';
+
+/** Energy nodes per device in each layout: the readings that reach the counting node. */
+export const ENERGY_NODES: Record<Layout, number> = { single: 1, trio: 2 };
+
 export interface RunRequest {
   kind: 'run';
   contender: ContenderName;
-  /** TCP ports of the simulated devices on 127.0.0.1, one polling node each. */
+  layout: Layout;
+  /** TCP ports of the simulated devices on 127.0.0.1, polled by the layout's nodes each. */
   ports: number[];
   /** Seconds between polls of each node. */
   intervalSeconds: number;

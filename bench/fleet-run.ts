@@ -6,10 +6,11 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { DeviceHost, HostStats } from './device-host';
-import type { ContenderName, RunRequest, RuntimeMessage, WarmUp, WindowFigures } from './fleet-protocol';
+import { ContenderName, ENERGY_NODES, Layout, RunRequest, RuntimeMessage, WarmUp, WindowFigures } from './fleet-protocol';
 
 export interface FleetRunOptions {
   contender: ContenderName;
+  layout: Layout;
   devices: number;
   intervalSeconds: number;
   warmUp: WarmUp;
@@ -21,11 +22,17 @@ export interface FleetRunOptions {
 
 export interface FleetRunResult extends WindowFigures {
   contender: ContenderName;
+  layout: Layout;
   devices: number;
-  /** Polls a fixed one-per-interval schedule would make in the window. */
+  /** Energy nodes per device: the readings each device's nodes deliver per interval. */
+  energyNodes: number;
+  /** Readings a fixed one-per-interval schedule of every energy node would make in the window. */
   due: number;
   /** Requests the devices polled answered during the window, as they counted them. */
   deviceRequests: number;
+  /** Of those, how many asked system.get_sysinfo and emeter.get_realtime (a combined one counts in both). */
+  deviceSysinfo: number;
+  deviceRealtime: number;
   /** Connections those devices accepted during the window. */
   deviceConnections: number;
 }
@@ -47,11 +54,14 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
 
-  const totalsOf = (stats: HostStats): { requests: number; connections: number } => {
+  const totalsOf = (stats: HostStats): { requests: number; connections: number; sysinfo: number; realtime: number } => {
     const devices = stats.xor.slice(0, options.devices);
+    const sum = (count: (device: HostStats['xor'][number]) => number): number => devices.reduce((total, device) => total + count(device), 0);
     return {
-      requests: devices.reduce((sum, device) => sum + device.requests, 0),
-      connections: devices.reduce((sum, device) => sum + device.connectionsOpened, 0),
+      requests: sum((device) => device.requests),
+      connections: sum((device) => device.connectionsOpened),
+      sysinfo: sum((device) => device.methods['system.get_sysinfo'] ?? 0),
+      realtime: sum((device) => device.methods['emeter.get_realtime'] ?? 0),
     };
   };
   let before: Promise<HostStats> | null = null;
@@ -75,8 +85,8 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
     });
     child.once('error', fail);
     child.once('exit', (code, signal) => fail(new Error(`the runtime exited early (code ${String(code)}, signal ${String(signal)})`)));
-    const { contender, intervalSeconds, warmUp, settleSeconds, seconds } = options;
-    const request: RunRequest = { kind: 'run', contender, ports, intervalSeconds, warmUp, settleSeconds, seconds };
+    const { contender, layout, intervalSeconds, warmUp, settleSeconds, seconds } = options;
+    const request: RunRequest = { kind: 'run', contender, layout, ports, intervalSeconds, warmUp, settleSeconds, seconds };
     child.send(request);
   });
   child.removeAllListeners('exit');
@@ -87,9 +97,13 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   return {
     ...figures,
     contender: options.contender,
+    layout: options.layout,
     devices: options.devices,
-    due: Math.round((options.devices * figures.seconds) / options.intervalSeconds),
+    energyNodes: ENERGY_NODES[options.layout],
+    due: Math.round((options.devices * ENERGY_NODES[options.layout] * figures.seconds) / options.intervalSeconds),
     deviceRequests: end.requests - start.requests,
+    deviceSysinfo: end.sysinfo - start.sysinfo,
+    deviceRealtime: end.realtime - start.realtime,
     deviceConnections: end.connections - start.connections,
   };
 }

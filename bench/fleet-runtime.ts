@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
-import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, nextPollStart, pollersStarted, stampSentMessages, sustainedRate } from './fleet-probe';
+import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, heardFromCount, nextPollStart, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
-import type { ContenderName, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+import type { ContenderName, Layout, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const LOOPBACK = '127.0.0.1';
@@ -37,7 +37,7 @@ interface EmbeddedNodeRed {
   stop(): Promise<void>;
   hooks: { add(name: string, handler: typeof stampSentMessages): void };
   /** The runtime's own nodes module; setFlows(flows, 'flows') deploys as the editor's "modified flows". */
-  nodes: { setFlows(flows: unknown[], type: 'flows'): Promise<unknown> };
+  nodes: { setFlows(flows: unknown[], type: 'flows'): Promise<unknown>; getNode(id: string): object | null };
 }
 
 function send(message: RuntimeMessage, sent?: () => void): void {
@@ -56,8 +56,12 @@ function writeBenchNodesPackage(dir: string): void {
   fs.writeFileSync(path.join(dir, 'fleet-bench.html'), '');
 }
 
-/** Tab `fleet`: per device a polling node (with its tplink-device config node for ours), all wired to one counter. */
-function fleetFlow(contender: ContenderName, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
+/**
+ * Tab `fleet`: per device a polling node (with its tplink-device config node for ours), all wired to
+ * one counter. In the trio layout each device has a relay-watching node (wired to nothing: it sends
+ * only changes, and nothing changes the relays here) and two energy nodes, both counted.
+ */
+function fleetFlow(contender: ContenderName, layout: Layout, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
   const flow: Record<string, unknown>[] = [
     { id: 'fleet', type: 'tab', label: 'fleet benchmark' },
     { id: 'counter', type: 'fleet-counter', z: 'fleet', x: 600, y: 100, wires: [] },
@@ -67,8 +71,19 @@ function fleetFlow(contender: ContenderName, ports: readonly number[], intervalS
       flow.push({ id: `device-${i}`, type: 'tplink-device', name: `plug ${i}`, host: LOOPBACK, port, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000 });
     }
     flow.push(pollingNode(contender, `energy-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+    if (layout === 'trio') {
+      flow.push(pollingNode(contender, `energy-b-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+      flow.push(watchingNode(contender, `watch-${i}`, i, port, intervalSeconds));
+    }
   });
   return flow;
+}
+
+/** A node that watches the relay every interval and sends only changes. */
+function watchingNode(contender: ContenderName, id: string, device: number, port: number, intervalSeconds: number): Record<string, unknown> {
+  const place = { id, z: 'fleet', x: 400, y: 100 + device * 40, wires: [[]] };
+  if (contender === 'ours') return { type: 'plug-control', device: `device-${device}`, action: '', pollInterval: intervalSeconds, ...place };
+  return { type: 'fleet-peer-watch', host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 
 /** Tab `warm-up`: `copies` more polling nodes per device, on the same config nodes, wired to a counter of their own. */
@@ -168,7 +183,7 @@ async function run(request: RunRequest): Promise<WindowFigures> {
   try {
     const benchNodesDir = path.join(userDir, BENCH_NODES_PACKAGE);
     writeBenchNodesPackage(benchNodesDir);
-    const measured = fleetFlow(request.contender, request.ports, request.intervalSeconds);
+    const measured = fleetFlow(request.contender, request.layout, request.ports, request.intervalSeconds);
     const shape = warmUpShape(request.ports.length, request.warmUp.perSecond);
     const warmUp = warmUpTab(request.contender, request.ports, shape.copies, shape.intervalSeconds);
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...measured, ...warmUp]));
@@ -190,13 +205,17 @@ async function run(request: RunRequest): Promise<WindowFigures> {
     RED.hooks.add('onSend.fleet-bench', stampSentMessages);
     await RED.start();
     try {
-      const pollers = request.ports.length * (1 + shape.copies);
-      await waitUntil(() => pollersStarted() >= pollers, STARTUP_TIMEOUT_MS, `Starting ${pollers} polling nodes`);
+      // Started once every counted node (measured and warm-up) has delivered a reading: counting
+      // the nodes rather than their pollers holds whether each node polls or its device's hub does.
+      const counted = [...measured, ...warmUp].filter((node) => Array.isArray(node['wires']) && (node['wires'] as string[][]).some((w) => w.length > 0)).map((node) => String(node['id']));
+      await waitUntil(() => heardFromCount(counted) === counted.length, STARTUP_TIMEOUT_MS, `Readings from all ${counted.length} polling nodes`);
       const warmUpEnds = performance.now() + request.warmUp.maxSeconds * 1000;
       await waitUntil(() => arrivalsEver() >= request.warmUp.polls || performance.now() > warmUpEnds, STARTUP_TIMEOUT_MS + request.warmUp.maxSeconds * 1000, 'The warm-up');
       // A "flows" deploy, as from the editor: the warm-up tab stops, the measured tab runs on untouched.
+      const measuredIds = measured.map((node) => String(node['id']));
+      const before = measuredIds.map((id) => RED.nodes.getNode(id));
       await RED.nodes.setFlows(measured, 'flows');
-      if (pollersStarted() !== pollers) throw new Error('removing the warm-up tab restarted the measured nodes');
+      if (measuredIds.some((id, i) => RED.nodes.getNode(id) !== before[i])) throw new Error('removing the warm-up tab restarted the measured nodes');
       await sleep(request.settleSeconds * 1000);
       await gc.settled(GC_QUIET_MS, GC_WAIT_CAP_MS);
       // The nodes started together and poll in bursts: opening (and so closing) the window half an

@@ -30,6 +30,11 @@ export interface SimulatorStats {
   requests: number;
   connectionsOpened: number;
   openConnections: number;
+  /**
+   * Requests that parsed, by each `module.method` they asked ("system.get_sysinfo",
+   * "emeter.get_realtime"): one request asking two modules counts under both.
+   */
+  methods: Record<string, number>;
 }
 
 /** Second argument of the 'request' event. */
@@ -58,7 +63,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly udpEnabled: boolean;
   private readonly maxRequestBytes: number;
   private readonly faults = new FaultQueue();
-  private readonly counters: SimulatorStats = { requests: 0, connectionsOpened: 0, openConnections: 0 };
+  private readonly counters: SimulatorStats = { requests: 0, connectionsOpened: 0, openConnections: 0, methods: Object.create(null) as Record<string, number> };
   private server: net.Server | null = null;
   private udpSocket: dgram.Socket | null = null;
   private readonly sockets = new Set<net.Socket>();
@@ -112,7 +117,7 @@ export class SimulatedDevice extends EventEmitter {
 
   /** A snapshot of the counters. */
   get stats(): SimulatorStats {
-    return { ...this.counters };
+    return { ...this.counters, methods: { ...this.counters.methods } };
   }
 
   /** Applies `fault` to the next requests: `times` of them, or all until clearFaults(). Faults queue up in order. */
@@ -228,6 +233,7 @@ export class SimulatedDevice extends EventEmitter {
     this.counters.requests += 1;
     const request = parseRequest(payload);
     if (request === undefined) return null;
+    this.countMethods(request);
     this.emit('request', request, { transport: 'tcp' } satisfies RequestInfo);
     const fault = this.faults.take('tcp');
     // A frame nobody asked for is the sysinfo as it was before this request.
@@ -239,6 +245,7 @@ export class SimulatedDevice extends EventEmitter {
     this.counters.requests += 1;
     const request = parseRequest(message);
     if (request === undefined) return;
+    this.countMethods(request);
     this.emit('request', request, { transport: 'udp' } satisfies RequestInfo);
     const fault = this.faults.take('udp');
     const plan = planDatagramReply(JSON.stringify(this.answer(request, fault)), fault);
@@ -249,6 +256,17 @@ export class SimulatedDevice extends EventEmitter {
     };
     if (plan.delayMs > 0) this.later(plan.delayMs, send);
     else send();
+  }
+
+  private countMethods(request: Record<string, unknown>): void {
+    const methods = this.counters.methods;
+    for (const [module, asked] of Object.entries(request)) {
+      const names = asked !== null && typeof asked === 'object' && !Array.isArray(asked) ? Object.keys(asked) : [''];
+      for (const method of names) {
+        const key = method === '' ? module : `${module}.${method}`;
+        methods[key] = (methods[key] ?? 0) + 1;
+      }
+    }
   }
 
   private answer(request: Record<string, unknown>, fault: Fault | undefined): Record<string, unknown> {

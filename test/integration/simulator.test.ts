@@ -535,6 +535,16 @@ void describe('simulated framing and robustness', () => {
     assert.equal(device.stats.requests, 3);
   });
 
+  void it('counts requests by the module methods they ask, a combined request under each', LIMIT, async (t) => {
+    const device = await startDevice(t, { model: 'hs110', udp: false });
+    const peer = await RawPeer.connect(t, device.port);
+    await peer.request(SYSINFO);
+    await peer.request({ system: { get_sysinfo: {} }, emeter: { get_realtime: {} } });
+    await peer.request({ emeter: { get_realtime: {} } });
+    assert.deepEqual({ ...device.stats.methods }, { 'system.get_sysinfo': 2, 'emeter.get_realtime': 2 });
+    assert.equal(device.stats.requests, 3);
+  });
+
   void it('reassembles a frame split across segments, header included', LIMIT, async (t) => {
     const device = await startDevice(t, { model: 'hs110', udp: false });
     const peer = await RawPeer.connect(t, device.port);

@@ -84,39 +84,70 @@ export class Inbox {
   }
 }
 
-export interface Loaded {
-  node: Node & { receive(msg: Record<string, unknown>): void };
-  out: Inbox;
+/** A flow node whose inputs are counted, so unloadChecked can check each one ended once. */
+export type TrackedNode = Node & { receive(msg: Record<string, unknown>): void };
+
+/** What unloadChecked counts: the inputs given to tracked nodes, and the Complete and Catch nodes' messages. */
+interface Tracking {
   caught: Inbox;
   /** What the Complete node saw (present when the flow has one, as flowWith's flows do). */
   completed: Inbox | null;
-  /** _msgid of every message given to `node.receive`. */
+  /** _msgid of every message given to a tracked node's `receive`. */
   inputs: string[];
 }
 
-let lastLoaded: Loaded | null = null;
+export interface Loaded extends Tracking {
+  node: TrackedNode;
+  out: Inbox;
+}
+
+let lastLoaded: Tracking | null = null;
 let inputCount = 0;
+
+/** Gives every input of `node` an id of its own, so its endings (done, Catch) can be counted. */
+function track(node: TrackedNode, tracking: Tracking): TrackedNode {
+  const receive = node.receive.bind(node);
+  node.receive = (msg: Record<string, unknown>) => {
+    const id = typeof msg['_msgid'] === 'string' ? msg['_msgid'] : `input-${++inputCount}`;
+    tracking.inputs.push(id);
+    receive({ ...msg, _msgid: id });
+  };
+  return node;
+}
 
 export async function load(flow: Record<string, unknown>[], credentials: Record<string, unknown> = {}): Promise<Loaded> {
   await helper.load(allNodes, flow, credentials);
-  const node = helper.getNode('n1') as Loaded['node'];
   const completedNode = helper.getNode('completed');
-  const loaded: Loaded = {
-    node,
-    out: new Inbox(helper.getNode('out')),
+  const tracking: Tracking = {
     caught: new Inbox(helper.getNode('caught')),
     completed: completedNode === null ? null : new Inbox(completedNode),
     inputs: [],
   };
-  // Every input gets an id of its own, so its endings (done, Catch) can be counted.
-  const receive = node.receive.bind(node);
-  node.receive = (msg: Record<string, unknown>) => {
-    const id = typeof msg['_msgid'] === 'string' ? msg['_msgid'] : `input-${++inputCount}`;
-    loaded.inputs.push(id);
-    receive({ ...msg, _msgid: id });
-  };
+  const loaded: Loaded = { ...tracking, node: track(helper.getNode('n1') as TrackedNode, tracking), out: new Inbox(helper.getNode('out')) };
   lastLoaded = loaded;
   return loaded;
+}
+
+/**
+ * Loads a flow of several nodes under test (a saved flow): each id in `ids` is tracked as `n1` is
+ * in load(). The flow brings its own Catch node wired to a helper `caught` and a Complete node
+ * (scope: those ids) wired to a helper `completed`; each node's output is the caller's to read.
+ */
+export async function loadTracked(
+  flow: Record<string, unknown>[],
+  credentials: Record<string, unknown>,
+  ids: readonly string[],
+): Promise<Tracking & { nodes: Map<string, TrackedNode> }> {
+  await helper.load(allNodes, flow, credentials);
+  const completedNode = helper.getNode('completed');
+  const tracking: Tracking = {
+    caught: new Inbox(helper.getNode('caught')),
+    completed: completedNode === null ? null : new Inbox(completedNode),
+    inputs: [],
+  };
+  const nodes = new Map(ids.map((id) => [id, track(helper.getNode(id) as TrackedNode, tracking)]));
+  lastLoaded = tracking;
+  return { ...tracking, nodes };
 }
 
 /**
