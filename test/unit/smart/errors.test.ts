@@ -36,6 +36,6 @@ void describe('SMART error codes', () => {
 
   void it('shows a hostile method name safely', () => {
     const err = smartError(-1, 'evil\u001b[2J\u202Ename', 'dev');
-    assert.ok(!err.message.includes("\u001b") && !err.message.includes("\u202e"), err.message);
+    assert.ok(!err.message.includes('\u001b') && !err.message.includes('\u202e'), err.message);
   });
 });
