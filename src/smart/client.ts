@@ -128,7 +128,7 @@ export class SmartClient {
     const first = await this.call(method, Object.keys(params).length === 0 ? undefined : params);
     const entries = [...this.pageEntries(first, method, listKey)];
     const sum = first['sum'];
-    if (typeof sum !== 'number' || !Number.isSafeInteger(sum)) return entries;
+    if (typeof sum !== 'number' || !Number.isSafeInteger(sum) || sum <= entries.length) return entries;
     for (let pages = 1; entries.length < sum; pages++) {
       if (pages >= this.maxPages) {
         throw new KasaError(
@@ -137,11 +137,22 @@ export class SmartClient {
           { device: this.address, method },
         );
       }
-      const page = this.pageEntries(await this.call(method, { ...params, start_index: entries.length }), method, listKey);
+      const asked = entries.length;
+      const result = await this.call(method, { ...params, start_index: asked });
+      const page = this.pageEntries(result, method, listKey);
       if (page.length === 0) break;
+      // A device that ignores start_index would hand out the first page again and again.
+      const start = result['start_index'];
+      if (start !== undefined && start !== asked) {
+        throw new KasaError(
+          ErrorCode.PROTOCOL,
+          `${this.address} answered ${displayText(method)} from entry ${displayText(String(start))} when asked from entry ${asked}; the list was not used.`,
+          { device: this.address, method },
+        );
+      }
       entries.push(...page);
     }
-    return entries.slice(0, Math.max(sum, 0));
+    return entries.slice(0, sum);
   }
 
   /**

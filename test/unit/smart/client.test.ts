@@ -220,6 +220,22 @@ void describe('SmartClient.paged', () => {
     }
   });
 
+  void it('gives PROTOCOL when the device ignores start_index', async () => {
+    const transport = new FakeTransport(
+      device({ get_child_device_list: () => ({ error_code: 0, result: { child_device_list: list.slice(0, 2), start_index: 0, sum: 7 } }) }),
+    );
+    await assert.rejects(
+      new SmartClient({ transport }).paged('get_child_device_list', 'child_device_list'),
+      isCode(ErrorCode.PROTOCOL, /from entry 0 when asked from entry 2/),
+    );
+  });
+
+  void it('keeps a first page longer than the sum announced', async () => {
+    const transport = new FakeTransport(device({ get_child_device_list: () => ({ error_code: 0, result: { child_device_list: list, sum: -1 } }) }));
+    assert.equal((await new SmartClient({ transport }).paged('get_child_device_list', 'child_device_list')).length, 7);
+    assert.equal(transport.sent.length, 1);
+  });
+
   void it('gives PROTOCOL when the list is missing', async () => {
     const transport = new FakeTransport(device({ get_child_device_list: () => ({ error_code: 0, result: {} }) }));
     await assert.rejects(new SmartClient({ transport }).paged('get_child_device_list', 'child_device_list'), isCode(ErrorCode.PROTOCOL));
