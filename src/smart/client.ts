@@ -222,9 +222,11 @@ export class SmartClient {
       }
       if (answer.errorCode === 0) outcomes[index] = { method, result: answer.result ?? {} };
       else if (smartErrorClass(answer.errorCode) === 'auth') throw smartError(answer.errorCode, method, this.address);
-      // A session error inside a batch: left to be asked again alone, after a new session.
-      else if (smartErrorClass(answer.errorCode) === 'session') this.transport.newSession?.();
-      else outcomes[index] = { method, error: smartError(answer.errorCode, method, this.address) };
+      else if (smartErrorClass(answer.errorCode) === 'session') {
+        // A session error inside a batch: a new session, and a read is asked again alone; a command is not.
+        this.transport.newSession?.();
+        if (!isSmartReadOnly(chunk[index]!)) outcomes[index] = { method, error: smartError(answer.errorCode, method, this.address) };
+      } else outcomes[index] = { method, error: smartError(answer.errorCode, method, this.address) };
     }
     // A batch may stop at its first failing entry: whatever has no answer is asked again, alone.
     const missing = chunk.filter((_request, i) => outcomes[i] === undefined);

@@ -67,7 +67,11 @@ export function smartError(code: number, method: string, device: string): KasaEr
       message = `${device} refused ${shownMethod} because the TP-Link account was not accepted (${detail}). Check the e-mail and password of the Tapo or Kasa app in the device's settings.`;
       break;
     case 'unsupported':
-      message = `${device} does not support ${shownMethod} (${detail}).`;
+      // -1008 is also what a device answers to parameters it cannot use.
+      message =
+        code === -1008
+          ? `${device} does not support ${shownMethod}, or refused its parameters (${detail}).`
+          : `${device} does not support ${shownMethod} (${detail}).`;
       break;
     case 'other':
       message = `${device} could not carry out ${shownMethod} (${detail}).`;

@@ -178,6 +178,17 @@ void describe('SmartClient.callMany', () => {
     await assert.rejects(new SmartClient({ transport: refused }).callMany(methods(2)), isCode(ErrorCode.AUTH));
   });
 
+  void it('after a session error inside a batch asks a read again alone, but not a command', async () => {
+    let reads = 0;
+    const t = { get_a: () => (++reads === 1 ? { error_code: 9999 } : { error_code: 0, result: { a: 1 } }), set_b: () => ({ error_code: -40401 }) };
+    const transport = new FakeTransport(device(t));
+    const outcomes = await new SmartClient({ transport }).callMany([{ method: 'get_a' }, { method: 'set_b', params: { x: 1 } }]);
+    assert.deepEqual(transport.sent.map((s) => s.method), ['multipleRequest', 'get_a']);
+    assert.deepEqual(outcomes[0]!.result, { a: 1 });
+    assert.equal(outcomes[1]!.error?.errCode, -40401);
+    assert.equal(transport.newSessions, 2);
+  });
+
   void it('gives PROTOCOL when a batch answer has no list of responses', async () => {
     const transport = new FakeTransport(() => ({ error_code: 0, result: { responses: 'x' } }));
     await assert.rejects(new SmartClient({ transport }).callMany(methods(2)), isCode(ErrorCode.PROTOCOL, /list of responses/));

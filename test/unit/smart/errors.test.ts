@@ -21,6 +21,7 @@ void describe('SMART error codes', () => {
       [-1501, ErrorCode.AUTH, /refused get_device_info because the TP-Link account was not accepted \(SMART error -1501, login failed\)/],
       [-1002, ErrorCode.NOT_SUPPORTED, /does not support get_device_info \(SMART error -1002, unknown method\)/],
       [9999, ErrorCode.DEVICE_ERROR, /ended the session while answering get_device_info \(SMART error 9999, session timed out\)/],
+      [-1008, ErrorCode.NOT_SUPPORTED, /does not support get_device_info, or refused its parameters \(SMART error -1008, invalid parameters\)/],
       [-1, ErrorCode.DEVICE_ERROR, /could not carry out get_device_info \(SMART error -1, failed\)/],
       [4242, ErrorCode.DEVICE_ERROR, /could not carry out get_device_info \(SMART error 4242\)/],
     ];
