@@ -7,6 +7,8 @@ import { MODEL_NAMES, ModelName, isModelName } from '../src/simulator/models';
 import { DEFAULT_SIMULATOR_HOST, SimulatedDevice } from '../src/simulator/server';
 import type { KlapVersion } from '../src/transport/klap';
 import { KlapServer } from '../src/simulator/klap-server';
+import { SMART_MODEL_NAMES, SmartModelName, isSmartModelName } from '../src/simulator/smart/models';
+import { SmartSimulatedDevice } from '../src/simulator/smart/server';
 import { TddpResponder } from '../src/simulator/tddp-responder';
 
 const DEFAULT_PORT = 9999;
@@ -14,9 +16,11 @@ const DEFAULT_PORT = 9999;
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
 Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
-and UDP) for tests and demos.
+and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2, HTTP) for tests and demos.
 
-  -m, --model <names>    ${MODEL_NAMES.join(', ')}; a comma list is used in turn with --count
+  -m, --model <names>    ${MODEL_NAMES.join(', ')};
+                         SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 on --port, or on --klap when given);
+                         a comma list is used in turn with --count
       --host <address>   address to listen on (default ${DEFAULT_SIMULATOR_HOST})
   -p, --port <port>      TCP and UDP port (default ${DEFAULT_PORT}; 0 = any free port); with --count,
                          the devices take the ports that follow
@@ -24,12 +28,15 @@ and UDP) for tests and demos.
   -n, --count <n>        how many devices (default 1)
       --no-udp           TCP only
       --fault <kind[:n]> misbehave on every request: ${FAULT_KINDS.join(', ')};
-                         n is the delay in ms, the err_code, or the announced length
+                         n is the delay in ms, the err_code, or the announced length;
+                         SMART models take delay:<ms> only
       --klap <port>      also answer KLAP (newer firmware, HTTP) on this port, e.g. 8080
       --klap-version <v> 1 or 2 (default 2)
   -u, --username <e-mail>, -P, --password <pw>
                          the account the KLAP device is bound to; without them it is unbound
-                         and accepts the Kasa default credentials
+                         and accepts the Kasa default credentials (SMART models: the Tapo default)
+      --session-timeout <s>     KLAP session lifetime announced and enforced (default 86400)
+      --drop-session-after <n>  KLAP: answer 403 after n requests of a session, as after a reboot
       --tddp <port>      also answer TDDP (debug protocol, UDP) on this port, e.g. 1040
       --tddp-reply-port <port>  where TDDP replies go (default 61000; 0 = to the sender's port)
   -h, --help             this text
@@ -38,14 +45,16 @@ Prints one line per device, runs until Ctrl-C (SIGINT) or SIGTERM, then exits 0.
 Exit status: 0 stopped cleanly, 1 could not listen, 2 bad command line.`;
 
 export interface SimOptions {
-  models: ModelName[];
+  models: Array<ModelName | SmartModelName>;
   host: string;
   port: number;
   alias?: string;
   count: number;
   udp: boolean;
   fault?: Fault;
-  klap?: { port: number; version: KlapVersion; username?: string; password?: string };
+  klap?: { port: number; version: KlapVersion; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
+  /** Credentials and session faults for the SMART models (always KLAP v2). */
+  smart?: { username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   tddp?: { port: number; replyPort: number };
 }
 
@@ -65,6 +74,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       fault: { type: 'string' },
       klap: { type: 'string' },
       'klap-version': { type: 'string' },
+      'session-timeout': { type: 'string' },
+      'drop-session-after': { type: 'string' },
       username: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'P' },
       tddp: { type: 'string' },
@@ -74,10 +85,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   });
   const v = parsed.values;
   if (v.help) return null;
-  if (v.model === undefined) throw new UsageError(`say which model to simulate (--model ${MODEL_NAMES.join('|')})`);
+  const allModels = [...MODEL_NAMES, ...SMART_MODEL_NAMES];
+  if (v.model === undefined) throw new UsageError(`say which model to simulate (--model ${allModels.join('|')})`);
   const models = v.model.split(',').map((name) => name.trim().toLowerCase());
-  const unknown = models.find((name) => !isModelName(name));
-  if (unknown !== undefined) throw new UsageError(`unknown model "${unknown}"; one of: ${MODEL_NAMES.join(', ')}`);
+  const unknown = models.find((name) => !isModelName(name) && !isSmartModelName(name));
+  if (unknown !== undefined) throw new UsageError(`unknown model "${unknown}"; one of: ${allModels.join(', ')}`);
+  const anySmart = models.some(isSmartModelName);
   const host = (v.host ?? DEFAULT_SIMULATOR_HOST).trim();
   if (host === '') throw new UsageError('--host needs an address');
   const port = integerOption(v.port, DEFAULT_PORT, 'port', 0, 65535);
@@ -91,7 +104,11 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       throw new UsageError(`invalid --fault: ${(err as Error).message}`);
     }
   }
+  if (anySmart && fault !== undefined && fault.kind !== 'delay') throw new UsageError('SMART models take only --fault delay:<ms>');
   const klapVersion = integerOption(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
+  if (anySmart && klapVersion !== 2) throw new UsageError('SMART models speak KLAP v2 only');
+  const sessionTimeout = v['session-timeout'] === undefined ? undefined : integerOption(v['session-timeout'], 86_400, 'session timeout', 1, 86_400);
+  const dropAfter = v['drop-session-after'] === undefined ? undefined : integerOption(v['drop-session-after'], 1, 'requests per session', 1, 1_000_000);
   if ((v.username === undefined) !== (v.password === undefined)) throw new UsageError('give both --username and --password, or neither');
   const klap =
     v.klap === undefined
@@ -100,14 +117,24 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
           port: integerOption(v.klap, 0, 'KLAP port', 0, 65535),
           version: klapVersion,
           ...(v.username === undefined ? {} : { username: v.username, password: v.password! }),
+          ...(sessionTimeout === undefined ? {} : { sessionTimeoutSeconds: sessionTimeout }),
+          ...(dropAfter === undefined ? {} : { invalidateAfter: dropAfter }),
         };
+  const smart = anySmart
+    ? {
+        ...(v.username === undefined ? {} : { username: v.username, password: v.password! }),
+        ...(sessionTimeout === undefined ? {} : { sessionTimeoutSeconds: sessionTimeout }),
+        ...(dropAfter === undefined ? {} : { invalidateAfter: dropAfter }),
+      }
+    : undefined;
   const tddp =
     v.tddp === undefined
       ? undefined
       : { port: integerOption(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: integerOption(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
   return {
-    models: models as ModelName[],
+    models: models as Array<ModelName | SmartModelName>,
     ...(klap === undefined ? {} : { klap }),
+    ...(smart === undefined ? {} : { smart }),
     ...(tddp === undefined ? {} : { tddp }),
     host,
     port,
@@ -140,28 +167,32 @@ export function runSim(argv: readonly string[], io: CliIo): Promise<number> {
 
 async function simulate(options: SimOptions, io: CliIo): Promise<number> {
   const signal = nextStopSignal();
-  const devices = Array.from({ length: options.count }, (_unused, index) => {
-    const port = options.port === 0 ? 0 : options.port + index;
-    const alias = options.alias === undefined ? undefined : options.count > 1 ? `${options.alias} ${index + 1}` : options.alias;
-    return new SimulatedDevice({
-      model: options.models[index % options.models.length]!,
-      host: options.host,
-      port,
-      udp: options.udp,
-      // A device on a fixed port keeps its ids from one run to the next.
-      seed: port === 0 ? index : port,
-      ...(alias === undefined ? {} : { alias }),
-    });
-  });
-  const extras: Array<{ stop(): Promise<void> }> = [];
-  const stopAll = () => Promise.all([...devices, ...extras].map((part) => part.stop()));
+  const parts: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = () => Promise.all(parts.map((part) => part.stop()));
   try {
-    for (const [index, device] of devices.entries()) {
+    for (let index = 0; index < options.count; index++) {
+      const model = options.models[index % options.models.length]!;
+      const alias = options.alias === undefined ? undefined : options.count > 1 ? `${options.alias} ${index + 1}` : options.alias;
+      if (isSmartModelName(model)) {
+        parts.push(await startSmart(model, options, index, alias, io));
+        continue;
+      }
+      const port = options.port === 0 ? 0 : options.port + index;
+      const device = new SimulatedDevice({
+        model,
+        host: options.host,
+        port,
+        udp: options.udp,
+        // A device on a fixed port keeps its ids from one run to the next.
+        seed: port === 0 ? index : port,
+        ...(alias === undefined ? {} : { alias }),
+      });
+      parts.push(device);
       await device.start();
       if (options.fault !== undefined) device.injectFault(options.fault);
       io.out(`${device.model} ${JSON.stringify(device.state.deviceAlias)} listening on ${device.address} (${transports(device)})`);
-      if (options.klap !== undefined) extras.push(await startKlap(device, options.klap, index, options.host, io));
-      if (options.tddp !== undefined) extras.push(await startTddp(options.tddp, index, options.host, io));
+      if (options.klap !== undefined) parts.push(await startKlap(device, options.klap, index, options.host, io));
+      if (options.tddp !== undefined) parts.push(await startTddp(options.tddp, index, options.host, io));
     }
   } catch (err) {
     signal.dispose();
@@ -175,6 +206,28 @@ async function simulate(options: SimOptions, io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
+/** A SMART device: KLAP v2 only, on --klap's port when given, else on --port. */
+async function startSmart(model: SmartModelName, options: SimOptions, index: number, alias: string | undefined, io: CliIo): Promise<SmartSimulatedDevice> {
+  const base = options.klap?.port ?? options.port;
+  const port = base === 0 ? 0 : base + index;
+  const smart = options.smart ?? {};
+  const device = new SmartSimulatedDevice({
+    model,
+    host: options.host,
+    port,
+    seed: port === 0 ? index : port,
+    ...(alias === undefined ? {} : { nickname: alias }),
+    ...(smart.username === undefined ? {} : { username: smart.username, password: smart.password ?? '' }),
+    ...(smart.sessionTimeoutSeconds === undefined ? {} : { sessionTimeoutSeconds: smart.sessionTimeoutSeconds }),
+    ...(smart.invalidateAfter === undefined ? {} : { invalidateAfter: smart.invalidateAfter }),
+    ...(options.fault?.kind === 'delay' ? { replyDelayMs: options.fault.ms } : {}),
+  });
+  await device.start();
+  const account = smart.username === undefined ? 'unbound: Tapo default credentials' : `bound to ${smart.username}`;
+  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over KLAP v2, ${account})`);
+  return device;
+}
+
 /** The same device state behind a KLAP server: one plug, seen through both protocols. */
 async function startKlap(device: SimulatedDevice, klap: NonNullable<SimOptions['klap']>, index: number, host: string, io: CliIo): Promise<KlapServer> {
   const server = new KlapServer({
@@ -184,6 +237,8 @@ async function startKlap(device: SimulatedDevice, klap: NonNullable<SimOptions['
     bound: klap.username !== undefined,
     ...(klap.username === undefined ? {} : { username: klap.username, password: klap.password }),
     handle: (json) => JSON.stringify(device.state.handle(JSON.parse(json))),
+    ...(klap.sessionTimeoutSeconds === undefined ? {} : { sessionTimeoutSeconds: klap.sessionTimeoutSeconds }),
+    ...(klap.invalidateAfter === undefined ? {} : { invalidateAfter: klap.invalidateAfter }),
   });
   await server.start();
   const account = klap.username === undefined ? 'unbound: Kasa default credentials' : `bound to ${klap.username}`;

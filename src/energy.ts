@@ -79,7 +79,7 @@ export function sumReadings(readings: readonly EnergyReading[]): EnergyReading {
  */
 const MAX_PLAUSIBLE = 1e9;
 
-function checkPlausible(value: number, what: string): void {
+export function checkPlausible(value: number, what: string): void {
   if (!(Math.abs(value) <= MAX_PLAUSIBLE)) {
     throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible ${what} (${value}); it was not used.`);
   }
@@ -99,6 +99,6 @@ function finite(value: unknown): number | undefined {
 }
 
 /** Rounds away float noise (0.1 + 0.2) without losing meaningful digits; huge values stay as they are. */
-function round(value: number): number {
+export function round(value: number): number {
   return Math.abs(value) < 1e9 ? Math.round(value * 1e6) / 1e6 : value;
 }

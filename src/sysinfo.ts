@@ -36,6 +36,10 @@ export interface DeviceInfo {
   longitude?: number;
   /** Present on strips (HS300, HS303, HS107, KP303, KP400, ...). */
   outlets?: OutletInfo[];
+  /** The Wi-Fi network the device is on (SMART devices report it). */
+  ssid?: string;
+  /** Conditions the device reports that a person should know of (SMART `overheated`, ...), in plain words. */
+  warnings?: string[];
 }
 
 /** Reads a sysinfo object of any known shape; tolerant of missing fields, strict on nonsense. */

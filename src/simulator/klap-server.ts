@@ -20,6 +20,10 @@ export interface KlapServerOptions {
   version: KlapVersion;
   /** Bound to an account: needs the owner's credentials. Unbound: answers to the Kasa default ones. */
   bound: boolean;
+  /** The credentials an unbound device answers to, when not the Kasa default (Tapo: test@tp-link.net/test). */
+  defaultCredentials?: { username: string; password: string };
+  /** Answer each encrypted request this many ms late, as a slow device; can be changed while running. */
+  replyDelayMs?: number;
   /** Answer every HTTP request with `Connection: close`, as some firmware does. */
   closeAfterEachRequest?: boolean;
   /** Session lifetime announced in the TIMEOUT cookie and enforced. Default 86400. */
@@ -77,6 +81,8 @@ class HttpFailure extends Error {
  */
 export class KlapServer {
   private repliesToDrop = 0;
+  /** Delay before each encrypted reply (ms); 0 answers at once. */
+  replyDelayMs: number;
   readonly stats: KlapServerStats = {
     connections: 0,
     openConnections: 0,
@@ -97,9 +103,11 @@ export class KlapServer {
 
   constructor(options: KlapServerOptions) {
     this.options = options;
+    this.replyDelayMs = options.replyDelayMs ?? 0;
+    const unbound = options.defaultCredentials ?? { username: KASA_DEFAULT_USERNAME, password: KASA_DEFAULT_PASSWORD };
     this.auth = options.bound
       ? authHash(options.version, options.username ?? '', options.password ?? '')
-      : authHash(options.version, KASA_DEFAULT_USERNAME, KASA_DEFAULT_PASSWORD);
+      : authHash(options.version, unbound.username, unbound.password);
     this.server = http.createServer((req, res) => this.onRequest(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.stats.connections++;
@@ -182,6 +190,11 @@ export class KlapServer {
         if (this.repliesToDrop > 0 && req.url?.startsWith('/app/request') === true) {
           this.repliesToDrop--;
           req.socket.destroy();
+          return;
+        }
+        if (this.replyDelayMs > 0 && req.url?.startsWith('/app/request') === true) {
+          const timer = setTimeout(() => this.reply(res, 200, body), this.replyDelayMs);
+          res.once('close', () => clearTimeout(timer));
           return;
         }
         this.reply(res, 200, body);

@@ -19,6 +19,11 @@ export interface Transport {
    * connection could be the answer to this one. Transports without a stream keep nothing to drop.
    */
   dropConnection?(): void;
+  /**
+   * Forgets the session (KLAP), so the next exchange starts with a new handshake: the SMART client
+   * calls it when a reply's error code says the device ended the session.
+   */
+  newSession?(): void;
   /** Releases sockets and timers; further exchanges reject with CLOSED. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { readSessionCookie, sessionCookieHeader } from './cookies';
 import {
   KlapCandidate,
   KlapCredentialSource,
+  KlapFamily,
   credentialCandidates,
   hasUserCredentials,
   matchCandidate,
@@ -38,6 +39,8 @@ export interface KlapTransportOptions {
   sessionTimeoutMs?: number;
   /** Time allowed to open a connection (ms); by default the whole exchange timeout. */
   connectTimeoutMs?: number;
+  /** 'smart' for Tapo and newer Kasa hardware: adds the Tapo default credentials, v2 hashes only. Default 'iot'. */
+  family?: KlapFamily;
 }
 
 interface OpenSession {
@@ -89,7 +92,7 @@ export class KlapTransport implements Transport {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.userCredentialsGiven = hasUserCredentials(options.username, options.password);
-    this.#candidates = credentialCandidates(options.username, options.password);
+    this.#candidates = credentialCandidates(options.username, options.password, options.family ?? 'iot');
   }
 
   /** Which credentials the device accepted in the last handshake; undefined before the first. */
@@ -111,6 +114,14 @@ export class KlapTransport implements Transport {
     const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs, repeatable));
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Forgets the session, so the next exchange opens a new one with a fresh handshake: for replies
+   * that say the device's side of the session is gone (the SMART session error codes).
+   */
+  newSession(): void {
+    this.#session = undefined;
   }
 
   /** Aborts a running exchange, closes the connections and resolves once they are closed. */

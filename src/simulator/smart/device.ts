@@ -1,0 +1,159 @@
+import { isObject } from '../../reply';
+import { base64, MethodTable, SIM_CODES, SmartAnswer, fail, ok } from './answer';
+import { SimChildren } from './children';
+import { SimCountdown } from './countdown';
+import { SimSmartMeter } from './meter';
+import { SmartModelName, SmartModelSpec, componentList, smartIdentity, smartModelSpec } from './models';
+import { SwitchState } from './switch-state';
+
+export interface SmartDeviceOptions {
+  model: SmartModelName;
+  /** Ids and MACs follow from it: the same seed, the same device. Default 0. */
+  seed?: string | number;
+  nickname?: string;
+  /** The simulation's clock (ms); Date.now by default. */
+  now?: () => number;
+  /** time_diff of get_device_info (minutes east of UTC). Default 0. */
+  timeDiffMinutes?: number;
+  /** Entries per page of the child lists. Default 10. */
+  childPageSize?: number;
+}
+
+/** Most requests one multipleRequest may carry here; more is answered as a bad request. */
+const MAX_BATCH = 20;
+
+/**
+ * A simulated SMART device: request JSON text in, reply JSON text out, as KlapServer's `handle`.
+ * Parts: the relay and name (SwitchState), the meter, the outlets, the countdown. Faults a test
+ * can set: session errors for the next requests, batches refused, batches that stop at their
+ * first failing entry.
+ */
+export class SmartDevice {
+  readonly spec: SmartModelSpec;
+  readonly deviceId: string;
+  readonly mac: string;
+  readonly relay: SwitchState;
+  readonly children: SimChildren;
+  private readonly countdown: SimCountdown;
+  private readonly methods: MethodTable;
+  private readonly timeDiffMinutes: number;
+  private sessionErrors: number[] = [];
+  /** When set, multipleRequest is answered with this code (as a P100 does). */
+  refuseBatches: number | undefined;
+  /** A batch stops at its first failing entry: the entries after it are not answered. */
+  batchStopsAtError = false;
+  /** Top-level methods received, in order (the last 1000), for tests. */
+  readonly received: string[] = [];
+
+  constructor(options: SmartDeviceOptions) {
+    this.spec = smartModelSpec(options.model);
+    const seed = options.seed ?? 0;
+    const identity = smartIdentity(this.spec, seed);
+    this.deviceId = identity.deviceId;
+    this.mac = identity.mac;
+    this.timeDiffMinutes = options.timeDiffMinutes ?? 0;
+    const now = options.now ?? Date.now;
+    const suffix = this.mac.replace(/-/g, '').slice(-4);
+    this.relay = new SwitchState({ nickname: options.nickname ?? `${this.spec.nicknamePrefix}${suffix}`, now });
+    this.countdown = new SimCountdown(this.relay);
+    this.children = new SimChildren(this.spec, this.deviceId, this.mac, now, options.childPageSize ?? 10);
+    const meter = new SimSmartMeter(this.spec, this.relay, this.timeDiffMinutes, seed);
+    const strip = this.spec.outlets > 0;
+    this.methods = {
+      component_nego: () => ok({ component_list: componentList(this.spec) }),
+      get_device_info: () => ok(this.deviceInfo()),
+      get_device_time: () => ok({ timestamp: Math.floor(now() / 1000), time_diff: this.timeDiffMinutes, region: 'Europe/London' }),
+      set_device_info: (params) => (strip && params?.['device_on'] !== undefined ? fail(SIM_CODES.params) : this.relay.setInfo(params)),
+      device_reboot: () => ok(),
+      ...(strip ? {} : this.countdown.methods),
+      ...meter.methods,
+      ...this.children.parentMethods,
+    };
+  }
+
+  /** The next `count` requests are answered with `code` (a session error: 9999 by default) and not carried out. */
+  failSessionNext(count = 1, code: number = SIM_CODES.sessionTimeout): void {
+    this.sessionErrors.push(...Array.from({ length: count }, () => code));
+  }
+
+  /** KlapServer's handler. */
+  handle = (json: string): string => JSON.stringify(this.answer(json));
+
+  private answer(json: string): SmartAnswer {
+    let request: unknown;
+    try {
+      request = JSON.parse(json);
+    } catch {
+      return fail(SIM_CODES.jsonDecode);
+    }
+    if (!isObject(request) || typeof request['method'] !== 'string') return fail(SIM_CODES.jsonDecode);
+    this.received.push(request['method']);
+    if (this.received.length > 1000) this.received.shift();
+    const sessionError = this.sessionErrors.shift();
+    if (sessionError !== undefined) return fail(sessionError);
+    this.countdown.tick();
+    this.children.tick();
+    const params = isObject(request['params']) ? request['params'] : undefined;
+    switch (request['method']) {
+      case 'multipleRequest':
+        return this.refuseBatches === undefined ? this.batch(params, this.methods) : fail(this.refuseBatches);
+      case 'control_child':
+        return this.controlChild(params);
+      default:
+        return this.run(this.methods, request['method'], params);
+    }
+  }
+
+  private run(methods: MethodTable, method: string, params: Record<string, unknown> | undefined): SmartAnswer {
+    const handler = Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : undefined;
+    return handler === undefined ? fail(SIM_CODES.unknownMethod) : handler(params);
+  }
+
+  private batch(params: Record<string, unknown> | undefined, methods: MethodTable): SmartAnswer {
+    const requests = params?.['requests'];
+    if (!Array.isArray(requests) || requests.length > MAX_BATCH) return fail(SIM_CODES.params);
+    const responses: Array<Record<string, unknown>> = [];
+    for (const entry of requests) {
+      const method = isObject(entry) && typeof entry['method'] === 'string' ? entry['method'] : undefined;
+      if (method === undefined) return fail(SIM_CODES.params);
+      const answer = this.run(methods, method, isObject(entry['params']) ? entry['params'] : undefined);
+      responses.push({ method, error_code: answer.error_code, result: answer.result ?? {} });
+      if (answer.error_code !== 0 && this.batchStopsAtError) break;
+    }
+    return ok({ responses });
+  }
+
+  private controlChild(params: Record<string, unknown> | undefined): SmartAnswer {
+    const outlet = this.children.find(params?.['device_id']);
+    const inner = params?.['requestData'];
+    if (outlet === undefined || !isObject(inner) || typeof inner['method'] !== 'string') return fail(SIM_CODES.params);
+    const methods = this.children.childMethods(outlet);
+    const innerParams = isObject(inner['params']) ? inner['params'] : undefined;
+    const answer = inner['method'] === 'multipleRequest' ? this.batch(innerParams, methods) : this.run(methods, inner['method'], innerParams);
+    return ok({ responseData: answer });
+  }
+
+  private deviceInfo(): Record<string, unknown> {
+    const fields = this.relay.infoFields();
+    if (this.spec.outlets > 0) {
+      // A strip's parent has no relay of its own.
+      delete fields['device_on'];
+      delete fields['on_time'];
+    }
+    return {
+      device_id: this.deviceId,
+      model: this.spec.model,
+      type: this.spec.type,
+      hw_ver: this.spec.hwVer,
+      fw_ver: this.spec.fwVer,
+      mac: this.mac,
+      ssid: base64('Simulated Wi-Fi'),
+      rssi: -52,
+      signal_level: 2,
+      region: 'Europe/London',
+      time_diff: this.timeDiffMinutes,
+      lang: 'en_US',
+      ...fields,
+    };
+  }
+}

@@ -1,0 +1,7 @@
+/** Simulated SMART devices (Tapo P110, P110M, P300; Kasa KP125M) served over KLAP v2. */
+export { SmartDevice } from './device';
+export type { SmartDeviceOptions } from './device';
+export { SMART_MODEL_NAMES, SMART_MODELS, isSmartModelName, smartModelSpec } from './models';
+export type { SmartModelName, SmartModelSpec } from './models';
+export { SmartSimulatedDevice } from './server';
+export type { SmartSimulatedDeviceOptions } from './server';

@@ -1,0 +1,100 @@
+import { isObject } from '../reply';
+import type { SmartRequest } from './envelope';
+
+/**
+ * The SMART methods this package sends itself, as builders, and the rules a raw `{method, params}`
+ * from a flow goes through: which methods only read, which are destructive.
+ */
+export const smartCommands = {
+  componentNego: (): SmartRequest => ({ method: 'component_nego' }),
+  getDeviceInfo: (): SmartRequest => ({ method: 'get_device_info' }),
+  setDeviceOn: (on: boolean): SmartRequest => ({ method: 'set_device_info', params: { device_on: on } }),
+  /** The nickname travels base64-encoded, as the device sends it. */
+  setNickname: (nickname: string): SmartRequest => ({
+    method: 'set_device_info',
+    params: { nickname: Buffer.from(nickname, 'utf8').toString('base64') },
+  }),
+  getChildDeviceList: (): SmartRequest => ({ method: 'get_child_device_list' }),
+  getEnergyUsage: (): SmartRequest => ({ method: 'get_energy_usage' }),
+  getCurrentPower: (): SmartRequest => ({ method: 'get_current_power' }),
+  getEmeterData: (): SmartRequest => ({ method: 'get_emeter_data' }),
+  /** interval: 60 hourly, 1440 daily, 43200 monthly; timestamps in seconds. */
+  getEnergyData: (startTimestamp: number, endTimestamp: number, interval: number): SmartRequest => ({
+    method: 'get_energy_data',
+    params: { start_timestamp: startTimestamp, end_timestamp: endTimestamp, interval },
+  }),
+  /** `params: {}` is required: a P110 answers -1008 to none. */
+  getCountdownRules: (): SmartRequest => ({ method: 'get_countdown_rules', params: {} }),
+  addCountdown: (delaySeconds: number, on: boolean): SmartRequest => ({
+    method: 'add_countdown_rule',
+    params: { enable: true, delay: delaySeconds, desired_states: { on } },
+  }),
+  getTime: (): SmartRequest => ({ method: 'get_device_time' }),
+  reboot: (): SmartRequest => ({ method: 'device_reboot' }),
+  factoryReset: (): SmartRequest => ({ method: 'device_reset' }),
+};
+
+/**
+ * Destructive methods by name: a reset or reboot, firmware download or update, Wi-Fi and quick
+ * setup (set_qs_info rewrites network and account binding), cloud and account binding, erasing
+ * data, and unpairing children. Names are matched by the words in them rather than a closed list,
+ * because firmware varies (fw_download, firmware_update, set_wireless_info, ...) and a method
+ * wrongly treated as destructive only needs the flow to opt in, while the reverse could brick a
+ * setup. A `get_*` method only reads and is never destructive.
+ */
+const DESTRUCTIVE_WORDS =
+  /(reset|reboot|restart|firmware|fw_|upgrade|wifi|wireless|qs_info|cloud|account|bind|erase|clear|factory|remove_child|delete_all)/i;
+
+/** The methods sent only to the transport or session layer: a flow never sends them itself. */
+export const SMART_TRANSPORT_METHODS: ReadonlySet<string> = new Set(['handshake', 'login_device', 'securePassthrough']);
+
+/** True when `method` is destructive (see DESTRUCTIVE_WORDS). */
+export function isSmartDestructiveMethod(method: string): boolean {
+  return !isSmartReadMethod(method) && DESTRUCTIVE_WORDS.test(method);
+}
+
+/** get_* and component_nego only read. */
+export function isSmartReadMethod(method: string): boolean {
+  return method.startsWith('get_') || method === 'component_nego';
+}
+
+/**
+ * Every method a request would run, looking inside multipleRequest and control_child (whose
+ * requestData may itself be a batch); bounded, so a hostile request cannot make the walk long.
+ */
+export function smartMethodsOf(request: SmartRequest): string[] {
+  const found: string[] = [];
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: request, depth: 0 }];
+  while (stack.length > 0 && found.length < 1000) {
+    const { value, depth } = stack.pop()!;
+    if (!isObject(value) || typeof value['method'] !== 'string') continue;
+    const method = value['method'];
+    const params = value['params'];
+    if (depth > 4) {
+      found.push(method);
+      continue;
+    }
+    if (method === 'multipleRequest' && isObject(params) && Array.isArray(params['requests'])) {
+      for (const inner of params['requests'].slice(0, 100)) stack.push({ value: inner, depth: depth + 1 });
+    } else if (method === 'control_child' && isObject(params) && isObject(params['requestData'])) {
+      stack.push({ value: params['requestData'], depth: depth + 1 });
+    } else {
+      found.push(method);
+    }
+  }
+  return found;
+}
+
+/** The destructive methods a request (a batch, a control_child) would run. */
+export function smartDestructiveMethods(request: SmartRequest): string[] {
+  return smartMethodsOf(request).filter(isSmartDestructiveMethod);
+}
+
+/**
+ * True when every method of the request only reads: sending it twice does no harm, so it may be
+ * retried after a broken connection or a new session. Anything else could run twice.
+ */
+export function isSmartReadOnly(request: SmartRequest): boolean {
+  const methods = smartMethodsOf(request);
+  return methods.length > 0 && methods.every(isSmartReadMethod);
+}

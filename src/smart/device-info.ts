@@ -1,0 +1,117 @@
+import { ErrorCode, KasaError } from '../errors';
+import { isObject } from '../reply';
+import type { DeviceInfo, OutletInfo } from '../sysinfo';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A base64 text field (nickname, ssid) as the text it encodes. Never throws: a value that is not
+ * a string gives '', and one that is not canonical base64 of UTF-8 is kept as it came, since
+ * a firmware that sends plain text means that text. What is shown of it goes through displayText
+ * where it is shown, as for a Kasa alias.
+ */
+export function decodeBase64Text(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return value;
+  try {
+    return strictUtf8.decode(Buffer.from(value, 'base64'));
+  } catch {
+    return value;
+  }
+}
+
+/** "48-22-54-00-00-00" and "788CB5000000" as "48:22:54:00:00:00", the form Kasa devices use. */
+export function normaliseMac(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const hex = value.replace(/[-:]/g, '');
+  return /^[0-9a-f]{12}$/i.test(hex) ? hex.toUpperCase().match(/../g)!.join(':') : value;
+}
+
+export interface SmartInfoOptions {
+  /** From component_nego (energy_monitoring): get_device_info does not say. */
+  hasEnergyMeter?: boolean;
+  /** A strip's outlets (normaliseChildList): its parent has no `device_on` of its own. */
+  outlets?: OutletInfo[];
+}
+
+/**
+ * Warnings a SMART device reports in get_device_info. `overheated` is documented; the two status
+ * fields are what Tapo firmware with power protection reports ("normal" when all is well).
+ */
+function warningsOf(raw: Record<string, unknown>): string[] {
+  const warnings: string[] = [];
+  if (raw['overheated'] === true) warnings.push('The device is overheated and may have switched off to protect itself.');
+  const overcurrent = raw['overcurrent_status'];
+  if (typeof overcurrent === 'string' && overcurrent !== 'normal') {
+    warnings.push('The device reports an overcurrent and may have switched off to protect itself.');
+  }
+  const protection = raw['power_protection_status'];
+  if (typeof protection === 'string' && protection !== 'normal') {
+    warnings.push('The device reports an overload: its power protection has switched it off.');
+  }
+  return warnings;
+}
+
+/** A SMART get_device_info result in the package's DeviceInfo shape; tolerant of missing fields. */
+export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions = {}): DeviceInfo {
+  if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The device sent device info that is not an object.');
+  const info: DeviceInfo = {
+    alias: decodeBase64Text(raw['nickname']),
+    model: text(raw['model']) ?? '',
+    deviceId: text(raw['device_id']) ?? '',
+    mac: normaliseMac(raw['mac']),
+    type: text(raw['type']) ?? '',
+    hasEnergyMeter: options.hasEnergyMeter ?? false,
+    on: false,
+  };
+  assign(info, 'hardwareVersion', text(raw['hw_ver']));
+  assign(info, 'softwareVersion', text(raw['fw_ver']));
+  assign(info, 'onTime', num(raw['on_time']));
+  assign(info, 'rssi', num(raw['rssi']));
+  if (typeof raw['ssid'] === 'string') info.ssid = decodeBase64Text(raw['ssid']);
+  const warnings = warningsOf(raw);
+  if (warnings.length > 0) info.warnings = warnings;
+  if (options.outlets !== undefined) {
+    info.outlets = options.outlets;
+    info.on = typeof raw['device_on'] === 'boolean' ? raw['device_on'] : options.outlets.some((outlet) => outlet.on);
+  } else {
+    info.on = raw['device_on'] === true;
+  }
+  return info;
+}
+
+/**
+ * get_child_device_list entries as outlets: `index` counts from 1 in the order the strip lists
+ * them (as for Kasa strips), `id` is the child's device_id, `alias` its decoded nickname.
+ * Entries that are not objects or have no id are left out.
+ */
+export function normaliseChildList(list: readonly unknown[]): OutletInfo[] {
+  const outlets: OutletInfo[] = [];
+  for (const child of list) {
+    if (!isObject(child)) continue;
+    const id = text(child['device_id']);
+    if (id === undefined || id === '') continue;
+    const outlet: OutletInfo = {
+      index: outlets.length + 1,
+      id,
+      alias: decodeBase64Text(child['nickname']),
+      on: child['device_on'] === true,
+    };
+    assign(outlet, 'onTime', num(child['on_time']));
+    outlets.push(outlet);
+  }
+  return outlets;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function assign<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}

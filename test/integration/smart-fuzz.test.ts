@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ErrorCode, KasaError } from '../../src/errors';
+import { SmartClient } from '../../src/smart/client';
+import { parseComponents } from '../../src/smart/components';
+import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/smart/device-info';
+import { combineSmartEnergy, normaliseEnergyData } from '../../src/smart/energy';
+import { parseSmartReply } from '../../src/smart/envelope';
+import { SmartDevice } from '../../src/simulator/smart/device';
+import type { Transport } from '../../src/transport/transport';
+
+/** Runs `run`; anything it throws must be a KasaError, and never INTERNAL. */
+function onlyKasaErrors(run: () => unknown): boolean {
+  try {
+    run();
+    return true;
+  } catch (err) {
+    if (err instanceof KasaError && err.code !== ErrorCode.INTERNAL) return true;
+    throw err;
+  }
+}
+
+const RUNS = { numRuns: 300 };
+const anything = fc.anything({ maxDepth: 4 });
+const objects = fc.dictionary(fc.constantFrom('nickname', 'ssid', 'device_on', 'model', 'mac', 'on_time', 'rssi', 'overheated', 'device_id', 'x'), anything);
+
+void describe('fuzzing the SMART parsers', () => {
+  void it('parseSmartReply returns or throws PROTOCOL for any text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), anything.map((v) => JSON.stringify({ error_code: 0, result: v }) ?? '')), (text) =>
+        onlyKasaErrors(() => parseSmartReply(text, 'dev')),
+      ),
+      RUNS,
+    );
+  });
+
+  void it('the normalisers return or throw a KasaError for any value', () => {
+    fc.assert(
+      fc.property(fc.oneof(anything, objects), (value) => {
+        onlyKasaErrors(() => normaliseSmartDeviceInfo(value));
+        onlyKasaErrors(() => normaliseChildList(Array.isArray(value) ? value : [value]));
+        onlyKasaErrors(() => parseComponents(value));
+        onlyKasaErrors(() => normaliseEnergyData(value));
+        onlyKasaErrors(() => combineSmartEnergy({ energyUsage: value as Record<string, unknown> }));
+        return true;
+      }),
+      RUNS,
+    );
+  });
+
+  void it('a nickname of any kind never throws and decodes to a string', () => {
+    fc.assert(
+      fc.property(anything, (nickname) => typeof normaliseSmartDeviceInfo({ nickname }).alias === 'string'),
+      RUNS,
+    );
+  });
+
+  void it('the simulated device answers any request text with a SMART reply', () => {
+    const device = new SmartDevice({ model: 'p300' });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.json(), fc.record({ method: fc.constantFrom('multipleRequest', 'control_child', 'set_device_info', 'get_child_device_list'), params: anything }).map((v) => JSON.stringify(v))),
+        (text) => {
+          const reply = parseSmartReply(device.handle(text), 'sim');
+          return Number.isSafeInteger(reply.errorCode);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  void it('SmartClient.callMany turns any batch answer into outcomes or a KasaError', async () => {
+    await fc.assert(
+      fc.asyncProperty(anything, async (answer) => {
+        const transport: Transport = {
+          kind: 'klap',
+          address: 'fake:80',
+          exchange: (json) =>
+            Promise.resolve(
+              (JSON.parse(json) as { method: string }).method === 'multipleRequest'
+                ? JSON.stringify({ error_code: 0, result: { responses: answer } })
+                : '{"error_code":0,"result":{}}',
+            ),
+          close: () => Promise.resolve(),
+        };
+        try {
+          const outcomes = await new SmartClient({ transport }).callMany([{ method: 'get_a' }, { method: 'get_b' }]);
+          assert.equal(outcomes.length, 2);
+        } catch (err) {
+          if (!(err instanceof KasaError) || err.code === ErrorCode.INTERNAL) throw err;
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseSimArgs } from '../../bin/tplink-sim';
+import { UsageError } from '../../src/cli/io';
+import { ErrorCode, KasaError } from '../../src/errors';
+import { SmartClient } from '../../src/smart/client';
+import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/smart/device-info';
+import { KlapTransport } from '../../src/transport/klap';
+
+const LIMIT = { timeout: 20_000 };
+const CLI = path.join(__dirname, '..', '..', 'bin', 'tplink-sim.js');
+
+/** Starts tplink-sim, resolves with the ports of its listening lines (one per device) and a stop function. */
+async function startSim(args: string[], lines: number): Promise<{ ports: number[]; output: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening lines: ${stdout} ${stderr}`)), 8000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.split('\n').filter((line) => / listening on /.test(line)).length >= lines) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`tplink-sim exited: ${stderr}`));
+    });
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  const ports = [...stdout.matchAll(/listening on 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  return {
+    ports,
+    output: () => stdout + stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+void describe('tplink-sim with SMART models', () => {
+  void it('serves a P110 and a P300 over KLAP v2 that a SmartClient reads, and exits 0 on SIGINT', LIMIT, async () => {
+    const sim = await startSim(['--model', 'p110,p300', '--count', '2', '--port', '0', '--alias', 'Tapo'], 2);
+    const clients: SmartClient[] = [];
+    try {
+      assert.match(sim.output(), /^p110 "Tapo 1" listening on 127\.0\.0\.1:\d+ \(SMART over KLAP v2, unbound: Tapo default credentials\)\n/);
+      const [plug, strip] = sim.ports.map((port) => {
+        const client = new SmartClient({ transport: new KlapTransport({ host: '127.0.0.1', port, family: 'smart' }), timeoutMs: 3000 });
+        clients.push(client);
+        return client;
+      });
+      await plug!.call('set_device_info', { device_on: true });
+      const info = normaliseSmartDeviceInfo(await plug!.call('get_device_info'));
+      assert.deepEqual([info.model, info.alias, info.on], ['P110', 'Tapo 1', true]);
+      const outlets = normaliseChildList(await strip!.paged('get_child_device_list', 'child_device_list'));
+      assert.equal(outlets.length, 3);
+      assert.equal(normaliseSmartDeviceInfo(await strip!.call('get_device_info')).model, 'P300');
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      assert.equal(await sim.stop(), 0);
+    }
+  });
+
+  void it('binds a SMART model to an account with -u/-P: a wrong password is refused', LIMIT, async () => {
+    const sim = await startSim(['--model', 'kp125m', '--port', '0', '-u', 'me@example.com', '-P', 's3cret'], 1);
+    const wrong = new SmartClient({ transport: new KlapTransport({ host: '127.0.0.1', port: sim.ports[0]!, family: 'smart', username: 'me@example.com', password: 'nope' }) });
+    const right = new SmartClient({ transport: new KlapTransport({ host: '127.0.0.1', port: sim.ports[0]!, family: 'smart', username: 'me@example.com', password: 's3cret' }) });
+    try {
+      assert.match(sim.output(), /bound to me@example\.com/);
+      await assert.rejects(wrong.call('get_device_info'), (err: unknown) => err instanceof KasaError && err.code === ErrorCode.AUTH);
+      assert.equal(normaliseSmartDeviceInfo(await right.call('get_device_info')).model, 'KP125M');
+    } finally {
+      await wrong.close();
+      await right.close();
+      assert.equal(await sim.stop(), 0);
+    }
+  });
+
+  void it('reads SMART options and refuses what SMART models cannot do', () => {
+    const options = parseSimArgs(['--model', 'p110m', '--fault', 'delay:200', '--drop-session-after', '3', '--session-timeout', '600']);
+    assert.deepEqual(options?.models, ['p110m']);
+    assert.deepEqual(options?.smart, { sessionTimeoutSeconds: 600, invalidateAfter: 3 });
+    assert.deepEqual(options?.fault, { kind: 'delay', ms: 200 });
+    for (const args of [
+      ['--model', 'p110', '--fault', 'reset'],
+      ['--model', 'p300', '--klap-version', '1'],
+      ['--model', 'p999'],
+    ]) {
+      assert.throws(() => parseSimArgs(args), UsageError, args.join(' '));
+    }
+    // The Kasa models keep working as before.
+    assert.deepEqual(parseSimArgs(['--model', 'hs110'])?.models, ['hs110']);
+    assert.equal(parseSimArgs(['--model', 'hs110'])?.smart, undefined);
+  });
+});

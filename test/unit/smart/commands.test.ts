@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isSmartDestructiveMethod, isSmartReadOnly, smartCommands, smartDestructiveMethods } from '../../../src/smart/commands';
+
+void describe('SMART commands', () => {
+  void it('knows the destructive methods of the family', () => {
+    for (const method of ['device_reset', 'device_reboot', 'fw_download', 'firmware_update', 'set_qs_info', 'set_wireless_info', 'set_wifi', 'remove_child_device_list']) {
+      assert.equal(isSmartDestructiveMethod(method), true, method);
+    }
+    for (const method of ['set_device_info', 'get_latest_firmware', 'get_wireless_scan_info', 'add_countdown_rule', 'get_device_info']) {
+      assert.equal(isSmartDestructiveMethod(method), false, method);
+    }
+  });
+
+  void it('finds destructive methods inside batches and control_child', () => {
+    const batch = { method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }, { method: 'device_reboot' }] } };
+    assert.deepEqual(smartDestructiveMethods(batch), ['device_reboot']);
+    const child = { method: 'control_child', params: { device_id: 'x', requestData: { method: 'multipleRequest', params: { requests: [{ method: 'device_reset' }] } } } };
+    assert.deepEqual(smartDestructiveMethods(child), ['device_reset']);
+    assert.deepEqual(smartDestructiveMethods(smartCommands.setDeviceOn(true)), []);
+  });
+
+  void it('treats only get_* and component_nego as read-only, also inside batches', () => {
+    assert.equal(isSmartReadOnly(smartCommands.getDeviceInfo()), true);
+    assert.equal(isSmartReadOnly(smartCommands.componentNego()), true);
+    assert.equal(isSmartReadOnly(smartCommands.setDeviceOn(false)), false);
+    assert.equal(isSmartReadOnly({ method: 'multipleRequest', params: { requests: [{ method: 'get_a' }, { method: 'get_b' }] } }), true);
+    assert.equal(isSmartReadOnly({ method: 'multipleRequest', params: { requests: [{ method: 'get_a' }, { method: 'set_b' }] } }), false);
+    assert.equal(isSmartReadOnly({ method: 'multipleRequest', params: { requests: [] } }), false);
+  });
+
+  void it('encodes a new nickname in base64 and asks countdown rules with params {}', () => {
+    assert.deepEqual(smartCommands.setNickname('Lamp'), { method: 'set_device_info', params: { nickname: 'TGFtcA==' } });
+    assert.deepEqual(smartCommands.getCountdownRules(), { method: 'get_countdown_rules', params: {} });
+  });
+});

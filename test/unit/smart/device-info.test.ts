@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCode, KasaError } from '../../../src/errors';
+import { decodeBase64Text, normaliseChildList, normaliseMac, normaliseSmartDeviceInfo } from '../../../src/smart/device-info';
+
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+void describe('SMART device info', () => {
+  void it('decodes base64 nickname and ssid, reads the documented fields', () => {
+    const info = normaliseSmartDeviceInfo(
+      {
+        device_id: '80221C0DEADBEEF',
+        model: 'P110',
+        type: 'SMART.TAPOPLUG',
+        fw_ver: '1.3.1 Build 240621 Rel.162048',
+        hw_ver: '1.0',
+        mac: '48-22-54-0a-0b-0c',
+        nickname: b64('Küche Lampe'),
+        ssid: b64('Home Wi-Fi'),
+        device_on: true,
+        on_time: 3600,
+        rssi: -48,
+        overheated: false,
+      },
+      { hasEnergyMeter: true },
+    );
+    assert.deepEqual(info, {
+      alias: 'Küche Lampe',
+      model: 'P110',
+      deviceId: '80221C0DEADBEEF',
+      mac: '48:22:54:0A:0B:0C',
+      type: 'SMART.TAPOPLUG',
+      hasEnergyMeter: true,
+      on: true,
+      hardwareVersion: '1.0',
+      softwareVersion: '1.3.1 Build 240621 Rel.162048',
+      onTime: 3600,
+      rssi: -48,
+      ssid: 'Home Wi-Fi',
+    });
+  });
+
+  void it('surfaces overheated and protection states as warnings', () => {
+    const info = normaliseSmartDeviceInfo({ overheated: true, power_protection_status: 'overloaded', overcurrent_status: 'normal' });
+    assert.equal(info.warnings?.length, 2);
+    assert.match(info.warnings![0]!, /overheated/);
+    assert.match(info.warnings![1]!, /overload/);
+    assert.equal(normaliseSmartDeviceInfo({ overheated: false }).warnings, undefined);
+  });
+
+  void it('never throws on a nickname: non-strings give "", text that is not base64 of UTF-8 stays as sent', () => {
+    assert.equal(decodeBase64Text(b64('Plug 1')), 'Plug 1');
+    assert.equal(decodeBase64Text(42), '');
+    assert.equal(decodeBase64Text(null), '');
+    assert.equal(decodeBase64Text({ a: 1 }), '');
+    assert.equal(decodeBase64Text('Kitchen'), 'Kitchen');
+    assert.equal(decodeBase64Text('//79'), '//79'); // base64 of bytes ff fe fd: not UTF-8
+    assert.equal(decodeBase64Text(''), '');
+    assert.equal(normaliseSmartDeviceInfo({ nickname: ['x'] }).alias, '');
+  });
+
+  void it('writes MACs as Kasa devices do', () => {
+    assert.equal(normaliseMac('788CB5000000'), '78:8C:B5:00:00:00');
+    assert.equal(normaliseMac('48-22-54-00-00-00'), '48:22:54:00:00:00');
+    assert.equal(normaliseMac('odd'), 'odd');
+    assert.equal(normaliseMac(7), '');
+  });
+
+  void it('is off when device_on is missing or not a boolean, and PROTOCOL for a non-object', () => {
+    assert.equal(normaliseSmartDeviceInfo({ device_on: 1 }).on, false);
+    assert.throws(
+      () => normaliseSmartDeviceInfo('x'),
+      (err: unknown) => err instanceof KasaError && err.code === ErrorCode.PROTOCOL,
+    );
+  });
+});
+
+void describe('SMART strip outlets', () => {
+  const children = [
+    { device_id: 'AA01', nickname: b64('Desk'), device_on: true, on_time: 5, position: 2 },
+    'junk',
+    { device_id: 'AA00', nickname: b64('TV'), device_on: false, position: 1 },
+    { nickname: b64('no id') },
+  ];
+
+  void it('numbers outlets in list order, with id, decoded alias and state', () => {
+    assert.deepEqual(normaliseChildList(children), [
+      { index: 1, id: 'AA01', alias: 'Desk', on: true, onTime: 5 },
+      { index: 2, id: 'AA00', alias: 'TV', on: false },
+    ]);
+  });
+
+  void it("gives a strip's parent (no device_on) the state of its outlets", () => {
+    const outlets = normaliseChildList(children);
+    const info = normaliseSmartDeviceInfo({ model: 'P300' }, { outlets });
+    assert.equal(info.on, true);
+    assert.equal(info.outlets, outlets);
+    assert.equal(normaliseSmartDeviceInfo({ model: 'P300' }, { outlets: [] }).on, false);
+  });
+});
