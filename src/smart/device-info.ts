@@ -1,3 +1,4 @@
+import type { DeviceKind } from '../device-kind';
 import { ErrorCode, KasaError } from '../errors';
 import { isObject } from '../reply';
 import type { DeviceInfo, OutletInfo } from '../sysinfo';
@@ -53,6 +54,18 @@ function warningsOf(raw: Record<string, unknown>): string[] {
   return warnings;
 }
 
+/**
+ * The kind from `type` (SMART.TAPOPLUG, SMART.KASASWITCH, SMART.TAPOBULB, ...): a plug with children
+ * is a strip, a switch with a brightness a dimmer.
+ */
+function smartKindOf(raw: Record<string, unknown>, hasOutlets: boolean): DeviceKind {
+  const type = (text(raw['type']) ?? '').toUpperCase();
+  if (hasOutlets) return 'strip';
+  if (type.includes('BULB')) return 'bulb';
+  if (type.includes('SWITCH')) return typeof raw['brightness'] === 'number' ? 'dimmer' : 'switch';
+  return 'plug';
+}
+
 /** A SMART get_device_info result in the package's DeviceInfo shape; tolerant of missing fields. */
 export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions = {}): DeviceInfo {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The device sent device info that is not an object.');
@@ -62,6 +75,7 @@ export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions
     deviceId: text(raw['device_id']) ?? '',
     mac: normaliseMac(raw['mac']),
     type: text(raw['type']) ?? '',
+    kind: smartKindOf(raw, options.outlets !== undefined),
     hasEnergyMeter: options.hasEnergyMeter ?? false,
     on: false,
   };
@@ -69,6 +83,7 @@ export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions
   assign(info, 'softwareVersion', text(raw['fw_ver']));
   assign(info, 'onTime', num(raw['on_time']));
   assign(info, 'rssi', num(raw['rssi']));
+  assign(info, 'brightness', num(raw['brightness']));
   if (typeof raw['ssid'] === 'string') info.ssid = decodeBase64Text(raw['ssid']);
   const warnings = warningsOf(raw);
   if (warnings.length > 0) info.warnings = warnings;
