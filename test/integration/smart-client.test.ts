@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { SmartClient } from '../../src/smart/client';
-import { smartCommands } from '../../src/smart/commands';
-import { parseComponents } from '../../src/smart/components';
-import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/smart/device-info';
-import { SmartMeter } from '../../src/smart/meter';
+import { SmartClient } from '../../src/family/smart/client';
+import { smartCommands } from '../../src/family/smart/commands';
+import { parseComponents } from '../../src/family/smart/components';
+import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
+import { SmartMeter } from '../../src/family/smart/meter';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import { KlapTransport, KlapTransportOptions } from '../../src/transport/klap';
 

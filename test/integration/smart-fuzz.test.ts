@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { SmartClient } from '../../src/smart/client';
-import { parseComponents } from '../../src/smart/components';
-import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/smart/device-info';
-import { combineSmartEnergy, normaliseEnergyData } from '../../src/smart/energy';
-import { parseSmartReply } from '../../src/smart/envelope';
+import { SmartClient } from '../../src/family/smart/client';
+import { parseComponents } from '../../src/family/smart/components';
+import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
+import { combineSmartEnergy, normaliseEnergyData } from '../../src/family/smart/energy';
+import { parseSmartReply } from '../../src/family/smart/envelope';
 import { SmartDevice } from '../../src/simulator/smart/device';
 import type { Transport } from '../../src/transport/transport';
 

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { parseSimArgs } from '../../bin/tplink-sim';
 import { UsageError } from '../../src/cli/io';
 import { ErrorCode, KasaError } from '../../src/errors';
-import { SmartClient } from '../../src/smart/client';
-import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/smart/device-info';
+import { SmartClient } from '../../src/family/smart/client';
+import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
 import { KlapTransport } from '../../src/transport/klap';
 
 const LIMIT = { timeout: 20_000 };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../src/errors';
-import { SmartClient } from '../../../src/smart/client';
-import type { Transport } from '../../../src/transport/transport';
+import { ErrorCode, KasaError } from '../../../../src/errors';
+import { SmartClient } from '../../../../src/family/smart/client';
+import type { Transport } from '../../../../src/transport/transport';
 
 interface Sent {
   method: string;

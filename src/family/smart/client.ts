@@ -1,9 +1,9 @@
-import { RANGES, checkNumber } from '../bounds';
-import { displayText } from '../display-text';
-import { ErrorCode, KasaError } from '../errors';
-import { isObject } from '../reply';
-import type { ExchangeTrace } from '../trace';
-import type { Transport } from '../transport/transport';
+import { RANGES, checkNumber } from '../../bounds';
+import { displayText } from '../../display-text';
+import { ErrorCode, KasaError } from '../../errors';
+import { isObject } from '../../reply';
+import type { ExchangeTrace } from '../../trace';
+import type { Transport } from '../../transport/transport';
 import { isSmartReadOnly } from './commands';
 import { SmartReply, SmartRequest, buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, readSmartReply } from './envelope';
 import { smartError, smartErrorClass } from './errors';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSmartDestructiveMethod, isSmartReadOnly, smartCommands, smartDestructiveMethods } from '../../../src/smart/commands';
+import { isSmartDestructiveMethod, isSmartReadOnly, smartCommands, smartDestructiveMethods } from '../../../../src/family/smart/commands';
 
 void describe('SMART commands', () => {
   void it('knows the destructive methods of the family', () => {

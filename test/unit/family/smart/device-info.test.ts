@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../src/errors';
-import { decodeBase64Text, normaliseChildList, normaliseMac, normaliseSmartDeviceInfo } from '../../../src/smart/device-info';
+import { ErrorCode, KasaError } from '../../../../src/errors';
+import { decodeBase64Text, normaliseChildList, normaliseMac, normaliseSmartDeviceInfo } from '../../../../src/family/smart/device-info';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
@@ -31,6 +31,7 @@ void describe('SMART device info', () => {
       mac: '48:22:54:0A:0B:0C',
       type: 'SMART.TAPOPLUG',
       hasEnergyMeter: true,
+      kind: 'plug',
       on: true,
       hardwareVersion: '1.0',
       softwareVersion: '1.3.1 Build 240621 Rel.162048',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode } from '../../../src/errors';
-import { smartError, smartErrorClass } from '../../../src/smart/errors';
+import { ErrorCode } from '../../../../src/errors';
+import { smartError, smartErrorClass } from '../../../../src/family/smart/errors';
 
 void describe('SMART error codes', () => {
   void it('sorts the section 5 codes into their classes', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../src/errors';
-import { energyMethods, hasComponent, parseComponents } from '../../../src/smart/components';
-import { combineSmartEnergy, energyDataParams, normaliseEnergyData } from '../../../src/smart/energy';
+import { ErrorCode, KasaError } from '../../../../src/errors';
+import { energyMethods, hasComponent, parseComponents } from '../../../../src/family/smart/components';
+import { combineSmartEnergy, energyDataParams, normaliseEnergyData } from '../../../../src/family/smart/energy';
 
 const isProtocol = (err: unknown): boolean => err instanceof KasaError && err.code === ErrorCode.PROTOCOL;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../src/errors';
-import { buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply } from '../../../src/smart/envelope';
+import { ErrorCode, KasaError } from '../../../../src/errors';
+import { buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply } from '../../../../src/family/smart/envelope';
 
 function isCode(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {
   return (err) => {

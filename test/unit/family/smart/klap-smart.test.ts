@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authHash, serverHash } from '../../../src/transport/klap/auth-hash';
-import { credentialCandidates, matchCandidate } from '../../../src/transport/klap/credentials';
-import { KlapSession, nextSeq } from '../../../src/transport/klap/session';
+import { authHash, serverHash } from '../../../../src/transport/klap/auth-hash';
+import { credentialCandidates, matchCandidate } from '../../../../src/transport/klap/credentials';
+import { KlapSession, nextSeq } from '../../../../src/transport/klap/session';
 
 // Vectors from PROTOCOL.md section 5 ("KLAP for SMART devices"), on the inputs of section 3.
 const localSeed = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');

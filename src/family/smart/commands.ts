@@ -1,4 +1,4 @@
-import { isObject } from '../reply';
+import { isObject } from '../../reply';
 import type { SmartRequest } from './envelope';
 
 /**

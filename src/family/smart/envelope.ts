@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { displayText, displayValue } from '../display-text';
-import { ErrorCode, KasaError } from '../errors';
-import { MAX_JSON_DEPTH, textNestsDeeperThan } from '../json-depth';
-import { errCodeOf, isObject, parseReplyText } from '../reply';
+import { displayText, displayValue } from '../../display-text';
+import { ErrorCode, KasaError } from '../../errors';
+import { MAX_JSON_DEPTH, textNestsDeeperThan } from '../../json-depth';
+import { errCodeOf, isObject, parseReplyText } from '../../reply';
 
 /** One SMART call: a method and, when it takes any, its parameters. */
 export interface SmartRequest {

@@ -1,5 +1,5 @@
-import { ErrorCode, KasaError } from '../errors';
-import type { EnergyStat } from '../energy';
+import { ErrorCode, KasaError } from '../../errors';
+import type { EnergyStat } from '../../energy';
 import type { SmartClient, SmartOutcome } from './client';
 import { SmartComponents, energyMethods } from './components';
 import { SmartEnergyParts, SmartEnergyReading, combineSmartEnergy, energyDataParams, normaliseEnergyData } from './energy';
