@@ -1,11 +1,11 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { RANGES } from '../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../src/client';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../src/client';
 import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
-import { isTransportChoice, createTransport } from '../src/transport/factory';
-import type { DeviceReading } from '../src/device';
-import { IotDevice } from '../src/family/iot/device';
+import { isTransportChoice } from '../src/transport/factory';
+import type { Device, DeviceReading } from '../src/device';
+import { connectDevice } from '../src/family/connect';
 import { PollingHub } from '../src/hub';
 import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
@@ -57,26 +57,20 @@ export = function register(RED: NodeAPI): void {
       return tddpLoginOf(credentials.tddpUsername, credentials.tddpPassword);
     };
 
-    let device: IotDevice | null = null;
+    let device: Device | null = null;
     this.getDevice = () => {
       // Throws BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
       settings.check();
-      device ??= new IotDevice(
-        new KasaClient({
-          host: this.host,
-          port: this.port,
-          timeoutMs: this.timeoutMs,
-          ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
-          transport: createTransport({
-            transport: this.transport,
-            host: this.host,
-            port: this.port,
-            klapPort: this.klapPort,
-            ...(this.credentials?.username ? { username: this.credentials.username } : {}),
-            ...(this.credentials?.password ? { password: this.credentials.password } : {}),
-          }),
-        }),
-      );
+      device ??= connectDevice({
+        transport: this.transport,
+        host: this.host,
+        port: this.port,
+        klapPort: this.klapPort,
+        timeoutMs: this.timeoutMs,
+        ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
+        ...(this.credentials?.username ? { username: this.credentials.username } : {}),
+        ...(this.credentials?.password ? { password: this.credentials.password } : {}),
+      });
       return device;
     };
 

@@ -153,9 +153,8 @@ export async function runAction(target: Target, action: Action): Promise<ActionR
       return { payload: await target.run(action.request), outlets: [...target.outlets] };
     case 'preset': {
       if (action.name === 'info') {
-        const { raw, info } = await target.device.getSysinfo();
-        const children = Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [];
-        // An outlet's index is its position in this very list (normaliseSysinfo counts the same way).
+        const { raw, info, children } = await target.device.getSysinfo();
+        // An outlet's index is its position in this very list (the normalisers count the same way).
         return forTarget(target.stateIn(info), raw, (o) => children[o.index - 1] ?? {});
       }
       if (action.name === 'energy') {

@@ -14,6 +14,8 @@ export type Family = 'iot' | 'smart';
 /** Identifies a device in output messages (`msg.device`). */
 export interface DeviceIdentity {
   host: string;
+  /** "iot" (the Kasa JSON protocol, over XOR or KLAP) or "smart" (Tapo and newer Kasa hardware). */
+  family: Family;
   alias: string;
   model: string;
   deviceId: string;
@@ -44,6 +46,13 @@ export interface MeterSnapshot {
 }
 
 export type StatsPeriod = { kind: 'day'; year: number; month: number } | { kind: 'month'; year: number };
+
+/** A device's information as read, normalised and as sent. */
+export interface SysinfoRead {
+  info: DeviceInfo;
+  raw: Record<string, unknown>;
+  children: Record<string, unknown>[];
+}
 
 /** What one poll of a device found: its state, and the meter readings its watchers asked for. */
 export interface DeviceReading {
@@ -191,8 +200,8 @@ export abstract class Device extends Target {
   }
 
   identity(): DeviceIdentity {
-    const info = this.lastInfo;
-    return { host: this.host, alias: info?.alias ?? '', model: info?.model ?? '', deviceId: info?.deviceId ?? '', mac: info?.mac ?? '' };
+    const info = this.info;
+    return { host: this.host, family: this.family, alias: info?.alias ?? '', model: info?.model ?? '', deviceId: info?.deviceId ?? '', mac: info?.mac ?? '' };
   }
 
   stateIn(info: DeviceInfo): SwitchResult {
@@ -212,8 +221,11 @@ export abstract class Device extends Target {
     return new Outlets(this, outlets);
   }
 
-  /** Reads the device information; `raw` is exactly what the device sent. */
-  abstract getSysinfo(): Promise<{ info: DeviceInfo; raw: Record<string, unknown> }>;
+  /**
+   * Reads the device information: `raw` what the device sent (SMART: with its base64 texts decoded),
+   * `children` its outlets' own entries in outlet order (strips).
+   */
+  abstract getSysinfo(): Promise<SysinfoRead>;
 
   /**
    * One poll for all who watch the device: its state, and the meters of the targets each of
@@ -243,7 +255,7 @@ export abstract class Device extends Target {
    * again before giving up: an outlet may have been renamed in the app since.
    */
   async resolveOutlets(selectors: OutletSelector | readonly OutletSelector[]): Promise<OutletInfo[]> {
-    const known = this.lastInfo?.outlets ? this.lastInfo : undefined;
+    const known = this.info?.outlets ? this.info : undefined;
     if (known !== undefined) {
       try {
         return resolveOutlets(known, selectors, this.address);
@@ -256,7 +268,8 @@ export abstract class Device extends Target {
 
   /** "192.0.2.1:9999 (HS110(EU))": the device as messages name it. */
   describe(): string {
-    return this.lastInfo?.model ? `${this.address} (${displayText(this.lastInfo.model)})` : this.address;
+    const model = this.info?.model;
+    return model ? `${this.address} (${displayText(model)})` : this.address;
   }
 
   noMeter(): KasaError {
@@ -265,7 +278,7 @@ export abstract class Device extends Target {
 
   /** NOT_SUPPORTED for something this device (or an outlet of it) cannot do. */
   cannot(what: string): KasaError {
-    const kind = this.lastInfo === undefined ? 'device' : KIND_LABELS[this.lastInfo.kind];
+    const kind = this.info === undefined ? 'device' : KIND_LABELS[this.info.kind];
     return new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} is a ${kind}: it cannot ${what}.`, { device: this.address });
   }
 

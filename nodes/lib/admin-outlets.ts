@@ -1,13 +1,13 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { RANGES, checkNumber } from '../../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS, KasaClient } from '../../src/client';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../../src/client';
 import type { Device } from '../../src/device';
-import { IotDevice } from '../../src/family/iot/device';
+import { connectDevice } from '../../src/family/connect';
 import { displayValue } from '../../src/display-text';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
-import { TransportChoice, isTransportChoice, createTransport } from '../../src/transport/factory';
+import { TransportChoice, isTransportChoice } from '../../src/transport/factory';
 import { ADMIN_PREFIX, DeviceConfigNode } from './device-config';
 import { answerError, singleParameter } from './admin-answer';
 
@@ -26,7 +26,7 @@ export function registerOutletsEndpoint(RED: NodeAPI): void {
 }
 
 async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  let temporary: KasaClient | null = null;
+  let temporary: Device | null = null;
   try {
     const query = outletsQuery(RED, req.query);
     let device: Device;
@@ -35,13 +35,8 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
     } else {
       // A device not deployed yet: ask it with the address typed in the dialog, then let go.
       // The editor never holds the password: KLAP here works with plugs not bound to an account.
-      temporary = new KasaClient({
-        host: query.host,
-        port: query.port,
-        timeoutMs: query.timeoutMs,
-        transport: createTransport({ transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, persistent: false }),
-      });
-      device = new IotDevice(temporary);
+      const settings = { transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, timeoutMs: query.timeoutMs };
+      device = temporary = connectDevice({ ...settings, persistent: false });
     }
     const { info } = await device.getSysinfo();
     res.json({

@@ -1,5 +1,6 @@
 import { ErrorCode, KasaError } from '../errors';
 import { KlapTransport, probeKlap } from './klap';
+import type { KlapFamily } from './klap/credentials';
 import { TcpTransport } from './tcp';
 import { Transport, formatAddress } from './transport';
 
@@ -12,6 +13,8 @@ export interface AutoTransportOptions {
   username?: string;
   password?: string;
   maxReplyBytes?: number;
+  /** The KLAP dialect, if known (see KlapTransportOptions.family). */
+  family?: KlapFamily;
 }
 
 /**
@@ -55,6 +58,7 @@ export class AutoTransport implements Transport {
         port: this.options.klapPort,
         ...(this.options.username === undefined ? {} : { username: this.options.username }),
         ...(this.options.password === undefined ? {} : { password: this.options.password }),
+        ...(this.options.family === undefined ? {} : { family: this.options.family }),
         ...maxReply(this.options),
       });
       this.current = this.klap;
@@ -66,6 +70,10 @@ export class AutoTransport implements Transport {
 
   dropConnection(): void {
     this.current.dropConnection?.();
+  }
+
+  newSession(): void {
+    this.current.newSession?.();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { AutoTransport } from './auto';
 import { KLAP_DEFAULT_PORT, KlapTransport } from './klap';
+import type { KlapFamily } from './klap/credentials';
 import { TcpTransport } from './tcp';
 import type { Transport } from './transport';
 import { UdpTransport } from './udp';
@@ -22,6 +23,8 @@ export interface TransportSettings {
   maxReplyBytes?: number;
   /** TCP: keep the connection open between requests (default true). */
   persistent?: boolean;
+  /** Which dialect a KLAP device speaks, if known: it chooses the default credentials tried ('any' when not known). */
+  klapFamily?: KlapFamily;
 }
 
 export function isTransportChoice(value: unknown): value is TransportChoice {
@@ -38,6 +41,7 @@ export function createTransport(settings: TransportSettings): Transport {
   const credentials = {
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.klapFamily === undefined ? {} : { family: settings.klapFamily }),
   };
   const klapPort = settings.klapPort ?? KLAP_DEFAULT_PORT;
   switch (settings.transport) {

@@ -35,7 +35,7 @@ describe('plug-control in a Node-RED runtime', () => {
       assert.equal(msg['payload'], expected, `payload ${JSON.stringify(payload)}`);
       assert.equal(sim.state.getRelay(), expected);
       assert.equal(msg['topic'], 'kitchen', 'topic passes through');
-      assert.deepEqual(Object.keys(msg['device'] as object).sort(), ['alias', 'deviceId', 'host', 'mac', 'model']);
+      assert.deepEqual(Object.keys(msg['device'] as object).sort(), ['alias', 'deviceId', 'family', 'host', 'mac', 'model']);
       assert.equal((msg['device'] as { alias: string }).alias, 'Desk lamp');
     }
   });

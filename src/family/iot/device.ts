@@ -1,6 +1,6 @@
 import type { KasaClient, Reply, Request } from '../../client';
 import { PRESETS, batch, forOutlets, isPresetName } from '../../commands';
-import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, Target, partKey } from '../../device';
+import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device';
 import { EnergyStat, normaliseRealtime, normaliseStats } from '../../energy';
 import { ErrorCode, KasaError } from '../../errors';
 import { isObject } from '../../reply';
@@ -31,7 +31,7 @@ export class IotDevice extends Device {
     return this.client.close();
   }
 
-  async getSysinfo(): Promise<{ info: DeviceInfo; raw: Record<string, unknown> }> {
+  async getSysinfo(): Promise<SysinfoRead> {
     return this.readSysinfo(await this.client.send(modulesOf('plug').system.getSysinfo()));
   }
 
@@ -42,7 +42,7 @@ export class IotDevice extends Device {
   }
 
   /** Reads the sysinfo in a reply and remembers it. */
-  readSysinfo(reply: Reply): { info: DeviceInfo; raw: Record<string, unknown> } {
+  readSysinfo(reply: Reply): SysinfoRead {
     const module = reply['system'];
     const raw = isObject(module) ? module['get_sysinfo'] : undefined;
     if (!isObject(raw)) {
@@ -50,7 +50,7 @@ export class IotDevice extends Device {
     }
     const info = normaliseSysinfo(raw);
     this.lastInfo = info;
-    return { info, raw };
+    return { info, raw, children: Array.isArray(raw['children']) ? raw['children'].filter(isObject) : [] };
   }
 
   /**

@@ -4,8 +4,11 @@ import { KlapVersion, authHash, serverHash } from './auth-hash';
 /** Where the credentials that opened a session came from. */
 export type KlapCredentialSource = 'user' | 'tapo-default' | 'kasa-default' | 'blank';
 
-/** 'iot': Kasa JSON over KLAP (v1 or v2 hashes). 'smart': the SMART dialect (Tapo), always v2 hashes. */
-export type KlapFamily = 'iot' | 'smart';
+/**
+ * 'iot': Kasa JSON over KLAP (v1 or v2 hashes). 'smart': the SMART dialect (Tapo), always v2 hashes.
+ * 'any': not known yet (the family is found out after the handshake): every candidate of both.
+ */
+export type KlapFamily = 'iot' | 'smart' | 'any';
 
 /** A plug never bound to a cloud account answers to these (facts: PROTOCOL.md section 3). */
 export const KASA_DEFAULT_USERNAME = 'kasa@tp-link.net';
@@ -31,10 +34,13 @@ export function credentialCandidates(username?: string, password?: string, famil
   const sources: Array<[KlapCredentialSource, string, string]> = [];
   if (hasUserCredentials(username, password)) sources.push(['user', username ?? '', password ?? '']);
   if (family === 'smart') sources.push(['tapo-default', TAPO_DEFAULT_USERNAME, TAPO_DEFAULT_PASSWORD]);
-  sources.push(['kasa-default', KASA_DEFAULT_USERNAME, KASA_DEFAULT_PASSWORD], ['blank', '', '']);
-  const versions: KlapVersion[] = family === 'smart' ? [2] : [1, 2];
+  sources.push(['kasa-default', KASA_DEFAULT_USERNAME, KASA_DEFAULT_PASSWORD]);
+  if (family === 'any') sources.push(['tapo-default', TAPO_DEFAULT_USERNAME, TAPO_DEFAULT_PASSWORD]);
+  sources.push(['blank', '', '']);
+  // Tapo's default is a SMART account: only ever hashed as v2.
+  const versionsOf = (source: KlapCredentialSource): KlapVersion[] => (family === 'smart' || source === 'tapo-default' ? [2] : [1, 2]);
   return sources.flatMap(([source, user, pass]) =>
-    versions.map((version) => ({ source, version, authHash: authHash(version, user, pass) })),
+    versionsOf(source).map((version) => ({ source, version, authHash: authHash(version, user, pass) })),
   );
 }
 

@@ -1,0 +1,175 @@
+import { KasaClient, Reply, Request } from '../client';
+import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target } from '../device';
+import type { EnergyStat } from '../energy';
+import { ErrorCode, KasaError } from '../errors';
+import { checkReply, isObject, parseReplyText } from '../reply';
+import type { DeviceInfo } from '../sysinfo';
+import type { ExchangeTrace } from '../trace';
+import { TransportSettings, createTransport } from '../transport/factory';
+import type { Transport } from '../transport/transport';
+import { IotDevice } from './iot/device';
+import { SmartClient } from './smart/client';
+import { SmartDevice } from './smart/device';
+
+export interface DeviceSettings extends TransportSettings {
+  /** Time allowed for one request (ms). */
+  timeoutMs?: number;
+  /** Called after every exchange, for trace logs. */
+  onExchange?: (trace: ExchangeTrace) => void;
+}
+
+/**
+ * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family; over KLAP
+ * (klap, or auto once 9999 refuses) a device may speak either family, which the first request
+ * finds out and the device remembers.
+ */
+export function connectDevice(settings: DeviceSettings): Device {
+  if (typeof settings.host !== 'string' || settings.host.trim() === '') {
+    throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
+  }
+  if (settings.transport === 'tcp' || settings.transport === 'udp') return new IotDevice(kasaClient(settings, createTransport(settings)));
+  return new DetectingDevice(settings);
+}
+
+function kasaClient(settings: DeviceSettings, transport: Transport): KasaClient {
+  return new KasaClient({
+    host: settings.host,
+    port: settings.port,
+    transport,
+    ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+    ...(settings.onExchange === undefined ? {} : { onExchange: settings.onExchange }),
+  });
+}
+
+/** A sysinfo request, as the probe: every Kasa device answers it; a SMART device answers with an error_code. */
+const PROBE = '{"system":{"get_sysinfo":{}}}';
+
+/**
+ * A device whose family is found out on first use: the Kasa sysinfo request goes first (on port
+ * 9999 it is the only dialect; over KLAP a Kasa device answers it with its sysinfo, a SMART device
+ * with an `error_code`), then every call goes to the device of that family over the same
+ * transport. The probe's answer is not wasted: a Kasa device's sysinfo becomes its first reading.
+ */
+export class DetectingDevice extends Device {
+  private readonly transport: Transport;
+  private found: Promise<Device> | undefined;
+  private known: Device | undefined;
+
+  constructor(private readonly settings: DeviceSettings) {
+    super();
+    this.transport = createTransport({ ...settings, klapFamily: 'any' });
+  }
+
+  /** 'iot' until the device said otherwise. */
+  get family(): Device['family'] {
+    return this.known?.family ?? 'iot';
+  }
+
+  get host(): string {
+    return this.settings.host;
+  }
+
+  get address(): string {
+    return this.known?.address ?? this.transport.address;
+  }
+
+  override get info(): DeviceInfo | undefined {
+    return this.known?.info;
+  }
+
+  /** The device of the family found, finding it out first if need be (again after a failed try). */
+  resolve(): Promise<Device> {
+    this.found ??= this.detect().then(
+      (device) => (this.known = device),
+      (err: unknown) => {
+        this.found = undefined;
+        throw err;
+      },
+    );
+    return this.found;
+  }
+
+  async close(): Promise<void> {
+    await (this.known?.close() ?? this.transport.close());
+  }
+
+  async getSysinfo(): Promise<SysinfoRead> {
+    return (await this.resolve()).getSysinfo();
+  }
+  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
+    return (await this.resolve()).poll(wanted);
+  }
+  async runOn(target: Target, request: Request): Promise<Reply> {
+    return (await this.resolve()).runOn(target, request);
+  }
+  async switchTarget(target: Target, on: boolean): Promise<SwitchResult> {
+    return (await this.resolve()).switchTarget(target, on);
+  }
+  async dimTarget(target: Target, brightness: number, transitionMs: number | undefined): Promise<SwitchResult> {
+    return (await this.resolve()).dimTarget(target, brightness, transitionMs);
+  }
+  async renameTarget(target: Target, alias: string): Promise<SwitchResult> {
+    return (await this.resolve()).renameTarget(target, alias);
+  }
+  async presetOn(target: Target, name: string): Promise<unknown> {
+    return (await this.resolve()).presetOn(target, name);
+  }
+  async meterPart(part: Target): Promise<MeterReading> {
+    return (await this.resolve()).meterPart(part);
+  }
+  async statsOfPart(part: Target, period: StatsPeriod): Promise<EnergyStat[]> {
+    return (await this.resolve()).statsOfPart(part, period);
+  }
+  async eraseMeterOf(part: Target): Promise<void> {
+    return (await this.resolve()).eraseMeterOf(part);
+  }
+
+  private async detect(): Promise<Device> {
+    const timeoutMs = this.settings.timeoutMs ?? 5000;
+    const started = Date.now();
+    let received: string | undefined;
+    try {
+      received = await this.transport.exchange(PROBE, timeoutMs, true);
+      const reply = parseReplyText(received, this.transport.address);
+      this.trace(started, received);
+      if (isObject(reply['system'])) {
+        checkReply(reply, this.transport.address);
+        const device = new IotDevice(kasaClient(this.settings, this.transport));
+        device.readSysinfo(reply);
+        return device;
+      }
+      if (typeof reply['error_code'] === 'number') {
+        return new SmartDevice(
+          new SmartClient({
+            transport: this.transport,
+            ...(this.settings.timeoutMs === undefined ? {} : { timeoutMs: this.settings.timeoutMs }),
+            ...(this.settings.onExchange === undefined ? {} : { onExchange: this.settings.onExchange }),
+          }),
+          this.settings.host,
+        );
+      }
+      throw new KasaError(
+        ErrorCode.PROTOCOL,
+        `${this.transport.address} answered in neither the Kasa nor the Tapo (SMART) protocol; is it a TP-Link plug?`,
+        { device: this.transport.address },
+      );
+    } catch (err) {
+      if (received === undefined) this.trace(started, undefined, err);
+      throw err;
+    }
+  }
+
+  private trace(started: number, received: string | undefined, err?: unknown): void {
+    try {
+      this.settings.onExchange?.({
+        device: this.transport.address,
+        sent: PROBE,
+        ...(received === undefined ? {} : { received }),
+        ...(err instanceof KasaError ? { error: { code: err.code, message: err.message } } : {}),
+        ms: Date.now() - started,
+      });
+    } catch {
+      // A trace that fails must not fail the request.
+    }
+  }
+}
