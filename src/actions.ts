@@ -5,6 +5,8 @@ import type { SwitchResult, Target } from './device';
 import { displayValue } from './display-text';
 import { ErrorCode, KasaError } from './errors';
 import type { OutletSelector } from './outlet-selection';
+import { smartDestructiveMethods } from './family/smart/commands';
+import type { SmartRequest } from './family/smart/envelope';
 import { isObject } from './reply';
 import { DeviceInfo, OutletInfo } from './sysinfo';
 
@@ -109,7 +111,8 @@ export function checkPermission(action: Action, permissions: Permissions): void 
       'Raw JSON commands from msg.payload are switched off for this node. Tick "Allow raw JSON commands" in the node to send them.',
     );
   }
-  const destructive = request === undefined ? [] : destructiveMethods(request);
+  // A raw command may be in either dialect: Kasa's {module: {method}} or SMART's {method, params}.
+  const destructive = request === undefined ? [] : [...destructiveMethods(request), ...smartDestructiveOf(request)];
   if (destructive.length > 0 && !permissions.allowDestructive) {
     throw new KasaError(
       ErrorCode.NOT_ALLOWED,
@@ -175,6 +178,10 @@ function forTarget(state: SwitchResult, whole: unknown, perOutletValue: (o: Outl
 /** One outlet: its value; several: an array in outlet order. */
 function perOutlet<T>(values: T[]): T | T[] {
   return values.length === 1 ? values[0]! : values;
+}
+
+function smartDestructiveOf(request: Request): string[] {
+  return typeof request['method'] === 'string' ? smartDestructiveMethods(request as unknown as SmartRequest) : [];
 }
 
 /** More outlets than any strip has: a longer list in msg.outlet is a mistake, not a choice. */

@@ -49,7 +49,7 @@ export class AutoTransport implements Transport {
         throw new KasaError(
           ErrorCode.REFUSED,
           `${this.address} refused the connection and nothing answers KLAP on port ${this.options.klapPort} either. ` +
-            'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa app.',
+            'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa or Tapo app.',
           { device: this.address, cause: err },
         );
       }

@@ -180,7 +180,7 @@ describe('tplink-smartplug as a person runs it', () => {
       }
       const wrong = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', 'klap', '--klap-port', String(klapPort), '-u', 'me@example.com', '-P', 'guess', '-c', 'info']);
       assert.equal(wrong.code, 1);
-      assert.match(wrong.stderr, /wrong credentials.*\[AUTH\]/);
+      assert.match(wrong.stderr, /did not accept the TP-Link account given.*\[AUTH\]/);
       assert.doesNotMatch(wrong.stderr, /guess/);
     } finally {
       sim.kill('SIGINT');

@@ -144,7 +144,7 @@ void describe('KlapTransport against the KLAP simulator', () => {
       await assert.rejects(
         transport.exchange(request(1), TIMEOUT_MS),
         (err: unknown) =>
-          isKasaError(ErrorCode.AUTH, /wrong credentials: the plug did not accept the TP-Link account e-mail\/password given/)(err) &&
+          isKasaError(ErrorCode.AUTH, /did not accept the TP-Link account given: it is bound to another account, or the e-mail or password is mistyped/)(err) &&
           !(err as Error).message.includes(wrong.password),
       );
       assert.equal(server.stats.handshake1, 1);
@@ -157,7 +157,7 @@ void describe('KlapTransport against the KLAP simulator', () => {
     await withDevice({ version: 1, bound: true, ...OWNER }, {}, async (transport) => {
       await assert.rejects(
         transport.exchange(request(1), TIMEOUT_MS),
-        isKasaError(ErrorCode.AUTH, /this plug needs your TP-Link account credentials \(the e-mail and password of the Kasa app\)/),
+        isKasaError(ErrorCode.AUTH, /it is bound to a TP-Link account: enter that account \(the e-mail and password of the Kasa or Tapo app\)/),
       );
     });
   });

@@ -87,13 +87,13 @@ describe('every node over KLAP', () => {
     missing.node.receive({ payload: true });
     const first = (await missing.caught.next()) as Msg;
     assert.equal(first.error?.code, ErrorCode.AUTH);
-    assert.match(first.error?.message ?? '', /needs your TP-Link account credentials/);
+    assert.match(first.error?.message ?? '', /is bound to a TP-Link account: enter that account/);
     await unloadChecked();
     const wrong = await load(flowWith({ type: 'plug-control' }, deviceFor(server.port)), { dev: { username: ACCOUNT.username, password: 'hunter2' } });
     wrong.node.receive({ payload: true });
     const second = (await wrong.caught.next()) as Msg;
     assert.equal(second.error?.code, ErrorCode.AUTH);
-    assert.match(second.error?.message ?? '', /wrong credentials/);
+    assert.match(second.error?.message ?? '', /did not accept the TP-Link account given/);
     assert.doesNotMatch(JSON.stringify(second), /hunter2/);
   });
 

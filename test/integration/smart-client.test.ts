@@ -187,13 +187,13 @@ void describe('SmartClient over KLAP v2 against the simulated SMART devices', ()
     await withSmart(
       { model: 'p110', ...OWNER },
       async ({ client, sim }) => {
-        await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /wrong credentials: the plug did not accept the TP-Link account/));
+        await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /did not accept the TP-Link account given/));
         assert.equal(sim.klap.stats.handshake2, 0);
       },
       { username: OWNER.username, password: 'wrong' },
     );
     await withSmart({ model: 'p110', ...OWNER }, async ({ client }) => {
-      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /needs your TP-Link account credentials/));
+      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /is bound to a TP-Link account: enter that account/));
     });
     await withSmart(
       { model: 'p110', ...OWNER },

@@ -50,6 +50,7 @@ export const SMART_TRANSPORT_METHODS: ReadonlySet<string> = new Set(['handshake'
 
 /** True when `method` is destructive (see DESTRUCTIVE_WORDS). */
 export function isSmartDestructiveMethod(method: string): boolean {
+  if (method === UNCHECKED) return true;
   return !isSmartReadMethod(method) && DESTRUCTIVE_WORDS.test(method);
 }
 
@@ -64,6 +65,7 @@ export function isSmartReadMethod(method: string): boolean {
  */
 export function smartMethodsOf(request: SmartRequest): string[] {
   const found: string[] = [];
+  const cut = (): void => void (found.includes(UNCHECKED) || found.push(UNCHECKED));
   const stack: Array<{ value: unknown; depth: number }> = [{ value: request, depth: 0 }];
   while (stack.length > 0 && found.length < 1000) {
     const { value, depth } = stack.pop()!;
@@ -71,10 +73,11 @@ export function smartMethodsOf(request: SmartRequest): string[] {
     const method = value['method'];
     const params = value['params'];
     if (depth > 4) {
-      found.push(method);
+      cut();
       continue;
     }
     if (method === 'multipleRequest' && isObject(params) && Array.isArray(params['requests'])) {
+      if (params['requests'].length > 100) cut();
       for (const inner of params['requests'].slice(0, 100)) stack.push({ value: inner, depth: depth + 1 });
     } else if (method === 'control_child' && isObject(params) && isObject(params['requestData'])) {
       stack.push({ value: params['requestData'], depth: depth + 1 });
@@ -82,8 +85,15 @@ export function smartMethodsOf(request: SmartRequest): string[] {
       found.push(method);
     }
   }
+  if (stack.length > 0) cut();
   return found;
 }
+
+/**
+ * Stands for the methods of a request too large or too deep to walk: it counts as destructive and
+ * never as a read, so what could not be checked needs the flow's permission and is never retried.
+ */
+export const UNCHECKED = '(methods too many or too deeply nested to check)';
 
 /** The destructive methods a request (a batch, a control_child) would run. */
 export function smartDestructiveMethods(request: SmartRequest): string[] {

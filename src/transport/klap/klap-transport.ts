@@ -29,7 +29,7 @@ export interface KlapTransportOptions {
   host: string;
   /** Default 80. */
   port?: number;
-  /** TP-Link account e-mail (the Kasa app's login), for plugs bound to an account. */
+  /** TP-Link account e-mail (the Kasa or Tapo app's login), for devices bound to an account. */
   username?: string;
   /** TP-Link account password. Only its hashes are kept. */
   password?: string;
@@ -246,9 +246,12 @@ export class KlapTransport implements Transport {
 
   #authError(): KasaError {
     // Never quote the credentials: messages end up in logs and debug panes.
+    // The device proves it knows a hash of its owner's account: it is bound to an account other than
+    // the one given (or none was given), which is all a client can tell apart here.
     const message = this.userCredentialsGiven
-      ? 'wrong credentials: the plug did not accept the TP-Link account e-mail/password given'
-      : 'this plug needs your TP-Link account credentials (the e-mail and password of the Kasa app)';
+      ? 'it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password ' +
+        'is mistyped. Enter the e-mail and password you sign in to the Kasa or Tapo app with'
+      : 'it is bound to a TP-Link account: enter that account (the e-mail and password of the Kasa or Tapo app) in the device node';
     return this.#error(ErrorCode.AUTH, `${this.address}: ${message}.`);
   }
 

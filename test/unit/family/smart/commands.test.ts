@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSmartDestructiveMethod, isSmartReadOnly, smartCommands, smartDestructiveMethods } from '../../../../src/family/smart/commands';
+import { UNCHECKED, isSmartDestructiveMethod, isSmartReadOnly, smartCommands, smartDestructiveMethods } from '../../../../src/family/smart/commands';
 
 void describe('SMART commands', () => {
   void it('knows the destructive methods of the family', () => {
@@ -32,5 +32,16 @@ void describe('SMART commands', () => {
   void it('encodes a new nickname in base64 and asks countdown rules with params {}', () => {
     assert.deepEqual(smartCommands.setNickname('Lamp'), { method: 'set_device_info', params: { nickname: 'TGFtcA==' } });
     assert.deepEqual(smartCommands.getCountdownRules(), { method: 'get_countdown_rules', params: {} });
+  });
+});
+
+void describe('what cannot be checked needs permission', () => {
+  void it('a batch too long or nested too deep counts as destructive and never as a read', () => {
+    const long = { method: 'multipleRequest', params: { requests: Array.from({ length: 150 }, (_, i) => ({ method: i === 140 ? 'device_reset' : 'get_device_info' })) } };
+    assert.deepEqual(smartDestructiveMethods(long), [UNCHECKED]);
+    assert.equal(isSmartReadOnly(long), false);
+    let deep: Record<string, unknown> = { method: 'get_device_info' };
+    for (let i = 0; i < 8; i++) deep = { method: 'control_child', params: { device_id: 'x', requestData: deep } };
+    assert.deepEqual(smartDestructiveMethods(deep as { method: string }), [UNCHECKED]);
   });
 });

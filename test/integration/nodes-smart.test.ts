@@ -1,0 +1,177 @@
+// Every node against the simulator's SMART devices (Tapo P110, P110M, P300, Kasa KP125M) over KLAP v2:
+// the same message contracts as for the Kasa family.
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { ErrorCode } from '../../src/errors';
+import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
+import { flowWith, load, unloadChecked } from '../support/node-red';
+
+type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
+
+const LIMIT = { timeout: 20_000 };
+const OWNER = { username: 'owner@example.com', password: 'tapo owner pw' };
+const started: SmartSimulatedDevice[] = [];
+
+async function smart(options: Omit<SmartSimulatedDeviceOptions, 'host'>): Promise<SmartSimulatedDevice> {
+  const sim = new SmartSimulatedDevice({ host: '127.0.0.1', ...options });
+  await sim.start();
+  started.push(sim);
+  return sim;
+}
+
+/** A config node speaking KLAP to the simulator (the user picks KLAP or auto; the family is found out). */
+const klapDevice = (sim: SmartSimulatedDevice, extra: Record<string, unknown> = {}) => ({
+  host: '127.0.0.1',
+  transport: 'klap',
+  klapPort: sim.port,
+  timeout: 3000,
+  ...extra,
+});
+
+describe('the nodes on SMART devices over KLAP', () => {
+  afterEach(() => unloadChecked());
+  after(async () => {
+    for (const sim of started.splice(0)) await sim.stop();
+  });
+
+  it('plug-control switches and toggles a P110 and reads it back; msg.device says "smart"', LIMIT, async () => {
+    const sim = await smart({ model: 'p110', nickname: 'Desk lamp' });
+    const { node, out } = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim)));
+    for (const [payload, expected] of [[true, true], [false, false], ['toggle', true], ['toggle', false], ['on', true]] as const) {
+      node.receive({ payload });
+      const msg = (await out.next()) as Msg;
+      assert.equal(msg['payload'], expected, String(payload));
+      assert.equal(sim.device.relay.isOn, expected, 'the device itself');
+      const device = msg['device'] as Record<string, unknown>;
+      assert.deepEqual([device['family'], device['alias'], device['model']], ['smart', 'Desk lamp', 'P110']);
+    }
+  });
+
+  it('info gives the device info with the nickname decoded; SMART presets answer; the others say NOT_SUPPORTED', LIMIT, async () => {
+    const sim = await smart({ model: 'p110', nickname: 'Küche' });
+    const { node, out, caught } = await load(flowWith({ type: 'plug-control', name: 'tapo', allowRaw: true }, klapDevice(sim)));
+    node.receive({ command: 'info' });
+    const info = (await out.next())['payload'] as Record<string, unknown>;
+    assert.equal(info['nickname'], 'Küche');
+    assert.equal(info['model'], 'P110');
+    node.receive({ command: 'time' });
+    assert.equal(typeof ((await out.next())['payload'] as Record<string, unknown>)['timestamp'], 'number');
+    node.receive({ command: 'countdown' });
+    assert.ok(Array.isArray(((await out.next())['payload'] as Record<string, unknown>)['rule_list']));
+    node.receive({ command: 'antitheft' });
+    const refused = (await caught.next()) as Msg;
+    assert.equal(refused.error?.code, ErrorCode.NOT_SUPPORTED);
+    assert.match(refused.error?.message ?? '', /SMART protocol: Tapo devices have no away \(anti-theft\) mode/);
+    // Raw commands are SMART JSON on a SMART device, behind the same guards.
+    node.receive({ payload: { method: 'get_device_info' } });
+    const raw = (await out.next())['payload'] as Record<string, unknown>;
+    assert.equal(raw['error_code'], 0);
+    assert.equal((raw['result'] as Record<string, unknown>)['model'], 'P110');
+    for (const payload of [{ method: 'device_reset' }, { method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }, { method: 'device_reboot' }] } }]) {
+      node.receive({ payload });
+      assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_ALLOWED, JSON.stringify(payload));
+    }
+    node.receive({ command: 'reboot' });
+    assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_ALLOWED);
+    node.receive({ payload: { method: 'no_such_method' } });
+    assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_SUPPORTED);
+  });
+
+  it('strip-outlet switches P300 outlets by index, several, all and alias', LIMIT, async () => {
+    const sim = await smart({ model: 'p300' });
+    const outlets = sim.device.children.outlets;
+    const { node, out } = await load(flowWith({ type: 'strip-outlet', name: 'strip', outlet: '2' }, klapDevice(sim)));
+    node.receive({ payload: true });
+    let msg = (await out.next()) as Msg;
+    assert.equal(msg['payload'], true);
+    assert.equal((msg['outlet'] as { index: number }).index, 2);
+    assert.deepEqual(outlets.map((o) => o.relay.isOn), [false, true, false]);
+    node.receive({ payload: 'toggle', outlet: 'all' });
+    msg = (await out.next()) as Msg;
+    assert.deepEqual(msg['payload'], [true, false, true]);
+    assert.deepEqual(outlets.map((o) => o.relay.isOn), [true, false, true]);
+    node.receive({ payload: false, outlet: '1,3' });
+    assert.deepEqual((await out.next())['payload'], [false, false]);
+    node.receive({ command: 'alias', payload: 'Printer', outlet: 3 });
+    assert.equal((await out.next())['payload'], 'Printer');
+    node.receive({ payload: true, outlet: 'Printer' });
+    msg = (await out.next()) as Msg;
+    assert.equal((msg['outlet'] as { index: number; alias: string }).alias, 'Printer');
+    assert.equal(outlets[2]!.relay.isOn, true);
+  });
+
+  it('plug-energy reads watts and the normalised reading of a P110M, and its daily and monthly history', LIMIT, async () => {
+    const sim = await smart({ model: 'p110m' });
+    sim.device.relay.setOn(true);
+    const { node, out, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter', output: 'power', allowDestructive: true }, klapDevice(sim)));
+    node.receive({});
+    const reading = (await out.next()) as Msg;
+    assert.equal(typeof reading['payload'], 'number');
+    assert.ok((reading['payload'] as number) > 0, 'the P110M draws power while on');
+    const energy = reading['energy'] as Record<string, number>;
+    assert.deepEqual(Object.keys(energy).sort(), ['current', 'power', 'total', 'voltage']);
+    assert.ok(energy['voltage']! > 100, 'get_emeter_data gives the voltage in V');
+    const now = new Date();
+    node.receive({ command: 'daystat' });
+    const days = (await out.next())['payload'] as Array<{ year: number; month: number; day: number; energy: number }>;
+    assert.ok(days.length > 0);
+    for (const day of days) assert.deepEqual([day.year, day.month], [now.getFullYear(), now.getMonth() + 1]);
+    node.receive({ command: 'monthstat', year: now.getFullYear() });
+    const months = (await out.next())['payload'] as Array<{ month: number; day?: number }>;
+    assert.ok(months.length > 0 && months.every((m) => m.day === undefined));
+    node.receive({ command: 'erase' });
+    assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_SUPPORTED);
+  });
+
+  it('plug-energy on a plug without a meter (P300) is one clear NO_ENERGY_METER', LIMIT, async () => {
+    const sim = await smart({ model: 'p300' });
+    const { node, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter' }, klapDevice(sim)));
+    node.receive({});
+    assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NO_ENERGY_METER);
+  });
+
+  it('watching reports a P110 switched in the app', LIMIT, async () => {
+    const sim = await smart({ model: 'p110' });
+    const { out } = await load(flowWith({ type: 'plug-control', name: 'watch', pollInterval: 0.2 }, klapDevice(sim)));
+    const online = (await out.next()) as Msg;
+    assert.deepEqual([online['event'], online['payload']], ['online', false]);
+    sim.device.relay.setOn(true);
+    const change = (await out.next()) as Msg;
+    assert.deepEqual([change['event'], change['payload']], ['change', true]);
+  });
+
+  it('keeps working when the device drops the session (403) every few requests', LIMIT, async () => {
+    const sim = await smart({ model: 'kp125m', invalidateAfter: 3 });
+    const { node, out } = await load(flowWith({ type: 'plug-control', name: 'kasa' }, klapDevice(sim)));
+    for (let i = 0; i < 6; i++) {
+      node.receive({ payload: i % 2 === 0 });
+      assert.equal((await out.next())['payload'], i % 2 === 0);
+    }
+    assert.ok(sim.klap.stats.forbidden >= 2, `403s answered: ${sim.klap.stats.forbidden}`);
+  });
+
+  it('a device bound to another account: AUTH, saying which account to enter', LIMIT, async () => {
+    const sim = await smart({ model: 'p110', ...OWNER });
+    const wrong = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim)), { dev: { username: 'someone@example.com', password: 'nope' } });
+    wrong.node.receive({ payload: true });
+    const msg = (await wrong.caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.AUTH);
+    assert.match(msg.error?.message ?? '', /bound to another account, or the e-mail or password is mistyped/);
+    assert.equal(sim.device.relay.isOn, false);
+    await unloadChecked();
+    const right = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim)), { dev: OWNER });
+    right.node.receive({ payload: true });
+    assert.equal((await right.out.next())['payload'], true);
+  });
+
+  it('a slow device answers within the timeout; one slower than it is a TIMEOUT', LIMIT, async () => {
+    const sim = await smart({ model: 'p110', replyDelayMs: 150 });
+    const patient = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim, { timeout: 3000 })));
+    patient.node.receive({ payload: true });
+    assert.equal((await patient.out.next())['payload'], true);
+    await unloadChecked();
+    const hasty = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim, { timeout: 100 })));
+    hasty.node.receive({ command: 'info' });
+    assert.equal(((await hasty.caught.next(5000)) as Msg).error?.code, ErrorCode.TIMEOUT);
+  });
+});
