@@ -1,5 +1,6 @@
 import { ErrorCode, KasaError } from '../errors';
 import { KlapTransport, probeKlap } from './klap';
+import { NOT_KLAP_HINT } from './klap/klap-transport';
 import type { KlapFamily } from './klap/credentials';
 import { TcpTransport } from './tcp';
 import { Transport, formatAddress } from './transport';
@@ -45,11 +46,14 @@ export class AutoTransport implements Transport {
       return await this.tcp.exchange(json, timeoutMs, repeatable);
     } catch (err) {
       if (!(err instanceof KasaError) || err.code !== ErrorCode.REFUSED) throw err;
-      if (!(await probeKlap(this.options.host, this.options.klapPort, timeoutMs))) {
+      const found = await probeKlap(this.options.host, this.options.klapPort, timeoutMs);
+      if (found !== 'klap') {
         throw new KasaError(
           ErrorCode.REFUSED,
           `${this.address} refused the connection and nothing answers KLAP on port ${this.options.klapPort} either. ` +
-            'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa or Tapo app.',
+            (found === 'http'
+              ? NOT_KLAP_HINT.trim()
+              : 'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa or Tapo app.'),
           { device: this.address, cause: err },
         );
       }

@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { KlapTransport, KlapTransportOptions, probeKlap } from '../../src/transport/klap';
 import { KlapServer, KlapServerOptions } from '../../src/simulator/klap-server';
+import { createTransport } from '../../src/transport/factory';
 
 const OWNER = { username: 'owner@example.com', password: 'correct horse battery' };
 const TIMEOUT_MS = 3000;
@@ -389,23 +390,41 @@ void describe('probeKlap', () => {
     const server = new KlapServer({ handle: echo, version: 2, bound: true, ...OWNER });
     const port = await server.start();
     try {
-      assert.equal(await probeKlap('127.0.0.1', port, TIMEOUT_MS), true);
+      assert.equal(await probeKlap('127.0.0.1', port, TIMEOUT_MS), 'klap');
       assert.equal(server.stats.handshake1, 1);
     } finally {
       await server.stop();
     }
   });
 
-  void it('says no for a refused port, a silent one and another HTTP server', async () => {
-    assert.equal(await probeKlap('127.0.0.1', await freePort(), TIMEOUT_MS), false);
+  void it('says none for a refused port and a silent one, http for another HTTP server', async () => {
+    assert.equal(await probeKlap('127.0.0.1', await freePort(), TIMEOUT_MS), 'none');
     const silent = await silentServer();
     const web = await plainHttpServer(200, 'hello');
     try {
-      assert.equal(await probeKlap('127.0.0.1', silent.port, 300), false);
-      assert.equal(await probeKlap('127.0.0.1', web.port, TIMEOUT_MS), false);
+      assert.equal(await probeKlap('127.0.0.1', silent.port, 300), 'none');
+      assert.equal(await probeKlap('127.0.0.1', web.port, TIMEOUT_MS), 'http');
     } finally {
       await silent.stop();
       await web.stop();
     }
   });
 });
+
+void describe('a device that answers HTTP but not KLAP (AES or TPAP firmware)', () => {
+  void it('is explained by the KLAP transport and by auto, not taken for a wrong password', async () => {
+    const web = await plainHttpServer(404, 'not found');
+    const klap = new KlapTransport({ host: '127.0.0.1', port: web.port });
+    const auto = createTransport({ transport: 'auto', host: '127.0.0.1', port: await freePort(), klapPort: web.port });
+    try {
+      const request = '{"system":{"get_sysinfo":{}}}';
+      await assert.rejects(klap.exchange(request, TIMEOUT_MS, true), isKasaError(ErrorCode.PROTOCOL, /HTTP 404.*answers HTTP but not KLAP.*TPAP/));
+      await assert.rejects(auto.exchange(request, TIMEOUT_MS, true), isKasaError(ErrorCode.REFUSED, /answers HTTP but not KLAP.*TPAP/));
+    } finally {
+      await klap.close();
+      await auto.close();
+      await web.stop();
+    }
+  });
+});
+

@@ -5,6 +5,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/errors';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import { flowWith, load, unloadChecked } from '../support/node-red';
+import { freeTcpPort } from '../support/ports';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 
@@ -174,4 +175,19 @@ describe('the nodes on SMART devices over KLAP', () => {
     hasty.node.receive({ command: 'info' });
     assert.equal(((await hasty.caught.next(5000)) as Msg).error?.code, ErrorCode.TIMEOUT);
   });
+
+  it("auto: port 9999 closed, it finds KLAP on the HTTP port and that the device speaks SMART", LIMIT, async () => {
+    const sim = await smart({ model: 'p110m' });
+    const { node, out } = await load(flowWith({ type: 'plug-control', name: 'auto' }, klapDevice(sim, { transport: 'auto', port: await freeTcpPort() })));
+    node.receive({ payload: true });
+    const msg = (await out.next()) as Msg;
+    assert.equal(msg['payload'], true);
+    assert.equal((msg['device'] as { family: string }).family, 'smart');
+    assert.equal(sim.device.relay.isOn, true);
+    const handshakes = sim.klap.stats.handshake2;
+    node.receive({ payload: false });
+    assert.equal((await out.next())['payload'], false);
+    assert.equal(sim.klap.stats.handshake2, handshakes, 'the family and the session are remembered');
+  });
 });
+

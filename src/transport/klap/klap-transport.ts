@@ -25,6 +25,14 @@ const DEFAULT_SESSION_TIMEOUT_MS = 86_400_000;
 const MAX_RENEW_MARGIN_MS = 20 * 60_000;
 const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
 
+/**
+ * A device that answers HTTP but refuses KLAP's first step speaks another login: older Tapo firmware
+ * uses AES "securePassthrough", firmware from 2025 TP-Link's TPAP (SPAKE2+). Neither is KLAP.
+ */
+export const NOT_KLAP_HINT =
+  ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices, or TPAP, the newer' +
+  ' TP-Link login of 2025 firmware, which this package does not speak yet.';
+
 export interface KlapTransportOptions {
   host: string;
   /** Default 80. */
@@ -187,7 +195,7 @@ export class KlapTransport implements Transport {
     const startedAt = Date.now();
     const localSeed = randomBytes(SEED_BYTES);
     const first = await this.#post('/app/handshake1', localSeed, budget, true);
-    if (first.status !== 200) throw this.#statusError('handshake', first.status);
+    if (first.status !== 200) throw this.#statusError('handshake', first.status, NOT_KLAP_HINT);
     if (first.body.length !== HANDSHAKE1_REPLY_BYTES) {
       throw this.#error(
         ErrorCode.PROTOCOL,
@@ -255,11 +263,11 @@ export class KlapTransport implements Transport {
     return this.#error(ErrorCode.AUTH, `${this.address}: ${message}.`);
   }
 
-  #statusError(step: string, status: number): KasaError {
+  #statusError(step: string, status: number, hint = ''): KasaError {
     const reason = http.STATUS_CODES[status];
     return this.#error(
       ErrorCode.PROTOCOL,
-      `${this.address} answered the KLAP ${step} with HTTP ${status}${reason === undefined ? '' : ` (${reason})`}.`,
+      `${this.address} answered the KLAP ${step} with HTTP ${status}${reason === undefined ? '' : ` (${reason})`}.${hint}`,
     );
   }
 

@@ -5,11 +5,11 @@ import { httpPost } from './http-post';
 import { SEED_BYTES } from './session';
 
 /**
- * Whether something at host:port answers a KLAP handshake1 like a Kasa device: HTTP 200, a
- * 48-byte body and a session cookie. No credentials are needed or sent, and nothing is thrown:
- * any failure (refused, silent, another server) means "no". Uses a connection of its own.
+ * What answers a KLAP handshake1 at host:port: 'klap' (HTTP 200, a 48-byte body and a session
+ * cookie), 'http' (an HTTP server that is not KLAP: another login, or not a plug), or 'none'
+ * (refused, silent). No credentials are needed or sent, nothing is thrown. Uses a connection of its own.
  */
-export async function probeKlap(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export async function probeKlap(host: string, port: number, timeoutMs: number): Promise<'klap' | 'http' | 'none'> {
   try {
     const reply = await httpPost({
       repeatable: true, // a probe only asks whether anything answers
@@ -23,12 +23,9 @@ export async function probeKlap(host: string, port: number, timeoutMs: number): 
       budgetMs: timeoutMs,
       maxReplyBytes: 4096,
     });
-    return (
-      reply.status === 200 &&
-      reply.body.length === SEED_BYTES + 32 &&
-      readSessionCookie(reply.headers['set-cookie']).sessionId !== undefined
-    );
+    const klap = reply.status === 200 && reply.body.length === SEED_BYTES + 32 && readSessionCookie(reply.headers['set-cookie']).sessionId !== undefined;
+    return klap ? 'klap' : 'http';
   } catch {
-    return false;
+    return 'none';
   }
 }
