@@ -5,7 +5,7 @@ import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
 import { displayText } from './display-text';
 import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
 import { createTransport } from './transport/factory';
-import type { ExchangeTrace } from './trace';
+import { ExchangeTrace, reportExchange } from './trace';
 import { Transport, formatAddress } from './transport/transport';
 
 export const DEFAULT_PORT = 9999;
@@ -122,18 +122,7 @@ export class KasaClient {
   }
 
   private traced(sent: string, received: string | undefined, err: unknown, started: number): void {
-    if (this.onExchange === undefined) return;
-    try {
-      this.onExchange({
-        device: this.address,
-        sent,
-        ...(received === undefined ? {} : { received }),
-        ...(err === undefined ? {} : { error: err instanceof KasaError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) } }),
-        ms: Date.now() - started,
-      });
-    } catch {
-      // A trace that fails must not fail the request.
-    }
+    reportExchange(this.onExchange, { device: this.address, sent, received, err, started });
   }
 
   /** Ends the connection; requests still waiting fail with CLOSED. */

@@ -282,6 +282,23 @@ export abstract class Device extends Target {
     return new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} is a ${kind}: it cannot ${what}.`, { device: this.address });
   }
 
+  /**
+   * Meters each part not read yet into `meters`; a part without a meter gets its NO_ENERGY_METER
+   * (its watcher reports it), any other failure fails the poll.
+   */
+  protected async readMeters(parts: readonly Target[], meters: Map<string, MeterReading | KasaError>): Promise<void> {
+    for (const part of parts) {
+      const key = partKey(part);
+      if (meters.has(key)) continue;
+      try {
+        meters.set(key, await this.meterPart(part));
+      } catch (err) {
+        if (!(err instanceof KasaError) || err.code !== ErrorCode.NO_ENERGY_METER) throw err;
+        meters.set(key, err);
+      }
+    }
+  }
+
   /** Which parts of `wanted` to meter in a poll. */
   protected static partsOf(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, info: DeviceInfo): Target[] {
     return wanted.flatMap((targetsOf) => {

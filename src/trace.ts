@@ -1,4 +1,5 @@
 import { displayText } from './display-text';
+import { KasaError } from './errors';
 
 /** One exchange with a device, as a bug report needs it. */
 export interface ExchangeTrace {
@@ -11,6 +12,26 @@ export interface ExchangeTrace {
   /** The failure, when the exchange failed. */
   error?: { code: string; message: string };
   ms: number;
+}
+
+/** Hands one exchange to a trace listener; a listener that throws must not fail the request. */
+export function reportExchange(
+  listener: ((trace: ExchangeTrace) => void) | undefined,
+  exchange: { device: string; sent: string; received: string | undefined; err: unknown; started: number },
+): void {
+  if (listener === undefined) return;
+  const { device, sent, received, err, started } = exchange;
+  try {
+    listener({
+      device,
+      sent,
+      ...(received === undefined ? {} : { received }),
+      ...(err === undefined ? {} : { error: err instanceof KasaError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) } }),
+      ms: Date.now() - started,
+    });
+  } catch {
+    // A trace that fails must not fail the request.
+  }
 }
 
 /** Values under these keys never appear in a trace: a raw cnCloud.bind or netif.set_stainfo carries them. */

@@ -4,7 +4,7 @@ import type { EnergyStat } from '../energy';
 import { ErrorCode, KasaError } from '../errors';
 import { checkReply, isObject, parseReplyText } from '../reply';
 import type { DeviceInfo } from '../sysinfo';
-import type { ExchangeTrace } from '../trace';
+import { ExchangeTrace, reportExchange } from '../trace';
 import { TransportSettings, createTransport } from '../transport/factory';
 import type { Transport } from '../transport/transport';
 import { IotDevice } from './iot/device';
@@ -128,10 +128,12 @@ export class DetectingDevice extends Device {
     const timeoutMs = this.settings.timeoutMs ?? 5000;
     const started = Date.now();
     let received: string | undefined;
+    let traced = false;
     try {
       received = await this.transport.exchange(PROBE, timeoutMs, true);
       const reply = parseReplyText(received, this.transport.address);
       this.trace(started, received);
+      traced = true;
       if (isObject(reply['system'])) {
         checkReply(reply, this.transport.address);
         const device = new IotDevice(kasaClient(this.settings, this.transport));
@@ -154,22 +156,12 @@ export class DetectingDevice extends Device {
         { device: this.transport.address },
       );
     } catch (err) {
-      if (received === undefined) this.trace(started, undefined, err);
+      if (!traced) this.trace(started, received, err);
       throw err;
     }
   }
 
   private trace(started: number, received: string | undefined, err?: unknown): void {
-    try {
-      this.settings.onExchange?.({
-        device: this.transport.address,
-        sent: PROBE,
-        ...(received === undefined ? {} : { received }),
-        ...(err instanceof KasaError ? { error: { code: err.code, message: err.message } } : {}),
-        ms: Date.now() - started,
-      });
-    } catch {
-      // A trace that fails must not fail the request.
-    }
+    reportExchange(this.settings.onExchange, { device: this.transport.address, sent: PROBE, received, err, started });
   }
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
+import { connectDevice } from '../../src/family/connect';
+import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { formatExchangeTrace, redactSecrets } from '../../src/trace';
 import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 
@@ -63,5 +65,26 @@ describe('the config node at trace level', () => {
     await out.next();
     assert.deepEqual(traces(), []);
     await unloadChecked();
+  });
+});
+
+describe('traces of a device over KLAP whose family is found out', () => {
+  it('show the probe and every SMART exchange, and never the account', async () => {
+    const owner = { username: 'owner@example.com', password: 'tapo owner pw' };
+    const sim = new SmartSimulatedDevice({ host: '127.0.0.1', model: 'p110', ...owner });
+    await sim.start();
+    const lines: string[] = [];
+    const device = connectDevice({ transport: 'klap', host: '127.0.0.1', port: 9999, klapPort: sim.port, timeoutMs: 3000, ...owner, onExchange: (t) => lines.push(formatExchangeTrace(t)) });
+    try {
+      await device.setPower(true);
+      assert.match(lines[0] ?? '', /sent \{"system":\{"get_sysinfo":\{\}\}\} received \{"error_code":-1003\}/, 'the probe, once');
+      assert.ok(lines.some((line) => /"method":"component_nego"/.test(line)), lines.join('\n'));
+      assert.ok(lines.some((line) => /"method":"set_device_info","params":\{"device_on":true\}/.test(line)), lines.join('\n'));
+      assert.equal(lines.filter((line) => line.includes('get_sysinfo')).length, 1);
+      for (const line of lines) for (const secret of Object.values(owner)) assert.ok(!line.includes(secret), line);
+    } finally {
+      await device.close();
+      await sim.stop();
+    }
   });
 });

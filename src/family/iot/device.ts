@@ -70,16 +70,7 @@ export class IotDevice extends Device {
     } else {
       info = (await this.getSysinfo()).info;
     }
-    for (const part of Device.partsOf(wanted, info)) {
-      const key = partKey(part);
-      if (meters.has(key)) continue;
-      try {
-        meters.set(key, await this.meterPart(part));
-      } catch (err) {
-        if (!(err instanceof KasaError) || err.code !== ErrorCode.NO_ENERGY_METER) throw err;
-        meters.set(key, err);
-      }
-    }
+    await this.readMeters(Device.partsOf(wanted, info), meters);
     return { info, meters };
   }
 

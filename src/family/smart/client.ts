@@ -2,7 +2,7 @@ import { RANGES, checkNumber } from '../../bounds';
 import { displayText } from '../../display-text';
 import { ErrorCode, KasaError } from '../../errors';
 import { isObject } from '../../reply';
-import type { ExchangeTrace } from '../../trace';
+import { ExchangeTrace, reportExchange } from '../../trace';
 import type { Transport } from '../../transport/transport';
 import { isSmartReadOnly } from './commands';
 import { SmartReply, SmartRequest, buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, readSmartReply } from './envelope';
@@ -283,20 +283,7 @@ export class SmartClient {
   }
 
   private traced(sent: string, received: string | undefined, err: unknown, started: number): void {
-    if (this.onExchange === undefined) return;
-    try {
-      this.onExchange({
-        device: this.address,
-        sent,
-        ...(received === undefined ? {} : { received }),
-        ...(err === undefined
-          ? {}
-          : { error: err instanceof KasaError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: String(err) } }),
-        ms: Date.now() - started,
-      });
-    } catch {
-      // A trace that fails must not fail the request.
-    }
+    reportExchange(this.onExchange, { device: this.address, sent, received, err, started });
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {

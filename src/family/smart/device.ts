@@ -85,16 +85,7 @@ export class SmartDevice extends Device {
   async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
     const { info } = await this.getSysinfo();
     const meters = new Map<string, MeterReading | KasaError>();
-    for (const part of Device.partsOf(wanted, info)) {
-      const key = partKey(part);
-      if (meters.has(key)) continue;
-      try {
-        meters.set(key, await this.meterPart(part));
-      } catch (err) {
-        if (!(err instanceof KasaError) || err.code !== ErrorCode.NO_ENERGY_METER) throw err;
-        meters.set(key, err);
-      }
-    }
+    await this.readMeters(Device.partsOf(wanted, info), meters);
     return { info, meters };
   }
 
