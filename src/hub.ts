@@ -20,8 +20,15 @@ export class PollingHub<T, W extends HubWatcher<T> = HubWatcher<T>> {
   private readonly watchers = new Map<W, { lastDelivered: number }>();
   private poller: Poller<T> | null = null;
   private pollerIntervalMs = 0;
+  /** The last poll failed: the next reading, when it comes, goes to everyone. */
+  private failing = false;
+  /** Who the poll running now reads for (polls never overlap): its reading goes to them. */
+  private polled: W[] = [];
 
-  /** `read` makes one reading for all the watchers there are (it may ask what each of them needs). */
+  /**
+   * `read` makes one reading for the watchers due for one (all of them after an outage): it may
+   * ask what each of them needs, so a meter watched every minute is not read every second.
+   */
   constructor(private readonly read: (watchers: readonly W[]) => Promise<T>) {}
 
   /** How many watchers there are now. */
@@ -67,10 +74,11 @@ export class PollingHub<T, W extends HubWatcher<T> = HubWatcher<T>> {
     this.poller = null;
     this.pollerIntervalMs = wanted;
     if (wanted > 0) {
-      this.poller = new Poller<T>(wanted, () => this.read([...this.watchers.keys()]), {
-        onResult: (value) => this.deliver(value, false),
-        onRecovery: (value) => this.deliver(value, true),
+      this.poller = new Poller<T>(wanted, () => this.read((this.polled = this.due())), {
+        // After an outage the poll was read for everyone (see due()), so everyone hears it.
+        onResult: (value) => this.deliver(value),
         onOutage: (err) => {
+          this.failing = true;
           for (const watcher of this.watchers.keys()) safely(() => watcher.onOutage(err));
         },
       });
@@ -79,12 +87,22 @@ export class PollingHub<T, W extends HubWatcher<T> = HubWatcher<T>> {
     return previous?.stop() ?? Promise.resolve();
   }
 
-  /** A poll's reading to each watcher that is due (half a poll of slack), or to all after an outage. */
-  private deliver(value: T, toAll: boolean): void {
+  /** The watchers whose own interval has passed (half a poll of slack); all of them while failing. */
+  private due(): W[] {
     const now = Date.now();
     const slack = this.pollerIntervalMs / 2;
+    const due = [...this.watchers].filter(([watcher, state]) => now - state.lastDelivered >= watcher.intervalMs - slack).map(([watcher]) => watcher);
+    return this.failing ? [...this.watchers.keys()] : due;
+  }
+
+  /** A poll's reading to exactly those it was read for (and still watching). */
+  private deliver(value: T): void {
+    this.failing = false;
+    // One that fell due during the read waits for the next poll, which asks for what it needs.
+    const due = new Set(this.polled);
+    const now = Date.now();
     for (const [watcher, state] of this.watchers) {
-      if (!toAll && now - state.lastDelivered < watcher.intervalMs - slack) continue;
+      if (!due.has(watcher)) continue;
       state.lastDelivered = now;
       safely(() => watcher.onReading(value));
     }

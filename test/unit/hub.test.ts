@@ -46,6 +46,29 @@ describe('one poll for every watcher of a device', () => {
     assert.equal(reads, after, 'no polling once nobody watches');
   });
 
+  it('reads for the watchers due only, and gives each poll to exactly those it was read for', async () => {
+    const readFor: string[][] = [];
+    const names = new Map<HubWatcher<number>, string>();
+    const hub = new PollingHub<number>(async (watchers) => {
+      readFor.push(watchers.map((w) => names.get(w)!));
+      return readFor.length;
+    });
+    const fast = recorder(40);
+    const slow = recorder(400);
+    names.set(fast.watcher, 'fast').set(slow.watcher, 'slow');
+    hub.watch(fast.watcher);
+    hub.watch(slow.watcher);
+    await fast.readingNumber(15);
+    await hub.stop();
+    const slowReads = readFor.filter((who) => who.includes('slow')).length;
+    assert.ok(slowReads >= 1 && slowReads <= 4, `read for the slow watcher ${slowReads} times in ${readFor.length} polls`);
+    assert.ok(readFor.every((who) => who.includes('fast')), 'the fast watcher is due every poll');
+    // Each watcher got exactly the polls read for it.
+    assert.deepEqual(slow.readings, readFor.flatMap((who, i) => (who.includes('slow') ? [i + 1] : [])).slice(0, slow.readings.length));
+    // (A poll read when stop() came is not delivered.)
+    assert.ok(slowReads - slow.readings.length <= 1, `${slow.readings.length} of ${slowReads} delivered`);
+  });
+
   it("gives a command's read-back to every other watcher at once", async () => {
     const hub = new PollingHub(async () => 0);
     const a = recorder(60_000);
