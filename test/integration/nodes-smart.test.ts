@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/errors';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
-import { flowWith, load, unloadChecked } from '../support/node-red';
+import type { Node } from 'node-red';
+import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort } from '../support/ports';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
@@ -188,6 +189,25 @@ describe('the nodes on SMART devices over KLAP', () => {
     node.receive({ payload: false });
     assert.equal((await out.next())['payload'], false);
     assert.equal(sim.klap.stats.handshake2, handshakes, 'the family and the session are remembered');
+  });
+
+  it('a watching plug-control and a plug-energy on one P110M cost one batched request per poll', LIMIT, async () => {
+    const sim = await smart({ model: 'p110m' });
+    const flow = flowWith({ type: 'plug-control', name: 'watch', pollInterval: 0.2 }, klapDevice(sim));
+    flow.push({ id: 'e', z: 'f1', x: 100, y: 400, type: 'plug-energy', device: 'dev', interval: 0.2, wires: [['e-out']] });
+    flow.push({ id: 'e-out', z: 'f1', x: 300, y: 400, type: 'helper', wires: [] });
+    const { out } = await load(flow);
+    assert.equal((await out.next())['event'], 'online');
+    const energy = new Inbox(helper.getNode('e-out') as Node);
+    await energy.next();
+    await energy.next();
+    sim.device.received.length = 0;
+    const readings: unknown[] = [];
+    for (let i = 0; i < 5; i++) readings.push((await energy.next(3000))['payload']);
+    assert.ok(readings.every((watts) => typeof watts === 'number'));
+    // Five polls: five requests (give or take the one in flight), each one batch of state and meter.
+    assert.ok(sim.device.received.length <= 6, sim.device.received.join(','));
+    assert.ok(sim.device.received.every((method) => method === 'multipleRequest'), sim.device.received.join(','));
   });
 });
 

@@ -4,11 +4,12 @@ import type { EnergyStat } from '../../energy';
 import { ErrorCode, KasaError } from '../../errors';
 import { isObject } from '../../reply';
 import type { DeviceInfo } from '../../sysinfo';
-import type { SmartClient } from './client';
+import type { SmartClient, SmartOutcome } from './client';
 import { smartCommands } from './commands';
 import { SmartComponents, hasComponent, parseComponents } from './components';
 import { decodeBase64Text, normaliseChildList, normaliseSmartDeviceInfo } from './device-info';
 import { checkSmartRequest, SmartRequest } from './envelope';
+import type { SmartEnergyReading } from './energy';
 import { smartError } from './errors';
 import { SmartMeter } from './meter';
 
@@ -68,8 +69,18 @@ export class SmartDevice extends Device {
   }
 
   async getSysinfo(): Promise<SysinfoRead> {
+    return (await this.readInfo([])).read;
+  }
+
+  /**
+   * get_device_info, with `extra` requests in the same batch (a poll's meter), and a strip's paged
+   * child list; resolves with the information and the extra requests' outcomes.
+   */
+  private async readInfo(extra: readonly SmartRequest[]): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
     const components = await this.knownComponents();
-    const result = await this.client.call('get_device_info');
+    const [first, ...outcomes] = await this.client.callMany([smartCommands.getDeviceInfo(), ...extra]);
+    if (first?.result === undefined) throw first?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_device_info.`);
+    const result = first.result;
     const children = hasComponent(components, 'control_child')
       ? (await this.client.paged('get_child_device_list', 'child_device_list')).filter(isObject)
       : undefined;
@@ -79,14 +90,25 @@ export class SmartDevice extends Device {
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;
-    return { info, raw: decoded(result), children: (children ?? []).map(decoded) };
+    return { read: { info, raw: decoded(result), children: (children ?? []).map(decoded) }, outcomes };
   }
 
+  /** State and the device's own meter in one batch; each outlet's meter through control_child. */
   async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
-    const { info } = await this.getSysinfo();
     const meters = new Map<string, MeterReading | KasaError>();
-    await this.readMeters(Device.partsOf(wanted, info), meters);
-    return { info, meters };
+    const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
+    const meter = wholeMeter ? await this.meterOf(this) : undefined;
+    const { read, outcomes } = await this.readInfo(meter?.plannedRequests() ?? []);
+    if (meter !== undefined) {
+      try {
+        meters.set('', this.meterReading(this, await meter.readFrom(outcomes)));
+      } catch (err) {
+        if (!(err instanceof KasaError)) throw err;
+        meters.set('', err);
+      }
+    }
+    await this.readMeters(Device.partsOf(wanted, read.info), meters);
+    return { info: read.info, meters };
   }
 
   /** A raw `{method, params}`: the device's whole reply; for outlets, each outlet's result by id. */
@@ -133,8 +155,12 @@ export class SmartDevice extends Device {
   }
 
   async meterPart(part: Target): Promise<MeterReading> {
-    // `raw` is the reading with today's and this month's energy (kWh), which only SMART devices report.
-    const { today, month, ...reading } = await (await this.meterOf(part)).read();
+    return this.meterReading(part, await (await this.meterOf(part)).read());
+  }
+
+  /** `raw` is the reading with today's and this month's energy (kWh), which only SMART devices report. */
+  private meterReading(part: Target, smartReading: SmartEnergyReading): MeterReading {
+    const { today, month, ...reading } = smartReading;
     const raw = { ...reading, ...(today === undefined ? {} : { today }), ...(month === undefined ? {} : { month }) };
     return { reading, raw, ...(part.outlets[0] === undefined ? {} : { outlet: part.outlets[0] }) };
   }

@@ -1,6 +1,7 @@
 import { ErrorCode, KasaError } from '../../errors';
 import type { EnergyStat } from '../../energy';
 import type { SmartClient, SmartOutcome } from './client';
+import type { SmartRequest } from './envelope';
 import { SmartComponents, energyMethods } from './components';
 import { SmartEnergyParts, SmartEnergyReading, combineSmartEnergy, energyDataParams, normaliseEnergyData } from './energy';
 
@@ -33,15 +34,30 @@ export class SmartMeter {
    * power only when neither answered. NO_ENERGY_METER when the device has no meter.
    */
   async read(): Promise<SmartEnergyReading> {
-    const methods = energyMethods(this.components).filter((method) => !this.unsupported.has(method));
+    return this.readFrom(await this.ask(this.plannedRequests()));
+  }
+
+  /**
+   * The requests a reading starts with: the best methods not known to be refused (current power
+   * only where there is nothing better). A poll may send them in one batch with other requests.
+   */
+  plannedRequests(): SmartRequest[] {
+    const methods = this.methods();
+    const best = methods.filter((method) => method !== 'get_current_power');
+    return (best.length > 0 ? best : methods).map((method) => ({ method }));
+  }
+
+  /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better answered. */
+  async readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
+    const methods = this.methods();
     if (methods.length === 0) {
       throw new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
     }
-    const best = methods.filter((method) => method !== 'get_current_power');
     const parts: SmartEnergyParts = {};
-    let failure = await this.collect(best, parts);
-    if (parts.emeterData === undefined && parts.energyUsage === undefined && methods.includes('get_current_power')) {
-      failure = (await this.collect(['get_current_power'], parts)) ?? failure;
+    let failure = this.collect(outcomes, parts);
+    const asked = new Set(outcomes.map((o) => o.method));
+    if (parts.emeterData === undefined && parts.energyUsage === undefined && methods.includes('get_current_power') && !asked.has('get_current_power')) {
+      failure = this.collect(await this.ask([{ method: 'get_current_power' }]), parts) ?? failure;
     }
     if (Object.keys(parts).length === 0) {
       throw failure ?? new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
@@ -62,16 +78,26 @@ export class SmartMeter {
     return normaliseEnergyData(result, timeDiffMinutes);
   }
 
-  /** Runs the methods, puts their results into `parts`; returns the first failure other than "not supported". */
-  private async collect(methods: readonly string[], parts: SmartEnergyParts): Promise<KasaError | undefined> {
-    if (methods.length === 0) return undefined;
-    const outcomes: SmartOutcome[] =
-      this.childId === undefined
-        ? await this.client.callMany(methods.map((method) => ({ method })))
-        : await Promise.all(methods.map((method) => this.viaChild(method)));
+  /** The energy methods the components offer, less those the device refused. */
+  private methods(): string[] {
+    return energyMethods(this.components).filter((method) => !this.unsupported.has(method));
+  }
+
+  /** Runs requests on the device, or on the outlet through control_child. */
+  private async ask(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
+    if (requests.length === 0) return [];
+    return this.childId === undefined
+      ? this.client.callMany(requests)
+      : Promise.all(requests.map((request) => this.viaChild(request.method)));
+  }
+
+  /** Puts the results into `parts`; remembers what is not supported; returns the first other failure. */
+  private collect(outcomes: readonly SmartOutcome[], parts: SmartEnergyParts): KasaError | undefined {
     let failure: KasaError | undefined;
     for (const outcome of outcomes) {
-      if (outcome.result !== undefined) parts[PART_OF[outcome.method]!] = outcome.result;
+      const part = PART_OF[outcome.method];
+      if (part === undefined) continue;
+      if (outcome.result !== undefined) parts[part] = outcome.result;
       else if (outcome.error?.code === ErrorCode.NOT_SUPPORTED) this.unsupported.add(outcome.method);
       else failure ??= outcome.error;
     }
