@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: simulated Kasa devices and Node-RED with every example wired to them, all on
+// `npm start`: simulated Kasa and Tapo devices and Node-RED with every example wired to them, all on
 // 127.0.0.1, state kept in .demo/ inside the project. Ctrl-C or SIGTERM stops everything.
 'use strict';
 const { startDemo } = require('./demo-runtime');
@@ -29,6 +29,8 @@ async function main() {
   if (demo.dashboardUrl) console.log(`  Dashboard 2 page     ${demo.dashboardUrl}`);
   console.log(`  Simulated HS110      ${demo.hs110.address} (TCP and UDP)`);
   console.log(`  Simulated HS300      ${demo.hs300.address} (TCP and UDP)`);
+  console.log(`  Simulated Tapo P110M ${demo.p110m.address} (SMART over KLAP, with an energy meter)`);
+  console.log(`  Simulated Tapo P300  ${demo.p300.address} (SMART over KLAP, a strip of 3 outlets)`);
   console.log(`  TDDP responder       127.0.0.1:${demo.tddp.port} (replies to port ${demo.tddpReplyPort})`);
   console.log('Every example is on a tab of its own: click the inject buttons and watch the Debug sidebar.');
   console.log(`A device node's Search asks ${demo.hs110.host}:${demo.hs110.udpPort}, ${demo.hs300.host}:${demo.hs300.udpPort} (its Search options, Hosts).`);

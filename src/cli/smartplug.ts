@@ -1,19 +1,24 @@
-import { DEFAULT_PORT, KasaClient, RawExchange } from '../client';
-import { parseOutletSelectors } from '../actions';
-import { PRESETS, destructiveMethods, forOutlets, isPresetName } from '../commands';
-import type { OutletSelector } from '../device';
-import { IotDevice } from '../family/iot/device';
+import { DEFAULT_PORT } from '../client';
+import { parseAction, parseOutletSelectors, runAction } from '../actions';
+import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../commands';
+import type { Device, OutletSelector, Target } from '../device';
+import { DetectingDevice, connectDevice } from '../family/connect';
+import { smartDestructiveMethods } from '../family/smart/commands';
+import { checkSmartRequest } from '../family/smart/envelope';
 import { ErrorCode, KasaError } from '../errors';
 import { isValidHost } from '../host-name';
 import { KLAP_DEFAULT_PORT } from '../transport/klap';
-import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice, createTransport } from '../transport/factory';
-import { checkReply, isObject } from '../reply';
+import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transport/factory';
+import { isObject } from '../reply';
 import type { OutletInfo } from '../sysinfo';
+import type { ExchangeTrace } from '../trace';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
 
-Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999).
+Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999), or over
+KLAP (--transport klap or auto) to a Kasa device or to a Tapo one and newer Kasa hardware (the
+SMART protocol: P110, P110M, P300, KP125M, ...), found out by the first request.
 
   -t, --target <host>    address of the plug: an IP address or a host name
   -p, --port <port>      port (default ${DEFAULT_PORT}; with --transport klap, KLAP's port, default ${KLAP_DEFAULT_PORT})
@@ -21,8 +26,9 @@ Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, po
 ${Object.entries(PRESETS)
   .map(([name, preset]) => `                           ${`${name}${preset.destructive ? ' *' : ''}`.padEnd(16)}${preset.description}`)
   .join('\n')}
-  -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'
-  -o, --outlet <outlet>  address outlets of a strip (HS300, KP303, ...): the 2-digit suffix of the
+  -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'; to a SMART
+                         device, '{"method":"get_device_info"}' (with "params":{...} if any)
+  -o, --outlet <outlet>  address outlets of a strip (HS300, KP303, P300, ...): the 2-digit suffix of the
                          child id (00 = first outlet, 02 = third), the full child id, the alias,
                          or all; repeat or separate with commas for several
   -q, --quiet            print only the reply JSON
@@ -37,12 +43,22 @@ ${Object.entries(PRESETS)
       --klap-port <port> KLAP's port (default ${KLAP_DEFAULT_PORT}); for auto, which uses both ports
   -h, --help             this text
 
+A SMART device may take several exchanges for one command (the state is read back): each is
+shown as Sent and Received, then Result: what the nodes give as msg.payload (the device info
+with its nickname decoded, the reading in W, V, A and kWh, the state read back); with -q, only
+that. A preset a SMART device lacks fails with the reason.
+
 Exit status: 0 success, 1 the device or network failed (reason on stderr), 2 bad command line.`;
 
 export interface SmartplugOptions {
   host: string;
   port: number;
+  /** The Kasa request (a preset's as for a plug), or the -j JSON in the dialect it is written in. */
   request: Record<string, unknown>;
+  /** The -c preset, which a SMART device runs in its own dialect. */
+  preset?: PresetName;
+  /** The dialect of -j: Kasa's {module: {method}} ("iot") or SMART's {method, params}. */
+  dialect: 'iot' | 'smart';
   /** Outlet selectors as the nodes take them, resolved against the strip's sysinfo when sent. */
   outlets: OutletSelector[];
   quiet: boolean;
@@ -84,6 +100,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
   if ((v.command === undefined) === (v.json === undefined)) throw new UsageError('give either a preset (-c) or a JSON command (-j)');
   let request: Record<string, unknown>;
+  let dialect: SmartplugOptions['dialect'] = 'iot';
   if (v.command !== undefined) {
     if (!isPresetName(v.command)) {
       throw new UsageError(`unknown command "${v.command}"; one of: ${Object.keys(PRESETS).join(', ')}`);
@@ -99,9 +116,18 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     if (!isObject(value) || Object.keys(value).length === 0) {
       throw new UsageError('-j must be a JSON object such as {"system":{"get_sysinfo":{}}}');
     }
+    // A Kasa module is an object, so a string "method" can only be SMART's.
+    if (typeof value['method'] === 'string') {
+      dialect = 'smart';
+      try {
+        checkSmartRequest(value);
+      } catch (err) {
+        throw new UsageError(`-j: ${(err as Error).message}`);
+      }
+    }
     request = value;
   }
-  const destructive = destructiveMethods(request);
+  const destructive = dialect === 'smart' ? smartDestructiveMethods(checkSmartRequest(request)) : destructiveMethods(request);
   if (destructive.length > 0 && !v.force) {
     const what = v.command !== undefined ? `-c ${v.command}` : 'the -j command';
     throw new UsageError(`${what} is destructive (${destructive.join(', ')}); add --force if you mean it`);
@@ -109,6 +135,10 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   // A password on the command line lands in the shell history; the environment is the better place.
   const password = v.password || env['TPLINK_PASSWORD'] || undefined;
   const transport = transportOf(v.transport, v.udp ?? false);
+  if (dialect === 'smart' && (transport === 'tcp' || transport === 'udp')) {
+    // Port 9999 only ever speaks Kasa JSON.
+    throw new UsageError(`-j {"method":...} is SMART JSON, which Tapo devices take over KLAP: add --transport klap or auto`);
+  }
   if (v.username && password === undefined && (transport === 'klap' || transport === 'auto')) {
     // Else the handshake fails and the plug seems to refuse a password nobody gave it.
     throw new UsageError('-u was given but no password: add -P <password> or set TPLINK_PASSWORD');
@@ -117,6 +147,8 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     host,
     ...ports(v.port, v['klap-port'], transport),
     request,
+    ...(v.command === undefined ? {} : { preset: v.command as PresetName }),
+    dialect,
     outlets: outletSelectors(v.outlet ?? []),
     quiet: v.quiet ?? false,
     timeoutMs: numberOption(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
@@ -171,29 +203,79 @@ export function runSmartplug(argv: readonly string[], io: CliIo): Promise<number
 }
 
 async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number> {
-  const client = new KasaClient({
+  // The lines show the command's own exchanges as they went over the wire, not those that found
+  // out the family and the outlets first.
+  const exchanges: ExchangeTrace[] = [];
+  let recording = false;
+  const device = connectDevice({
+    transport: options.transport,
     host: options.host,
     port: options.port,
+    klapPort: options.klapPort,
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
     timeoutMs: options.timeoutMs,
-    transport: createTransport(options),
+    onExchange: (trace) => void (recording && trace.error === undefined && exchanges.push(trace)),
   });
+  let outlets: OutletInfo[] = [];
   try {
-    const outlets = options.outlets.length === 0 ? [] : await resolve(new IotDevice(client), options.outlets);
-    const exchange: RawExchange = await client.exchange(forOutlets(options.request, outlets.map((o) => o.id)));
-    if (options.quiet) {
-      io.out(exchange.received);
-    } else {
-      for (const outlet of outlets) io.out(`Outlet:    ${describeOutlet(outlet)}`);
-      io.out(`Sent:      ${exchange.sent}`);
-      io.out(`Received:  ${exchange.received}`);
+    const found = device instanceof DetectingDevice ? await device.resolve() : device;
+    // A SMART device's components (asked once) and model (for messages) are read here, out of the command's lines.
+    if (found.family === 'smart') await found.getSysinfo();
+    checkDialect(found, options);
+    outlets = options.outlets.length === 0 ? [] : await resolve(found, options.outlets);
+    const target = outlets.length === 0 ? found : found.children(outlets);
+    recording = true;
+    const result = await run(found, target, options);
+    recording = false;
+    if (options.quiet) io.out(result ?? exchanges.at(-1)?.received ?? '');
+    else {
+      printExchanges(io, outlets, exchanges);
+      if (result !== undefined) io.out(`Result:    ${result}`);
     }
-    checkReply(exchange.reply, client.address);
     return EXIT_OK;
   } catch (err) {
+    // What the device answered before the failure, as the seed printed it before the reason.
+    if (options.quiet) {
+      const last = exchanges.at(-1)?.received;
+      if (last !== undefined) io.out(last);
+    } else if (exchanges.length > 0) printExchanges(io, outlets, exchanges);
     io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message} [${err.code}]` : String(err)}`);
     return EXIT_FAILURE;
   } finally {
-    await client.close();
+    await device.close();
+  }
+}
+
+/**
+ * A Kasa device gets the request as the seed sent it (its reply is the output); a SMART device
+ * runs the preset in its own dialect, or the -j SMART JSON, and the output is the result as the
+ * nodes give it.
+ */
+async function run(device: Device, target: Target, options: SmartplugOptions): Promise<string | undefined> {
+  if (device.family === 'iot') {
+    await target.run(options.request);
+    return undefined;
+  }
+  const action = options.preset === undefined ? { kind: 'raw' as const, request: options.request } : parseAction({ command: options.preset });
+  return JSON.stringify((await runAction(target, action)).payload);
+}
+
+/** -j written in the other family's dialect is refused before it is sent. */
+function checkDialect(device: Device, options: SmartplugOptions): void {
+  if (options.preset !== undefined || options.dialect === device.family) return;
+  const message =
+    device.family === 'smart'
+      ? `${device.describe()} speaks the SMART (Tapo) protocol: -j takes {"method":...,"params":{...}} there, e.g. {"method":"get_device_info"}.`
+      : `${device.describe()} speaks the Kasa protocol: -j takes Kasa JSON there, e.g. {"system":{"get_sysinfo":{}}}.`;
+  throw new KasaError(ErrorCode.BAD_INPUT, message, { device: device.address });
+}
+
+function printExchanges(io: CliIo, outlets: readonly OutletInfo[], exchanges: readonly ExchangeTrace[]): void {
+  for (const outlet of outlets) io.out(`Outlet:    ${describeOutlet(outlet)}`);
+  for (const exchange of exchanges) {
+    io.out(`Sent:      ${exchange.sent}`);
+    io.out(`Received:  ${exchange.received ?? ''}`);
   }
 }
 
@@ -201,7 +283,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
  * The strip's sysinfo names its outlets: the selectors become full child ids (a short id gets
  * "entry not exist"). A miss lists the outlets as -o takes them.
  */
-async function resolve(device: IotDevice, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
+async function resolve(device: Device, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
   let chosen: OutletInfo[];
   try {
     chosen = await device.resolveOutlets(selectors);
@@ -219,11 +301,11 @@ async function resolve(device: IotDevice, selectors: readonly OutletSelector[]):
   return chosen;
 }
 
-function noOutlet(device: IotDevice, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {
+function noOutlet(device: Device, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {
   const wanted = selectors.map((s) => JSON.stringify(s)).join(', ');
   const names = outlets.map((o) => `${o.id.slice(-2)} ${JSON.stringify(o.alias)}`).join(', ');
-  return new KasaError(ErrorCode.BAD_INPUT, `No outlet ${wanted} on ${device.client.address}; it has ${names}, or all.`, {
-    device: device.client.address,
+  return new KasaError(ErrorCode.BAD_INPUT, `No outlet ${wanted} on ${device.address}; it has ${names}, or all.`, {
+    device: device.address,
   });
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
+import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { TddpResponder } from '../../src/simulator/tddp-responder';
 import { FlowNode, boxOf, overlaps } from '../support/flow-layout';
 import { Inbox, helper, nodeModules } from '../support/node-red';
@@ -64,6 +65,7 @@ describe('examples/*.json as a user imports them', () => {
       '04-energy-meter.json',
       '05-tddp-query.json',
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
+      '07-tapo-plug-and-strip.json',
     ]);
   });
 
@@ -121,14 +123,15 @@ describe('examples/*.json as a user imports them', () => {
         }
         for (const device of flow.filter((n) => n.type === 'tplink-device')) {
           assert.equal(device['host'], '127.0.0.1', 'the simulator the comment says to run');
-          assert.equal(device['transport'], 'tcp');
+          // Tapo devices speak SMART over KLAP only; the Kasa simulators listen on port 9999's protocol.
+          assert.equal(device['transport'], /Tapo/.test(String(device['name'])) ? 'klap' : 'tcp');
         }
       });
 
       it('a comment says what to run; every node is named, entirely on the canvas, and overlaps no other', () => {
         const comments = flow.filter((n) => n.type === 'comment');
         assert.ok(comments.length >= 1, 'a comment node explains the example');
-        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300) --port \d+/);
+        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300) --port \d+/);
         if (needsDashboard) assert.match(String(comments[0]!['info']), /Needs FlowFuse Dashboard 2 \(@flowfuse\/node-red-dashboard\)/);
         const boxes = onCanvas.map((node) => {
           assert.ok(typeof node.name === 'string' && node.name !== '', `${node.type} ${node.id} has a name (its label on the canvas)`);
@@ -188,7 +191,7 @@ function prepare(name: string, devices: Record<string, Record<string, unknown>>)
     .filter((n) => !['ui-base', 'ui-theme', 'ui-page', 'ui-group'].includes(n.type))
     .map((n) => {
       if (n.type === 'tplink-device') {
-        const model = /HS\d+/.exec(String(n.name))?.[0].toLowerCase() ?? '';
+        const model = /HS\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
         assert.ok(devices[model] !== undefined, `a simulator for ${String(n.name)}`);
         return { ...n, ...devices[model] };
       }
@@ -205,6 +208,10 @@ function idOf(flow: FlowNode[], type: string, name: string): string {
 }
 
 type Injectable = { receive(msg: Record<string, unknown>): void };
+
+function press(flow: FlowNode[], injectName: string): void {
+  (helper.getNode(idOf(flow, 'inject', injectName)) as unknown as Injectable).receive({});
+}
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 describe('the examples run against the simulator', () => {
@@ -219,10 +226,6 @@ describe('the examples run against the simulator', () => {
     await device.start();
     devices.push(device);
     return device;
-  }
-
-  function press(flow: FlowNode[], injectName: string): void {
-    (helper.getNode(idOf(flow, 'inject', injectName)) as unknown as Injectable).receive({});
   }
 
   it('01 switch a plug: on, off, toggle, info', async () => {
@@ -408,6 +411,57 @@ describe('the examples run against the simulator', () => {
     (helper.getNode(idOf(flow, 'plug-control', 'plug, watched every 5 s')) as unknown as Injectable).receive({ payload: !plug.state.getRelay(), topic: 'plug' });
     const answer = await plugSwitch.next();
     assert.equal(answer.payload, plug.state.getRelay());
+    assert.equal(await errors.quietFor(100), true);
+  });
+});
+
+describe('the Tapo example runs against the simulated SMART devices', () => {
+  const sims: SmartSimulatedDevice[] = [];
+  afterEach(async () => {
+    await helper.unload();
+    await Promise.all(sims.splice(0).map((sim) => sim.stop()));
+  });
+
+  it('07 Tapo: the P110M switches, tells its info and power; the P300 outlet 2 switches', async () => {
+    const plug = new SmartSimulatedDevice({ model: 'p110m', nickname: 'Tapo lamp' });
+    const strip = new SmartSimulatedDevice({ model: 'p300' });
+    for (const sim of [plug, strip]) {
+      await sim.start();
+      sims.push(sim);
+    }
+    const flow = prepare('07-tapo-plug-and-strip.json', { p110m: { klapPort: plug.port }, p300: { klapPort: strip.port } });
+    await helper.load([...packageNodes, ...coreNodes], flow);
+    const state = new Inbox(helper.getNode(idOf(flow, 'helper', 'plug state / reply')));
+    const power = new Inbox(helper.getNode(idOf(flow, 'helper', 'power (W) and msg.energy')));
+    const outlet = new Inbox(helper.getNode(idOf(flow, 'helper', 'outlet and state')));
+    const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+
+    press(flow, 'plug on');
+    const on = await state.next(8000);
+    assert.equal(on.payload, true);
+    assert.equal((on['device'] as Record<string, unknown>)['family'], 'smart');
+    assert.equal(plug.device.relay.isOn, true);
+    press(flow, 'toggle plug');
+    assert.equal((await state.next()).payload, false);
+    assert.equal(plug.device.relay.isOn, false);
+    press(flow, 'plug on');
+    assert.equal((await state.next()).payload, true);
+    press(flow, 'plug info (msg.command)');
+    assert.equal(((await state.next()).payload as Record<string, unknown>)['nickname'], 'Tapo lamp');
+
+    press(flow, 'read power');
+    const reading = await power.next();
+    assert.equal(reading.payload, 61.25, 'the P110M on draws its simulated load, in W');
+    for (const key of ['power', 'voltage', 'current', 'total']) assert.equal(typeof (reading['energy'] as Record<string, number>)[key], 'number', key);
+
+    press(flow, 'outlet 2 on');
+    const switched = await outlet.next(8000);
+    assert.equal(switched.payload, true);
+    assert.equal((switched['outlet'] as { index: number }).index, 2);
+    assert.deepEqual(strip.device.children.outlets.map((o) => o.relay.isOn), [false, true, false]);
+    press(flow, 'outlet 2 off');
+    assert.equal((await outlet.next()).payload, false);
+    assert.equal(strip.device.children.outlets[1]!.relay.isOn, false);
     assert.equal(await errors.quietFor(100), true);
   });
 });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { SimulatedDevice } from '../../src/simulator/server';
+import type { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 
 /**
  * scripts/demo-runtime.js (plain JavaScript: the demo, the browser tests and the pack test run
@@ -27,6 +28,9 @@ export interface Demo {
   nodeRed: { pid: number };
   hs110: SimulatedDevice;
   hs300: SimulatedDevice;
+  /** The Tapo plug (SMART over KLAP, with a meter) and strip. */
+  p110m: SmartSimulatedDevice;
+  p300: SmartSimulatedDevice;
   tddpReplyPort: number;
   stop(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, Demo, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 import { openLoopbackPage } from '../support/chromium';
+import { within } from '../support/wait';
+import type { SwitchState } from '../../src/simulator/smart/switch-state';
 
 interface FlowNode {
   id: string;
@@ -56,6 +58,24 @@ function hexAddress(hex: string): string {
   return hex === '00000000000000000000000000000000' ? '::' : hex === '00000000000000000000000001000000' ? '::1' : `ipv6:${hex}`;
 }
 
+/** The next change of a simulated relay (the one it switches to); bounded in time. */
+function nextChange(relay: SwitchState, ms = 10000): Promise<boolean> {
+  const previous = relay.onChange;
+  return within(
+    new Promise<boolean>((resolve) => {
+      relay.onChange = (on) => {
+        relay.onChange = previous;
+        previous?.(on);
+        resolve(on);
+      };
+    }),
+    ms,
+    'the simulated relay to switch',
+  ).finally(() => {
+    if (relay.onChange !== previous) relay.onChange = previous;
+  });
+}
+
 describe('the demo (npm start)', () => {
   let demo: Demo;
   let browser: BrowserContext;
@@ -97,9 +117,19 @@ describe('the demo (npm start)', () => {
     assert.equal(devices.length, inExamples.length, "every example's own device nodes, none shared");
     for (const device of devices) {
       assert.equal(device['host'], '127.0.0.1');
-      assert.ok([demo.hs110.port, demo.hs300.port].includes(Number(device['port'])), `${String(device['name'])} points at a simulator`);
+      if (device['transport'] === 'klap') {
+        assert.ok([demo.p110m.port, demo.p300.port].includes(Number(device['klapPort'])), `${String(device['name'])} points at a Tapo simulator`);
+      } else {
+        assert.equal(device['transport'], 'tcp');
+        assert.ok([demo.hs110.port, demo.hs300.port].includes(Number(device['port'])), `${String(device['name'])} points at a simulator`);
+      }
       assert.equal(device['tddpReplyPort'], demo.tddpReplyPort);
     }
+    assert.deepEqual(
+      devices.filter((d) => d['transport'] === 'klap').map((d) => Number(d['klapPort'])).sort(),
+      [demo.p110m.port, demo.p300.port].sort(),
+      'a device node for each Tapo simulator',
+    );
     await screenshot('editor');
   });
 
@@ -108,7 +138,55 @@ describe('the demo (npm start)', () => {
     const simulators = listeningSockets(process.pid);
     assert.ok(nodeRed.some((s) => s.protocol === 'udp' && s.port === demo.tddpReplyPort), `the TDDP reply port is among ${JSON.stringify(nodeRed)}`);
     assert.ok(simulators.some((s) => s.protocol === 'tcp' && s.port === demo.hs110.port), 'the simulated HS110 listens');
+    for (const tapo of [demo.p110m, demo.p300]) assert.ok(simulators.some((s) => s.protocol === 'tcp' && s.port === tapo.port), `the simulated ${tapo.device.spec.model} listens`);
     for (const socket of [...nodeRed, ...simulators]) assert.equal(socket.address, '127.0.0.1', `${socket.protocol} port ${socket.port} listens on ${socket.address}`);
+  });
+
+  it('the Tapo tab works: the P110M switches and reads its power, the P300 outlet switches', { timeout: TEST_MS }, async () => {
+    const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
+    const tab = flows.find((n) => n.type === 'tab' && n.label === 'Tapo: plug and strip');
+    assert.ok(tab, 'a Tapo tab');
+    const inject = (name: string) => {
+      const node = flows.find((n) => n.type === 'inject' && n.z === tab.id && n['name'] === name);
+      assert.ok(node, `an inject "${name}" on the Tapo tab`);
+      // What the inject button in the editor does.
+      return page.request.post(`${demo.url}inject/${node.id}`).then((response) => assert.equal(response.status(), 200, name));
+    };
+    await page.evaluate((id) => {
+      const red = (globalThis as unknown as { RED: { workspaces: { show(id: string): void }; sidebar: { show(name: string): void } } }).RED;
+      red.workspaces.show(id);
+      red.sidebar.show('debug');
+    }, tab.id);
+
+    demo.p110m.device.relay.setOn(false);
+    let change = nextChange(demo.p110m.device.relay);
+    await inject('plug on');
+    assert.equal(await change, true, 'plug-control switched the simulated P110M on');
+    change = nextChange(demo.p110m.device.relay);
+    await inject('toggle plug');
+    assert.equal(await change, false);
+    change = nextChange(demo.p110m.device.relay);
+    await inject('plug on');
+    assert.equal(await change, true);
+
+    await inject('read power');
+    // The debug node's message in the sidebar: the P110M's simulated load, in W.
+    const reading = page.locator('.red-ui-debug-msg').filter({ hasText: 'power (W) and msg.energy' }).first();
+    await reading.waitFor();
+    await reading.locator('.red-ui-debug-msg-element').first().click();
+    assert.match(await reading.innerText(), /61\.25/);
+
+    const outlet2 = demo.p300.device.children.outlets[1]!.relay;
+    outlet2.setOn(false);
+    change = nextChange(outlet2);
+    await inject('outlet 2 on');
+    assert.equal(await change, true, 'strip-outlet switched outlet 2 of the simulated P300 on');
+    assert.deepEqual(demo.p300.device.children.outlets.map((o) => o.relay.isOn), [false, true, false], 'that outlet only');
+    change = nextChange(outlet2);
+    await inject('outlet 2 off');
+    assert.equal(await change, false);
+    await page.locator('.red-ui-debug-msg').filter({ hasText: 'outlet and state' }).first().waitFor();
+    await screenshot('tapo-tab');
   });
 
   it("the device dialog's search finds the demo's devices as it opens, and its placeholders fit", { timeout: TEST_MS }, async () => {
