@@ -3,7 +3,7 @@ import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
-import { DiscoveredDevice, discover } from '../../src/discovery';
+import { DiscoveredDevice, XorDiscoveredDevice, discover } from '../../src/discovery';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { DeviceState, SimulatedDevice } from '../../src/simulator';
 import { decrypt, encodeDatagram, encrypt } from '../../src/xor-cipher';
@@ -127,7 +127,7 @@ describe('discover', () => {
       timeoutMs: 600,
       rounds: 2,
     });
-    const expected: DiscoveredDevice[] = [
+    const expected: XorDiscoveredDevice[] = [
       {
         host: '127.0.0.1',
         port: strip.udpPort!,
