@@ -359,6 +359,15 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
         type: 'IOT.SMARTPLUGSWITCH',
         outlets: 0,
         hasEnergyMeter: true,
+        family: 'iot',
+        encryption: 'xor',
+        httpPort: null,
+        https: false,
+        needsAccount: false,
+        factoryDefault: false,
+        owner: '',
+        loginVersion: null,
+        answered: ['xor'],
       },
     );
     assert.equal(body.devices[0]!.mac, plug.state.mac);
@@ -366,7 +375,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
 
   it('answers 200 with an empty list from a loopback broadcast nobody answers', async () => {
     const port = await silentPort();
-    const res = await helper.request().get(`/kasa-flows/discover?broadcast=${LOOPBACK_BROADCAST}&port=${port}&timeout=500`);
+    const res = await helper.request().get(`/kasa-flows/discover?broadcast=${LOOPBACK_BROADCAST}&port=${port}&tdpPort=${port}&timeout=500`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { devices: [], timeoutMs: 500 });
   });
@@ -389,6 +398,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
       broadcast: null,
       hosts: ['127.0.0.1:1', '127.0.0.2'],
       port: 9999,
+      tdpPort: 20002,
       timeoutMs: 3000,
     });
     assert.equal(discoveryOptions({ hosts: '127.0.0.1', broadcast: ' 127.255.255.255 ' }).broadcast, '127.255.255.255');
@@ -402,6 +412,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
       ['timeout=-5&hosts=127.0.0.1:1', /timeout must be a whole number/],
       ['timeout=1.5&hosts=127.0.0.1:1', /timeout must be a whole number/],
       ['port=0&hosts=127.0.0.1', /port must be/],
+      ['tdpPort=70000&hosts=127.0.0.1', /tdpPort must be/],
       ['hosts=127.0.0.1:99999', /65535/],
       ['broadcast=nope&hosts=127.0.0.1:1', /broadcast address "nope"/],
       ['hosts=127.0.0.1:1&hosts=127.0.0.1:2', /once/],
