@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { DiscoveredDevice, discoverDevices } from '../../src/discovery';
-import { DeviceState, SimulatedDevice, SmartSimulatedDevice, tdpOwnerOf } from '../../src/simulator';
+import { DeviceState, SimulatedDevice, SmartSimulatedDevice, TdpResponder, tdpOwnerOf } from '../../src/simulator';
 import { decrypt, encodeDatagram } from '../../src/xor-cipher';
 import { within } from '../support/wait';
 
@@ -125,6 +125,40 @@ describe('discoverDevices: port 9999 and TDP in one list', () => {
     });
     assert.equal(byId.get(newKasa.state.deviceId)!.alias, 'New Kasa');
     assert.equal(seen.length, 4, 'onDevice once per device');
+  });
+
+  it('lists an AES device (older Tapo firmware) and a TPAP one as such, next to the others', async () => {
+    // This branch has no AES simulator yet: a bare responder says what such firmware says.
+    const describe = (type: string, mac: string, owner: string) => () => ({
+      device_type: 'SMART.TAPOPLUG',
+      device_model: 'P100(EU)',
+      device_id: `ID-${type}`,
+      mac,
+      owner,
+      factory_default: false,
+      mgt_encrypt_schm: { encrypt_type: type, http_port: 80, is_support_https: false, lv: 2 },
+    });
+    const aes = new TdpResponder({ port: 0, describe: describe('AES', '02-00-00-00-00-0A', 'ABCDEF') });
+    const tpap = new TdpResponder({ port: 0, describe: describe('TPAP', '02-00-00-00-00-0B', '') });
+    await Promise.all([aes.start(), tpap.start()]);
+    try {
+      const devices = await within(
+        discoverDevices({ broadcast: null, hosts: [`127.0.0.1:${kasa.udpPort!}`, `127.0.0.1:${tapo.tdpPort!}`, `127.0.0.1:${aes.port}`, `127.0.0.1:${tpap.port}`], timeoutMs: 10_000 }),
+        6000,
+        'the search to end once each answered',
+      );
+      assert.deepEqual(
+        devices.map((d) => [d.deviceId, d.encryption, d.needsAccount]).sort(),
+        [
+          ['ID-AES', 'aes', true],
+          ['ID-TPAP', 'tpap', false],
+          [kasa.state.deviceId, 'xor', false],
+          [tapo.device.deviceId, 'klap', false],
+        ].sort(),
+      );
+    } finally {
+      await Promise.all([aes.stop(), tpap.stop()]);
+    }
   });
 
   it('asks only port 9999 with tdp: false', async () => {
