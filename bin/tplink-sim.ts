@@ -37,6 +37,9 @@ and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2, HTTP) for 
                          and accepts the Kasa default credentials (SMART models: the Tapo default)
       --session-timeout <s>     KLAP session lifetime announced and enforced (default 86400)
       --drop-session-after <n>  KLAP: answer 403 after n requests of a session, as after a reboot
+      --tdp-port <port>  where SMART models, and Kasa models with --klap (newer firmware), answer
+                         TP-Link's discovery (UDP; default 20002, or any free port when taken;
+                         with --count, the ports that follow; 0 = any free port)
       --tddp <port>      also answer TDDP (debug protocol, UDP) on this port, e.g. 1040
       --tddp-reply-port <port>  where TDDP replies go (default 61000; 0 = to the sender's port)
   -h, --help             this text
@@ -56,6 +59,8 @@ export interface SimOptions {
   /** Credentials and session faults for the SMART models (always KLAP v2). */
   smart?: { username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   tddp?: { port: number; replyPort: number };
+  /** TDP discovery port of the first device; undefined: 20002, or any free port when taken. */
+  tdpPort?: number;
 }
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
@@ -79,6 +84,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       username: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'P' },
       tddp: { type: 'string' },
+      'tdp-port': { type: 'string' },
       'tddp-reply-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -131,8 +137,11 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
     v.tddp === undefined
       ? undefined
       : { port: integerOption(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: integerOption(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
+  const tdpPort = v['tdp-port'] === undefined ? undefined : integerOption(v['tdp-port'], 0, 'TDP port', 0, 65535);
+  if (tdpPort !== undefined && tdpPort !== 0 && tdpPort + count - 1 > 65535) throw new UsageError(`${count} devices from TDP port ${tdpPort} go past port 65535`);
   return {
     models: models as Array<ModelName | SmartModelName>,
+    ...(tdpPort === undefined ? {} : { tdpPort }),
     ...(klap === undefined ? {} : { klap }),
     ...(smart === undefined ? {} : { smart }),
     ...(tddp === undefined ? {} : { tddp }),
@@ -178,6 +187,9 @@ async function simulate(options: SimOptions, io: CliIo): Promise<number> {
         continue;
       }
       const port = options.port === 0 ? 0 : options.port + index;
+      // Newer firmware (--klap) also answers TP-Link's discovery, naming its KLAP port.
+      let klapServer: KlapServer | undefined;
+      const tdpPort = tdpPortOf(options, index);
       const device = new SimulatedDevice({
         model,
         host: options.host,
@@ -186,12 +198,25 @@ async function simulate(options: SimOptions, io: CliIo): Promise<number> {
         // A device on a fixed port keeps its ids from one run to the next.
         seed: port === 0 ? index : port,
         ...(alias === undefined ? {} : { alias }),
+        ...(options.klap === undefined
+          ? {}
+          : {
+              newFirmware: {
+                klapPort: () => klapServer?.port ?? 0,
+                ...(options.klap.username === undefined ? {} : { username: options.klap.username }),
+                ...(tdpPort === undefined ? {} : { tdpPort }),
+              },
+            }),
       });
       parts.push(device);
       await device.start();
       if (options.fault !== undefined) device.injectFault(options.fault);
       io.out(`${device.model} ${JSON.stringify(device.state.deviceAlias)} listening on ${device.address} (${transports(device)})`);
-      if (options.klap !== undefined) parts.push(await startKlap(device, options.klap, index, options.host, io));
+      if (options.klap !== undefined) {
+        klapServer = await startKlap(device, options.klap, index, options.host, io);
+        parts.push(klapServer);
+        if (device.tdpPort !== undefined) io.out(`  TDP discovery on ${options.host}:${device.tdpPort} (UDP)`);
+      }
       if (options.tddp !== undefined) parts.push(await startTddp(options.tddp, index, options.host, io));
     }
   } catch (err) {
@@ -211,10 +236,12 @@ async function startSmart(model: SmartModelName, options: SimOptions, index: num
   const base = options.klap?.port ?? options.port;
   const port = base === 0 ? 0 : base + index;
   const smart = options.smart ?? {};
+  const tdpPort = tdpPortOf(options, index);
   const device = new SmartSimulatedDevice({
     model,
     host: options.host,
     port,
+    ...(tdpPort === undefined ? {} : { tdpPort }),
     seed: port === 0 ? index : port,
     ...(alias === undefined ? {} : { nickname: alias }),
     ...(smart.username === undefined ? {} : { username: smart.username, password: smart.password ?? '' }),
@@ -225,6 +252,7 @@ async function startSmart(model: SmartModelName, options: SimOptions, index: num
   await device.start();
   const account = smart.username === undefined ? 'unbound: Tapo default credentials' : `bound to ${smart.username}`;
   io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over KLAP v2, ${account})`);
+  if (device.tdpPort !== undefined) io.out(`  TDP discovery on ${options.host}:${device.tdpPort} (UDP)`);
   return device;
 }
 
@@ -257,6 +285,12 @@ async function startTddp(tddp: NonNullable<SimOptions['tddp']>, index: number, h
   await responder.start();
   io.out(`  TDDP on ${host}:${responder.port} (UDP, replies to ${tddp.replyPort === 0 ? 'the sender' : `port ${tddp.replyPort}`})`);
   return responder;
+}
+
+/** The device's TDP port: the given one plus its index (0 stays any free port); undefined: the default. */
+function tdpPortOf(options: SimOptions, index: number): number | undefined {
+  if (options.tdpPort === undefined) return undefined;
+  return options.tdpPort === 0 ? 0 : options.tdpPort + index;
 }
 
 function transports(device: SimulatedDevice): string {

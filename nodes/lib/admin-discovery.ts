@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { DISCOVERY_PORT, DiscoveryOptions, MAX_DISCOVERY_HOSTS, discover } from '../../src/discovery';
+import { DISCOVERY_PORT, DeviceSearchOptions, MAX_DISCOVERY_HOSTS, TDP_PORT, discoverDevices } from '../../src/discovery';
 import { RANGES, checkNumber } from '../../src/bounds';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { answerError, singleParameter } from './admin-answer';
@@ -15,10 +15,12 @@ const DEFAULT_TIMEOUT_MS = 3000;
 export const MAX_ENDPOINT_HOSTS = Math.min(64, MAX_DISCOVERY_HOSTS);
 
 /**
- * GET /kasa-flows/discover?broadcast=&hosts=a,b:port&port=&timeout=<ms> for the config dialog's
- * scan button. Without `broadcast`, it broadcasts to 255.255.255.255 unless hosts are given:
- * then only the hosts are asked (`broadcast=...` asks both). The timeout is brought into
- * 500..10000 ms (the dialog sends the device's own timeout, which may be longer).
+ * GET /kasa-flows/discover?broadcast=&hosts=a,b:port&port=&tdpPort=&timeout=<ms> for the config
+ * dialog's scan button: one search on port 9999 and TP-Link's discovery (UDP 20002), merged, one
+ * entry per device. Without `broadcast`, it broadcasts to 255.255.255.255 unless hosts are given:
+ * then only the hosts are asked (`broadcast=...` asks both). A host with a port is asked there with
+ * both protocols. The timeout is brought into 500..10000 ms (the dialog sends the device's own
+ * timeout, which may be longer).
  * Answers 200 {devices}, 400 {error, code} for bad parameters, 502 {error, code} otherwise.
  * It makes the server send packets to addresses typed in the request: it needs the write permission.
  */
@@ -31,7 +33,7 @@ export function registerDiscoveryEndpoint(RED: NodeAPI): void {
 async function answerDiscovery(req: Request, res: Response): Promise<void> {
   try {
     const options = discoveryOptions(req.query);
-    const devices = await discover(options);
+    const devices = await discoverDevices(options);
     // The timeout actually used: the dialog's may have been brought into range.
     res.json({ devices, timeoutMs: options.timeoutMs });
   } catch (err) {
@@ -40,7 +42,7 @@ async function answerDiscovery(req: Request, res: Response): Promise<void> {
 }
 
 /** Reads and bounds the query; throws BAD_INPUT with a message for the dialog. */
-export function discoveryOptions(query: Request['query']): DiscoveryOptions {
+export function discoveryOptions(query: Request['query']): DeviceSearchOptions {
   const broadcast = singleParameter(query, 'broadcast');
   const hostsText = singleParameter(query, 'hosts');
   const hosts = (hostsText ?? '')
@@ -51,6 +53,7 @@ export function discoveryOptions(query: Request['query']): DiscoveryOptions {
     throw new KasaError(ErrorCode.BAD_INPUT, `${hosts.length} hosts given; the scan asks at most ${MAX_ENDPOINT_HOSTS}.`);
   }
   const port = checkNumber(singleParameter(query, 'port'), { ...RANGES.port, name: 'port' }, DISCOVERY_PORT);
+  const tdpPort = checkNumber(singleParameter(query, 'tdpPort'), { ...RANGES.port, name: 'tdpPort' }, TDP_PORT);
   const requestedTimeout = checkNumber(
     singleParameter(query, 'timeout'),
     { name: 'timeout', min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'ms', integer: true },
@@ -62,6 +65,7 @@ export function discoveryOptions(query: Request['query']): DiscoveryOptions {
     broadcast: broadcastGiven ? broadcast.trim() : hosts.length > 0 ? null : undefined,
     hosts,
     port,
+    tdpPort,
     timeoutMs,
   };
 }

@@ -9,5 +9,8 @@ export { MODEL_NAMES, MODELS, isModelName, modelSpec } from './models';
 export type { MeterUnits, ModelName, ModelSpec } from './models';
 export { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SIMULATOR_HOST, SimulatedDevice } from './server';
 export type { RequestInfo, SimulatedDeviceOptions, SimulatorStats } from './server';
+export { TdpResponder, isDiscoveryQuery, tdpOwnerOf } from './tdp-responder';
+export type { TdpResponderOptions } from './tdp-responder';
+export type { NewFirmwareOptions } from './server';
 export { SMART_MODEL_NAMES, SmartDevice, SmartSimulatedDevice, isSmartModelName } from './smart';
 export type { SmartDeviceOptions, SmartModelName, SmartSimulatedDeviceOptions } from './smart';

@@ -9,6 +9,7 @@ import { decrypt } from '../xor-cipher';
 import { BrightnessEvent, DeviceState, RelayEvent } from './device-state';
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';
 import { ModelName } from './models';
+import { TdpResponder, tdpOwnerOf } from './tdp-responder';
 
 export interface SimulatedDeviceOptions {
   model: ModelName;
@@ -23,6 +24,22 @@ export interface SimulatedDeviceOptions {
   seed?: string | number;
   /** Largest request frame accepted; a bigger one closes the connection. Default 1 MiB. */
   maxRequestBytes?: number;
+  /**
+   * Firmware from 2024 on: the device also answers TP-Link's discovery (TDP) as a Kasa device
+   * (IOT) that speaks KLAP on `klapPort` (the KlapServer serving this state; a function when
+   * that port is known only once started). Without it the device answers port 9999 only.
+   */
+  newFirmware?: NewFirmwareOptions;
+}
+
+export interface NewFirmwareOptions {
+  klapPort: number | (() => number);
+  /** The account the KLAP side is bound to, if any: announced as `owner`. */
+  username?: string;
+  /** As SmartSimulatedDeviceOptions.tdpPort: default 20002 or any free port when taken; 0 any. */
+  tdpPort?: number;
+  /** Also hear TDP on this address (127.255.255.255 for loopback broadcasts in tests). */
+  tdpAlsoListenOn?: string;
 }
 
 export interface SimulatorStats {
@@ -66,6 +83,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly counters: SimulatorStats = { requests: 0, connectionsOpened: 0, openConnections: 0, methods: Object.create(null) as Record<string, number> };
   private server: net.Server | null = null;
   private udpSocket: dgram.Socket | null = null;
+  private readonly tdp: TdpResponder | null;
   private readonly sockets = new Set<net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private tcpPort = 0;
@@ -90,6 +108,37 @@ export class SimulatedDevice extends EventEmitter {
     }
     this.udpEnabled = options.udp ?? true;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    const fw = options.newFirmware;
+    this.tdp = fw === undefined ? null : this.tdpResponder(fw);
+  }
+
+  private tdpResponder(fw: NewFirmwareOptions): TdpResponder {
+    const owner = tdpOwnerOf(fw.username);
+    return new TdpResponder({
+      host: this.hostName,
+      ...(fw.tdpPort === undefined ? {} : { port: fw.tdpPort }),
+      ...(fw.tdpAlsoListenOn === undefined ? {} : { alsoListenOn: fw.tdpAlsoListenOn }),
+      describe: () => {
+        const info = this.state.handle({ system: { get_sysinfo: {} } });
+        const sysinfo = (info['system'] as { get_sysinfo: Record<string, unknown> }).get_sysinfo;
+        return {
+          device_type: 'IOT.SMARTPLUGSWITCH',
+          device_model: sysinfo['model'],
+          device_id: this.state.deviceId,
+          ip: this.hostName,
+          mac: this.state.mac.replace(/:/g, '-'),
+          owner,
+          factory_default: false,
+          is_support_iot_cloud: true,
+          mgt_encrypt_schm: { is_support_https: false, encrypt_type: 'KLAP', http_port: typeof fw.klapPort === 'function' ? fw.klapPort() : fw.klapPort },
+        };
+      },
+    });
+  }
+
+  /** The port of its TDP answers once started; undefined for older firmware (no TDP). */
+  get tdpPort(): number | undefined {
+    return this.tdp === null || this.tdp.port === 0 ? undefined : this.tdp.port;
   }
 
   /** TCP port once started (0 before). */
@@ -160,6 +209,12 @@ export class SimulatedDevice extends EventEmitter {
     this.server = server;
     this.tcpPort = bound.port;
     this.wantedPort = bound.port;
+    try {
+      await this.tdp?.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
     if (!this.udpEnabled) return;
     try {
       this.udpSocket = await this.bindUdp(bound.address, bound.port).catch((err: NodeJS.ErrnoException) => {
@@ -205,6 +260,7 @@ export class SimulatedDevice extends EventEmitter {
         }),
     );
     if (server !== null) closing.push(new Promise((resolve) => server.close(resolve)));
+    if (this.tdp !== null) closing.push(this.tdp.stop());
     if (udp !== null) closing.push(new Promise<void>((resolve) => udp.close(resolve)));
     await Promise.all(closing);
     // 'close' comes before libuv has released the handles; the next timers phase comes after.

@@ -3,7 +3,7 @@ import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
-import { DiscoveredDevice, discover } from '../../src/discovery';
+import { DiscoveredDevice, XorDiscoveredDevice, discover } from '../../src/discovery';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { DeviceState, SimulatedDevice } from '../../src/simulator';
 import { decrypt, encodeDatagram, encrypt } from '../../src/xor-cipher';
@@ -127,7 +127,7 @@ describe('discover', () => {
       timeoutMs: 600,
       rounds: 2,
     });
-    const expected: DiscoveredDevice[] = [
+    const expected: XorDiscoveredDevice[] = [
       {
         host: '127.0.0.1',
         port: strip.udpPort!,
@@ -359,6 +359,15 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
         type: 'IOT.SMARTPLUGSWITCH',
         outlets: 0,
         hasEnergyMeter: true,
+        family: 'iot',
+        encryption: 'xor',
+        httpPort: null,
+        https: false,
+        needsAccount: false,
+        factoryDefault: false,
+        owner: '',
+        loginVersion: null,
+        answered: ['xor'],
       },
     );
     assert.equal(body.devices[0]!.mac, plug.state.mac);
@@ -366,7 +375,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
 
   it('answers 200 with an empty list from a loopback broadcast nobody answers', async () => {
     const port = await silentPort();
-    const res = await helper.request().get(`/kasa-flows/discover?broadcast=${LOOPBACK_BROADCAST}&port=${port}&timeout=500`);
+    const res = await helper.request().get(`/kasa-flows/discover?broadcast=${LOOPBACK_BROADCAST}&port=${port}&tdpPort=${port}&timeout=500`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { devices: [], timeoutMs: 500 });
   });
@@ -389,6 +398,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
       broadcast: null,
       hosts: ['127.0.0.1:1', '127.0.0.2'],
       port: 9999,
+      tdpPort: 20002,
       timeoutMs: 3000,
     });
     assert.equal(discoveryOptions({ hosts: '127.0.0.1', broadcast: ' 127.255.255.255 ' }).broadcast, '127.255.255.255');
@@ -402,6 +412,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
       ['timeout=-5&hosts=127.0.0.1:1', /timeout must be a whole number/],
       ['timeout=1.5&hosts=127.0.0.1:1', /timeout must be a whole number/],
       ['port=0&hosts=127.0.0.1', /port must be/],
+      ['tdpPort=70000&hosts=127.0.0.1', /tdpPort must be/],
       ['hosts=127.0.0.1:99999', /65535/],
       ['broadcast=nope&hosts=127.0.0.1:1', /broadcast address "nope"/],
       ['hosts=127.0.0.1:1&hosts=127.0.0.1:2', /once/],

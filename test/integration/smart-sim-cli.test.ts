@@ -8,12 +8,13 @@ import { ErrorCode, KasaError } from '../../src/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
 import { KlapTransport } from '../../src/transport/klap';
+import { discoverDevices } from '../../src/discovery';
 
 const LIMIT = { timeout: 20_000 };
 const CLI = path.join(__dirname, '..', '..', 'bin', 'tplink-sim.js');
 
 /** Starts tplink-sim, resolves with the ports of its listening lines (one per device) and a stop function. */
-async function startSim(args: string[], lines: number): Promise<{ ports: number[]; output: () => string; stop: () => Promise<number | null> }> {
+async function startSim(args: string[], lines: number, until?: RegExp): Promise<{ ports: number[]; output: () => string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -23,7 +24,7 @@ async function startSim(args: string[], lines: number): Promise<{ ports: number[
     const timer = setTimeout(() => reject(new Error(`no listening lines: ${stdout} ${stderr}`)), 8000);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (stdout.split('\n').filter((line) => / listening on /.test(line)).length >= lines) {
+      if (stdout.split('\n').filter((line) => / listening on /.test(line)).length >= lines && (until === undefined || until.test(stdout))) {
         clearTimeout(timer);
         resolve();
       }
@@ -83,6 +84,28 @@ void describe('tplink-sim with SMART models', () => {
       await right.close();
       assert.equal(await sim.stop(), 0);
     }
+  });
+
+  void it('answers TP-Link discovery on --tdp-port, for SMART models and Kasa models with --klap', LIMIT, async () => {
+    const sim = await startSim(['--model', 'p110,hs110', '--count', '2', '--port', '0', '--klap', '0', '--tdp-port', '0'], 2, /(TDP discovery on 127\.0\.0\.1:\d+[^]*){2}/);
+    try {
+      const tdpPorts = [...sim.output().matchAll(/TDP discovery on 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+      const klapPort = Number(/KLAP v2 on 127\.0\.0\.1:(\d+)/.exec(sim.output())?.[1]);
+      assert.equal(tdpPorts.length, 2, sim.output());
+      const devices = await discoverDevices({ broadcast: null, hosts: tdpPorts.map((port) => `127.0.0.1:${port}`), timeoutMs: 5000 });
+      assert.deepEqual(
+        devices.map((d) => [d.family, d.encryption, d.httpPort]).sort(),
+        [
+          ['iot', 'klap', klapPort],
+          ['smart', 'klap', sim.ports[0]],
+        ],
+      );
+    } finally {
+      assert.equal(await sim.stop(), 0);
+    }
+    assert.equal(parseSimArgs(['--model', 'p110', '--tdp-port', '20010'])?.tdpPort, 20010);
+    assert.equal(parseSimArgs(['--model', 'p110'])?.tdpPort, undefined);
+    assert.throws(() => parseSimArgs(['--model', 'p110', '--tdp-port', '70000']), UsageError);
   });
 
   void it('reads SMART options and refuses what SMART models cannot do', () => {

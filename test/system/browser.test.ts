@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import type { BrowserContext, Page } from 'playwright-core';
 import { SimulatedDevice } from '../../src/simulator/server';
+import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { RelayEvent } from '../../src/simulator/device-state';
 import { CHROMIUM, NodeRedHandle, PROJECT_ROOT as projectRoot, demoRuntime as runtime } from '../support/demo-runtime';
 import { openLoopbackPage } from '../support/chromium';
@@ -31,6 +32,8 @@ const SIDEBAR_CONTENT = '#red-ui-sidebar-content, .red-ui-sidebar-content';
 
 describe('editor in chromium', () => {
   let hs110: SimulatedDevice;
+  /** A Tapo plug bound to an account, answering TP-Link's discovery on a port of its own. */
+  let tapo: SmartSimulatedDevice;
   let nodeRed: NodeRedHandle;
   let browser: BrowserContext;
   let page: Page;
@@ -65,6 +68,8 @@ describe('editor in chromium', () => {
     fs.mkdirSync(outputDir, { recursive: true });
     hs110 = new SimulatedDevice({ model: 'hs110', host: '127.0.0.1', port: 0, alias: 'Browser test lamp' });
     await hs110.start();
+    tapo = new SmartSimulatedDevice({ model: 'p110', port: 0, tdpPort: 0, username: 'owner@example.com', password: 'secret', seed: 'browser' });
+    await tapo.start();
     nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
     ({ browser, page } = await openLoopbackPage({ outputDir, allowed: nodeRed.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(nodeRed.url);
@@ -75,6 +80,7 @@ describe('editor in chromium', () => {
     await browser?.close();
     await nodeRed?.stop();
     await hs110?.stop();
+    await tapo?.stop();
   }, { timeout: 20000 });
 
   it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
@@ -112,11 +118,29 @@ describe('editor in chromium', () => {
     await page.locator('#node-config-kasa-discover').waitFor();
     await screenshot('config-dialog');
     await page.locator('#node-config-kasa-discover-options-toggle').click();
-    await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}`);
+    await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}, 127.0.0.1:${tapo.tdpPort}`);
     await page.locator('#node-config-input-timeout').fill('1000');
     await page.locator('#node-config-kasa-discover').click();
     const found = page.locator('#node-config-kasa-discover-result .kasa-flows-item');
+    // The Tapo plug is listed with its model, address, family, login and the account it needs.
+    const tapoItem = found.filter({ hasText: 'P110(EU)' });
+    await tapoItem.waitFor();
+    const tapoText = await tapoItem.innerText();
+    for (const part of [`127.0.0.1:${tapo.port}`, 'Tapo / SMART', 'KLAP', 'needs your TP-Link account']) {
+      assert.ok(tapoText.includes(part), `"${part}" in ${JSON.stringify(tapoText)}`);
+    }
+    await found.filter({ hasText: 'Browser test lamp' }).waitFor();
+    assert.equal(await found.count(), 2, 'one entry per device');
+    await tapoItem.click();
+    assert.equal(await page.locator('#node-config-input-host').inputValue(), '127.0.0.1');
+    assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'klap');
+    assert.equal(await page.locator('#node-config-input-klapPort').inputValue(), String(tapo.port));
+    await page.locator('#node-config-kasa-discover-note').getByText('bound to a TP-Link account').waitFor();
+    await screenshot('tapo-found');
+    // The Kasa plug is the one the flow uses: picking it sets the classic protocol back.
+    await page.locator('#node-config-input-name').fill('');
     await found.filter({ hasText: 'Browser test lamp' }).click();
+    assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'auto');
     assert.equal(await page.locator('#node-config-input-host').inputValue(), '127.0.0.1');
     assert.equal(await page.locator('#node-config-input-port').inputValue(), String(hs110.port));
     assert.equal(await page.locator('#node-config-input-name').inputValue(), 'Browser test lamp');

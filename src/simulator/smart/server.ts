@@ -1,6 +1,7 @@
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../../transport/klap/credentials';
 import { formatAddress } from '../../transport/transport';
 import { KlapServer } from '../klap-server';
+import { TdpResponder, tdpOwnerOf } from '../tdp-responder';
 import { SmartDevice, SmartDeviceOptions } from './device';
 
 export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
@@ -17,12 +18,21 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   invalidateAfter?: number;
   /** Answer each request this many ms late (a slow device). */
   replyDelayMs?: number;
+  /**
+   * UDP port of its answers to TP-Link's discovery (TDP): default 20002, or any free port when
+   * 20002 is taken; 0 is any free port; null answers no discovery.
+   */
+  tdpPort?: number | null;
+  /** Also hear TDP on this address (127.255.255.255 for loopback broadcasts in tests). */
+  tdpAlsoListenOn?: string;
 }
 
 /** A simulated SMART device on KLAP v2, as Tapo plugs and newer Kasa hardware serve it on port 80. */
 export class SmartSimulatedDevice {
   readonly device: SmartDevice;
   readonly klap: KlapServer;
+  /** Null when built with `tdpPort: null`. */
+  readonly tdp: TdpResponder | null;
   private readonly host: string;
 
   constructor(options: SmartSimulatedDeviceOptions) {
@@ -41,6 +51,32 @@ export class SmartSimulatedDevice {
       ...(options.invalidateAfter === undefined ? {} : { invalidateAfter: options.invalidateAfter }),
       ...(options.replyDelayMs === undefined ? {} : { replyDelayMs: options.replyDelayMs }),
     });
+    const owner = tdpOwnerOf(options.username);
+    this.tdp =
+      options.tdpPort === null
+        ? null
+        : new TdpResponder({
+            host: this.host,
+            ...(options.tdpPort === undefined ? {} : { port: options.tdpPort }),
+            ...(options.tdpAlsoListenOn === undefined ? {} : { alsoListenOn: options.tdpAlsoListenOn }),
+            describe: () => ({
+              device_type: this.device.spec.type,
+              device_model: `${this.device.spec.model}(EU)`,
+              device_id: this.device.deviceId,
+              ip: this.host,
+              mac: this.device.mac,
+              hw_ver: this.device.spec.hwVer,
+              owner,
+              factory_default: !bound,
+              is_support_iot_cloud: true,
+              mgt_encrypt_schm: { is_support_https: false, encrypt_type: 'KLAP', http_port: this.klap.port, lv: 2 },
+            }),
+          });
+  }
+
+  /** The TDP port once started; undefined without TDP. */
+  get tdpPort(): number | undefined {
+    return this.tdp === null ? undefined : this.tdp.port;
   }
 
   get port(): number {
@@ -51,11 +87,19 @@ export class SmartSimulatedDevice {
     return formatAddress(this.host, this.port);
   }
 
-  start(): Promise<number> {
-    return this.klap.start();
+  /** Resolves with the HTTP port once KLAP and TDP listen. */
+  async start(): Promise<number> {
+    const port = await this.klap.start();
+    try {
+      await this.tdp?.start();
+    } catch (err) {
+      await this.klap.stop();
+      throw err;
+    }
+    return port;
   }
 
-  stop(): Promise<void> {
-    return this.klap.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.klap.stop(), this.tdp?.stop()]);
   }
 }
