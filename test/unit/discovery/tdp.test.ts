@@ -10,8 +10,8 @@ import {
   normaliseMac,
   parseTdpAnswer,
   tdpCrcMatches,
-} from '../../src/discovery';
-import { isDiscoveryQuery, tdpOwnerOf } from '../../src/simulator/tdp-responder';
+} from '../../../src/discovery';
+import { isDiscoveryQuery, tdpOwnerOf } from '../../../src/simulator/tdp-responder';
 
 /** A device's reply: any 16 bytes, then the JSON. */
 function reply(body: unknown, header: Buffer = Buffer.alloc(TDP_HEADER_BYTES)): Buffer {
