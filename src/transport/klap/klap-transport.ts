@@ -27,8 +27,8 @@ const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
  * uses AES "securePassthrough", firmware from 2025 TP-Link's TPAP (SPAKE2+). Neither is KLAP.
  */
 export const NOT_KLAP_HINT =
-  ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices, or TPAP, the newer' +
-  ' TP-Link login of 2025 firmware, which this package does not speak yet.';
+  ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices (choose the AES transport),' +
+  ' or TPAP, the newer TP-Link login of 2025 firmware, which this package does not speak yet.';
 
 export interface KlapTransportOptions {
   host: string;
