@@ -48,7 +48,7 @@ export interface AesServerStats {
   sessionErrors: number;
   /** Of those, on a session past its TIMEOUT. */
   expired: number;
-  /** Bodies sent chunked or without Content-Length (answered 500 as devices do), or malformed. */
+  /** Bodies sent chunked, without Content-Length or not as application/json (answered 500), or malformed. */
   badRequests: number;
 }
 
@@ -184,10 +184,12 @@ export class AesServer {
     req.on('error', () => res.destroy());
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://device');
-      // Devices answer 500 to a chunked body: the length must be given.
+      // Devices answer 500 to a chunked body: the length must be given. The JSON content type is
+      // checked too (whether devices insist is not known): every client test then proves it is sent.
       const lengthGiven = req.headers['content-length'] !== undefined && req.headers['transfer-encoding'] === undefined;
+      const json = /^application\/json\b/i.test(req.headers['content-type'] ?? '');
       if (req.method !== 'POST' || url.pathname !== AES_PATH) return this.status(res, 404);
-      if (!lengthGiven || size > MAX_REQUEST_BYTES) {
+      if (!lengthGiven || !json || size > MAX_REQUEST_BYTES) {
         this.stats.badRequests++;
         return this.status(res, 500);
       }
