@@ -1,7 +1,7 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type * as http from 'node:http';
 import { isObject } from '../reply';
+import { HttpListener } from './http-listener';
 import { AesSessionCipher } from '../transport/aes/cipher';
 import { AesPasswordForm, loginParams } from '../transport/aes/login';
 import { AES_PATH, HANDSHAKE_METHOD, LOGIN_METHOD, PASSTHROUGH_METHOD } from '../transport/aes/messages';
@@ -96,10 +96,8 @@ export class AesServer {
   /** The login params this device accepts, as the client sends them. */
   private readonly expectedLogin: Record<string, string>;
   private readonly cookieName: string;
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: HttpListener;
   private readonly sessions = new Map<string, ServerSession>();
-  private idleWaiters: Array<() => void> = [];
 
   constructor(options: AesServerOptions) {
     this.options = options;
@@ -110,52 +108,33 @@ export class AesServer {
       : (options.defaultCredentials ?? { username: TAPO_DEFAULT_USERNAME, password: TAPO_DEFAULT_PASSWORD });
     const form: AesPasswordForm = options.loginVersion === 2 ? 'password2' : 'password';
     this.expectedLogin = loginParams(account.username, account.password, form);
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.stats.connections++;
-      this.sockets.add(socket);
-      this.stats.openConnections = this.sockets.size;
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        this.stats.openConnections = this.sockets.size;
-        if (this.sockets.size === 0) this.wakeIdleWaiters();
-      });
-    });
+    this.listener = new HttpListener(options, (req, res) => this.onRequest(req, res), this.stats);
   }
 
+  /** The port listened on (after start()). */
   get port(): number {
-    const address = this.server.address();
-    return address !== null && typeof address === 'object' ? (address as AddressInfo).port : 0;
+    return this.listener.port;
   }
 
+  /** Starts listening; resolves with the port. */
   start(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.port);
-      });
-    });
+    return this.listener.start();
   }
 
+  /** Stops listening and drops every connection and session. */
   stop(): Promise<void> {
     this.sessions.clear();
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+    return this.listener.stop();
   }
 
+  /** Resolves once no client connection is open (e.g. after the client closed its transport). */
   whenNoConnections(): Promise<void> {
-    if (this.sockets.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.listener.whenNoConnections();
   }
 
   /** Closes every open connection, as a device does with idle ones; resolves once they are gone. */
   dropConnections(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return this.whenNoConnections();
+    return this.listener.dropConnections();
   }
 
   /** The next `count` requests after the login are carried out but never answered: the connection closes instead. */
@@ -166,12 +145,6 @@ export class AesServer {
   /** Forgets every session, as a device that rebooted: the next request gets 9999. */
   dropSessions(): void {
     this.sessions.clear();
-  }
-
-  private wakeIdleWaiters(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
