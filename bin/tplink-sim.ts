@@ -16,10 +16,10 @@ const DEFAULT_PORT = 9999;
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
 Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
-and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2, HTTP) for tests and demos.
+and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2 or AES, HTTP) for tests and demos.
 
   -m, --model <names>    ${MODEL_NAMES.join(', ')};
-                         SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 on --port, or on --klap when given);
+                         SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 or AES on --port, or on --klap when given);
                          a comma list is used in turn with --count
       --host <address>   address to listen on (default ${DEFAULT_SIMULATOR_HOST})
   -p, --port <port>      TCP and UDP port (default ${DEFAULT_PORT}; 0 = any free port); with --count,
@@ -32,6 +32,8 @@ and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2, HTTP) for 
                          SMART models take delay:<ms> only
       --klap <port>      also answer KLAP (newer firmware, HTTP) on this port, e.g. 8080
       --klap-version <v> 1 or 2 (default 2)
+      --transport <t>    SMART models: klap (default) or aes (older Tapo firmware's securePassthrough)
+      --login-version <v>  AES: 1 (default, password) or 2 (password2)
   -u, --username <e-mail>, -P, --password <pw>
                          the account the KLAP device is bound to; without them it is unbound
                          and accepts the Kasa default credentials (SMART models: the Tapo default)
@@ -56,8 +58,8 @@ export interface SimOptions {
   udp: boolean;
   fault?: Fault;
   klap?: { port: number; version: KlapVersion; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
-  /** Credentials and session faults for the SMART models (always KLAP v2). */
-  smart?: { username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
+  /** Credentials, session faults and transport of the SMART models (KLAP v2 or AES). */
+  smart?: { transport: 'klap' | 'aes'; loginVersion?: 1 | 2; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   tddp?: { port: number; replyPort: number };
   /** TDP discovery port of the first device; undefined: 20002, or any free port when taken. */
   tdpPort?: number;
@@ -79,6 +81,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       fault: { type: 'string' },
       klap: { type: 'string' },
       'klap-version': { type: 'string' },
+      transport: { type: 'string' },
+      'login-version': { type: 'string' },
       'session-timeout': { type: 'string' },
       'drop-session-after': { type: 'string' },
       username: { type: 'string', short: 'u' },
@@ -113,6 +117,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   if (anySmart && fault !== undefined && fault.kind !== 'delay') throw new UsageError('SMART models take only --fault delay:<ms>');
   const klapVersion = integerOption(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
   if (anySmart && klapVersion !== 2) throw new UsageError('SMART models speak KLAP v2 only');
+  const transportName = v.transport ?? 'klap';
+  if (transportName !== 'klap' && transportName !== 'aes') throw new UsageError(`unknown transport "${transportName}"; one of: klap, aes`);
+  const smartTransport: 'klap' | 'aes' = transportName;
+  if (v.transport !== undefined && !anySmart) throw new UsageError('--transport is for the SMART models');
+  const loginVersion = v['login-version'] === undefined ? undefined : (integerOption(v['login-version'], 1, 'login version', 1, 2) as 1 | 2);
+  if (loginVersion !== undefined && smartTransport !== 'aes') throw new UsageError('--login-version goes with --transport aes');
   const sessionTimeout = v['session-timeout'] === undefined ? undefined : integerOption(v['session-timeout'], 86_400, 'session timeout', 1, 86_400);
   const dropAfter = v['drop-session-after'] === undefined ? undefined : integerOption(v['drop-session-after'], 1, 'requests per session', 1, 1_000_000);
   if ((v.username === undefined) !== (v.password === undefined)) throw new UsageError('give both --username and --password, or neither');
@@ -128,6 +138,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
         };
   const smart = anySmart
     ? {
+        transport: smartTransport,
+        ...(loginVersion === undefined ? {} : { loginVersion }),
         ...(v.username === undefined ? {} : { username: v.username, password: v.password! }),
         ...(sessionTimeout === undefined ? {} : { sessionTimeoutSeconds: sessionTimeout }),
         ...(dropAfter === undefined ? {} : { invalidateAfter: dropAfter }),
@@ -231,14 +243,16 @@ async function simulate(options: SimOptions, io: CliIo): Promise<number> {
   return EXIT_OK;
 }
 
-/** A SMART device: KLAP v2 only, on --klap's port when given, else on --port. */
+/** A SMART device: KLAP v2 or AES, on --klap's port when given, else on --port. */
 async function startSmart(model: SmartModelName, options: SimOptions, index: number, alias: string | undefined, io: CliIo): Promise<SmartSimulatedDevice> {
   const base = options.klap?.port ?? options.port;
   const port = base === 0 ? 0 : base + index;
-  const smart = options.smart ?? {};
+  const smart = options.smart ?? { transport: 'klap' };
   const tdpPort = tdpPortOf(options, index);
   const device = new SmartSimulatedDevice({
     model,
+    transport: smart.transport,
+    ...(smart.loginVersion === undefined ? {} : { loginVersion: smart.loginVersion }),
     host: options.host,
     port,
     ...(tdpPort === undefined ? {} : { tdpPort }),
@@ -251,7 +265,7 @@ async function startSmart(model: SmartModelName, options: SimOptions, index: num
   });
   await device.start();
   const account = smart.username === undefined ? 'unbound: Tapo default credentials' : `bound to ${smart.username}`;
-  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over KLAP v2, ${account})`);
+  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over ${smart.transport === 'aes' ? `AES, login version ${smart.loginVersion ?? 1}` : 'KLAP v2'}, ${account})`);
   if (device.tdpPort !== undefined) io.out(`  TDP discovery on ${options.host}:${device.tdpPort} (UDP)`);
   return device;
 }

@@ -192,7 +192,9 @@ function outletSelectors(values: readonly string[]): OutletSelector[] {
 
 function transportOf(name: string | undefined, udp: boolean): TransportChoice {
   if (name === undefined) return udp ? 'udp' : 'tcp';
-  if (!isTransportChoice(name)) throw new UsageError(`unknown transport "${name}"; one of: ${TRANSPORT_CHOICES.join(', ')}`);
+  if (!isTransportChoice(name)) throw new UsageError(`unknown transport "${name}"; one of: ${TRANSPORT_CHOICES.filter((choice) => choice !== 'aes').join(', ')}`);
+  // AES carries only the SMART dialect, and this tool sends Kasa commands.
+  if (name === 'aes') throw new UsageError('--transport aes (older Tapo firmware) is not offered by this tool yet: use the nodes');
   if (udp && name !== 'udp') throw new UsageError(`--udp contradicts --transport ${name}`);
   return name;
 }

@@ -19,16 +19,25 @@ export interface DeviceSettings extends TransportSettings {
 }
 
 /**
- * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family; over KLAP
- * (klap, or auto once 9999 refuses) a device may speak either family, which the first request
- * finds out and the device remembers.
+ * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family, AES always
+ * the SMART one; over KLAP (klap, or auto once 9999 refuses) a device may speak either family,
+ * which the first request finds out and the device remembers.
  */
 export function connectDevice(settings: DeviceSettings): Device {
   if (typeof settings.host !== 'string' || settings.host.trim() === '') {
     throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
   }
   if (settings.transport === 'tcp' || settings.transport === 'udp') return new IotDevice(kasaClient(settings, createTransport(settings)));
+  if (settings.transport === 'aes') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
   return new DetectingDevice(settings);
+}
+
+function smartClient(settings: DeviceSettings, transport: Transport): SmartClient {
+  return new SmartClient({
+    transport,
+    ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+    ...(settings.onExchange === undefined ? {} : { onExchange: settings.onExchange }),
+  });
 }
 
 function kasaClient(settings: DeviceSettings, transport: Transport): KasaClient {
@@ -141,14 +150,7 @@ export class DetectingDevice extends Device {
         return device;
       }
       if (typeof reply['error_code'] === 'number') {
-        return new SmartDevice(
-          new SmartClient({
-            transport: this.transport,
-            ...(this.settings.timeoutMs === undefined ? {} : { timeoutMs: this.settings.timeoutMs }),
-            ...(this.settings.onExchange === undefined ? {} : { onExchange: this.settings.onExchange }),
-          }),
-          this.settings.host,
-        );
+        return new SmartDevice(smartClient(this.settings, this.transport), this.settings.host);
       }
       throw new KasaError(
         ErrorCode.PROTOCOL,

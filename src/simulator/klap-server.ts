@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type * as http from 'node:http';
 import { KasaError } from '../errors';
+import { HttpListener } from './http-listener';
 import { KlapVersion, authHash, handshake2Hash, serverHash } from '../transport/klap/auth-hash';
 import { SESSION_COOKIE, TIMEOUT_COOKIE, parseCookiePairs } from '../transport/klap/cookies';
 import { KASA_DEFAULT_PASSWORD, KASA_DEFAULT_USERNAME } from '../transport/klap/credentials';
@@ -96,10 +96,8 @@ export class KlapServer {
   };
   private readonly options: KlapServerOptions;
   private readonly auth: Buffer;
-  private readonly server: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly listener: HttpListener;
   private readonly sessions = new Map<string, ServerSession>();
-  private idleWaiters: Array<() => void> = [];
 
   constructor(options: KlapServerOptions) {
     this.options = options;
@@ -108,62 +106,33 @@ export class KlapServer {
     this.auth = options.bound
       ? authHash(options.version, options.username ?? '', options.password ?? '')
       : authHash(options.version, unbound.username, unbound.password);
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.stats.connections++;
-      this.sockets.add(socket);
-      this.stats.openConnections = this.sockets.size;
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        this.stats.openConnections = this.sockets.size;
-        if (this.sockets.size === 0) this.wakeIdleWaiters();
-      });
-    });
+    this.listener = new HttpListener(options, (req, res) => this.onRequest(req, res), this.stats);
   }
 
   /** The port listened on (after start()). */
   get port(): number {
-    const address = this.server.address();
-    return address !== null && typeof address === 'object' ? (address as AddressInfo).port : 0;
+    return this.listener.port;
   }
 
   /** Starts listening; resolves with the port. */
   start(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        resolve(this.port);
-      });
-    });
+    return this.listener.start();
   }
 
   /** Stops listening and drops every connection and session. */
   stop(): Promise<void> {
     this.sessions.clear();
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+    return this.listener.stop();
   }
 
   /** Resolves once no client connection is open (e.g. after the client closed its transport). */
   whenNoConnections(): Promise<void> {
-    if (this.sockets.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.listener.whenNoConnections();
   }
 
   /** Closes every open connection, as a device does with idle ones; resolves once they are gone. */
   dropConnections(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return this.whenNoConnections();
-  }
-
-  private wakeIdleWaiters(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
+    return this.listener.dropConnections();
   }
 
   /**

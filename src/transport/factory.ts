@@ -1,3 +1,4 @@
+import { AesTransport } from './aes';
 import { AutoTransport } from './auto';
 import { KLAP_DEFAULT_PORT, KlapTransport } from './klap';
 import type { KlapFamily } from './klap/credentials';
@@ -5,18 +6,18 @@ import { TcpTransport } from './tcp';
 import type { Transport } from './transport';
 import { UdpTransport } from './udp';
 
-/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. */
-export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap';
-export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap'];
+/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. aes: older Tapo firmware (SMART only). */
+export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap' | 'aes';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap', 'aes'];
 
 export interface TransportSettings {
   transport: TransportChoice;
   host: string;
   /** The Smart Home protocol's port (9999). */
   port: number;
-  /** KLAP's HTTP port (80). */
+  /** The HTTP port of KLAP and AES (80). */
   klapPort?: number;
-  /** The TP-Link account, for KLAP. */
+  /** The TP-Link account, for KLAP and AES. */
   username?: string;
   password?: string;
   /** Largest reply accepted (bytes). */
@@ -51,6 +52,13 @@ export function createTransport(settings: TransportSettings): Transport {
       return new UdpTransport({ ...common, port: settings.port });
     case 'klap':
       return new KlapTransport({ ...common, port: klapPort, ...credentials });
+    case 'aes':
+      return new AesTransport({
+        ...common,
+        port: klapPort,
+        ...(settings.username ? { username: settings.username } : {}),
+        ...(settings.password ? { password: settings.password } : {}),
+      });
     case 'auto':
       return new AutoTransport({ ...common, port: settings.port, klapPort, ...credentials });
   }

@@ -3,8 +3,8 @@
  * The client guarantees that exchanges on one transport never overlap, so a transport keeps no queue.
  */
 export interface Transport {
-  /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol. */
-  readonly kind: 'tcp' | 'udp' | 'klap';
+  /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol; 'aes' older Tapo firmware's. */
+  readonly kind: 'tcp' | 'udp' | 'klap' | 'aes';
   /** host:port, for messages. */
   readonly address: string;
   /**
@@ -20,7 +20,7 @@ export interface Transport {
    */
   dropConnection?(): void;
   /**
-   * Forgets the session (KLAP), so the next exchange starts with a new handshake: the SMART client
+   * Forgets the session (KLAP, AES), so the next exchange starts with a new handshake: the SMART client
    * calls it when a reply's error code says the device ended the session.
    */
   newSession?(): void;

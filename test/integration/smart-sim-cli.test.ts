@@ -7,6 +7,7 @@ import { UsageError } from '../../src/cli/io';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
+import { AesTransport } from '../../src/transport/aes';
 import { KlapTransport } from '../../src/transport/klap';
 import { discoverDevices } from '../../src/discovery';
 
@@ -71,6 +72,19 @@ void describe('tplink-sim with SMART models', () => {
     }
   });
 
+  void it('serves a P110 over AES with --transport aes that a SmartClient over AesTransport switches', LIMIT, async () => {
+    const sim = await startSim(['--model', 'p110', '--transport', 'aes', '--port', '0', '-u', 'me@example.com', '-P', 's3cret'], 1);
+    const client = new SmartClient({ transport: new AesTransport({ host: '127.0.0.1', port: sim.ports[0]!, username: 'me@example.com', password: 's3cret' }), timeoutMs: 5000 });
+    try {
+      assert.match(sim.output(), /^p110 "[^"]+" listening on 127\.0\.0\.1:\d+ \(SMART over AES, login version 1, bound to me@example\.com\)\n/);
+      await client.call('set_device_info', { device_on: true });
+      assert.equal(normaliseSmartDeviceInfo(await client.call('get_device_info')).on, true);
+    } finally {
+      await client.close();
+      assert.equal(await sim.stop(), 0);
+    }
+  });
+
   void it('binds a SMART model to an account with -u/-P: a wrong password is refused', LIMIT, async () => {
     const sim = await startSim(['--model', 'kp125m', '--port', '0', '-u', 'me@example.com', '-P', 's3cret'], 1);
     const wrong = new SmartClient({ transport: new KlapTransport({ host: '127.0.0.1', port: sim.ports[0]!, family: 'smart', username: 'me@example.com', password: 'nope' }) });
@@ -111,12 +125,17 @@ void describe('tplink-sim with SMART models', () => {
   void it('reads SMART options and refuses what SMART models cannot do', () => {
     const options = parseSimArgs(['--model', 'p110m', '--fault', 'delay:200', '--drop-session-after', '3', '--session-timeout', '600']);
     assert.deepEqual(options?.models, ['p110m']);
-    assert.deepEqual(options?.smart, { sessionTimeoutSeconds: 600, invalidateAfter: 3 });
+    assert.deepEqual(options?.smart, { transport: 'klap', sessionTimeoutSeconds: 600, invalidateAfter: 3 });
+    assert.deepEqual(parseSimArgs(['--model', 'p110', '--transport', 'aes', '--login-version', '2'])?.smart, { transport: 'aes', loginVersion: 2 });
     assert.deepEqual(options?.fault, { kind: 'delay', ms: 200 });
     for (const args of [
       ['--model', 'p110', '--fault', 'reset'],
       ['--model', 'p300', '--klap-version', '1'],
       ['--model', 'p999'],
+      ['--model', 'p110', '--transport', 'tpap'],
+      ['--model', 'hs110', '--transport', 'aes'],
+      ['--model', 'p110', '--login-version', '2'],
+      ['--model', 'p110', '--transport', 'aes', '--login-version', '3'],
     ]) {
       assert.throws(() => parseSimArgs(args), UsageError, args.join(' '));
     }

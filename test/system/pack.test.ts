@@ -36,8 +36,11 @@ interface NodeSet {
 const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as PackageJson;
 const run = promisify(execFile);
 
-/** Today (2026-12-01) the tarball is 126 KB and unpacks to 499 KB in 93 files: about 1.5x / 2x margin. */
-const MAX_TARBALL_BYTES = 200_000;
+/**
+ * Today (2026-12-01) the tarball is 126 KB and unpacks to 499 KB in 93 files: about 1.5x / 2x margin.
+ * With the SMART family and the AES transport it is 201 KB and 768 KB in 149 files (raised to 220 KB).
+ */
+const MAX_TARBALL_BYTES = 220_000;
 const MAX_UNPACKED_BYTES = 1_000_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [

@@ -1,5 +1,6 @@
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../../transport/klap/credentials';
 import { formatAddress } from '../../transport/transport';
+import { AesServer } from '../aes-server';
 import { KlapServer } from '../klap-server';
 import { TdpResponder, tdpOwnerOf } from '../tdp-responder';
 import { SmartDevice, SmartDeviceOptions } from './device';
@@ -9,12 +10,16 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   host?: string;
   /** HTTP port; default 0 (any free port, read it after start()). */
   port?: number;
+  /** 'klap' (default): KLAP v2, as current firmware; 'aes': AES securePassthrough, as older Tapo firmware. */
+  transport?: 'klap' | 'aes';
+  /** AES only: the login version, 1 (default, `password`) or 2 (`password2`). */
+  loginVersion?: 1 | 2;
   /** The account it is bound to; without one it is unbound and answers to the Tapo default credentials. */
   username?: string;
   password?: string;
   /** Session lifetime announced in the TIMEOUT cookie and enforced (s). */
   sessionTimeoutSeconds?: number;
-  /** Drop each session after this many requests: the next one gets HTTP 403 (a reboot mid-session). */
+  /** Drop each session after this many requests: KLAP answers the next one with HTTP 403, AES with error 9999. */
   invalidateAfter?: number;
   /** Answer each request this many ms late (a slow device). */
   replyDelayMs?: number;
@@ -27,10 +32,11 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   tdpAlsoListenOn?: string;
 }
 
-/** A simulated SMART device on KLAP v2, as Tapo plugs and newer Kasa hardware serve it on port 80. */
+/** A simulated SMART device on port 80's HTTP API: KLAP v2, or AES for older Tapo firmware. */
 export class SmartSimulatedDevice {
   readonly device: SmartDevice;
-  readonly klap: KlapServer;
+  readonly transport: 'klap' | 'aes';
+  readonly server: KlapServer | AesServer;
   /** Null when built with `tdpPort: null`. */
   readonly tdp: TdpResponder | null;
   private readonly host: string;
@@ -38,11 +44,11 @@ export class SmartSimulatedDevice {
   constructor(options: SmartSimulatedDeviceOptions) {
     this.device = new SmartDevice(options);
     this.host = options.host ?? '127.0.0.1';
+    this.transport = options.transport ?? 'klap';
     const bound = options.username !== undefined;
-    this.klap = new KlapServer({
+    const common = {
       host: this.host,
       port: options.port ?? 0,
-      version: 2,
       bound,
       ...(bound ? { username: options.username, password: options.password ?? '' } : {}),
       defaultCredentials: { username: TAPO_DEFAULT_USERNAME, password: TAPO_DEFAULT_PASSWORD },
@@ -50,7 +56,11 @@ export class SmartSimulatedDevice {
       ...(options.sessionTimeoutSeconds === undefined ? {} : { sessionTimeoutSeconds: options.sessionTimeoutSeconds }),
       ...(options.invalidateAfter === undefined ? {} : { invalidateAfter: options.invalidateAfter }),
       ...(options.replyDelayMs === undefined ? {} : { replyDelayMs: options.replyDelayMs }),
-    });
+    };
+    this.server =
+      this.transport === 'aes'
+        ? new AesServer({ ...common, ...(options.loginVersion === undefined ? {} : { loginVersion: options.loginVersion }) })
+        : new KlapServer({ ...common, version: 2 });
     const owner = tdpOwnerOf(options.username);
     this.tdp =
       options.tdpPort === null
@@ -69,7 +79,12 @@ export class SmartSimulatedDevice {
               owner,
               factory_default: !bound,
               is_support_iot_cloud: true,
-              mgt_encrypt_schm: { is_support_https: false, encrypt_type: 'KLAP', http_port: this.klap.port, lv: 2 },
+              mgt_encrypt_schm: {
+                is_support_https: false,
+                encrypt_type: this.transport === 'aes' ? 'AES' : 'KLAP',
+                http_port: this.server.port,
+                lv: this.transport === 'aes' ? (options.loginVersion ?? 1) : 2,
+              },
             }),
           });
   }
@@ -79,27 +94,39 @@ export class SmartSimulatedDevice {
     return this.tdp === null ? undefined : this.tdp.port;
   }
 
+  /** The KLAP server; throws for a device that speaks AES. */
+  get klap(): KlapServer {
+    if (!(this.server instanceof KlapServer)) throw new TypeError('this simulated device speaks AES, not KLAP');
+    return this.server;
+  }
+
+  /** The AES server; throws for a device that speaks KLAP. */
+  get aes(): AesServer {
+    if (!(this.server instanceof AesServer)) throw new TypeError('this simulated device speaks KLAP, not AES');
+    return this.server;
+  }
+
   get port(): number {
-    return this.klap.port;
+    return this.server.port;
   }
 
   get address(): string {
     return formatAddress(this.host, this.port);
   }
 
-  /** Resolves with the HTTP port once KLAP and TDP listen. */
+  /** Resolves with the HTTP port once the HTTP server and TDP listen. */
   async start(): Promise<number> {
-    const port = await this.klap.start();
+    const port = await this.server.start();
     try {
       await this.tdp?.start();
     } catch (err) {
-      await this.klap.stop();
+      await this.server.stop();
       throw err;
     }
     return port;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.klap.stop(), this.tdp?.stop()]);
+    await Promise.all([this.server.stop(), this.tdp?.stop()]);
   }
 }

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { ErrorCode, KasaError } from '../../errors';
 import { KlapVersion, authHash, serverHash } from './auth-hash';
 
 /** Where the credentials that opened a session came from. */
@@ -25,23 +26,55 @@ export interface KlapCandidate {
 }
 
 /**
- * The candidates to check a handshake1 reply against, in order: the user's credentials (when given),
- * the Kasa default, then blank; each as v1 and v2. For the SMART family the Tapo default comes
- * before the Kasa one and only v2 hashes are tried, since SMART devices always use v2.
+ * One account to try, in the clear: the AES login sends forms of it, KLAP hashes it. Callers keep
+ * it private and never put it in a message.
+ */
+export interface CredentialSource {
+  readonly source: KlapCredentialSource;
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * The accounts to try, in order: the user's (when given), then the defaults of the family (SMART:
+ * the Tapo default before the Kasa one; 'any': the Kasa default first), then blank.
+ */
+export function credentialSources(username?: string, password?: string, family: KlapFamily = 'iot'): CredentialSource[] {
+  const sources: CredentialSource[] = [];
+  if (hasUserCredentials(username, password)) sources.push({ source: 'user', username: username ?? '', password: password ?? '' });
+  const tapo: CredentialSource = { source: 'tapo-default', username: TAPO_DEFAULT_USERNAME, password: TAPO_DEFAULT_PASSWORD };
+  if (family === 'smart') sources.push(tapo);
+  sources.push({ source: 'kasa-default', username: KASA_DEFAULT_USERNAME, password: KASA_DEFAULT_PASSWORD });
+  if (family === 'any') sources.push(tapo);
+  sources.push({ source: 'blank', username: '', password: '' });
+  return sources;
+}
+
+/**
+ * The candidates to check a handshake1 reply against, in the order of credentialSources, each as
+ * v1 and v2. For the SMART family only v2 hashes are tried, since SMART devices always use v2.
  * Only hashes are kept, never the password.
  */
 export function credentialCandidates(username?: string, password?: string, family: KlapFamily = 'iot'): KlapCandidate[] {
-  const sources: Array<[KlapCredentialSource, string, string]> = [];
-  if (hasUserCredentials(username, password)) sources.push(['user', username ?? '', password ?? '']);
-  if (family === 'smart') sources.push(['tapo-default', TAPO_DEFAULT_USERNAME, TAPO_DEFAULT_PASSWORD]);
-  sources.push(['kasa-default', KASA_DEFAULT_USERNAME, KASA_DEFAULT_PASSWORD]);
-  if (family === 'any') sources.push(['tapo-default', TAPO_DEFAULT_USERNAME, TAPO_DEFAULT_PASSWORD]);
-  sources.push(['blank', '', '']);
   // Tapo's default is a SMART account: only ever hashed as v2.
   const versionsOf = (source: KlapCredentialSource): KlapVersion[] => (family === 'smart' || source === 'tapo-default' ? [2] : [1, 2]);
-  return sources.flatMap(([source, user, pass]) =>
+  return credentialSources(username, password, family).flatMap(({ source, username: user, password: pass }) =>
     versionsOf(source).map((version) => ({ source, version, authHash: authHash(version, user, pass) })),
   );
+}
+
+/**
+ * AUTH for a device that accepted none of the accounts tried. Never quotes the credentials:
+ * messages end up in logs and debug panes. The device refused the account given (or none was
+ * given): it is bound to another account, or the e-mail or password is mistyped, which is all a
+ * client can tell apart.
+ */
+export function accountRefusedError(device: string, userCredentialsGiven: boolean): KasaError {
+  const message = userCredentialsGiven
+    ? 'it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password ' +
+      'is mistyped. Enter the e-mail and password you sign in to the Kasa or Tapo app with'
+    : 'it is bound to a TP-Link account: enter that account (the e-mail and password of the Kasa or Tapo app) in the device node';
+  return new KasaError(ErrorCode.AUTH, `${device}: ${message}.`, { device });
 }
 
 export function hasUserCredentials(username?: string, password?: string): boolean {

@@ -16,6 +16,8 @@ export interface HttpPostOptions {
   body: Buffer;
   /** Cookie header value, if any. */
   cookie?: string;
+  /** Content-Type of the body; default application/octet-stream (KLAP). AES sends application/json. */
+  contentType?: string;
   /** A keep-alive agent, or false for a connection of its own. */
   agent: http.Agent | false;
   /** host:port, for messages. */
@@ -69,7 +71,8 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
     let connectTimer: NodeJS.Timeout | undefined;
     let gotResponse = false;
     const headers: http.OutgoingHttpHeaders = {
-      'Content-Type': 'application/octet-stream',
+      'Content-Type': options.contentType ?? 'application/octet-stream',
+      // Always explicit: AES firmware answers 500 to a chunked body.
       'Content-Length': options.body.length,
     };
     if (options.cookie !== undefined) headers['Cookie'] = options.cookie;

@@ -6,11 +6,12 @@ import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
 import { decodeReplyText } from '../../reply';
 import { Transport, formatAddress } from '../transport';
 import { KlapVersion, handshake2Hash } from './auth-hash';
-import { readSessionCookie, sessionCookieHeader } from './cookies';
+import { DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from './cookies';
 import {
   KlapCandidate,
   KlapCredentialSource,
   KlapFamily,
+  accountRefusedError,
   credentialCandidates,
   hasUserCredentials,
   matchCandidate,
@@ -19,10 +20,6 @@ import { HttpReply, httpPost } from './http-post';
 import { KlapSession, SEED_BYTES, nextSeq } from './session';
 
 export const KLAP_DEFAULT_PORT = 80;
-/** What devices announce in their TIMEOUT cookie; also the lifetime assumed when they announce none. */
-const DEFAULT_SESSION_TIMEOUT_MS = 86_400_000;
-/** Renew a session this long before it expires, or half its lifetime if that is shorter. */
-const MAX_RENEW_MARGIN_MS = 20 * 60_000;
 const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
 
 /**
@@ -30,8 +27,8 @@ const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
  * uses AES "securePassthrough", firmware from 2025 TP-Link's TPAP (SPAKE2+). Neither is KLAP.
  */
 export const NOT_KLAP_HINT =
-  ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices, or TPAP, the newer' +
-  ' TP-Link login of 2025 firmware, which this package does not speak yet.';
+  ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices (choose the AES transport),' +
+  ' or TPAP, the newer TP-Link login of 2025 firmware, which this package does not speak yet.';
 
 export interface KlapTransportOptions {
   host: string;
@@ -217,13 +214,12 @@ export class KlapTransport implements Transport {
 
     this.#matched = candidate;
     this.#handshakes++;
-    const lifetimeMs = Math.min(this.sessionTimeoutMs, (cookie.timeoutSeconds ?? Infinity) * 1000);
     const keys = new KlapSession(localSeed, remoteSeed, candidate.authHash);
     this.#session = {
       keys,
       cookie: cookieHeader,
       seq: keys.initialSeq,
-      renewAt: startedAt + lifetimeMs - Math.min(MAX_RENEW_MARGIN_MS, lifetimeMs / 2),
+      renewAt: sessionRenewAt(startedAt, this.sessionTimeoutMs, cookie.timeoutSeconds),
     };
     return this.#session;
   }
@@ -253,14 +249,7 @@ export class KlapTransport implements Transport {
   }
 
   #authError(): KasaError {
-    // Never quote the credentials: messages end up in logs and debug panes.
-    // The device proves it knows a hash of its owner's account: it is bound to an account other than
-    // the one given (or none was given), which is all a client can tell apart here.
-    const message = this.userCredentialsGiven
-      ? 'it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password ' +
-        'is mistyped. Enter the e-mail and password you sign in to the Kasa or Tapo app with'
-      : 'it is bound to a TP-Link account: enter that account (the e-mail and password of the Kasa or Tapo app) in the device node';
-    return this.#error(ErrorCode.AUTH, `${this.address}: ${message}.`);
+    return accountRefusedError(this.address, this.userCredentialsGiven);
   }
 
   #statusError(step: string, status: number, hint = ''): KasaError {

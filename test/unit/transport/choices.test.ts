@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { TRANSPORT_CHOICES, isTransportChoice } from '../../../src/transport/factory';
+
+// From <build>/test/unit/transport to the repository's root.
+const ROOT = path.join(__dirname, '..', '..', '..', '..');
+
+void describe('the transport choices of the factory and the device node editor', () => {
+  void it('offers every choice createTransport takes, each with a label, and nothing else', () => {
+    const html = fs.readFileSync(path.join(ROOT, 'nodes', 'tplink-device.html'), 'utf8');
+    const select = /<select id="node-config-input-transport"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+    const offered = [...select.matchAll(/<option value="([^"]+)" data-i18n="tplink-device\.transport\.([^"]+)"/g)];
+    assert.deepEqual(offered.map((m) => m[1]), [...TRANSPORT_CHOICES]);
+    assert.deepEqual(offered.map((m) => m[2]), [...TRANSPORT_CHOICES], 'each option names its own label');
+    const labels = (JSON.parse(fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', 'tplink-device.json'), 'utf8')) as {
+      'tplink-device': { transport: Record<string, string> };
+    })['tplink-device'].transport;
+    assert.deepEqual(Object.keys(labels), [...TRANSPORT_CHOICES]);
+    assert.equal(labels['aes'], 'AES (older Tapo firmware)');
+  });
+
+  void it("knows 'aes'", () => {
+    assert.ok(isTransportChoice('aes'));
+    assert.ok(!isTransportChoice('tpap'));
+  });
+});
