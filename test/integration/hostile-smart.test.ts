@@ -247,6 +247,11 @@ describe('hostile SMART devices in Node-RED', () => {
       ['a batch too long to check', longBatch, ErrorCode.NOT_ALLOWED],
       ['a batch nested in a batch in a control_child', { method: 'multipleRequest', params: { requests: [{ method: 'control_child', params: { requestData: { method: 'multipleRequest', params: { requests: [{ method: 'device_reset' }] } } } }] } }, ErrorCode.NOT_ALLOWED],
     ];
+    // A batch of batches sharing one inner batch: small in memory, 100^5 requests to walk. Found in
+    // this suite: the guard walked every path and held the event loop for minutes.
+    let shared: Record<string, unknown> = { method: 'get_device_info' };
+    for (let i = 0; i < 5; i++) shared = { method: 'multipleRequest', params: { requests: Array(100).fill(shared) } };
+    cases.push(['a batch of shared batches, 100^5 requests', shared, ErrorCode.NOT_ALLOWED]);
     const before = p110.requests;
     for (const [what, payload, code] of cases) {
       node.receive({ payload });
