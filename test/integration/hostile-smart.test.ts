@@ -261,4 +261,19 @@ describe('hostile SMART devices in Node-RED', () => {
     assert.equal(p110.requests, before, 'none of them was sent');
     assert.ok(await out.quietFor(50));
   });
+
+  it('with destructive commands allowed, a batch of shared batches is BAD_INPUT before it is written out', LIMIT, async () => {
+    // Found in this suite: JSON.stringify wrote all 100^5 requests and held the event loop for minutes.
+    const { node, out, caught } = await load(flowWith({ type: 'plug-control', name: 'tapo', allowRaw: true, allowDestructive: true }, klapDevice(p110.port)));
+    node.receive({ payload: { method: 'get_device_info' } });
+    await out.next();
+    let shared: Record<string, unknown> = { method: 'get_device_info' };
+    for (let i = 0; i < 5; i++) shared = { method: 'multipleRequest', params: { requests: Array(100).fill(shared) } };
+    const before = p110.requests;
+    node.receive({ payload: shared });
+    const msg = (await caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.BAD_INPUT);
+    assert.match(msg.error?.message ?? '', /holds more than 100,000 values/);
+    assert.equal(p110.requests, before, 'nothing was sent');
+  });
 });
