@@ -416,7 +416,7 @@ describe('security in a real Node-RED runtime with adminAuth', () => {
     assert.ok(statuses.includes('credentials refused'), `the failing nodes say why: ${JSON.stringify(statuses)}`);
     // The search below looks where the failures were reported: each place holds the KLAP error text.
     for (const where of ['log', 'editor comms (debug sidebar, status)', 'Catch node message']) {
-      assert.ok(observed.texts().some(([kind, text]) => kind === where && text.includes('wrong credentials')), `the ${where} shows the KLAP failure`);
+      assert.ok(observed.texts().some(([kind, text]) => kind === where && text.includes('did not accept the TP-Link account given')), `the ${where} shows the KLAP failure`);
     }
 
     for (const [where, text] of observed.texts()) {
