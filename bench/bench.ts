@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
   const { rounds, roundMs } = settings.requests;
   console.log(
-    `\n2-3. Requests per second, {"system":{"get_sysinfo":{}}} to simulated HS110s in a worker thread ` +
+    `\n2-3. Requests per second, {"system":{"get_sysinfo":{}}} to simulated HS110s, and the SMART rows {"method":"get_device_info"} to a simulated Tapo P110, in a worker thread ` +
       `(${rounds} rounds of ${formatNumber(roundMs / 1000)} s per client, turns rotated; median, quartiles in brackets)\n`,
   );
   console.log(requestTable(requests));
@@ -154,6 +154,14 @@ function requestInformation(results: readonly RequestResult[]): Array<{ label: s
       ratio: ratioOf(results, CONTENDER_NAMES.persistent, CONTENDER_NAMES.peerTcpShared),
     },
     { label: 'requests/s: ours KLAP / ours XOR over TCP, persistent', ratio: ratioOf(results, CONTENDER_NAMES.klap, CONTENDER_NAMES.persistent) },
+    {
+      label: 'requests/s over KLAP: SMART get_device_info through SmartClient / the Kasa sysinfo (ours, KLAP/HTTP)',
+      ratio: ratioOf(results, CONTENDER_NAMES.smartClient, CONTENDER_NAMES.klap),
+    },
+    {
+      label: 'requests/s over KLAP: SMART through the Device API (getSysinfo) / the Kasa sysinfo (ours, KLAP/HTTP)',
+      ratio: ratioOf(results, CONTENDER_NAMES.smartDevice, CONTENDER_NAMES.klap),
+    },
   ];
 }
 

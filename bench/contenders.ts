@@ -1,6 +1,8 @@
 /**
  * The clients compared, each asking for {"system":{"get_sysinfo":{}}} once per request:
  * this project's KasaClient (XOR over TCP, persistent or one connection per request, and KLAP)
+ * (and, for a Tapo P110 speaking SMART over KLAP, {"method":"get_device_info"} through SmartClient
+ * and through the Device API's getSysinfo)
  * and tplink-smarthome-api's Device.sendCommand with its default send options (TCP) and with its
  * shared socket. That library's SendOptions document useSharedSocket as "UDP only", and its TCP
  * connection drops the option (a new socket per request whatever it says), so the shared socket
@@ -8,6 +10,8 @@
  */
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
 import { KasaClient } from '../src/client';
+import { connectDevice } from '../src/family/connect';
+import { SmartClient } from '../src/family/smart/client';
 import { KlapTransport } from '../src/transport/klap';
 import { DeviceHost, HOST, HostStats } from './device-host';
 import { Contender, OpenContender } from './request-bench';
@@ -114,6 +118,42 @@ function klap(name: string, host: DeviceHost): Contender {
   };
 }
 
+/** A SMART contender's requests and connections: the P110's KLAP server counts them. */
+const smartDevice: Contender['seenByDevices'] = (stats) => ({ requests: stats.smart.requests, connections: stats.smart.connections });
+
+/** get_device_info through SmartClient over one KLAP v2 session: one round trip per request. */
+function smartClient(name: string, host: DeviceHost): Contender {
+  return {
+    name,
+    expectedDeviceIds: [host.smartDeviceId],
+    deviceIdOf: (result) => field(result, 'device_id'),
+    seenByDevices: smartDevice,
+    open: () => {
+      const client = new SmartClient({ transport: new KlapTransport({ host: HOST, port: host.smartPort, family: 'smart' }) });
+      return Promise.resolve({ lanes: [() => client.call('get_device_info')], close: () => client.close() });
+    },
+  };
+}
+
+/**
+ * The same through the Device API (connectDevice, as the nodes use it): getSysinfo reads
+ * get_device_info and normalises it. Its first use finds the family out and asks component_nego
+ * once; that happens in open(), so every timed request is one round trip.
+ */
+function smartDeviceApi(name: string, host: DeviceHost): Contender {
+  return {
+    name,
+    expectedDeviceIds: [host.smartDeviceId],
+    deviceIdOf: (read) => field(field(read, 'raw'), 'device_id'),
+    seenByDevices: smartDevice,
+    open: async () => {
+      const device = connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });
+      await device.getSysinfo();
+      return { lanes: [() => device.getSysinfo()], close: () => device.close() };
+    },
+  };
+}
+
 export const CONTENDER_NAMES = {
   persistent: 'ours, XOR/TCP, persistent',
   perRequest: 'ours, XOR/TCP, connection per request',
@@ -121,6 +161,8 @@ export const CONTENDER_NAMES = {
   peerTcpShared: 'tplink-smarthome-api, TCP, useSharedSocket',
   peerShared: 'tplink-smarthome-api, UDP, shared socket',
   klap: 'ours, KLAP/HTTP',
+  smartClient: 'ours, SMART/KLAP, SmartClient get_device_info',
+  smartDevice: 'ours, SMART/KLAP, Device getSysinfo',
   oursConcurrent: 'ours, 4 devices, persistent',
   peerConcurrent: 'tplink-smarthome-api, 4 devices, TCP (default)',
   peerSharedConcurrent: 'tplink-smarthome-api, 4 devices, UDP, shared socket',
@@ -137,6 +179,8 @@ export function contenders(host: DeviceHost): Contender[] {
     peer(CONTENDER_NAMES.peerTcpShared, host, 1, PEER_SETTINGS.tcpSharedSocket),
     peer(CONTENDER_NAMES.peerShared, host, 1, PEER_SETTINGS.sharedSocket),
     klap(CONTENDER_NAMES.klap, host),
+    smartClient(CONTENDER_NAMES.smartClient, host),
+    smartDeviceApi(CONTENDER_NAMES.smartDevice, host),
     ours(CONTENDER_NAMES.oursConcurrent, host, DEVICES_NEEDED, true),
     peer(CONTENDER_NAMES.peerConcurrent, host, DEVICES_NEEDED, PEER_SETTINGS.default),
     peer(CONTENDER_NAMES.peerSharedConcurrent, host, DEVICES_NEEDED, PEER_SETTINGS.sharedSocket),

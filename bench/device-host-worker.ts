@@ -1,12 +1,14 @@
 /**
  * Worker-thread entry that hosts the simulated devices for the benchmark: a fleet of HS110s on
- * TCP (and UDP when asked) and a KLAP server answering from the first one's state. In their own thread they use the
+ * TCP (and UDP when asked), a KLAP server answering from the first one's state, and a Tapo P110
+ * speaking SMART over KLAP v2. In their own thread they use the
  * machine's other core, as a real plug is a computer of its own, and the clients being measured
  * do not pay for the simulator's work on their event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KlapServer } from '../src/simulator/klap-server';
 import { startFleet } from '../src/simulator';
+import { SmartSimulatedDevice } from '../src/simulator/smart/server';
 import type { HostCommand, HostMessage, HostOptions } from './device-host';
 
 async function main(): Promise<void> {
@@ -21,16 +23,18 @@ async function main(): Promise<void> {
     handle: (json) => JSON.stringify(state.handle(JSON.parse(json))),
   });
   await klap.start();
+  const smart = new SmartSimulatedDevice({ model: 'p110' });
+  await smart.start();
   const send = (message: HostMessage): void => port.postMessage(message);
 
   const onCommand = (command: HostCommand): void => {
     if (command.kind === 'stats') {
-      send({ kind: 'stats', id: command.id, xor: fleet.devices.map((device) => device.stats), klap: { ...klap.stats } });
+      send({ kind: 'stats', id: command.id, xor: fleet.devices.map((device) => device.stats), klap: { ...klap.stats }, smart: { ...smart.klap.stats } });
       return;
     }
     // Stop: once nothing listens for messages any more, the worker's event loop empties and it exits.
     port.off('message', onCommand);
-    Promise.all([fleet.stop(), klap.stop()]).then(
+    Promise.all([fleet.stop(), klap.stop(), smart.stop()]).then(
       () => send({ kind: 'stopped' }),
       (err: unknown) => send({ kind: 'failed', message: String(err) }),
     );
@@ -42,6 +46,8 @@ async function main(): Promise<void> {
     udpPorts: fleet.devices.map((device) => device.udpPort),
     deviceIds: fleet.devices.map((device) => device.state.deviceId),
     klapPort: klap.port,
+    smartPort: smart.port,
+    smartDeviceId: smart.device.deviceId,
   });
 }
 

@@ -14,12 +14,14 @@ export interface HostOptions {
 export interface HostStats {
   xor: SimulatorStats[];
   klap: KlapServerStats;
+  /** The simulated Tapo P110 (SMART over KLAP v2). */
+  smart: KlapServerStats;
 }
 
 export type HostCommand = { kind: 'stats'; id: number } | { kind: 'stop' };
 
 export type HostMessage =
-  | { kind: 'ready'; xorPorts: number[]; udpPorts: Array<number | undefined>; deviceIds: string[]; klapPort: number }
+  | { kind: 'ready'; xorPorts: number[]; udpPorts: Array<number | undefined>; deviceIds: string[]; klapPort: number; smartPort: number; smartDeviceId: string }
   | ({ kind: 'stats'; id: number } & HostStats)
   | { kind: 'stopped' }
   | { kind: 'failed'; message: string };
@@ -40,10 +42,13 @@ export class DeviceHost {
     readonly deviceIds: readonly string[],
     /** Answers from the state of the first XOR device. */
     readonly klapPort: number,
+    /** A simulated Tapo P110 speaking SMART over KLAP v2, and its device_id. */
+    readonly smartPort: number,
+    readonly smartDeviceId: string,
   ) {
     worker.on('message', (message: HostMessage) => {
       if (message.kind !== 'stats') return;
-      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap });
+      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap, smart: message.smart });
       this.waiting.delete(message.id);
     });
   }
@@ -58,7 +63,7 @@ export class DeviceHost {
       worker.once('error', fail);
       worker.once('message', (message: HostMessage) => {
         worker.off('error', fail);
-        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.udpPorts, message.deviceIds, message.klapPort));
+        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.udpPorts, message.deviceIds, message.klapPort, message.smartPort, message.smartDeviceId));
         else fail(new Error(`the simulated devices did not start: ${message.kind === 'failed' ? message.message : message.kind}`));
       });
     });

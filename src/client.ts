@@ -1,7 +1,7 @@
 import { RANGES, checkNumber } from './bounds';
 import { isReadOnly } from './commands';
 import { ErrorCode, KasaError } from './errors';
-import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from './json-depth';
 import { displayText } from './display-text';
 import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
 import { createTransport } from './transport/factory';
@@ -174,6 +174,9 @@ function prepareRequest(request: Request | string): PreparedRequest {
   }
   if (!isObject(value) || Object.keys(value).length === 0) {
     throw new KasaError(ErrorCode.BAD_INPUT, 'A command must be a JSON object such as {"system":{"get_sysinfo":{}}}.');
+  }
+  if (valueWritesMoreThan(value)) {
+    throw new KasaError(ErrorCode.BAD_INPUT, `The command cannot be written as JSON: it is circular or holds more than ${MAX_JSON_VALUES.toLocaleString('en-US')} values.`);
   }
   let sent: string;
   try {

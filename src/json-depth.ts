@@ -76,3 +76,24 @@ export function valueNestsDeeperThan(
   }
   return false;
 }
+
+/** Most values a command may hold when written as JSON: far beyond any device's request, far below a stall. */
+export const MAX_JSON_VALUES = 100_000;
+
+/**
+ * True when writing `value` as JSON would write more than `max` values. An object shared by many
+ * branches is written once for each, so a few objects (a batch of 100 batches that all refer to one
+ * batch of 100 ...) stand for 100^5 values and hold JSON.stringify for minutes. Walks without
+ * recursion and stops at `max`; a cycle never ends, so it counts as too many.
+ */
+export function valueWritesMoreThan(value: unknown, max: number = MAX_JSON_VALUES): boolean {
+  const stack: unknown[] = [value];
+  let count = 0;
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (++count > max) return true;
+    if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) continue;
+    for (const child of Object.values(current)) stack.push(child);
+  }
+  return false;
+}

@@ -211,7 +211,7 @@ describe('replies no plug would send', () => {
 });
 
 describe('commands that cannot be sent', () => {
-  it('a raw command that is circular, holds a BigInt or nests too deeply is BAD_INPUT, nothing sent', async () => {
+  it('a raw command that is circular, holds a BigInt, nests too deeply or shares one array 100^5 times is BAD_INPUT, nothing sent', async () => {
     const rogue = new RogueDevice(() => '{}');
     await rogue.start();
     const client = new KasaClient({ host: '127.0.0.1', port: rogue.port, timeoutMs: 1000 });
@@ -220,7 +220,10 @@ describe('commands that cannot be sent', () => {
       (circular['system'] as Record<string, unknown>)['self'] = circular;
       let deep: unknown = {};
       for (let i = 0; i < 100; i++) deep = { a: deep };
-      for (const request of [circular, { system: { set_dev_alias: { alias: 1n } } }, { system: deep }]) {
+      // A few objects standing for 100^5 values: JSON.stringify used to write them all, for minutes.
+      let shared: unknown = 'x';
+      for (let i = 0; i < 5; i++) shared = Array(100).fill(shared);
+      for (const request of [circular, { system: { set_dev_alias: { alias: 1n } } }, { system: deep }, { system: { set_dev_alias: { alias: shared } } }]) {
         await assert.rejects(client.send(request as Record<string, unknown>), isCode(ErrorCode.BAD_INPUT));
       }
       assert.equal(rogue.requests, 0);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { SmartClient } from '../../src/family/smart/client';
@@ -7,8 +7,10 @@ import { parseComponents } from '../../src/family/smart/components';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
 import { combineSmartEnergy, normaliseEnergyData } from '../../src/family/smart/energy';
 import { parseSmartReply } from '../../src/family/smart/envelope';
+import { connectDevice } from '../../src/family/connect';
 import { SmartDevice } from '../../src/simulator/smart/device';
 import type { Transport } from '../../src/transport/transport';
+import { RogueSmartDevice } from '../support/rogue-smart';
 
 /** Runs `run`; anything it throws must be a KasaError, and never INTERNAL. */
 function onlyKasaErrors(run: () => unknown): boolean {
@@ -92,6 +94,60 @@ void describe('fuzzing the SMART parsers', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+/** Methods a device is asked when read, switched and metered, and what a rogue one may answer instead. */
+const ASKED = ['component_nego', 'get_device_info', 'get_child_device_list', 'multipleRequest', 'get_energy_usage', 'get_current_power', 'set_device_info', 'control_child'];
+const rogueAnswer = fc.oneof(
+  fc.string(),
+  fc.json(),
+  anything.map((v) => JSON.stringify(v) ?? 'undefined'),
+  anything.map((result) => JSON.stringify({ error_code: 0, result }) ?? ''),
+  fc.record({ error_code: fc.oneof(fc.integer(), fc.string(), anything), result: fc.oneof(anything, objects) }).map((v) => JSON.stringify(v) ?? ''),
+);
+
+void describe('fuzzing a SMART device over KLAP', () => {
+  const rogues = { p110m: new RogueSmartDevice('p110m'), p300: new RogueSmartDevice('p300') };
+  const escaped: unknown[] = [];
+  const onEscape = (err: unknown): void => {
+    escaped.push(err);
+  };
+  before(async () => {
+    process.on('unhandledRejection', onEscape);
+    for (const rogue of Object.values(rogues)) await rogue.start();
+  });
+  after(async () => {
+    process.off('unhandledRejection', onEscape);
+    for (const rogue of Object.values(rogues)) await rogue.stop();
+  });
+
+  void it('reading, switching and metering end in a value or a KasaError (never INTERNAL) whatever it answers', { timeout: 60_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('p110m', 'p300') as fc.Arbitrary<keyof typeof rogues>, fc.dictionary(fc.constantFrom(...ASKED), rogueAnswer, { minKeys: 1, maxKeys: 3 }), async (model, answers) => {
+        const rogue = rogues[model];
+        rogue.answer = (request) => (typeof request['method'] === 'string' ? answers[request['method']] : undefined);
+        const device = connectDevice({ transport: 'klap', host: '127.0.0.1', port: 9999, klapPort: rogue.port, timeoutMs: 1000 });
+        const settle = async (run: () => Promise<unknown>): Promise<void> => {
+          try {
+            await run();
+          } catch (err) {
+            if (!(err instanceof KasaError) || err.code === ErrorCode.INTERNAL) throw err;
+          }
+        };
+        try {
+          await settle(() => device.getSysinfo());
+          await settle(() => device.switchTarget(device, true));
+          await settle(() => device.meterPart(device));
+          await settle(() => device.poll([(info) => info.outlets?.slice(0, 1).map(() => device) ?? [device]]));
+        } finally {
+          rogue.answer = () => undefined;
+          await device.close();
+        }
+        assert.deepEqual(escaped.splice(0), [], 'nothing escaped');
+      }),
+      { numRuns: 150 },
     );
   });
 });

@@ -5,6 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import RED = require('node-red');
 import type { Node, NodeMessage } from 'node-red';
 import { FAULT_KINDS, Fault, FaultKind, ModelName, SimulatedDevice } from '../../src/simulator';
+import { KlapServer } from '../../src/simulator/klap-server';
+import { SmartDevice } from '../../src/simulator/smart/device';
+import type { SmartModelName } from '../../src/simulator/smart/models';
+import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../../src/transport/klap/credentials';
 import { TddpFault, TddpResponder } from '../../src/simulator/tddp-responder';
 import { openReplySocketCount } from '../../src/tddp';
 import { allNodes, helper } from '../support/node-red';
@@ -14,6 +18,8 @@ import { openResources, resourcesBackTo, within } from '../support/wait';
 /**
  * Fault soak: one Node-RED runtime, every node type against simulated devices that misbehave at
  * random, go away and come back, while the flow is redeployed; every message is accounted for.
+ *
+ * Beside the Kasa devices, a Tapo P110 and P300 speak SMART over KLAP v2 with their own faults.
  *
  * SOAK_SECONDS (default 40) is how long traffic runs; SOAK_SEED (default random, printed) makes
  * the sequence of messages, faults, restarts and redeploys the same again (the timing of a loaded
@@ -100,15 +106,115 @@ const TARGETS: readonly Target[] = [
   { id: 'energy-hs110', node: { type: 'plug-energy', device: 'dev-hs110' }, plan: energyPlan },
   { id: 'energy-hs110v2', node: { type: 'plug-energy', device: 'dev-hs110v2', output: 'reading' }, plan: energyPlan },
   { id: 'energy-hs300', node: { type: 'plug-energy', device: 'dev-hs300', outlet: '1,3' }, plan: energyPlan },
+  { id: 'plug-p110', node: { type: 'plug-control', device: 'dev-p110' }, plan: (d) => relayPlan(d, []) },
+  { id: 'energy-p110', node: { type: 'plug-energy', device: 'dev-p110' }, plan: energyPlan },
+  { id: 'outlet-p300', node: { type: 'strip-outlet', device: 'dev-p300', outlet: '2' }, plan: (d) => relayPlan(d, [1, 3, '1,2', 'all']) },
   { id: 'tddp-0a', node: { type: 'tddp-query', device: 'dev-tddp', tddpType: 3, subtype: '0a', output: 'string' }, plan: tddpPlan },
   { id: 'tddp-12', node: { type: 'tddp-query', device: 'dev-tddp', tddpType: 3, subtype: '12', output: 'buffer' }, plan: tddpPlan },
 ];
 const TARGET_IDS = new Set(TARGETS.map((t) => t.id));
+const SMART_TARGET_IDS = new Set(['plug-p110', 'energy-p110', 'outlet-p300']);
 
 const MODELS: readonly ModelName[] = ['hs110', 'hs110v2', 'hs300', 'kp303'];
+const SMART_MODELS: readonly SmartModelName[] = ['p110', 'p300'];
+/** Faults of the SMART devices; 403 mid-session comes from `invalidateAfter` and from restarts. */
+const SMART_FAULTS = ['session-9999', 'session-1001', 'slow', 'drop-replies', 'refuse-batches', 'batch-stops-at-error'] as const;
+type SmartFault = (typeof SMART_FAULTS)[number];
+/** Each SMART device drops its sessions after this many requests: the next one gets HTTP 403. */
+const INVALIDATE_AFTER: Record<SmartModelName, number> = { p110: 23, p110m: 23, p300: 37, kp125m: 23 };
+
+/**
+ * A simulated SMART device over KLAP v2 whose commands are counted where they arrive, and which
+ * can be unplugged and plugged in again on the same port with the same state (a new KlapServer:
+ * every session it knew is gone, so the client meets a 403 first).
+ */
+class SoakSmartDevice {
+  readonly device: SmartDevice;
+  /** set_device_info requests that reached the device, alone, in a batch or through control_child. */
+  commands = 0;
+  /** 403s answered by the KlapServers this device had so far. */
+  forbiddenBefore = 0;
+  klap: KlapServer;
+  port = 0;
+
+  constructor(readonly model: SmartModelName) {
+    this.device = new SmartDevice({ model, nickname: `soak ${model}` });
+    this.klap = this.newServer();
+  }
+
+  get forbidden(): number {
+    return this.forbiddenBefore + this.klap.stats.forbidden;
+  }
+
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.port = await this.klap.start();
+        return;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+        this.klap = this.newServer(); // the port was grabbed meanwhile by some other socket
+        await sleep(20);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.klap.stop();
+    this.forbiddenBefore += this.klap.stats.forbidden;
+    this.klap = this.newServer();
+  }
+
+  clearFaults(): void {
+    this.device.clearFaults();
+    this.klap.replyDelayMs = 0;
+    this.klap.dropNextReplies(0);
+  }
+
+  private newServer(): KlapServer {
+    return new KlapServer({
+      port: this.port,
+      version: 2,
+      bound: false,
+      defaultCredentials: { username: TAPO_DEFAULT_USERNAME, password: TAPO_DEFAULT_PASSWORD },
+      invalidateAfter: INVALIDATE_AFTER[this.model],
+      handle: (json) => {
+        this.commands += setDeviceInfos(json);
+        return this.device.handle(json);
+      },
+    });
+  }
+}
+
+/** set_device_info requests in a SMART request text: alone, in a multipleRequest, or in control_child. */
+function setDeviceInfos(json: string): number {
+  const count = (request: unknown): number => {
+    if (typeof request !== 'object' || request === null) return 0;
+    const { method, params } = request as { method?: unknown; params?: { requests?: unknown; requestData?: unknown } };
+    if (method === 'set_device_info') return 1;
+    if (method === 'multipleRequest' && Array.isArray(params?.requests)) return params.requests.reduce((sum: number, r) => sum + count(r), 0);
+    if (method === 'control_child') return count(params?.requestData);
+    return 0;
+  };
+  try {
+    return count(JSON.parse(json));
+  } catch {
+    return 0;
+  }
+}
+
+/** How many set_device_info a message may cause at most: one per outlet it switches, none for other commands. */
+function commandsAllowed(target: Target, msg: Record<string, unknown>): number {
+  if (msg['command'] !== undefined || typeof msg['payload'] === 'object' || !SWITCH.includes(msg['payload'] as never)) return 0;
+  if (target.node['type'] === 'plug-energy') return 0;
+  const outlet = msg['outlet'] ?? target.node['outlet'];
+  if (outlet === 'all') return 3;
+  return typeof outlet === 'string' ? outlet.split(',').length : 1;
+}
 
 interface Rig {
   sims: Record<string, SimulatedDevice>;
+  smart: Record<string, SoakSmartDevice>;
   responder: TddpResponder;
   replyPort: number;
 }
@@ -137,12 +243,16 @@ function soakFlow(rig: Rig, variant: number): Record<string, unknown>[] {
     device('dev-hs300', 'hs300'),
     device('dev-kp303', 'kp303'),
     device('dev-tddp', 'hs110', { tddpPort: rig.responder.port }),
+    // The SMART devices over KLAP: the family is found out on first use, after every restart of the config node.
+    { ...device('dev-p110', 'hs110'), name: 'soak p110', transport: 'klap', klapPort: rig.smart['p110']!.port },
+    { ...device('dev-p300', 'hs110'), name: 'soak p300', transport: 'klap', klapPort: rig.smart['p300']!.port },
     { id: 'catch-all', z: 'soak', x: 100, y: 900, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'soak', x: 300, y: 900, type: 'helper', wires: [] },
     // Nodes that poll on their own share the devices' queues with the messages; their outputs are only counted.
     { id: 'watch-out', z: 'soak', x: 300, y: 800, type: 'helper', wires: [] },
     { id: 'watch-kp303', z: 'soak', x: 100, y: 800, type: 'strip-outlet', device: 'dev-kp303', outlet: 'all', pollInterval: 0.25, wires: [['watch-out']] },
     { id: 'poll-energy-hs110', z: 'soak', x: 100, y: 850, type: 'plug-energy', device: 'dev-hs110', interval: 0.3, wires: [['watch-out']] },
+    { id: 'watch-p300', z: 'soak', x: 100, y: 750, type: 'strip-outlet', device: 'dev-p300', outlet: 'all', pollInterval: 0.3, wires: [['watch-out']] },
   ];
   TARGETS.forEach((target, i) => {
     flow.push({ id: target.id, z: 'soak', x: 100, y: 60 * (i + 1), name: target.id, wires: [[`out-${target.id}`]], ...target.node });
@@ -176,6 +286,8 @@ class Ledger {
   readonly errorsByCode = new Map<Code, number>();
   /** INTERNAL (or uncoded) errors, with their messages. */
   readonly faultsOfOurs: string[] = [];
+  /** The first message of each error code a SMART node gave, for the summary. */
+  readonly smartExamples = new Map<Code, string>();
   unsolicitedErrors = 0;
   watcherOutputs = 0;
   private outstanding = 0;
@@ -197,6 +309,7 @@ class Ledger {
       this.errorsByCode.set(entry.error, (this.errorsByCode.get(entry.error) ?? 0) + 1);
       // A fault of the package itself: no input and no reply may lead there.
       if (entry.error === 'INTERNAL' || entry.error === 'NO_CODE') this.faultsOfOurs.push(`${nodeId}: ${error.message}`);
+      if (SMART_TARGET_IDS.has(nodeId) && !this.smartExamples.has(entry.error)) this.smartExamples.set(entry.error, error.message);
     }
     if (entry.completions === 1) {
       this.inFlight.set(nodeId, this.inFlight.get(nodeId)! - 1);
@@ -275,12 +388,16 @@ interface SendEvent {
 }
 
 describe('fault soak: every node, every fault, restarts and redeploys, in one Node-RED runtime', () => {
-  const rig: Rig = { sims: {}, responder: undefined as unknown as TddpResponder, replyPort: 0 };
+  const rig: Rig = { sims: {}, smart: {}, responder: undefined as unknown as TddpResponder, replyPort: 0 };
 
   before(async () => {
     for (const model of MODELS) {
       // The UDP plug node is given the TCP port: the device must answer UDP on the same number.
       rig.sims[model] = await startOnSamePorts(new SimulatedDevice({ model, alias: `soak ${model}` }));
+    }
+    for (const model of SMART_MODELS) {
+      rig.smart[model] = new SoakSmartDevice(model);
+      await rig.smart[model].start();
     }
     rig.replyPort = await freeUdpPort();
     rig.responder = new TddpResponder({ profile: 'hs110', replyTo: 'reply-port', replyPort: rig.replyPort });
@@ -290,6 +407,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     RED.hooks.remove('*.soak');
     await helper.unload();
     for (const sim of Object.values(rig.sims)) await sim.stop();
+    for (const sim of Object.values(rig.smart)) await sim.stop();
     await rig.responder.stop();
   });
 
@@ -326,6 +444,47 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     const down = new Set<string>();
     const restarting = new Set<Promise<void>>();
     let tddpClearAt = 0;
+
+    const smartOrder = [...SMART_FAULTS].sort(() => draw() - 0.5);
+    const smartClearAt = new Map<string, number>();
+    /** One SMART fault on one SMART device; slow replies and batch faults last a while, then clear. */
+    const smartChaos = (now: number): void => {
+      for (const [model, at] of smartClearAt) {
+        if (now < at) continue;
+        rig.smart[model]!.clearFaults();
+        smartClearAt.delete(model);
+      }
+      const r = draw();
+      const model = pick(draw, SMART_MODELS);
+      const sim = rig.smart[model]!;
+      if (r < 0.9) {
+        const kind: SmartFault = smartOrder.shift() ?? pick(draw, SMART_FAULTS);
+        if (kind === 'session-9999') sim.device.failSessionNext(between(draw, 1, 2), 9999);
+        else if (kind === 'session-1001') sim.device.failSessionNext(between(draw, 1, 2), -1001);
+        else if (kind === 'drop-replies') sim.klap.dropNextReplies(between(draw, 1, 2));
+        else {
+          if (kind === 'slow') sim.klap.replyDelayMs = between(draw, 20, LONGEST_DELAY_MS);
+          else if (kind === 'refuse-batches') sim.device.refuseBatches = -1003;
+          else sim.device.batchStopsAtError = true;
+          smartClearAt.set(model, now + between(draw, 100, 600));
+        }
+        count(`smart:${kind}`);
+      } else {
+        const key = `smart-${model}`;
+        if (down.has(key)) return;
+        const awayMs = between(draw, 50, 600);
+        down.add(key);
+        restarts++;
+        const run = (async () => {
+          await sim.stop();
+          await sleep(awayMs);
+          await sim.start();
+          down.delete(key);
+        })();
+        restarting.add(run);
+        run.then(() => restarting.delete(run), () => undefined);
+      }
+    };
 
     const faultFor = (kind: FaultKind): Fault => {
       if (kind === 'delay') return { kind, ms: between(draw, 20, LONGEST_DELAY_MS) };
@@ -368,6 +527,13 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       }
     };
 
+    /** set_device_info each SMART device may have received at most: one per outlet of each switching message. */
+    const commandBudget = new Map<string, number>();
+    const budget = (target: Target, msg: Record<string, unknown>): void => {
+      const device = String(target.node['device']);
+      commandBudget.set(device, (commandBudget.get(device) ?? 0) + commandsAllowed(target, msg));
+    };
+
     let nextId = 1;
     /** Sends the next planned message to `target`, unless it has enough waiting already. */
     const sendOne = (target: Target): void => {
@@ -375,6 +541,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       const planned = target.plan(draw);
       const id = nextId++;
       ledger.sent(id, target.id, planned.mustFail);
+      budget(target, planned.msg);
       (helper.getNode(target.id) as Node & { receive(msg: Record<string, unknown>): void }).receive({ ...planned.msg, soakId: id, topic: `soak ${id}` });
     };
 
@@ -382,6 +549,8 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       // The redeploy must meet requests in flight: every device answers its next ones late, and
       // every node gets its fill of messages just before the flow closes.
       for (const sim of Object.values(rig.sims)) sim.injectFault({ kind: 'delay', ms: 300 }, { times: 2 });
+      for (const sim of Object.values(rig.smart)) sim.klap.replyDelayMs = 300;
+      for (const model of SMART_MODELS) smartClearAt.set(model, Date.now() + 300);
       rig.responder.injectFault('silence');
       tddpClearAt = Date.now() + 300;
       count('delay');
@@ -418,6 +587,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       }
       if (now >= nextChaos) {
         chaos(now);
+        smartChaos(now);
         nextChaos = now + between(draw, 100, 400);
       }
       for (let i = 0; i < perTick; i++) sendOne(pick(draw, TARGETS));
@@ -433,6 +603,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     for (const sim of Object.values(rig.sims)) sim.clearFaults();
     rig.responder.clearFaults();
     await within(Promise.all([...restarting]), 5000, 'devices to come back');
+    for (const sim of Object.values(rig.smart)) sim.clearFaults();
     await ledger.allDone(15_000).catch((err: Error) => {
       const stuck = [...ledger.entries].filter(([, e]) => e.completions === 0).slice(0, 10);
       throw new Error(say(`${err.message}; first stuck: ${JSON.stringify(stuck)}`));
@@ -449,6 +620,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       for (let attempt = 1; attempt <= 3 && !delivered; attempt++) {
         const id = nextId++;
         ledger.sent(id, target.id, undefined);
+        budget(target, final);
         (helper.getNode(target.id) as Node & { receive(msg: Record<string, unknown>): void }).receive({ ...final, soakId: id });
         await ledger.allDone(5000);
         await new Promise((resolve) => setImmediate(resolve));
@@ -489,6 +661,13 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       caught += e.caught;
     }
     for (const kind of FAULT_KINDS) assert.ok((faults.get(kind) ?? 0) > 0, say(`fault ${kind} was injected`));
+    for (const kind of SMART_FAULTS) assert.ok((faults.get(`smart:${kind}`) ?? 0) > 0, say(`SMART fault ${kind} was injected`));
+    for (const sim of Object.values(rig.smart)) {
+      assert.ok(sim.forbidden > 0, say(`${sim.model} answered 403 mid-session`));
+      // A command is never sent twice: what reached the device is at most one per outlet switched.
+      const allowed = commandBudget.get(`dev-${sim.model}`) ?? 0;
+      assert.ok(sim.commands <= allowed, say(`${sim.model}: ${sim.commands} set_device_info reached the device, at most ${allowed} were asked for`));
+    }
     assert.deepEqual(ledger.faultsOfOurs, [], say('no error blames the package (INTERNAL)'));
 
     await helper.unload();
@@ -496,12 +675,20 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     await resourcesBackTo(baseline, 5000);
     assert.equal(openReplySocketCount(), 0, say('the TDDP reply socket is closed'));
 
+    const smartErrors = new Map<string, number>();
+    for (const e of ledger.entries.values()) {
+      if (SMART_TARGET_IDS.has(e.node) && e.error !== undefined) smartErrors.set(e.error, (smartErrors.get(e.error) ?? 0) + 1);
+    }
+    const smartMessages = [...ledger.entries.values()].filter((e) => SMART_TARGET_IDS.has(e.node)).length;
     const errors = [...ledger.errorsByCode].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code} ${n}`);
     const injected = [...faults].sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind} ${n}`);
     console.log(
       `soak summary: seed ${SEED}; ${(sendingMs / 1000).toFixed(1)} s; ${ledger.entries.size} messages sent, ${outputs} outputs, ${caught} caught errors; ` +
         `errors by code: ${errors.join(', ')}; faults injected: ${injected.join(', ')}; device restarts ${restarts}; ` +
         `redeploys: ${redeployReport(atRedeploy)}; ` +
+        `SMART: ${smartMessages} messages, errors ${[...smartErrors].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code} ${n}`).join(', ')}; ` +
+        `${Object.values(rig.smart).map((sim) => `${sim.model} ${sim.commands} commands of ${commandBudget.get(`dev-${sim.model}`) ?? 0} allowed, ${sim.forbidden} 403s`).join(', ')}; ` +
+        `SMART error examples: ${[...ledger.smartExamples].map(([code, text]) => `${code}: ${text}`).join(' | ')}; ` +
         `watcher outputs ${ledger.watcherOutputs}, watcher errors ${ledger.unsolicitedErrors}; final message tries ${Math.max(...finalTries.values())} at most; ` +
         `rss ${(rssAtStart / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );

@@ -59,15 +59,21 @@ export function isSmartReadMethod(method: string): boolean {
   return method.startsWith('get_') || method === 'component_nego';
 }
 
+/** Entries of a request walked at most: batches that share one inner batch make paths without end. */
+const MAX_WALKED = 10_000;
+
 /**
  * Every method a request would run, looking inside multipleRequest and control_child (whose
- * requestData may itself be a batch); bounded, so a hostile request cannot make the walk long.
+ * requestData may itself be a batch); bounded, so a hostile request cannot make the walk long:
+ * by the entries visited, not only the methods found, since a batch of batches that all refer to
+ * one inner batch is small in memory and has 100^5 paths below the depth limit.
  */
 export function smartMethodsOf(request: SmartRequest): string[] {
   const found: string[] = [];
   const cut = (): void => void (found.includes(UNCHECKED) || found.push(UNCHECKED));
   const stack: Array<{ value: unknown; depth: number }> = [{ value: request, depth: 0 }];
-  while (stack.length > 0 && found.length < 1000) {
+  let walked = 0;
+  while (stack.length > 0 && found.length < 1000 && walked++ < MAX_WALKED) {
     const { value, depth } = stack.pop()!;
     if (!isObject(value) || typeof value['method'] !== 'string') continue;
     const method = value['method'];

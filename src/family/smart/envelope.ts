@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { displayText, displayValue } from '../../display-text';
 import { ErrorCode, KasaError } from '../../errors';
-import { MAX_JSON_DEPTH, textNestsDeeperThan } from '../../json-depth';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../json-depth';
 import { errCodeOf, isObject, parseReplyText } from '../../reply';
 
 /** One SMART call: a method and, when it takes any, its parameters. */
@@ -54,6 +54,12 @@ export function buildSmartRequest(request: SmartRequest, terminalUuid: string, n
     request_time_milis: now,
     terminal_uuid: terminalUuid,
   };
+  if (valueWritesMoreThan(envelope)) {
+    throw new KasaError(
+      ErrorCode.BAD_INPUT,
+      `The SMART command ${method} cannot be written as JSON: it is circular or holds more than ${MAX_JSON_VALUES.toLocaleString('en-US')} values.`,
+    );
+  }
   let text: string;
   try {
     text = JSON.stringify(envelope);

@@ -76,6 +76,13 @@ export class SmartDevice {
     this.sessionErrors.push(...Array.from({ length: count }, () => code));
   }
 
+  /** Back to an honest device: no session errors waiting, batches taken and answered in full. */
+  clearFaults(): void {
+    this.sessionErrors = [];
+    this.refuseBatches = undefined;
+    this.batchStopsAtError = false;
+  }
+
   /** KlapServer's handler. */
   handle = (json: string): string => JSON.stringify(this.answer(json));
 

@@ -44,4 +44,12 @@ void describe('what cannot be checked needs permission', () => {
     for (let i = 0; i < 8; i++) deep = { method: 'control_child', params: { device_id: 'x', requestData: deep } };
     assert.deepEqual(smartDestructiveMethods(deep as { method: string }), [UNCHECKED]);
   });
+
+  void it('a batch of batches sharing one inner batch is UNCHECKED at once, not walked path by path', () => {
+    // 100^5 paths to a method below the depth limit, in a few objects: the walk used to take them all.
+    let shared: Record<string, unknown> = { method: 'get_device_info' };
+    for (let i = 0; i < 5; i++) shared = { method: 'multipleRequest', params: { requests: Array(100).fill(shared) } };
+    assert.deepEqual(smartDestructiveMethods(shared as { method: string }), [UNCHECKED]);
+    assert.equal(isSmartReadOnly(shared as { method: string }), false);
+  });
 });
