@@ -209,5 +209,36 @@ describe('the nodes on SMART devices over KLAP', () => {
     assert.ok(sim.device.received.length <= 6, sim.device.received.join(','));
     assert.ok(sim.device.received.every((method) => method === 'multipleRequest'), sim.device.received.join(','));
   });
+
+  it('plug-energy reads a P304M per outlet, sums several, and statistics per outlet', LIMIT, async () => {
+    const sim = await smart({ model: 'p304m' });
+    for (const outlet of sim.device.children.outlets) outlet.relay.setOn(true);
+    const { node, out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '2' }, klapDevice(sim)));
+    node.receive({});
+    const second = (await out.next()) as Msg;
+    assert.equal(second['payload'], 30, 'outlet 2 draws 2 x 15 W in the simulator');
+    assert.equal((second['outlet'] as { index: number }).index, 2);
+    node.receive({ outlet: 'all' });
+    const all = (await out.next()) as Msg;
+    assert.equal(all['payload'], 15 + 30 + 45 + 60);
+    assert.equal((all['outlets'] as unknown[]).length, 4);
+    node.receive({ command: 'monthstat', outlet: '1,2' });
+    const months = (await out.next())['payload'] as Array<{ energy: number }>;
+    assert.ok(months.length > 0);
+    await unloadChecked();
+    const whole = await load(flowWith({ type: 'plug-energy', name: 'meter' }, klapDevice(sim)));
+    whole.node.receive({});
+    const refused = (await whole.caught.next()) as Msg;
+    assert.equal(refused.error?.code, ErrorCode.NO_ENERGY_METER, 'the strip meters its outlets, not itself');
+  });
+
+  it('a polling plug-energy on P304M outlets reads them through the hub', LIMIT, async () => {
+    const sim = await smart({ model: 'p304m' });
+    sim.device.children.outlets[0]!.relay.setOn(true);
+    const { out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '1,3', interval: 0.2, split: true }, klapDevice(sim)));
+    const [first, third] = [(await out.next()) as Msg, (await out.next()) as Msg];
+    assert.deepEqual([first['payload'], third['payload']], [15, 0]);
+    assert.deepEqual([(first['outlet'] as { index: number }).index, (third['outlet'] as { index: number }).index], [1, 3]);
+  });
 });
 

@@ -44,6 +44,8 @@ const NO_SMART_PRESET: Readonly<Record<string, string>> = {
 export class SmartDevice extends Device {
   readonly family = 'smart' as const;
   private components: SmartComponents | undefined;
+  /** Each outlet's own components (a P304M meters per outlet), asked once when an outlet is metered. */
+  private outletComponents: Map<string, SmartComponents> | undefined;
   private timeDiffMinutes = 0;
   private readonly meters = new Map<string, SmartMeter>();
 
@@ -85,7 +87,8 @@ export class SmartDevice extends Device {
       ? (await this.client.paged('get_child_device_list', 'child_device_list')).filter(isObject)
       : undefined;
     const info = normaliseSmartDeviceInfo(result, {
-      hasEnergyMeter: new SmartMeter(this.client, components).present,
+      // A strip that meters per outlet has a meter, though not one of its own.
+      hasEnergyMeter: new SmartMeter(this.client, components).present || (children !== undefined && (await this.metersPerOutlet())),
       ...(children === undefined ? {} : { outlets: normaliseChildList(children) }),
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
@@ -96,8 +99,9 @@ export class SmartDevice extends Device {
   /** State and the device's own meter in one batch; each outlet's meter through control_child. */
   async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
     const meters = new Map<string, MeterReading | KasaError>();
+    // The device's own meter joins the state's batch; a strip that meters only per outlet has none.
     const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
-    const meter = wholeMeter ? await this.meterOf(this) : undefined;
+    const meter = wholeMeter && new SmartMeter(this.client, await this.knownComponents()).present ? await this.meterOf(this) : undefined;
     const { read, outcomes } = await this.readInfo(meter?.plannedRequests() ?? []);
     if (meter !== undefined) {
       try {
@@ -178,15 +182,33 @@ export class SmartDevice extends Device {
 
   /** The meter of the device, or of one outlet (which has one only where the strip meters per outlet). */
   private async meterOf(part: Target): Promise<SmartMeter> {
-    const components = await this.knownComponents();
     const key = partKey(part);
     let meter = this.meters.get(key);
     if (meter === undefined) {
-      meter = key === '' ? new SmartMeter(this.client, components) : new SmartMeter(this.client, components, key);
+      meter =
+        key === ''
+          ? new SmartMeter(this.client, await this.knownComponents())
+          : new SmartMeter(this.client, (await this.componentsOfOutlets()).get(key) ?? new Map(), key);
       this.meters.set(key, meter);
     }
     if (!meter.present) throw this.noMeter();
     return meter;
+  }
+
+  /** The outlets' components, from the paged get_child_device_component_list, asked once. */
+  private async componentsOfOutlets(): Promise<Map<string, SmartComponents>> {
+    if (this.outletComponents === undefined) {
+      const list = await this.client.paged('get_child_device_component_list', 'child_component_list');
+      this.outletComponents = new Map(
+        list.filter(isObject).flatMap((entry) => (typeof entry['device_id'] === 'string' ? [[entry['device_id'], parseComponents(entry)] as const] : [])),
+      );
+    }
+    return this.outletComponents;
+  }
+
+  private async metersPerOutlet(): Promise<boolean> {
+    for (const components of (await this.componentsOfOutlets()).values()) if (new SmartMeter(this.client, components).present) return true;
+    return false;
   }
 
   /** One request to the device, or the same request to each outlet through control_child. */

@@ -1,6 +1,7 @@
 import { MethodTable, SIM_CODES, fail, ok } from './answer';
 import { SimCountdown } from './countdown';
 import type { SmartModelSpec } from './models';
+import { SimSmartMeter } from './meter';
 import { SwitchState } from './switch-state';
 
 /** One outlet of a simulated strip: its own relay, name and countdown. */
@@ -10,6 +11,8 @@ export interface SimOutlet {
   readonly position: number;
   readonly relay: SwitchState;
   readonly countdown: SimCountdown;
+  /** Strips that meter per outlet (P304M). */
+  readonly meter?: SimSmartMeter;
 }
 
 /**
@@ -26,10 +29,15 @@ export class SimChildren {
     now: () => number,
     /** Entries per page of the lists. */
     private readonly pageSize: number,
+    timeDiffMinutes = 0,
   ) {
     this.outlets = Array.from({ length: spec.outlets }, (_unused, position) => {
       const relay = new SwitchState({ nickname: `Plug ${position + 1}`, now });
-      return { id: `${parentId}${String(position).padStart(2, '0')}`, position, relay, countdown: new SimCountdown(relay) };
+      const id = `${parentId}${String(position).padStart(2, '0')}`;
+      // Each outlet draws a little more than the one before, so sums and parts can be told apart.
+      const outletSpec = spec.outletEnergy === undefined ? undefined : { ...spec, energy: spec.outletEnergy, loadMilliwatts: spec.loadMilliwatts * (position + 1) };
+      const meter = outletSpec === undefined ? undefined : new SimSmartMeter(outletSpec, relay, timeDiffMinutes, id);
+      return { id, position, relay, countdown: new SimCountdown(relay), ...(meter === undefined ? {} : { meter }) };
     });
   }
 
@@ -48,7 +56,7 @@ export class SimChildren {
       get_child_device_list: (params) =>
         this.page(params, 'child_device_list', (outlet) => this.childInfo(outlet)),
       get_child_device_component_list: (params) =>
-        this.page(params, 'child_component_list', (outlet) => ({ device_id: outlet.id, component_list: childComponents() })),
+        this.page(params, 'child_component_list', (outlet) => ({ device_id: outlet.id, component_list: this.childComponents() })),
     };
   }
 
@@ -57,8 +65,9 @@ export class SimChildren {
     return {
       get_device_info: () => ok(this.childInfo(outlet)),
       set_device_info: (params) => outlet.relay.setInfo(params),
-      component_nego: () => ok({ component_list: childComponents() }),
+      component_nego: () => ok({ component_list: this.childComponents() }),
       ...outlet.countdown.methods,
+      ...(outlet.meter?.methods ?? {}),
     };
   }
 
@@ -93,13 +102,14 @@ export class SimChildren {
       sum: this.outlets.length,
     });
   }
-}
 
-function childComponents(): Array<{ id: string; ver_code: number }> {
-  return [
-    { id: 'device', ver_code: 2 },
-    { id: 'countdown', ver_code: 2 },
-    { id: 'schedule', ver_code: 2 },
-    { id: 'default_states', ver_code: 1 },
-  ];
+  private childComponents(): Array<{ id: string; ver_code: number }> {
+    return [
+      { id: 'device', ver_code: 2 },
+      { id: 'countdown', ver_code: 2 },
+      { id: 'schedule', ver_code: 2 },
+      { id: 'default_states', ver_code: 1 },
+      ...(this.spec.outletEnergy === undefined ? [] : [{ id: 'energy_monitoring', ver_code: this.spec.outletEnergy.verCode }]),
+    ];
+  }
 }

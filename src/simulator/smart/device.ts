@@ -56,7 +56,7 @@ export class SmartDevice {
     const suffix = this.mac.replace(/-/g, '').slice(-4);
     this.relay = new SwitchState({ nickname: options.nickname ?? `${this.spec.nicknamePrefix}${suffix}`, now });
     this.countdown = new SimCountdown(this.relay);
-    this.children = new SimChildren(this.spec, this.deviceId, this.mac, now, options.childPageSize ?? 10);
+    this.children = new SimChildren(this.spec, this.deviceId, this.mac, now, options.childPageSize ?? 10, this.timeDiffMinutes);
     const meter = new SimSmartMeter(this.spec, this.relay, this.timeDiffMinutes, seed);
     const strip = this.spec.outlets > 0;
     this.methods = {

@@ -6,7 +6,7 @@ import { seededHex } from '../models';
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */
-export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'kp125m'] as const;
+export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m'] as const;
 export type SmartModelName = (typeof SMART_MODEL_NAMES)[number];
 
 export interface SmartModelSpec {
@@ -23,6 +23,8 @@ export interface SmartModelSpec {
    * get_current_power) and whether get_emeter_data answers (the P110M's). Absent: no meter.
    */
   energy?: { verCode: 1 | 2; emeterData: boolean };
+  /** A strip whose outlets each have a meter (P304M): their energy_monitoring, as `energy` is the parent's. */
+  outletEnergy?: { verCode: 1 | 2; emeterData: boolean };
   /** Default nickname before the MAC suffix. */
   nicknamePrefix: string;
   /** Power drawn while on, in mW, for a metered model. */
@@ -61,6 +63,18 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     outlets: 3,
     nicknamePrefix: 'Tapo Power Strip ',
     loadMilliwatts: 0,
+  },
+  // A strip with a meter per outlet and none of its own (how the parent reports it is unverified).
+  p304m: {
+    name: 'p304m',
+    model: 'P304M',
+    type: 'SMART.TAPOPLUG',
+    hwVer: '1.0',
+    fwVer: '1.0.7 Build 240411 Rel.110238',
+    outlets: 4,
+    outletEnergy: { verCode: 2, emeterData: true },
+    nicknamePrefix: 'Tapo Power Strip ',
+    loadMilliwatts: 15_000,
   },
   // Which energy_monitoring version a KP125M reports is not documented here; ver_code 1 lets the
   // simulator cover the devices that have get_energy_usage only.
