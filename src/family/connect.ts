@@ -151,7 +151,7 @@ export class DetectingDevice extends Device {
         this.transport = asked.transport;
         return asked.family === 'smart'
           ? new SmartDevice(smartClient(this.settings, asked.transport), this.settings.host)
-          : new IotDevice(kasaClient(this.settings, asked.transport));
+          : new IotDevice(kasaClient({ ...this.settings, port: asked.port }, asked.transport));
       }
     }
     const started = Date.now();

@@ -17,6 +17,8 @@ export const TDP_ASK_TIMEOUT_MS = 1500;
 export interface AskedDevice {
   transport: Transport;
   family: 'iot' | 'smart';
+  /** The HTTP port announced, which the transport uses: messages name it. */
+  port: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function askedDevice(settings: DeviceSettings, tdpPort: number, tim
     encryption === 'aes'
       ? new AesTransport({ ...common, ...(answer.loginVersion === undefined ? {} : { loginVersion: answer.loginVersion }) })
       : new KlapTransport({ ...common, family });
-  return { transport: new ExplainingTransport(inner, (err) => explain(err, answer, settings)), family };
+  return { transport: new ExplainingTransport(inner, (err) => explain(err, answer, settings)), family, port: answer.httpPort };
 }
 
 /** The owner field as known clients read it: the MD5 of the account e-mail, upper-case hex (unverified). */

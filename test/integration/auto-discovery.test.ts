@@ -8,6 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DetectingDevice, connectDevice } from '../../src/family/connect';
 import { ErrorCode, KasaError } from '../../src/errors';
 import { SimulatedDevice, SmartSimulatedDevice, TdpResponder } from '../../src/simulator';
+import { KlapServer } from '../../src/simulator/klap-server';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
 
@@ -147,6 +148,24 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
       await device.setPower(true);
       assert.equal(sim.device.relay.isOn, true);
       assert.equal(device.family, 'smart');
+    } finally {
+      await device.close();
+    }
+  });
+
+  void it('a new-firmware Kasa plug announcing KLAP: the Kasa family over KLAP on the announced port, 9999 unused', LIMIT, async () => {
+    // The KLAP side serves the same state as the 9999 side; each refers to the other only once started.
+    const klap: KlapServer = new KlapServer({ handle: (json) => JSON.stringify(sim.state.handle(JSON.parse(json))), version: 2, bound: false });
+    const sim = new SimulatedDevice({ model: 'hs110', port: 0, alias: 'New Kasa', newFirmware: { klapPort: () => klap.port, tdpPort: 0 } });
+    await Promise.all([sim.start(), klap.start()]);
+    started.push(sim, klap);
+    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeoutMs: 5000 });
+    try {
+      assert.equal((await device.setPower(true)).on, true);
+      assert.equal(sim.state.getRelay(), true, 'the device itself');
+      assert.equal(device.family, 'iot');
+      assert.equal(device.address, `127.0.0.1:${klap.port}`);
+      assert.equal(klap.stats.handshake1, 1);
     } finally {
       await device.close();
     }
