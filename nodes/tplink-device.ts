@@ -27,6 +27,8 @@ interface DeviceNodeDef extends NodeDef {
    * fields are filled in.
    */
   tddpLoginApart?: boolean;
+  /** Not in the editor: the TDP port `auto` asks (flows and tests may set it; default 20002). */
+  tdpPort?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export = function register(RED: NodeAPI): void {
         port: this.port,
         klapPort: this.klapPort,
         timeoutMs: this.timeoutMs,
+        ...(Number.isInteger(def.tdpPort) && Number(def.tdpPort) > 0 && Number(def.tdpPort) <= 65535 ? { tdpPort: Number(def.tdpPort) } : {}),
         ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
         ...(this.credentials?.username ? { username: this.credentials.username } : {}),
         ...(this.credentials?.password ? { password: this.credentials.password } : {}),

@@ -5,6 +5,7 @@
 export { DEFAULT_BROADCAST, MAX_DISCOVERY_HOSTS, parseHostEntry } from './targets';
 export { DEFAULT_DISCOVERY_ROUNDS, DEFAULT_DISCOVERY_TIMEOUT_MS, DISCOVERY_PORT, discover } from './xor';
 export type { DiscoveryOptions, XorDiscoveredDevice } from './xor';
+export { askTdp } from './ask';
 export { discoverDevices, normaliseMac } from './merged';
 export type { DeviceEncryption, DeviceFamily, DeviceSearchOptions, DiscoveredDevice, DiscoveryProtocol } from './merged';
 export {

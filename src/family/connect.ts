@@ -7,6 +7,7 @@ import type { DeviceInfo } from '../sysinfo';
 import { ExchangeTrace, reportExchange } from '../trace';
 import { TransportSettings, createTransport } from '../transport/factory';
 import type { Transport } from '../transport/transport';
+import { askedDevice, discoveryPortOf } from './discovered';
 import { IotDevice } from './iot/device';
 import { SmartClient } from './smart/client';
 import { SmartDevice } from './smart/device';
@@ -16,12 +17,18 @@ export interface DeviceSettings extends TransportSettings {
   timeoutMs?: number;
   /** Called after every exchange, for trace logs. */
   onExchange?: (trace: ExchangeTrace) => void;
+  /**
+   * auto: the UDP port asked over TP-Link's discovery before the first request (default 20002,
+   * asked only when the device's ports are the standard ones or this is given); null asks nothing.
+   */
+  tdpPort?: number | null;
 }
 
 /**
  * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family, AES always
  * the SMART one; over KLAP (klap, or auto once 9999 refuses) a device may speak either family,
- * which the first request finds out and the device remembers.
+ * which the first request finds out and the device remembers. auto first asks the device over
+ * TP-Link's discovery, and where it answers, uses the transport and family it announced.
  */
 export function connectDevice(settings: DeviceSettings): Device {
   if (typeof settings.host !== 'string' || settings.host.trim() === '') {
@@ -60,7 +67,7 @@ const PROBE = '{"system":{"get_sysinfo":{}}}';
  * transport. The probe's answer is not wasted: a Kasa device's sysinfo becomes its first reading.
  */
 export class DetectingDevice extends Device {
-  private readonly transport: Transport;
+  private transport: Transport;
   private found: Promise<Device> | undefined;
   private known: Device | undefined;
 
@@ -135,6 +142,18 @@ export class DetectingDevice extends Device {
 
   private async detect(): Promise<Device> {
     const timeoutMs = this.settings.timeoutMs ?? 5000;
+    const tdpPort = this.settings.transport === 'auto' ? discoveryPortOf(this.settings) : null;
+    if (tdpPort !== null) {
+      // The device says what it is: its answer decides the transport and the family (no probing).
+      const asked = await askedDevice(this.settings, tdpPort, timeoutMs);
+      if (asked !== null) {
+        await this.transport.close();
+        this.transport = asked.transport;
+        return asked.family === 'smart'
+          ? new SmartDevice(smartClient(this.settings, asked.transport), this.settings.host)
+          : new IotDevice(kasaClient({ ...this.settings, port: asked.port }, asked.transport));
+      }
+    }
     const started = Date.now();
     let received: string | undefined;
     let traced = false;

@@ -7,6 +7,9 @@ import { SESSION_COOKIE, TIMEOUT_COOKIE, parseCookiePairs } from '../transport/k
 import { KASA_DEFAULT_PASSWORD, KASA_DEFAULT_USERNAME } from '../transport/klap/credentials';
 import { KlapSession, SEED_BYTES } from '../transport/klap/session';
 
+/** What a KLAP device answers to a plain JSON POST on /app. */
+const KLAP_PLAIN_REQUEST_CODE = 1003;
+
 export interface KlapServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
@@ -191,6 +194,9 @@ export class KlapServer {
         return this.handshake2(req, body);
       case '/app/request':
         return this.request(req, url, body);
+      case '/app':
+        // A KLAP device's answer to a plain JSON request, as clients telling KLAP from AES see it (PROTOCOL.md section 5).
+        return Buffer.from(JSON.stringify({ error_code: KLAP_PLAIN_REQUEST_CODE }), 'utf8');
       default:
         throw new HttpFailure(404, 'unknown path');
     }

@@ -1,5 +1,6 @@
 import { ErrorCode, KasaError } from '../errors';
-import { KlapTransport, probeKlap } from './klap';
+import { AesTransport } from './aes';
+import { KlapTransport, probeHttpLogin, probeKlap } from './klap';
 import { NOT_KLAP_HINT } from './klap/klap-transport';
 import type { KlapFamily } from './klap/credentials';
 import { TcpTransport } from './tcp';
@@ -20,14 +21,15 @@ export interface AutoTransportOptions {
 
 /**
  * Speaks the Smart Home protocol on port 9999 while the device answers there. When 9999 refuses
- * connections and the device answers KLAP on port 80 (firmware from 2024 on), it switches to KLAP
- * and stays there; if the device later answers on 9999 again, nothing is lost by staying.
+ * connections, it asks the HTTP port (80) which login it speaks, KLAP (firmware from 2024 on) or
+ * AES (older Tapo firmware), switches to it and stays there; if the device later answers on 9999 again, nothing is lost by staying.
  */
 export class AutoTransport implements Transport {
   readonly address: string;
   private current: Transport;
   private readonly tcp: TcpTransport;
-  private klap: KlapTransport | null = null;
+  /** The HTTP transport (KLAP or AES) once 9999 refused. */
+  private klap: KlapTransport | AesTransport | null = null;
 
   constructor(private readonly options: AutoTransportOptions) {
     this.address = formatAddress(options.host, options.port);
@@ -35,7 +37,7 @@ export class AutoTransport implements Transport {
     this.current = this.tcp;
   }
 
-  /** The protocol in use now: 'tcp' until a device turned out to need KLAP. */
+  /** The protocol in use now: 'tcp' until a device turned out to need KLAP or AES. */
   get kind(): Transport['kind'] {
     return this.current.kind;
   }
@@ -46,25 +48,33 @@ export class AutoTransport implements Transport {
       return await this.tcp.exchange(json, timeoutMs, repeatable);
     } catch (err) {
       if (!(err instanceof KasaError) || err.code !== ErrorCode.REFUSED) throw err;
-      const found = await probeKlap(this.options.host, this.options.klapPort, timeoutMs);
-      if (found !== 'klap') {
+      // Which login the HTTP port speaks, asked of the port itself (a plain JSON request; section 5).
+      let found = await probeHttpLogin(this.options.host, this.options.klapPort, timeoutMs);
+      if (found === 'http' && (await probeKlap(this.options.host, this.options.klapPort, timeoutMs)) === 'klap') found = 'klap';
+      if (found !== 'klap' && found !== 'aes') {
         throw new KasaError(
           ErrorCode.REFUSED,
-          `${this.address} refused the connection and nothing answers KLAP on port ${this.options.klapPort} either. ` +
+          `${this.address} refused the connection and nothing answers KLAP or AES on port ${this.options.klapPort} either. ` +
             (found === 'http'
               ? NOT_KLAP_HINT.trim()
               : 'Check the address; on a plug with newer firmware, enable "Third-Party Compatibility" in the Kasa or Tapo app.'),
           { device: this.address, cause: err },
         );
       }
-      this.klap = new KlapTransport({
-        host: this.options.host,
-        port: this.options.klapPort,
+      const credentials = {
         ...(this.options.username === undefined ? {} : { username: this.options.username }),
         ...(this.options.password === undefined ? {} : { password: this.options.password }),
-        ...(this.options.family === undefined ? {} : { family: this.options.family }),
-        ...maxReply(this.options),
-      });
+      };
+      this.klap =
+        found === 'aes'
+          ? new AesTransport({ host: this.options.host, port: this.options.klapPort, ...credentials, ...maxReply(this.options) })
+          : new KlapTransport({
+              host: this.options.host,
+              port: this.options.klapPort,
+              ...credentials,
+              ...(this.options.family === undefined ? {} : { family: this.options.family }),
+              ...maxReply(this.options),
+            });
       this.current = this.klap;
       await this.tcp.close();
       // REFUSED: the request never reached the device, so it goes out now for the first time.

@@ -185,7 +185,7 @@ void describe('AesTransport and SmartClient against the simulated SMART devices 
     const port = await klap.start();
     const client = new SmartClient({ transport: new AesTransport({ host: '127.0.0.1', port }), timeoutMs: 5000 });
     try {
-      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.PROTOCOL, /not the AES handshake/));
+      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.PROTOCOL, /does not take the AES handshake: it speaks KLAP/));
     } finally {
       await client.close();
       await klap.stop();

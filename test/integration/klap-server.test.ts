@@ -142,8 +142,11 @@ void describe('KlapServer', () => {
     }
   });
 
-  void it('answers 404 to other paths and 405 to other methods', async () => {
-    assert.equal((await post(port, '/app', Buffer.alloc(0))).status, 404);
+  void it('answers a plain JSON request on /app as a KLAP device does, 404 to other paths and 405 to other methods', async () => {
+    const plain = await post(port, '/app', Buffer.from('{"method":"component_nego"}'));
+    assert.equal(plain.status, 200);
+    assert.deepEqual(JSON.parse(plain.body.toString('utf8')), { error_code: 1003 });
+    assert.equal((await post(port, '/app/other', Buffer.alloc(0))).status, 404);
     const status = await new Promise<number>((resolve, reject) => {
       http.get({ host: '127.0.0.1', port, path: '/app/handshake1', agent: false }, (res) => {
         res.resume();

@@ -5,4 +5,4 @@ export type { KlapCredentialSource, KlapFamily } from './credentials';
 export { KlapSession } from './session';
 export { KLAP_DEFAULT_PORT, KlapTransport } from './klap-transport';
 export type { KlapTransportOptions } from './klap-transport';
-export { probeKlap } from './probe';
+export { probeHttpLogin, probeKlap } from './probe';

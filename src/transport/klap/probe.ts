@@ -29,3 +29,42 @@ export async function probeKlap(host: string, port: number, timeoutMs: number): 
     return 'none';
   }
 }
+
+/** What a KLAP device answers to a plain JSON POST on /app (PROTOCOL.md section 5). */
+const KLAP_PLAIN_REQUEST_CODE = 1003;
+
+/**
+ * Which HTTP login a device's port speaks, found by asking it: a plain JSON POST to /app, which a
+ * KLAP device answers with `{"error_code":1003}` and an AES device (which takes its handshake
+ * there) with another JSON answer. 'http' for an HTTP server answering neither way, 'none' when
+ * nothing answers. No credentials are sent; never throws.
+ */
+export async function probeHttpLogin(host: string, port: number, timeoutMs: number): Promise<'klap' | 'aes' | 'http' | 'none'> {
+  let reply;
+  try {
+    reply = await httpPost({
+      repeatable: true,
+      host,
+      port,
+      path: '/app',
+      body: Buffer.from('{"method":"component_nego"}', 'utf8'),
+      contentType: 'application/json',
+      agent: false,
+      device: formatAddress(host, port),
+      deadline: Date.now() + timeoutMs,
+      budgetMs: timeoutMs,
+      maxReplyBytes: 4096,
+    });
+  } catch {
+    return 'none';
+  }
+  let code: unknown;
+  try {
+    const parsed: unknown = JSON.parse(reply.body.toString('utf8'));
+    code = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['error_code'] : undefined;
+  } catch {
+    code = undefined;
+  }
+  if (typeof code !== 'number') return 'http';
+  return code === KLAP_PLAIN_REQUEST_CODE ? 'klap' : 'aes';
+}
