@@ -12,6 +12,7 @@ import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transp
 import { isObject } from '../reply';
 import type { OutletInfo } from '../sysinfo';
 import type { ExchangeTrace } from '../trace';
+import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
@@ -204,6 +205,8 @@ function transportOf(name: string | undefined, udp: boolean): TransportChoice {
 
 /** The whole tool: returns the exit status. */
 export function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
+  // A mode of its own, with options of its own: the search asks no one device.
+  if (argv.includes('--discover')) return runDiscover(argv, io);
   return runTool('tplink-smartplug', SMARTPLUG_USAGE, argv, io, (args) => parseSmartplugArgs(args, process.env), (options) => sendCommand(options, io));
 }
 
