@@ -108,7 +108,9 @@ export function describeBody(label: HttpLabel, body: Buffer, direction: 'request
         : { payload: null, bodyHex: body.toString('hex'), note: 'KLAP handshake1: the device seed (16 bytes) and the hash proving its account (32)' };
     }
     if (label.step === 'handshake2') {
-      return { payload: null, ...(direction === 'request' ? { bodyHex: body.toString('hex') } : {}), note: 'KLAP handshake2: the client proves the account (32-byte hash)' };
+      return direction === 'request'
+        ? { payload: null, bodyHex: body.toString('hex'), note: 'KLAP handshake2: the client proves the account (32-byte hash)' }
+        : { payload: null, note: 'KLAP handshake2: the device accepts (200) or refuses the proof' };
     }
     return { payload: null, note: `KLAP ${direction}: a 32-byte signature, then AES ciphertext (${Math.max(0, body.length - 32)} bytes), ${ENCRYPTED_NOTE}` };
   }
