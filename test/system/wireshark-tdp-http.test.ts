@@ -203,4 +203,50 @@ describe('TDP and KLAP/AES over HTTP in tshark and tplink-decode', () => {
     assert.equal(messages[4]!.http?.path, '/app?token=ABCDEF');
     assert.match(messages[5]!.note!, /encrypted per session/);
   });
+
+  void it('short or inconsistent TDP and other HTTP on port 80: expert infos and plain labels, never a Lua error', async () => {
+    const good = encodeTdpPacket(json({ params: {} }), { serial: 7 });
+    const wrongSize = Buffer.from(good);
+    wrongSize.writeUInt16BE(999, 4);
+    const udpCapture = await text2pcap(
+      [
+        ['<', Buffer.from('0200', 'hex')],
+        ['<', wrongSize],
+      ],
+      'udp',
+      '40003,20002',
+    );
+    const rows = await tshark(udpCapture, ['tplink_tdp.direction', 'tplink_tdp.crc_ok']);
+    assert.match(rows[0]![0]!, /Shorter than the 16-byte TDP header/);
+    assert.match(rows[1]![0]!, /payload size differs/);
+    const messages = await decode(udpCapture);
+    assert.match(messages[0]!.error!, /16-byte header; this one has 2 bytes/);
+    assert.match(messages[1]!.error!, /says 999 payload bytes/);
+    assert.equal(messages[1]!.crcOk, false, 'the size was changed after the CRC');
+
+    const httpCapture = await text2pcap(
+      [
+        ['<', http('GET /index.html HTTP/1.1\r\nHost: 10.0.0.2', Buffer.alloc(0))],
+        ['>', ok(Buffer.from('<html></html>'))],
+      ],
+      'tcp',
+      '40004,80',
+    );
+    const httpRows = await tshark(httpCapture, ['tplink_http.protocol', 'tplink_http.step']);
+    assert.deepEqual(
+      httpRows.map((r) => r.slice(1)),
+      [
+        ['', ''],
+        ['', ''],
+      ],
+      'not a TP-Link exchange: not labelled',
+    );
+    assert.deepEqual(
+      (await decode(httpCapture)).map((m) => [m.protocol, m.step, m.payload]),
+      [
+        ['http', 'GET /index.html', null],
+        ['http', 'GET /index.html', '<html></html>'],
+      ],
+    );
+  });
 });
