@@ -6,6 +6,9 @@
 --   * "tddp": the TP-Link Device Debug Protocol on UDP 1040 (requests) and 61000 (replies),
 --     v1 and v2 headers; v2 data is decrypted (single DES ECB, key = MD5(username..password)[1..8])
 --     with the credentials set in the TDDP protocol preferences.
+--   * "tplink_tdp": TP-Link's discovery (TDP) on UDP 20002/20004: header fields, CRC check, JSON.
+--   * "tplink_http": KLAP and AES exchanges over HTTP (port 80) labelled by step; their bodies are
+--     encrypted per session and cannot be decrypted from a capture.
 -- Works with the Lua 5.1 to 5.4 builds of Wireshark: bit operations use Wireshark's `bit` (BitOp)
 -- library, present in every Wireshark with Lua. Installation: see README.md beside this file.
 
@@ -483,6 +486,174 @@ function tddp.dissector(tvb, pinfo, tree)
 end
 
 -------------------------------------------------------------------------------------------------
+-- TDP: TP-Link's discovery on UDP 20002 (and 20004). A 16-byte big-endian header whose CRC-32 is
+-- computed with 0x5A6B7C8D in its place, then JSON (the query's RSA key, the reply's device).
+-------------------------------------------------------------------------------------------------
+
+local tdp = Proto("tplink_tdp", "TP-Link Discovery Protocol (TDP)")
+local tdp_fields = {
+  version = ProtoField.uint8("tplink_tdp.version", "Version"),
+  msg_type = ProtoField.uint8("tplink_tdp.msg_type", "Message type", base.HEX),
+  op_code = ProtoField.uint16("tplink_tdp.op_code", "Op code", base.HEX),
+  msg_size = ProtoField.uint16("tplink_tdp.msg_size", "Payload size", base.DEC),
+  flags = ProtoField.uint8("tplink_tdp.flags", "Flags", base.HEX),
+  reserved = ProtoField.uint8("tplink_tdp.reserved", "Reserved", base.HEX),
+  serial = ProtoField.uint32("tplink_tdp.serial", "Serial", base.HEX),
+  crc = ProtoField.uint32("tplink_tdp.crc", "CRC-32", base.HEX),
+  crc_ok = ProtoField.bool("tplink_tdp.crc_ok", "CRC matches"),
+  direction = ProtoField.string("tplink_tdp.direction", "Direction", base.ASCII, "request or reply (by port)"),
+  text = ProtoField.string("tplink_tdp.text", "JSON text", base.ASCII),
+}
+tdp.fields = tdp_fields
+local tdp_experts = {
+  short = ProtoExpert.new("tplink_tdp.short", "Shorter than the 16-byte TDP header", expert.group.MALFORMED, expert.severity.ERROR),
+  bad_crc = ProtoExpert.new("tplink_tdp.crc.bad", "The CRC does not match the packet", expert.group.CHECKSUM, expert.severity.WARN),
+  size = ProtoExpert.new("tplink_tdp.msg_size.mismatch", "The payload size differs from the bytes that follow",
+    expert.group.MALFORMED, expert.severity.WARN),
+}
+tdp.experts = { tdp_experts.short, tdp_experts.bad_crc, tdp_experts.size }
+
+local TDP_PORTS = { [20002] = true, [20004] = true }
+
+local crc_table = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do
+    if band(c, 1) ~= 0 then c = bxor(tobit(0xEDB88320), rshift(c, 1)) else c = rshift(c, 1) end
+  end
+  crc_table[i] = c
+end
+
+-- CRC-32 (IEEE, as zlib) of a Lua string, as an unsigned number.
+local function crc32(s)
+  local c = tobit(0xFFFFFFFF)
+  for i = 1, #s do
+    c = bxor(crc_table[band(bxor(c, s:byte(i)), 0xFF)], rshift(c, 8))
+  end
+  return bnot(c) % 4294967296
+end
+
+function tdp.dissector(tvb, pinfo, tree)
+  pinfo.cols.protocol = "TDP"
+  local subtree = tree:add(tdp, tvb(), "TP-Link Discovery Protocol")
+  local direction = TDP_PORTS[pinfo.dst_port] and "request" or "reply"
+  subtree:add(tdp_fields.direction, direction):set_generated()
+  if tvb:len() < 16 then
+    subtree:add_proto_expert_info(tdp_experts.short)
+    pinfo.cols.info = "TDP " .. direction .. " (too short)"
+    return tvb:len()
+  end
+  subtree:add(tdp_fields.version, tvb(0, 1))
+  subtree:add(tdp_fields.msg_type, tvb(1, 1))
+  subtree:add(tdp_fields.op_code, tvb(2, 2))
+  local size_item = subtree:add(tdp_fields.msg_size, tvb(4, 2))
+  subtree:add(tdp_fields.flags, tvb(6, 1))
+  subtree:add(tdp_fields.reserved, tvb(7, 1))
+  subtree:add(tdp_fields.serial, tvb(8, 4))
+  local crc_item = subtree:add(tdp_fields.crc, tvb(12, 4))
+  local body = tvb:len() > 16 and tvb(16):raw() or ""
+  local ok = crc32(tvb(0, 12):raw() .. string.char(0x5A, 0x6B, 0x7C, 0x8D) .. body) == tvb(12, 4):uint()
+  subtree:add(tdp_fields.crc_ok, ok):set_generated()
+  if not ok then crc_item:add_proto_expert_info(tdp_experts.bad_crc) end
+  if tvb(4, 2):uint() ~= #body then size_item:add_proto_expert_info(tdp_experts.size) end
+  local info = "TDP " .. direction
+  if #body > 0 then
+    subtree:add(tdp_fields.text, tvb(16))
+    if body:byte(1) == 123 and json_dissector ~= nil then json_dissector:call(tvb(16):tvb(), pinfo, subtree) end
+    local model = body:match('"device_model"%s*:%s*"([^"]*)"')
+    local scheme = body:match('"encrypt_type"%s*:%s*"([^"]*)"')
+    if model ~= nil then info = info .. " " .. model end
+    if scheme ~= nil then info = info .. " (" .. scheme .. ")" end
+  end
+  pinfo.cols.protocol = "TDP"
+  pinfo.cols.info = info
+  return tvb:len()
+end
+
+-------------------------------------------------------------------------------------------------
+-- KLAP and AES over HTTP (port 80): Wireshark's HTTP dissector parses them; this post-dissector
+-- names each step, by path (KLAP) or the JSON "method" (AES). The bodies are encrypted with
+-- keys made per session, which no capture shows: they are labelled, not decrypted.
+-------------------------------------------------------------------------------------------------
+
+local tphttp = Proto("tplink_http", "TP-Link KLAP/AES over HTTP")
+local tphttp_fields = {
+  protocol = ProtoField.string("tplink_http.protocol", "Protocol", base.ASCII, "klap or aes"),
+  step = ProtoField.string("tplink_http.step", "Step", base.ASCII, "handshake1, handshake2, request; handshake, login_device, securePassthrough"),
+  seq = ProtoField.int32("tplink_http.seq", "KLAP sequence number", base.DEC),
+  direction = ProtoField.string("tplink_http.direction", "Direction", base.ASCII),
+  note = ProtoField.string("tplink_http.note", "Note", base.ASCII),
+}
+tphttp.fields = tphttp_fields
+
+local http_uri = Field.new("http.request.uri")
+local http_code = Field.new("http.response.code")
+local http_request_in = Field.new("http.request_in")
+local http_file_data = Field.new("http.file_data")
+
+local ENCRYPTED = "encrypted per session: cannot be decoded without the session keys"
+local http_steps = {} -- request frame number -> { protocol, step }
+
+local function label_request(uri, body)
+  local path, query = uri:match("^([^?]*)%??(.*)$")
+  if path == "/app/handshake1" then return { protocol = "klap", step = "handshake1" } end
+  if path == "/app/handshake2" then return { protocol = "klap", step = "handshake2" } end
+  if path == "/app/request" then
+    return { protocol = "klap", step = "request", seq = tonumber(query:match("seq=(%-?%d+)")) }
+  end
+  if path == "/app" and body ~= nil then
+    local method = body:match('^%s*{.-"method"%s*:%s*"([^"]*)"')
+    if method ~= nil then return { protocol = "aes", step = method } end
+  end
+  return nil
+end
+
+local function note_of(label, direction)
+  if label.protocol == "klap" then
+    if label.step == "handshake1" then
+      return direction == "request" and "KLAP handshake1: the client seed (16 bytes)"
+        or "KLAP handshake1: the device seed (16 bytes) and the hash proving its account (32)"
+    elseif label.step == "handshake2" then
+      return direction == "request" and "KLAP handshake2: the client proves the account (32-byte hash)"
+        or "KLAP handshake2: the device accepts (200) or refuses the proof"
+    end
+    return "KLAP " .. direction .. ": a 32-byte signature, then AES ciphertext, " .. ENCRYPTED
+  end
+  if label.step == "handshake" then
+    return direction == "request" and "AES handshake: the client's RSA public key"
+      or "AES handshake: the session key and IV, RSA-encrypted to the client"
+  elseif label.step == "securePassthrough" then
+    return "AES securePassthrough: the SMART request or reply (a login_device or any other) is inside, " .. ENCRYPTED
+  end
+  return "AES " .. label.step
+end
+
+function tphttp.dissector(tvb, pinfo, tree)
+  local uri, code = http_uri(), http_code()
+  local label, direction
+  if uri ~= nil then
+    local data = http_file_data()
+    label = label_request(uri.value, data ~= nil and tostring(data.value) or nil)
+    direction = "request"
+    if label ~= nil then http_steps[pinfo.number] = label end
+  elseif code ~= nil then
+    local request_in = http_request_in()
+    label = request_in ~= nil and http_steps[request_in.value] or nil
+    direction = "reply"
+  end
+  if label == nil then return end
+  local subtree = tree:add(tphttp, "TP-Link " .. string.upper(label.protocol) .. " " .. label.step)
+  subtree:add(tphttp_fields.protocol, label.protocol):set_generated()
+  subtree:add(tphttp_fields.step, label.step):set_generated()
+  if label.seq ~= nil then subtree:add(tphttp_fields.seq, label.seq):set_generated() end
+  subtree:add(tphttp_fields.direction, direction):set_generated()
+  subtree:add(tphttp_fields.note, note_of(label, direction)):set_generated()
+  pinfo.cols.protocol = string.upper(label.protocol)
+  pinfo.cols.info = string.upper(label.protocol) .. " " .. label.step .. " " .. direction
+    .. (label.seq ~= nil and (" seq=" .. label.seq) or "")
+end
+
+-------------------------------------------------------------------------------------------------
 -- Registration: the Lua "kasa" dissector takes port 9999 over Wireshark's built-in
 -- tplink-smarthome dissector (which shows only the length and the decrypted text).
 -------------------------------------------------------------------------------------------------
@@ -505,3 +676,5 @@ end
 
 DissectorTable.get("udp.port"):add(TDDP_REQUEST_PORT, tddp)
 DissectorTable.get("udp.port"):add(TDDP_REPLY_PORT, tddp)
+for port in pairs(TDP_PORTS) do DissectorTable.get("udp.port"):add(port, tdp) end
+register_postdissector(tphttp)

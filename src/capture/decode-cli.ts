@@ -12,6 +12,9 @@ Prints every TP-Link Smart Home (XOR, TCP/UDP ${DEFAULT_SMARTHOME_PORT}) and TDD
 message of a pcap or pcapng capture, decrypted, one JSON object per line:
   {"time", "src", "dst", "protocol": "smarthome"|"tddp", "transport": "tcp"|"udp",
    "direction": "request"|"reply", "payload", and for TDDP "header", "digestOk", "dataHex"}
+TP-Link's discovery (TDP, UDP 20002/20004) comes as "protocol": "tdp" with "tdpHeader" and "crcOk";
+KLAP and AES on TCP port 80 as "protocol": "klap"|"aes" with "step", "seq" (KLAP), "http" and a
+"note": their payloads are encrypted per session and cannot be decoded without it.
 
   -r, --read <file>      the capture to read ("-" or nothing: standard input)
   -u, --username <name>  TDDP username (default admin)

@@ -7,7 +7,9 @@ import { TddpHeader, V1_HEADER_BYTES, parseTddpPacket } from '../tddp/packet';
 import { isPlausibleText, suspectCredentials } from '../tddp/reply-check';
 import { formatAddress } from '../transport/transport';
 import { decrypt } from '../xor-cipher';
+import { TDP_HEADER_BYTES, TDP_PORT, TdpHeader, decodeTdpHeader, tdpCrcMatches } from '../discovery/tdp';
 import { CapturedPacket, readCapture } from './capture-file';
+import { DEFAULT_HTTP_PORT, HttpLabel, HttpStreamReader, describeBody, labelRequest } from './http-exchange';
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, IpPacket, parseIp } from './ip';
 import { ipPacketOf } from './link-layer';
 import { TcpSegment, parseTcp, parseUdp } from './segments';
@@ -15,12 +17,15 @@ import { ReassemblyResult, TcpStreamReassembler } from './tcp-reassembly';
 
 /**
  * Finds the Smart Home (XOR, TCP/UDP 9999) and TDDP (UDP 1040/61000) messages of a capture and
- * decrypts them. TCP streams are reassembled per direction, so a message split over many
+ * decrypts them; shows TP-Link discovery (TDP, UDP 20002/20004) and labels the KLAP and AES HTTP
+ * exchanges on port 80, whose payloads need the session's keys. TCP streams are reassembled per direction, so a message split over many
  * segments, or several messages in one segment, come out whole and one by one.
  */
 export const DEFAULT_SMARTHOME_PORT = 9999;
 export const TDDP_REQUEST_PORT = 1040;
 export const TDDP_REPLY_PORT = 61000;
+/** TDP's ports: 20002, and 20004 which some clients also use. */
+export const TDP_PORTS: readonly number[] = [TDP_PORT, 20004];
 
 export interface DecodeOptions {
   /** Ports the Smart Home devices listen on (default 9999). */
@@ -29,6 +34,10 @@ export interface DecodeOptions {
   tddpKey?: Uint8Array;
   /** Largest Smart Home message accepted (bytes). */
   maxFrameBytes?: number;
+  /** Ports of KLAP and AES over HTTP (default 80). */
+  httpPorts?: readonly number[];
+  /** Ports of TDP discovery (default 20002, 20004). */
+  tdpPorts?: readonly number[];
 }
 
 export interface DecodedMessage {
@@ -36,13 +45,27 @@ export interface DecodedMessage {
   time: string;
   src: string;
   dst: string;
-  protocol: 'smarthome' | 'tddp';
+  protocol: 'smarthome' | 'tddp' | 'tdp' | 'klap' | 'aes' | 'http';
   transport: 'tcp' | 'udp';
   direction: 'request' | 'reply';
   /** The decrypted JSON object, or the decrypted text when it is not a JSON object; null if unreadable. */
   payload: unknown;
   /** TDDP: the header fields. */
   header?: TddpHeader;
+  /** TDP: the header fields. */
+  tdpHeader?: TdpHeader;
+  /** TDP: whether the header's CRC matches the packet. */
+  crcOk?: boolean;
+  /** KLAP, AES: the HTTP request line or status. */
+  http?: { method?: string; path?: string; status?: number; bodyBytes: number };
+  /** KLAP, AES: which step of the exchange (handshake1, request, securePassthrough, ...). */
+  step?: string;
+  /** KLAP: the request's sequence number. */
+  seq?: number;
+  /** KLAP, AES: what the encrypted body is. */
+  note?: string;
+  /** KLAP handshakes: the body in hex. */
+  bodyHex?: string;
   /** TDDP v2: whether the digest matched (null for v1, which has none). */
   digestOk?: boolean | null;
   /** TDDP: the decrypted data (padding removed) in hex, for data that is not text. */
@@ -66,6 +89,16 @@ interface StreamState {
   lost: boolean;
 }
 
+interface HttpStreamState {
+  reassembler: TcpStreamReassembler;
+  reader: HttpStreamReader;
+  src: string;
+  dst: string;
+  direction: 'request' | 'reply';
+  /** client>server, for pairing replies with requests. */
+  connection: string;
+}
+
 interface Endpoints {
   src: string;
   dst: string;
@@ -83,8 +116,15 @@ export class CaptureDecoder {
   /** Endpoints that sent a UDP Smart Home request: newer firmware answers them from other ports. */
   private readonly udpClients = new Set<string>();
   private fragmentsSkipped = 0;
+  private readonly httpPorts: ReadonlySet<number>;
+  private readonly tdpPorts: ReadonlySet<number>;
+  private readonly httpStreams = new Map<string, HttpStreamState>();
+  /** Per connection (client>server), the labels of requests not yet answered, oldest first. */
+  private readonly httpPending = new Map<string, HttpLabel[]>();
 
   constructor(options: DecodeOptions = {}) {
+    this.httpPorts = new Set(options.httpPorts ?? [DEFAULT_HTTP_PORT]);
+    this.tdpPorts = new Set(options.tdpPorts ?? TDP_PORTS);
     this.smartHomePorts = new Set(options.smartHomePorts ?? [DEFAULT_SMARTHOME_PORT]);
     this.tddpKey = options.tddpKey ?? deriveTddpKey(TDDP_DEFAULT_LOGIN.username, TDDP_DEFAULT_LOGIN.password);
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_REPLY_BYTES;
@@ -116,6 +156,12 @@ export class CaptureDecoder {
         this.warnings.push(`${state.src} -> ${state.dst}: the capture ends inside a message (${state.frames.pendingBytes} bytes of it).`);
       }
     }
+    for (const state of this.httpStreams.values()) {
+      for (const result of state.reassembler.flush()) messages.push(...this.consumeHttp(state, result, undefined));
+      if (!state.reader.lost && state.reader.pendingBytes > 0) {
+        this.warnings.push(`${state.src} -> ${state.dst}: the capture ends inside an HTTP message (${state.reader.pendingBytes} bytes of it).`);
+      }
+    }
     if (this.fragmentsSkipped > 0) {
       this.warnings.push(`${this.fragmentsSkipped} IP fragments were skipped (fragment reassembly is not supported).`);
     }
@@ -124,7 +170,9 @@ export class CaptureDecoder {
 
   private decodeTcp(segment: TcpSegment, at: Endpoints, timestampNs: bigint): TimedMessage[] {
     const toDevice = this.smartHomePorts.has(at.dstPort);
-    if (!toDevice && !this.smartHomePorts.has(at.srcPort)) return [];
+    if (!toDevice && !this.smartHomePorts.has(at.srcPort)) {
+      return this.httpPorts.has(at.dstPort) || this.httpPorts.has(at.srcPort) ? this.decodeHttp(segment, at, timestampNs) : [];
+    }
     const key = `${at.src}>${at.dst}`;
     let state = this.streams.get(key);
     if (state === undefined || segment.syn) {
@@ -172,9 +220,80 @@ export class CaptureDecoder {
     return messages;
   }
 
+  private decodeHttp(segment: TcpSegment, at: Endpoints, timestampNs: bigint): TimedMessage[] {
+    const toDevice = this.httpPorts.has(at.dstPort);
+    const key = `${at.src}>${at.dst}`;
+    let state = this.httpStreams.get(key);
+    if (state === undefined || segment.syn) {
+      state = {
+        reassembler: state?.reassembler ?? new TcpStreamReassembler(),
+        reader: new HttpStreamReader(),
+        src: at.src,
+        dst: at.dst,
+        direction: toDevice ? 'request' : 'reply',
+        connection: toDevice ? key : `${at.dst}>${at.src}`,
+      };
+      this.httpStreams.set(key, state);
+      if (segment.syn && toDevice) this.httpPending.set(key, []);
+    }
+    return this.consumeHttp(state, state.reassembler.push(segment, timestampNs), timestampNs);
+  }
+
+  private consumeHttp(state: HttpStreamState, result: ReassemblyResult, timestampNs: bigint | undefined): TimedMessage[] {
+    if (result.skipped > 0) {
+      this.warnings.push(`${state.src} -> ${state.dst}: ${result.skipped} bytes are missing from the capture; HTTP messages may be lost.`);
+      state.reader = new HttpStreamReader();
+    }
+    const messages: TimedMessage[] = [];
+    for (const chunk of result.chunks) {
+      const wasLost = state.reader.lost;
+      for (const http of state.reader.push(chunk.bytes)) {
+        const at = timestampNs ?? chunk.timestampNs;
+        const pending = this.httpPending.get(state.connection) ?? [];
+        this.httpPending.set(state.connection, pending);
+        let label: HttpLabel;
+        if (state.direction === 'request') {
+          label = labelRequest(http);
+          pending.push(label);
+        } else {
+          // HTTP/1.1 answers in order: a reply is for the oldest request still unanswered.
+          label = pending.shift() ?? { protocol: 'http', step: 'reply' };
+        }
+        const body = describeBody(label, http.body, state.direction);
+        const message: DecodedMessage = {
+          time: isoTime(at),
+          src: state.src,
+          dst: state.dst,
+          protocol: label.protocol,
+          transport: 'tcp',
+          direction: state.direction,
+          payload: body.payload,
+          http: {
+            ...(http.method === undefined ? {} : { method: http.method }),
+            ...(http.path === undefined ? {} : { path: http.path }),
+            ...(http.status === undefined ? {} : { status: http.status }),
+            bodyBytes: http.body.length,
+          },
+          step: label.step,
+          ...(label.seq === undefined ? {} : { seq: label.seq }),
+          ...(body.note === undefined ? {} : { note: body.note }),
+          ...(body.bodyHex === undefined ? {} : { bodyHex: body.bodyHex }),
+        };
+        messages.push({ timestampNs: at, message });
+      }
+      if (state.reader.lost && !wasLost) {
+        this.warnings.push(`${state.src} -> ${state.dst}: not HTTP as KLAP or AES speak it; the rest of this TCP stream is skipped.`);
+      }
+    }
+    return messages;
+  }
+
   private decodeUdp(payload: Buffer, at: Endpoints, timestampNs: bigint): TimedMessage[] {
     if (payload.length === 0) return [];
     const route = { src: at.src, dst: at.dst };
+    if (this.tdpPorts.has(at.dstPort) || this.tdpPorts.has(at.srcPort)) {
+      return [{ timestampNs, message: tdpMessage(payload, { ...route, direction: this.tdpPorts.has(at.dstPort) ? 'request' : 'reply' }, timestampNs) }];
+    }
     if (this.smartHomePorts.has(at.dstPort)) {
       this.udpClients.add(at.src);
       return [{ timestampNs, message: smartHomeMessage(payload, { ...route, direction: 'request' }, 'udp', timestampNs) }];
@@ -254,6 +373,25 @@ function tddpMessage(datagram: Buffer, route: Route, key: Uint8Array, timestampN
   if (suspectCredentials(parsed)) {
     message.error = 'The data could not be decrypted with these credentials (wrong username or password?).';
   }
+  return message;
+}
+
+/** A TDP datagram: its 16-byte header (CRC checked) and the JSON after it. */
+function tdpMessage(datagram: Buffer, route: Route, timestampNs: bigint): DecodedMessage {
+  const base: DecodedMessage = {
+    time: isoTime(timestampNs),
+    src: route.src,
+    dst: route.dst,
+    protocol: 'tdp',
+    transport: 'udp',
+    direction: route.direction,
+    payload: null,
+  };
+  const header = decodeTdpHeader(datagram);
+  if (header === null) return { ...base, error: `A TDP packet has a 16-byte header; this one has ${datagram.length} bytes.` };
+  const body = datagram.subarray(TDP_HEADER_BYTES);
+  const message: DecodedMessage = { ...base, payload: body.length === 0 ? null : jsonObjectOrText(body.toString('utf8')), tdpHeader: header, crcOk: tdpCrcMatches(datagram) };
+  if (header.msgSize !== body.length) message.error = `The header says ${header.msgSize} payload bytes; ${body.length} follow.`;
   return message;
 }
 

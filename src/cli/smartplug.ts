@@ -12,13 +12,18 @@ import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transp
 import { isObject } from '../reply';
 import type { OutletInfo } from '../sysinfo';
 import type { ExchangeTrace } from '../trace';
+import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
 
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999), or over
 KLAP (--transport klap or auto) to a Kasa device or to a Tapo one and newer Kasa hardware (the
-SMART protocol: P110, P110M, P300, KP125M, ...), found out by the first request.
+SMART protocol: P110, P110M, P300, KP125M, ...), found out by the first request, or over AES
+(--transport aes: older Tapo firmware, always SMART).
+
+       tplink-smartplug --discover [--broadcast <addr>] [--hosts <list>] [--timeout <s>] [-q]
+lists the devices that answer port 9999 or TP-Link's discovery (UDP 20002), one line each.
 
   -t, --target <host>    address of the plug: an IP address or a host name
   -p, --port <port>      port (default ${DEFAULT_PORT}; with --transport klap, KLAP's port, default ${KLAP_DEFAULT_PORT})
@@ -36,10 +41,10 @@ ${Object.entries(PRESETS)
                          the device (the * presets, and -j commands that do so)
       --timeout <s>      seconds to wait for the device (default 5)
       --udp              use UDP instead of TCP (same as --transport udp)
-      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port ${KLAP_DEFAULT_PORT}), or auto
-                         (port 9999, else KLAP)
-  -u, --username <e-mail> KLAP: the TP-Link (Kasa app) account e-mail
-  -P, --password <pw>    KLAP: the account password (or set TPLINK_PASSWORD)
+      --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port ${KLAP_DEFAULT_PORT}), aes (older
+                         Tapo firmware, HTTP port ${KLAP_DEFAULT_PORT}), or auto (port 9999, else KLAP)
+  -u, --username <e-mail> KLAP, AES: the TP-Link (Kasa/Tapo app) account e-mail
+  -P, --password <pw>    KLAP, AES: the account password (or set TPLINK_PASSWORD)
       --klap-port <port> KLAP's port (default ${KLAP_DEFAULT_PORT}); for auto, which uses both ports
   -h, --help             this text
 
@@ -137,9 +142,9 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const transport = transportOf(v.transport, v.udp ?? false);
   if (dialect === 'smart' && (transport === 'tcp' || transport === 'udp')) {
     // Port 9999 only ever speaks Kasa JSON.
-    throw new UsageError(`-j {"method":...} is SMART JSON, which Tapo devices take over KLAP: add --transport klap or auto`);
+    throw new UsageError(`-j {"method":...} is SMART JSON, which Tapo devices take over KLAP or AES: add --transport klap, aes or auto`);
   }
-  if (v.username && password === undefined && (transport === 'klap' || transport === 'auto')) {
+  if (v.username && password === undefined && (transport === 'klap' || transport === 'aes' || transport === 'auto')) {
     // Else the handshake fails and the plug seems to refuse a password nobody gave it.
     throw new UsageError('-u was given but no password: add -P <password> or set TPLINK_PASSWORD');
   }
@@ -165,9 +170,10 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
 function ports(port: string | undefined, klapPort: string | undefined, transport: TransportChoice): { port: number; klapPort: number } {
   const smartHome = integerOption(port, DEFAULT_PORT, 'port', 1, 65535);
   const klap = integerOption(klapPort, KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535);
-  if (transport !== 'klap' || port === undefined) return { port: smartHome, klapPort: klap };
+  // KLAP and AES both speak HTTP on the same port (80): -p and --klap-port name it alike.
+  if ((transport !== 'klap' && transport !== 'aes') || port === undefined) return { port: smartHome, klapPort: klap };
   if (klapPort !== undefined && klap !== smartHome) {
-    throw new UsageError(`-p ${port} and --klap-port ${klapPort} disagree: with --transport klap both name KLAP's port`);
+    throw new UsageError(`-p ${port} and --klap-port ${klapPort} disagree: with --transport ${transport} both name the HTTP port`);
   }
   return { port: DEFAULT_PORT, klapPort: smartHome };
 }
@@ -192,15 +198,15 @@ function outletSelectors(values: readonly string[]): OutletSelector[] {
 
 function transportOf(name: string | undefined, udp: boolean): TransportChoice {
   if (name === undefined) return udp ? 'udp' : 'tcp';
-  if (!isTransportChoice(name)) throw new UsageError(`unknown transport "${name}"; one of: ${TRANSPORT_CHOICES.filter((choice) => choice !== 'aes').join(', ')}`);
-  // AES carries only the SMART dialect, and this tool sends Kasa commands.
-  if (name === 'aes') throw new UsageError('--transport aes (older Tapo firmware) is not offered by this tool yet: use the nodes');
+  if (!isTransportChoice(name)) throw new UsageError(`unknown transport "${name}"; one of: ${TRANSPORT_CHOICES.join(', ')}`);
   if (udp && name !== 'udp') throw new UsageError(`--udp contradicts --transport ${name}`);
   return name;
 }
 
 /** The whole tool: returns the exit status. */
 export function runSmartplug(argv: readonly string[], io: CliIo): Promise<number> {
+  // A mode of its own, with options of its own: the search asks no one device.
+  if (argv.includes('--discover')) return runDiscover(argv, io);
   return runTool('tplink-smartplug', SMARTPLUG_USAGE, argv, io, (args) => parseSmartplugArgs(args, process.env), (options) => sendCommand(options, io));
 }
 

@@ -39,8 +39,10 @@ const run = promisify(execFile);
 /**
  * Today (2026-12-01) the tarball is 126 KB and unpacks to 499 KB in 93 files: about 1.5x / 2x margin.
  * With the SMART family and the AES transport it is 201 KB and 768 KB in 149 files (raised to 220 KB).
+ * With tplink-smartplug --discover and TDP/KLAP/AES in the decoder and dissector, 224 KB and 858 KB in
+ * 159 files (raised to 240 KB).
  */
-const MAX_TARBALL_BYTES = 220_000;
+const MAX_TARBALL_BYTES = 240_000;
 const MAX_UNPACKED_BYTES = 1_000_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
