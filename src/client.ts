@@ -1,4 +1,5 @@
 import { RANGES, checkNumber } from './bounds';
+import { RequestQueue } from './request-queue';
 import { isReadOnly } from './commands';
 import { ErrorCode, KasaError } from './errors';
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from './json-depth';
@@ -48,9 +49,7 @@ export class KasaClient {
   readonly timeoutMs: number;
   private readonly transport: Transport;
   private readonly onExchange: ((trace: ExchangeTrace) => void) | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private closed = false;
+  private readonly queue: RequestQueue;
 
   constructor(options: ClientOptions) {
     if (typeof options.host !== 'string' || options.host.trim() === '') {
@@ -60,6 +59,7 @@ export class KasaClient {
     this.port = checkNumber(options.port, RANGES.port, DEFAULT_PORT);
     this.timeoutMs = checkNumber(options.timeoutMs, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.address = formatAddress(this.host, this.port);
+    this.queue = new RequestQueue(this.address);
     this.onExchange = options.onExchange;
     const transport = options.transport ?? 'tcp';
     this.transport =
@@ -80,7 +80,7 @@ export class KasaClient {
 
   /** Requests waiting or running. */
   get pending(): number {
-    return this.queued;
+    return this.queue.pending;
   }
 
   /** Sends a request and returns the reply; a non-zero err_code anywhere in it is thrown as a KasaError. */
@@ -127,27 +127,12 @@ export class KasaClient {
 
   /** Ends the connection; requests still waiting fail with CLOSED. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.queue.close();
     await this.transport.close();
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
-    this.queued++;
-    const run = async (): Promise<T> => {
-      try {
-        if (this.closed) {
-          throw new KasaError(ErrorCode.CLOSED, `The connection to ${this.address} was closed before the request was sent.`, {
-            device: this.address,
-          });
-        }
-        return await job();
-      } finally {
-        this.queued--;
-      }
-    };
-    const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
-    return result;
+    return this.queue.run(job);
   }
 }
 

@@ -1,4 +1,5 @@
 import { RANGES, checkNumber } from '../../bounds';
+import { RequestQueue } from '../../request-queue';
 import { displayText } from '../../display-text';
 import { ErrorCode, KasaError } from '../../errors';
 import { isObject } from '../../reply';
@@ -57,14 +58,13 @@ export class SmartClient {
   readonly terminalUuid: string;
   private readonly transport: Transport;
   private readonly onExchange: ((trace: ExchangeTrace) => void) | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
-  private queued = 0;
-  private closed = false;
+  private readonly queue: RequestQueue;
   private refusedBatches = false;
 
   constructor(options: SmartClientOptions) {
     this.transport = options.transport;
     this.address = options.transport.address;
+    this.queue = new RequestQueue(this.address);
     this.timeoutMs = checkNumber(options.timeoutMs, RANGES.timeoutMs, SMART_DEFAULT_TIMEOUT_MS);
     this.batchSize = checkNumber(options.batchSize, { name: 'Batch size', min: 1, max: SMART_MAX_BATCH, integer: true }, SMART_MAX_BATCH);
     this.maxPages = checkNumber(options.maxPages, { name: 'Most pages', min: 1, max: 1000, integer: true }, SMART_MAX_PAGES);
@@ -79,7 +79,7 @@ export class SmartClient {
 
   /** Requests waiting or running. */
   get pending(): number {
-    return this.queued;
+    return this.queue.pending;
   }
 
   /** Runs one method; resolves with its result ({} when the device sent none), or rejects with a KasaError. */
@@ -174,7 +174,7 @@ export class SmartClient {
 
   /** Ends the connection; requests still waiting fail with CLOSED. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.queue.close();
     await this.transport.close();
   }
 
@@ -287,21 +287,6 @@ export class SmartClient {
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
-    this.queued++;
-    const run = async (): Promise<T> => {
-      try {
-        if (this.closed) {
-          throw new KasaError(ErrorCode.CLOSED, `The connection to ${this.address} was closed before the request was sent.`, {
-            device: this.address,
-          });
-        }
-        return await job();
-      } finally {
-        this.queued--;
-      }
-    };
-    const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
-    return result;
+    return this.queue.run(job);
   }
 }
