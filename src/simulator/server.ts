@@ -10,6 +10,7 @@ import { BrightnessEvent, DeviceState, RelayEvent } from './device-state';
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';
 import { ModelName } from './models';
 import { TdpResponder, tdpOwnerOf } from './tdp-responder';
+import { bindUdpSocket } from './udp-bind';
 
 export interface SimulatedDeviceOptions {
   model: ModelName;
@@ -228,20 +229,10 @@ export class SimulatedDevice extends EventEmitter {
     this.boundUdpPort = this.udpSocket.address().port;
   }
 
-  private bindUdp(address: string, port: number): Promise<dgram.Socket> {
-    const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-    return new Promise((resolve, reject) => {
-      socket.once('error', (err) => {
-        socket.close();
-        reject(err);
-      });
-      socket.bind({ address, port, exclusive: true }, () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        socket.on('message', (message, peer) => this.onDatagram(socket, message, peer));
-        resolve(socket);
-      });
-    });
+  private async bindUdp(address: string, port: number): Promise<dgram.Socket> {
+    const socket = await bindUdpSocket(address, port);
+    socket.on('message', (message, peer) => this.onDatagram(socket, message, peer));
+    return socket;
   }
 
   private async close(): Promise<void> {

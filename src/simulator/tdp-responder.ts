@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as dgram from 'node:dgram';
+import type * as dgram from 'node:dgram';
 import { ErrorCode, KasaError } from '../errors';
 import { TDP_HEADER_BYTES, TDP_OP_DISCOVERY, TDP_PORT, TDP_VERSION, decodeTdpHeader, encodeTdpPacket, tdpCrcMatches } from '../discovery/tdp';
+import { bindUdpSocket } from './udp-bind';
 
 export interface TdpResponderOptions {
   /** Address to listen on and answer from; default 127.0.0.1. */
@@ -58,9 +59,9 @@ export class TdpResponder {
     if (this.sockets.length > 0) return this.boundPort;
     let main: dgram.Socket;
     try {
-      main = await bind(this.host, this.wantedPort ?? TDP_PORT).catch((err: NodeJS.ErrnoException) => {
+      main = await bindUdpSocket(this.host, this.wantedPort ?? TDP_PORT).catch((err: NodeJS.ErrnoException) => {
         if (this.wantedPort !== undefined || err.code !== 'EADDRINUSE') throw err;
-        return bind(this.host, 0);
+        return bindUdpSocket(this.host, 0);
       });
     } catch (err) {
       throw new KasaError(ErrorCode.BAD_INPUT, `The simulator cannot answer TDP on ${this.host}:${this.wantedPort ?? TDP_PORT}: ${(err as Error).message}`, { cause: err });
@@ -70,7 +71,7 @@ export class TdpResponder {
     main.on('message', (message, peer) => this.onQuery(message, peer));
     if (this.alsoListenOn !== undefined) {
       try {
-        const extra = await bind(this.alsoListenOn, this.boundPort);
+        const extra = await bindUdpSocket(this.alsoListenOn, this.boundPort);
         this.sockets.push(extra);
         // Answers leave from the main socket, as from the device's own address.
         extra.on('message', (message, peer) => this.onQuery(message, peer));
@@ -112,19 +113,4 @@ export function isDiscoveryQuery(message: Buffer): boolean {
   } catch {
     return false;
   }
-}
-
-function bind(address: string, port: number): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    socket.once('error', (err) => {
-      socket.close();
-      reject(err);
-    });
-    socket.bind({ address, port, exclusive: true }, () => {
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-  });
 }

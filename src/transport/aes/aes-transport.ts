@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import * as http from 'node:http';
 import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
 import { smartErrorClass } from '../../family/smart/errors';
@@ -6,7 +5,7 @@ import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
 import { decodeReplyText, isObject, parseReplyText } from '../../reply';
 import { LEGACY_SESSION_COOKIE, SESSION_COOKIE, DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from '../klap/cookies';
 import { CredentialSource, KlapCredentialSource, accountRefusedError, credentialSources, hasUserCredentials } from '../klap/credentials';
-import { HttpReply, httpPost } from '../klap/http-post';
+import { HttpReply, closeAgent, httpPost } from '../klap/http-post';
 import { Transport, formatAddress } from '../transport';
 import { AES_IV_BYTES, AES_KEY_BYTES, AesSessionCipher } from './cipher';
 import { AesPasswordForm, loginParams, passwordForms } from './login';
@@ -148,13 +147,8 @@ export class AesTransport implements Transport {
   /** Aborts a running exchange, closes the connections and resolves once they are closed. */
   async close(): Promise<void> {
     this.#closed = true;
-    const sockets = [...Object.values(this.#agent.sockets), ...Object.values(this.#agent.freeSockets)]
-      .flat()
-      .filter((socket) => socket !== undefined);
-    for (const controller of this.#running) controller.abort();
     this.#session = undefined;
-    this.#agent.destroy();
-    await Promise.all(sockets.map((socket) => once(socket, 'close')));
+    await closeAgent(this.#agent, this.#running);
   }
 
   async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {

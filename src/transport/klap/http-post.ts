@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import * as http from 'node:http';
 import { ErrorCode, KasaError, fromSocketError } from '../../errors';
 import { formatSeconds } from '../transport';
@@ -174,4 +175,16 @@ function refusedError(device: string, cause: Error): KasaError {
 function tooLargeError(device: string, max: number, announced?: number): KasaError {
   const size = announced === undefined ? 'a reply larger than' : `a reply of ${announced} bytes, more than`;
   return new KasaError(ErrorCode.TOO_LARGE, `${device} sent ${size} the maximum of ${max} bytes.`, { device });
+}
+
+/**
+ * Ends a transport's HTTP connections: aborts the exchanges running, destroys the agent and
+ * resolves once every socket it held has closed.
+ */
+export async function closeAgent(agent: http.Agent, running: Iterable<AbortController>): Promise<void> {
+  const sockets = [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].flat().filter((socket) => socket !== undefined);
+  for (const controller of running) controller.abort();
+  agent.destroy();
+  // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
+  await Promise.all(sockets.map((socket) => once(socket, 'close')));
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import * as http from 'node:http';
 import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
 import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
@@ -16,7 +15,7 @@ import {
   hasUserCredentials,
   matchCandidate,
 } from './credentials';
-import { HttpReply, httpPost } from './http-post';
+import { HttpReply, closeAgent, httpPost } from './http-post';
 import { KlapSession, SEED_BYTES, nextSeq } from './session';
 
 export const KLAP_DEFAULT_PORT = 80;
@@ -132,14 +131,8 @@ export class KlapTransport implements Transport {
   /** Aborts a running exchange, closes the connections and resolves once they are closed. */
   async close(): Promise<void> {
     this.#closed = true;
-    const sockets = [...Object.values(this.#agent.sockets), ...Object.values(this.#agent.freeSockets)]
-      .flat()
-      .filter((socket) => socket !== undefined);
-    for (const controller of this.#running) controller.abort();
     this.#session = undefined;
-    this.#agent.destroy();
-    // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
-    await Promise.all(sockets.map((socket) => once(socket, 'close')));
+    await closeAgent(this.#agent, this.#running);
   }
 
   async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
