@@ -9,7 +9,7 @@
  * is { transport: 'udp', useSharedSocket: true }; the TCP run with the option set shows it is ignored.
  */
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
-import { KasaClient } from '../src/client';
+import { KasaClient } from '../src/family/iot/client';
 import { connectDevice } from '../src/family/connect';
 import { SmartClient } from '../src/family/smart/client';
 import { KlapTransport } from '../src/transport/klap';

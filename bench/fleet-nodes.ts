@@ -7,7 +7,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { AnyDevice, Client, RealtimeNormalized } from 'tplink-smarthome-api';
-import { Poller } from '../src/poller';
+import { Poller } from '../src/device/poller';
 import { recordArrival } from './fleet-probe';
 
 interface PeerPollDef extends NodeDef {

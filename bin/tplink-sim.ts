@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
-import { KasaError } from '../src/errors';
+import { KasaError } from '../src/util/errors';
 import { Fault, FAULT_KINDS, parseFault } from '../src/simulator/faults';
 import { MAX_FLEET_SIZE } from '../src/simulator/fleet';
 import { MODEL_NAMES, ModelName, isModelName } from '../src/simulator/models';

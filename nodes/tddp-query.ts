@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { displayValue } from '../src/display-text';
-import { ErrorCode, KasaError } from '../src/errors';
+import { displayValue } from '../src/util/display-text';
+import { ErrorCode, KasaError } from '../src/util/errors';
 import { ReplySocket, TddpType, acquireReplySocket, checkTddpReply, findSubtype, queryTddp } from '../src/tddp';
 import { formatAddress } from '../src/transport/transport';
 import { handleInput } from './lib/input';

@@ -1,13 +1,13 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import { RANGES } from '../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../src/client';
+import { RANGES } from '../src/util/bounds';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../src/family/iot/client';
 import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice } from '../src/transport/factory';
-import type { Device, DeviceReading } from '../src/device';
+import type { Device, DeviceReading } from '../src/device/device';
 import { connectDevice } from '../src/family/connect';
-import { PollingHub } from '../src/hub';
-import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
+import { PollingHub } from '../src/device/poll-hub';
+import { ExchangeTrace, formatExchangeTrace } from '../src/util/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
 import { DeviceConfigNode, DeviceCredentials, DeviceWatcher } from './lib/device-config';

@@ -1,11 +1,11 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { RANGES, checkNumber } from '../../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../../src/client';
-import type { Device } from '../../src/device';
+import { RANGES, checkNumber } from '../../src/util/bounds';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../../src/family/iot/client';
+import type { Device } from '../../src/device/device';
 import { connectDevice } from '../../src/family/connect';
-import { displayValue } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { displayValue } from '../../src/util/display-text';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
 import { TransportChoice, isTransportChoice } from '../../src/transport/factory';
 import { ADMIN_PREFIX, DeviceConfigNode } from './device-config';

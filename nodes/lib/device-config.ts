@@ -1,7 +1,7 @@
 import type { Node } from 'node-red';
-import type { Device, DeviceReading, Target } from '../../src/device';
-import type { HubWatcher, PollingHub } from '../../src/hub';
-import type { DeviceInfo } from '../../src/sysinfo';
+import type { Device, DeviceReading, Target } from '../../src/device/device';
+import type { HubWatcher, PollingHub } from '../../src/device/poll-hub';
+import type { DeviceInfo } from '../../src/device/state';
 import type { TddpLogin } from '../../src/tddp';
 import type { TransportChoice } from '../../src/transport/factory';
 

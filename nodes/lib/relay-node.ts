@@ -1,9 +1,9 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { RANGES } from '../../src/bounds';
-import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
-import { Device, Target, resolveOutlets, stateReading } from '../../src/device';
-import { ErrorCode, KasaError } from '../../src/errors';
-import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
+import { RANGES } from '../../src/util/bounds';
+import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/device/actions';
+import { Device, Target, resolveOutlets, stateReading } from '../../src/device/device';
+import { ErrorCode, KasaError } from '../../src/util/errors';
+import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/device/state';
 import type { DeviceConfigNode, DeviceWatcher } from './device-config';
 import { handleInput } from './input';
 import { NodeSettings } from './settings';

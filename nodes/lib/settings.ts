@@ -1,6 +1,6 @@
 import type { Node } from 'node-red';
-import { NumberRange, checkNumber } from '../../src/bounds';
-import { KasaError } from '../../src/errors';
+import { NumberRange, checkNumber } from '../../src/util/bounds';
+import { KasaError } from '../../src/util/errors';
 
 /**
  * A node's numeric settings, checked when the flow is deployed. An out-of-range one is logged and

@@ -1,6 +1,6 @@
 import type { NodeStatus } from 'node-red';
-import { displayText } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { displayText } from '../../src/util/display-text';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 
 /** The few words a node shows under itself for each kind of failure. */
 const SHORT_REASON: Record<string, string> = {

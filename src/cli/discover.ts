@@ -1,5 +1,5 @@
 import { DEFAULT_BROADCAST, DISCOVERY_PORT, DiscoveredDevice, TDP_PORT, discoverDevices } from '../discovery';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const DISCOVER_USAGE = `Usage: tplink-smartplug --discover [--broadcast <addr>] [--hosts <list>] [--timeout <s>] [-q]

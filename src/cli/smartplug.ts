@@ -1,17 +1,17 @@
-import { DEFAULT_PORT } from '../client';
-import { parseAction, parseOutletSelectors, runAction } from '../actions';
-import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../commands';
-import type { Device, OutletSelector, Target } from '../device';
+import { DEFAULT_PORT } from '../family/iot/client';
+import { parseAction, parseOutletSelectors, runAction } from '../device/actions';
+import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
+import type { Device, OutletSelector, Target } from '../device/device';
 import { DetectingDevice, connectDevice } from '../family/connect';
 import { smartDestructiveMethods } from '../family/smart/commands';
 import { checkSmartRequest } from '../family/smart/envelope';
-import { ErrorCode, KasaError } from '../errors';
-import { isValidHost } from '../host-name';
+import { ErrorCode, KasaError } from '../util/errors';
+import { isValidHost } from '../util/host-name';
 import { KLAP_DEFAULT_PORT } from '../transport/klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transport/factory';
-import { isObject } from '../reply';
-import type { OutletInfo } from '../sysinfo';
-import type { ExchangeTrace } from '../trace';
+import { isObject } from '../util/json';
+import type { OutletInfo } from '../device/state';
+import type { ExchangeTrace } from '../util/trace';
 import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 

@@ -1,10 +1,11 @@
-import { KasaClient, Reply, Request } from '../client';
-import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target } from '../device';
-import type { EnergyStat } from '../energy';
-import { ErrorCode, KasaError } from '../errors';
-import { checkReply, isObject, parseReplyText } from '../reply';
-import type { DeviceInfo } from '../sysinfo';
-import { ExchangeTrace, reportExchange } from '../trace';
+import { KasaClient, Reply, Request } from './iot/client';
+import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target } from '../device/device';
+import type { EnergyStat } from '../device/energy';
+import { ErrorCode, KasaError } from '../util/errors';
+import { checkReply } from './iot/reply';
+import { isObject, parseReplyText } from '../util/json';
+import type { DeviceInfo } from '../device/state';
+import { ExchangeTrace, reportExchange } from '../util/trace';
 import { TransportSettings, createTransport } from '../transport/factory';
 import type { Transport } from '../transport/transport';
 import { askedDevice, discoveryPortOf } from './discovered';

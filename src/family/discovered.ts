@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { askTdp } from '../discovery/ask';
 import { TDP_PORT, TdpAnswer } from '../discovery/tdp';
-import { DEFAULT_PORT } from '../client';
-import { ErrorCode, KasaError } from '../errors';
+import { DEFAULT_PORT } from './iot/client';
+import { ErrorCode, KasaError } from '../util/errors';
 import { AesTransport } from '../transport/aes';
 import { ExplainingTransport } from '../transport/explaining';
 import { KLAP_DEFAULT_PORT, KlapTransport } from '../transport/klap';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { EnergyReading, EnergyStat } from '../energy';
-import { ErrorCode, KasaError } from '../errors';
-import { isObject } from '../reply';
+import type { EnergyReading, EnergyStat } from '../device/energy';
+import { ErrorCode, KasaError } from '../util/errors';
+import { isObject } from '../util/json';
 import { ModelName, ModelSpec, modelSpec } from './models';
 import { DeviceCore, Outlet } from './modules/core';
 import { DimmerModule, isBrightness } from './modules/dimmer';

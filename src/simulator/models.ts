@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 
 /**
  * The device models the simulator can play. Their sysinfo follows what real units of that

@@ -1,11 +1,11 @@
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { ErrorCode, KasaError } from '../errors';
-import { FrameReader } from '../frame-reader';
-import { decodeReplyText, parseReplyText } from '../reply';
+import { ErrorCode, KasaError } from '../util/errors';
+import { FrameReader } from '../transport/frame-reader';
+import { decodeReplyText, parseReplyText } from '../util/json';
 import { formatAddress } from '../transport/transport';
-import { decrypt } from '../xor-cipher';
+import { decrypt } from '../transport/xor-cipher';
 import { BrightnessEvent, DeviceState, RelayEvent } from './device-state';
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';
 import { ModelName } from './models';

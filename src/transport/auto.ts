@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { AesTransport } from './aes';
 import { KlapTransport, probeHttpLogin, probeKlap } from './klap';
 import { NOT_KLAP_HINT } from './klap/klap-transport';

@@ -6,7 +6,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DetectingDevice, connectDevice } from '../../src/family/connect';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { SimulatedDevice, SmartSimulatedDevice, TdpResponder } from '../../src/simulator';
 import { KlapServer } from '../../src/simulator/klap-server';
 import { flowWith, load, unloadChecked } from '../support/node-red';

@@ -2,7 +2,7 @@
 // the same message contracts as for the Kasa family.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import type { Node } from 'node-red';
 import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { parseComponents } from '../../src/family/smart/components';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';

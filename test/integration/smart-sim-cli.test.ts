@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseSimArgs } from '../../bin/tplink-sim';
 import { UsageError } from '../../src/cli/io';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
 import { AesTransport } from '../../src/transport/aes';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
 import { connectDevice } from '../../src/family/connect';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
-import { formatExchangeTrace, redactSecrets } from '../../src/trace';
+import { formatExchangeTrace, redactSecrets } from '../../src/util/trace';
 import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 
 describe('trace lines of exchanges', () => {

@@ -1,10 +1,12 @@
-import type { KasaClient, Reply, Request } from '../../client';
-import { PRESETS, batch, forOutlets, isPresetName } from '../../commands';
-import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device';
-import { EnergyStat, normaliseRealtime, normaliseStats } from '../../energy';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import { DeviceInfo, normaliseSysinfo } from '../../sysinfo';
+import type { KasaClient, Reply, Request } from './client';
+import { PRESETS, batch, forOutlets, isPresetName } from './commands';
+import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device/device';
+import { EnergyStat } from '../../device/energy';
+import { normaliseRealtime, normaliseStats } from './energy';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import { normaliseSysinfo } from './sysinfo';
+import { DeviceInfo } from '../../device/state';
 import { IotModules, modulesOf } from './kinds';
 
 /**

@@ -1,5 +1,5 @@
-import type { DeviceKind } from '../../device-kind';
-import { isObject } from '../../reply';
+import type { DeviceKind } from '../../device/kind';
+import { isObject } from '../../util/json';
 import {
   Module,
   ModuleRole,

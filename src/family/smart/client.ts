@@ -1,9 +1,9 @@
-import { RANGES, checkNumber } from '../../bounds';
-import { RequestQueue } from '../../request-queue';
-import { displayText } from '../../display-text';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import { ExchangeTrace, reportExchange } from '../../trace';
+import { RANGES, checkNumber } from '../../util/bounds';
+import { RequestQueue } from '../../util/request-queue';
+import { displayText } from '../../util/display-text';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import { ExchangeTrace, reportExchange } from '../../util/trace';
 import type { Transport } from '../../transport/transport';
 import { isSmartReadOnly } from './commands';
 import { SmartReply, SmartRequest, buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, readSmartReply } from './envelope';

@@ -1,7 +1,7 @@
-import type { DeviceKind } from '../../device-kind';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import type { DeviceInfo, OutletInfo } from '../../sysinfo';
+import type { DeviceKind } from '../../device/kind';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import type { DeviceInfo, OutletInfo } from '../../device/state';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

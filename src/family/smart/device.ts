@@ -1,9 +1,9 @@
-import type { Reply, Request } from '../../client';
-import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device';
-import type { EnergyStat } from '../../energy';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import type { DeviceInfo } from '../../sysinfo';
+import type { Reply, Request } from '../iot/client';
+import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device/device';
+import type { EnergyStat } from '../../device/energy';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import type { DeviceInfo } from '../../device/state';
 import type { SmartClient, SmartOutcome } from './client';
 import { smartCommands } from './commands';
 import { SmartComponents, hasComponent, parseComponents } from './components';

@@ -1,5 +1,5 @@
-import { ErrorCode, KasaError } from '../../errors';
-import type { EnergyStat } from '../../energy';
+import { ErrorCode, KasaError } from '../../util/errors';
+import type { EnergyStat } from '../../device/energy';
 import type { SmartClient, SmartOutcome } from './client';
 import type { SmartRequest } from './envelope';
 import { SmartComponents, energyMethods } from './components';

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { ErrorCode, KasaError } from '../../errors';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { DeviceIdentity, ModelSpec, defaultAlias, defaultOutletAlias, deriveIdentity, seededInt } from '../models';
 import type { DateParts } from './daily-series';
 import type { Json, Target } from './module';

@@ -1,5 +1,5 @@
-import type { EnergyReading, EnergyStat } from '../../energy';
-import { ErrorCode, KasaError } from '../../errors';
+import type { EnergyReading, EnergyStat } from '../../device/energy';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { seededInt } from '../models';
 import type { MeterUnits } from '../models';
 import type { DeviceCore, Outlet } from './core';

@@ -1,4 +1,4 @@
-import { isObject } from '../../reply';
+import { isObject } from '../../util/json';
 import { base64, MethodTable, SIM_CODES, SmartAnswer, fail, ok } from './answer';
 import { SimChildren } from './children';
 import { SimCountdown } from './countdown';

@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../../errors';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { seededHex } from '../models';
 
 /**

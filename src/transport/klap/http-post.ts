@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ErrorCode, KasaError, fromSocketError } from '../../errors';
+import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
 import { formatSeconds } from '../transport';
 
 export interface HttpReply {

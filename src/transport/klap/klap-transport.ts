@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
-import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
-import { decodeReplyText } from '../../reply';
+import { ErrorCode, KasaError, commandMayHaveRun } from '../../util/errors';
+import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
+import { decodeReplyText } from '../../util/json';
 import { Transport, formatAddress } from '../transport';
 import { KlapVersion, handshake2Hash } from './auth-hash';
 import { DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from './cookies';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { decodeBase64Text, normaliseChildList, normaliseMac, normaliseSmartDeviceInfo } from '../../../../src/family/smart/device-info';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { energyMethods, hasComponent, parseComponents } from '../../../../src/family/smart/components';
 import { combineSmartEnergy, energyDataParams, normaliseEnergyData } from '../../../../src/family/smart/energy';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPermission, parseAction, parseOutletSelectors } from '../../src/actions';
-import { ErrorCode } from '../../src/errors';
+import { checkPermission, parseAction, parseOutletSelectors } from '../../../src/device/actions';
+import { ErrorCode } from '../../../src/util/errors';
 
 describe('reading actions from messages', () => {
   it('reads every switch value, Buffers (from MQTT) as text', () => {

@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from './errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { HEADER_BYTES } from './xor-cipher';
 
 export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;

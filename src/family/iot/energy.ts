@@ -1,21 +1,6 @@
-import { ErrorCode, KasaError } from './errors';
-import { isObject } from './reply';
-
-/** A meter reading in W, V, A and kWh, whichever unit family the hardware sent. */
-export interface EnergyReading {
-  power: number;
-  voltage: number;
-  current: number;
-  total: number;
-}
-
-/** One entry of the daily or monthly statistics, in kWh. */
-export interface EnergyStat {
-  year: number;
-  month: number;
-  day?: number;
-  energy: number;
-}
+import { EnergyReading, EnergyStat, checkPlausible, finite, round } from '../../device/energy';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
 
 /**
  * Old hardware (HS110 hw 1.x) sends floats in V, A, W, kWh; newer hardware sends integers in
@@ -62,43 +47,10 @@ export function normaliseStats(raw: unknown): EnergyStat[] {
   });
 }
 
-/** Sums of the outlets' power, current and energy, with the mean voltage. */
-export function sumReadings(readings: readonly EnergyReading[]): EnergyReading {
-  const sum = (key: keyof EnergyReading) => readings.reduce((acc, r) => acc + r[key], 0);
-  return {
-    power: round(sum('power')),
-    voltage: readings.length === 0 ? 0 : round(sum('voltage') / readings.length),
-    current: round(sum('current')),
-    total: round(sum('total')),
-  };
-}
-
-/**
- * No plug meters a gigawatt or a terawatt-hour: a value that large (or one that overflowed to
- * Infinity) is a broken or hostile reply, never a reading to pass on to a chart.
- */
-const MAX_PLAUSIBLE = 1e9;
-
-export function checkPlausible(value: number, what: string): void {
-  if (!(Math.abs(value) <= MAX_PLAUSIBLE)) {
-    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible ${what} (${value}); it was not used.`);
-  }
-}
-
 /** The base unit value, or the milli-unit value divided by 1000. */
 function pick(raw: Record<string, unknown>, base: string, milli: string): number | undefined {
   const direct = finite(raw[base]);
   if (direct !== undefined) return direct;
   const scaled = finite(raw[milli]);
   return scaled === undefined ? undefined : round(scaled / 1000);
-}
-
-function finite(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-/** Rounds away float noise (0.1 + 0.2) without losing meaningful digits; huge values stay as they are. */
-export function round(value: number): number {
-  return Math.abs(value) < 1e9 ? Math.round(value * 1e6) / 1e6 : value;
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/errors';
-import { FrameReader } from '../../src/frame-reader';
-import { decrypt, encodeTcpFrame } from '../../src/xor-cipher';
+import { ErrorCode, KasaError } from '../../../src/util/errors';
+import { FrameReader } from '../../../src/transport/frame-reader';
+import { decrypt, encodeTcpFrame } from '../../../src/transport/xor-cipher';
 
 const texts = (frames: Buffer[]) => frames.map((f) => decrypt(f).toString('utf8'));
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Deadband } from '../../src/deadband';
+import { Deadband } from '../../../src/device/deadband';
 
 describe('the deadband of polled readings', () => {
   it('passes the first reading, then only moves of more than the deadband, either way', () => {

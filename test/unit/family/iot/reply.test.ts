@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/errors';
-import { checkReply, decodeReplyText, parseReplyText } from '../../src/reply';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
+import { checkReply } from '../../../../src/family/iot/reply';
+import { decodeReplyText, parseReplyText } from '../../../../src/util/json';
 
 const DEV = '10.0.0.9:9999';
 

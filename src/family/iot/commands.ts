@@ -1,9 +1,9 @@
 import type { Request } from './client';
-import { ErrorCode, KasaError } from './errors';
-import { KIND_LABELS } from './device-kind';
-import { IotKind, IotModules, allModules, modulesOf } from './family/iot/kinds';
-import { command } from './family/iot/modules';
-import { isObject } from './reply';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { KIND_LABELS } from '../../device/kind';
+import { IotKind, IotModules, allModules, modulesOf } from './kinds';
+import { command } from './modules';
+import { isObject } from '../../util/json';
 
 /**
  * The command catalogue of the Smart Home protocol, as reverse engineered from the HS110: the

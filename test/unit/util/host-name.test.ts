@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidHost } from '../../src/host-name';
+import { isValidHost } from '../../../src/util/host-name';
 
 describe('isValidHost (syntax only, no lookup)', () => {
   it('takes IPv4 and IPv6 addresses', () => {

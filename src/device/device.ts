@@ -1,10 +1,10 @@
-import type { Reply, Request } from './client';
-import { KIND_LABELS } from './device-kind';
-import { displayText } from './display-text';
+import type { Reply, Request } from '../family/iot/client';
+import { KIND_LABELS } from './kind';
+import { displayText } from '../util/display-text';
 import { EnergyReading, EnergyStat, sumReadings } from './energy';
-import { ErrorCode, KasaError } from './errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
-import { DeviceInfo, OutletInfo, currentOutlets } from './sysinfo';
+import { DeviceInfo, OutletInfo, currentOutlets } from './state';
 
 export { OutletSelector, resolveOutlets };
 

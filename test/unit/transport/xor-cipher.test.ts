@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decrypt, encodeDatagram, encodeTcpFrame, encrypt } from '../../src/xor-cipher';
+import { decrypt, encodeDatagram, encodeTcpFrame, encrypt } from '../../../src/transport/xor-cipher';
 
 // Vector from PROTOCOL.md section 1.
 const SYSINFO = '{"system":{"get_sysinfo":{}}}';

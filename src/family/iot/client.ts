@@ -1,13 +1,14 @@
-import { RANGES, checkNumber } from './bounds';
-import { RequestQueue } from './request-queue';
+import { RANGES, checkNumber } from '../../util/bounds';
+import { RequestQueue } from '../../util/request-queue';
 import { isReadOnly } from './commands';
-import { ErrorCode, KasaError } from './errors';
-import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from './json-depth';
-import { displayText } from './display-text';
-import { checkAnswers, checkReply, isObject, parseReplyText } from './reply';
-import { createTransport } from './transport/factory';
-import { ExchangeTrace, reportExchange } from './trace';
-import { Transport, formatAddress } from './transport/transport';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../util/json-depth';
+import { displayText } from '../../util/display-text';
+import { checkAnswers, checkReply } from './reply';
+import { isObject, parseReplyText } from '../../util/json';
+import { createTransport } from '../../transport/factory';
+import { ExchangeTrace, reportExchange } from '../../util/trace';
+import { Transport, formatAddress } from '../../transport/transport';
 
 export const DEFAULT_PORT = 9999;
 export const DEFAULT_TIMEOUT_MS = 5000;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serialiseRequest } from '../../src/client';
-import * as commands from '../../src/commands';
-import { PRESETS, batch, destructiveMethods, forOutlets, fullChildId, isPresetName, isReadOnly, methodsOf } from '../../src/commands';
-import { ErrorCode } from '../../src/errors';
+import { serialiseRequest } from '../../../../src/family/iot/client';
+import * as commands from '../../../../src/family/iot/commands';
+import { PRESETS, batch, destructiveMethods, forOutlets, fullChildId, isPresetName, isReadOnly, methodsOf } from '../../../../src/family/iot/commands';
+import { ErrorCode } from '../../../../src/util/errors';
 
 describe('command catalogue', () => {
   it("builds the seed client's presets exactly", () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HubWatcher, PollingHub } from '../../src/hub';
-import { within } from '../support/wait';
+import { HubWatcher, PollingHub } from '../../../src/device/poll-hub';
+import { within } from '../../support/wait';
 
 /** A watcher that records what it is given and can wait (bounded) for its n-th reading. */
 function recorder(intervalMs: number) {

@@ -1,14 +1,14 @@
-import { RANGES, checkNumber } from './bounds';
-import type { Request } from './client';
-import { PRESETS, PresetName, destructiveMethods, isPresetName } from './commands';
+import { RANGES, checkNumber } from '../util/bounds';
+import type { Request } from '../family/iot/client';
+import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
 import type { SwitchResult, Target } from './device';
-import { displayValue } from './display-text';
-import { ErrorCode, KasaError } from './errors';
+import { displayValue } from '../util/display-text';
+import { ErrorCode, KasaError } from '../util/errors';
 import type { OutletSelector } from './outlet-selection';
-import { smartDestructiveMethods } from './family/smart/commands';
-import type { SmartRequest } from './family/smart/envelope';
-import { isObject } from './reply';
-import { DeviceInfo, OutletInfo } from './sysinfo';
+import { smartDestructiveMethods } from '../family/smart/commands';
+import type { SmartRequest } from '../family/smart/envelope';
+import { isObject } from '../util/json';
+import { DeviceInfo, OutletInfo } from './state';
 
 /**
  * What a message asks of a plug or an outlet, independent of Node-RED: flows speak in payloads

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveOutlets } from '../../src/device';
-import { normaliseRealtime, normaliseStats, sumReadings } from '../../src/energy';
-import { ErrorCode } from '../../src/errors';
-import { normaliseSysinfo } from '../../src/sysinfo';
+import { resolveOutlets } from '../../../../src/device/device';
+import { sumReadings } from '../../../../src/device/energy';
+import { normaliseRealtime, normaliseStats } from '../../../../src/family/iot/energy';
+import { ErrorCode } from '../../../../src/util/errors';
+import { normaliseSysinfo } from '../../../../src/family/iot/sysinfo';
 
 const PARENT = '8006F5C1E6A3E0D3C2B1A0F9E8D7C6B5A4938271';
 

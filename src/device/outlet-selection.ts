@@ -1,6 +1,6 @@
-import { displayList, displayText, displayValue } from './display-text';
-import { ErrorCode, KasaError } from './errors';
-import type { DeviceInfo, OutletInfo } from './sysinfo';
+import { displayList, displayText, displayValue } from '../util/display-text';
+import { ErrorCode, KasaError } from '../util/errors';
+import type { DeviceInfo, OutletInfo } from './state';
 
 /** An outlet as named by a person or a flow: 1-based index, full or 2-digit child id, alias, or "all". */
 export type OutletSelector = number | string;
