@@ -1,5 +1,5 @@
 import { RANGES, checkNumber } from '../util/bounds';
-import type { Request } from '../family/iot/client';
+import type { Request } from '../family/iot/message';
 import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
 import type { SwitchResult, Target } from './device';
 import { displayValue } from '../util/display-text';

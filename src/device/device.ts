@@ -1,4 +1,4 @@
-import type { Reply, Request } from '../family/iot/client';
+import type { Reply, Request } from '../family/iot/message';
 import { KIND_LABELS } from './kind';
 import { displayText } from '../util/display-text';
 import { EnergyReading, EnergyStat, sumReadings } from './energy';

@@ -1,29 +1,20 @@
-import { KasaClient, Reply, Request } from './iot/client';
+import { KasaClient } from './iot/client';
+import { Reply, Request } from './iot/message';
 import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target } from '../device/device';
 import type { EnergyStat } from '../device/energy';
 import { ErrorCode, KasaError } from '../util/errors';
 import { checkReply } from './iot/reply';
 import { isObject, parseReplyText } from '../util/json';
 import type { DeviceInfo } from '../device/state';
-import { ExchangeTrace, reportExchange } from '../util/trace';
-import { TransportSettings, createTransport } from '../transport/factory';
+import { reportExchange } from '../util/trace';
+import { createTransport } from '../transport/factory';
+import type { DeviceSettings } from './settings';
 import type { Transport } from '../transport/transport';
 import { askedDevice, discoveryPortOf } from './discovered';
 import { IotDevice } from './iot/device';
 import { SmartClient } from './smart/client';
 import { SmartDevice } from './smart/device';
 
-export interface DeviceSettings extends TransportSettings {
-  /** Time allowed for one request (ms). */
-  timeoutMs?: number;
-  /** Called after every exchange, for trace logs. */
-  onExchange?: (trace: ExchangeTrace) => void;
-  /**
-   * auto: the UDP port asked over TP-Link's discovery before the first request (default 20002,
-   * asked only when the device's ports are the standard ones or this is given); null asks nothing.
-   */
-  tdpPort?: number | null;
-}
 
 /**
  * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family, AES always

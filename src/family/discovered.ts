@@ -8,7 +8,7 @@ import { ExplainingTransport } from '../transport/explaining';
 import { KLAP_DEFAULT_PORT, KlapTransport } from '../transport/klap';
 import { formatAddress } from '../transport/transport';
 import type { Transport } from '../transport/transport';
-import type { DeviceSettings } from './connect';
+import type { DeviceSettings } from './settings';
 
 /** Longest wait for a discovery answer before the first request (ms): a device on the LAN answers in a few ms. */
 export const TDP_ASK_TIMEOUT_MS = 1500;

@@ -3,6 +3,9 @@ import { displayText } from './display-text';
 import { ErrorCode, KasaError } from './errors';
 import { MAX_JSON_DEPTH, textNestsDeeperThan } from './json-depth';
 
+/** A JSON object as it came or goes: a request or reply in a device's own dialect. */
+export type JsonObject = Record<string, unknown>;
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes decrypted reply bytes as strict UTF-8: anything else means a wrong protocol or a corrupt reply. */

@@ -1,6 +1,7 @@
 import { RANGES, checkNumber } from '../../util/bounds';
 import { RequestQueue } from '../../util/request-queue';
 import { isReadOnly } from './commands';
+import type { Reply, Request } from './message';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../util/json-depth';
 import { displayText } from '../../util/display-text';
@@ -28,8 +29,6 @@ export interface ClientOptions {
   onExchange?: (trace: ExchangeTrace) => void;
 }
 
-export type Request = Record<string, unknown>;
-export type Reply = Record<string, unknown>;
 
 export interface RawExchange {
   /** The request exactly as sent. */

@@ -1,4 +1,4 @@
-import type { Request } from './client';
+import type { Request } from './message';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { KIND_LABELS } from '../../device/kind';
 import { IotKind, IotModules, allModules, modulesOf } from './kinds';

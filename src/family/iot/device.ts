@@ -1,4 +1,5 @@
-import type { KasaClient, Reply, Request } from './client';
+import type { KasaClient } from './client';
+import type { Reply, Request } from './message';
 import { PRESETS, batch, forOutlets, isPresetName } from './commands';
 import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device/device';
 import { EnergyStat } from '../../device/energy';

@@ -1,4 +1,4 @@
-import type { Reply, Request } from '../iot/client';
+import type { Reply, Request } from '../iot/message';
 import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device/device';
 import type { EnergyStat } from '../../device/energy';
 import { ErrorCode, KasaError } from '../../util/errors';

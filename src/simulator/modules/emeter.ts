@@ -2,7 +2,8 @@ import type { EnergyReading, EnergyStat } from '../../device/energy';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { seededInt } from '../models';
 import type { MeterUnits } from '../models';
-import type { DeviceCore, Outlet } from './core';
+import type { DeviceCore } from './core';
+import type { Outlet } from './module';
 import { DailySeries } from './daily-series';
 import { ERR_ARGUMENT, Json, MethodTable, SimModule, isCount, isMonth, isYear } from './module';
 
