@@ -147,7 +147,7 @@ function smartDeviceApi(name: string, host: DeviceHost): Contender {
     deviceIdOf: (read) => field(field(read, 'raw'), 'device_id'),
     seenByDevices: smartDevice,
     open: async () => {
-      const device = connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });
+      const device = await connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });
       await device.getSysinfo();
       return { lanes: [() => device.getSysinfo()], close: () => device.close() };
     },

@@ -7,10 +7,10 @@ import { Device, DeviceReading, MeterReading, MeterSnapshot, StatsPeriod, Target
 import { sumReadings } from '../src/device/energy';
 import { ErrorCode, KasaError } from '../src/util/errors';
 import type { DeviceInfo, OutletInfo } from '../src/device/state';
-import type { DeviceWatcher } from './lib/device-config';
+import type { DeviceSubscriber } from '../src/device/device-hub';
 import { handleInput } from './lib/input';
 import { NodeSettings } from './lib/settings';
-import { deviceNodeOf, pollIntervalMs } from './lib/relay-node';
+import { deviceNodeOf, pollIntervalMs, registerWithDevice } from './lib/relay-node';
 import { offlineStatus } from './lib/status';
 
 interface EnergyNodeDef extends NodeDef {
@@ -79,29 +79,32 @@ export = function register(RED: NodeAPI): void {
       ];
     };
 
+    const status = registerWithDevice(this, deviceNode);
     const showPower = (snapshot: MeterSnapshot): void => {
-      this.status({ fill: 'green', shape: 'dot', text: `${formatWatts(snapshot.reading.power)}` });
+      status.show({ fill: 'green', shape: 'dot', text: `${formatWatts(snapshot.reading.power)}` });
     };
 
     handleInput(this, async (msg, send) => {
       settings.check();
-      const device = deviceNode.getDevice();
       const command = commandOf(msg['command'], def.command);
       if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
-      const target = await targetOf(device, msg['outlet']);
+      const period = command === 'daystat' || command === 'monthstat' ? statsPeriod(command, msg['year'], msg['month']) : undefined;
+      const { device, target, snapshot } = await deviceNode.use(async (device) => {
+        const target = await targetOf(device, msg['outlet']);
+        if (command === 'realtime') return { device, target, snapshot: await target.realtime() };
+        if (period !== undefined) msg.payload = await target.stats(period);
+        else {
+          await target.eraseStats();
+          msg.payload = true;
+        }
+        return { device, target, snapshot: undefined };
+      });
       const outlets = target.outlets;
-      if (command === 'realtime') {
-        const snapshot = await target.realtime();
+      if (snapshot !== undefined) {
         showPower(snapshot);
         const messages = readingMessages(device, snapshot, msg);
         send(messages.length === 1 ? messages[0]! : [messages]);
         return;
-      }
-      if (command === 'erase') {
-        await target.eraseStats();
-        msg.payload = true;
-      } else {
-        msg.payload = await target.stats(statsPeriod(command, msg['year'], msg['month']));
       }
       msg['device'] = device.identity();
       if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);
@@ -113,7 +116,8 @@ export = function register(RED: NodeAPI): void {
     if (intervalMs > 0) {
       // The device's hub reads the meter with the state, once per poll for every node that watches it.
       const targetsIn = (info: DeviceInfo): Target[] => {
-        const device = deviceNode.getDevice();
+        const device = deviceNode.connected;
+        if (device === null) throw new KasaError(ErrorCode.CLOSED, 'The device is not connected.');
         return [selectors.length === 0 ? device : device.children(resolveOutlets(info, selectors, device.address))];
       };
       let failing = false;
@@ -123,30 +127,38 @@ export = function register(RED: NodeAPI): void {
         this.status(offlineStatus(err));
         this.error(err instanceof Error ? err : new Error(String(err)), { payload: null, event: 'offline' });
       };
-      const watcher: DeviceWatcher = {
+      const onReading = (reading: DeviceReading): void => {
+        let snapshot: MeterSnapshot | undefined;
+        try {
+          snapshot = snapshotOf(targetsIn(reading.info)[0]!, reading);
+        } catch (err) {
+          return fail(err);
+        }
+        if (snapshot === undefined) return; // a poll made for others: no meter of this node in it
+        failing = false;
+        showPower(snapshot);
+        if (!deadband.pass(snapshot.reading.power)) return;
+        const device = deviceNode.connected;
+        if (device === null) return;
+        const messages = readingMessages(device, snapshot, {});
+        this.send(messages.length === 1 ? messages[0]! : [messages]);
+      };
+      const watcher: DeviceSubscriber = {
         intervalMs,
         meters: targetsIn,
-        onReading: (reading) => {
-          let snapshot: MeterSnapshot | undefined;
-          try {
-            snapshot = snapshotOf(targetsIn(reading.info)[0]!, reading);
-          } catch (err) {
-            return fail(err);
-          }
-          if (snapshot === undefined) return; // a command's read-back: no meter in it
-          failing = false;
-          showPower(snapshot);
-          if (!deadband.pass(snapshot.reading.power)) return;
-          const messages = readingMessages(deviceNode.getDevice(), snapshot, {});
-          this.send(messages.length === 1 ? messages[0]! : [messages]);
+        // The meter is what this node follows: state changes are for plug-control.
+        follows: () => new Set<string>(),
+        onEvent: (event) => {
+          if (event.type === 'reading') onReading(event.reading);
+          else if (event.type === 'offline') fail(event.error);
         },
-        onOutage: fail,
       };
-      const unwatch = deviceNode.hub.watch(watcher);
+      deviceNode.hub.subscribe(watcher);
       this.on('close', (_removed: boolean, done: () => void) => {
-        unwatch().then(done, done);
+        deviceNode.hub.unsubscribe(watcher).then(done, done);
       });
     }
+    this.on('close', () => status.leave());
   }
 
   RED.nodes.registerType('plug-energy', PlugEnergyNode);

@@ -31,12 +31,12 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
     const query = outletsQuery(RED, req.query);
     let device: Device;
     if (query.deployed !== null) {
-      device = query.deployed.getDevice();
+      device = await query.deployed.device();
     } else {
       // A device not deployed yet: ask it with the address typed in the dialog, then let go.
       // The editor never holds the password: KLAP here works with plugs not bound to an account.
       const settings = { transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, timeoutMs: query.timeoutMs };
-      device = temporary = connectDevice({ ...settings, persistent: false });
+      device = temporary = await connectDevice({ ...settings, persistent: false });
     }
     const { info } = await device.getSysinfo();
     res.json({

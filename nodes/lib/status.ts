@@ -1,5 +1,6 @@
 import type { NodeStatus } from 'node-red';
 import { displayText } from '../../src/util/display-text';
+import type { LinkState } from '../../src/device/link';
 import { ErrorCode, KasaError } from '../../src/util/errors';
 
 /** The few words a node shows under itself for each kind of failure. */
@@ -45,4 +46,21 @@ export function powerStatus(on: boolean | readonly boolean[], label = '', bright
 
 export function readyStatus(text: string): NodeStatus {
   return { fill: 'blue', shape: 'dot', text };
+}
+
+/**
+ * A device's link as every node of it shows it, in the words of the locale files
+ * (tplink-device.json `status`): connecting, offline with the reason, or the account refused.
+ */
+export function linkStatus(RED: { _: (key: string, substitutions?: Record<string, string>) => string }, state: LinkState, err?: unknown): NodeStatus {
+  switch (state) {
+    case 'connecting':
+      return { fill: 'yellow', shape: 'ring', text: RED._('tplink-device.status.connecting') };
+    case 'online':
+      return { fill: 'green', shape: 'dot', text: RED._('tplink-device.status.online') };
+    case 'auth':
+      return { fill: 'red', shape: 'ring', text: RED._('tplink-device.status.accountRefused') };
+    case 'offline':
+      return { fill: 'red', shape: 'ring', text: RED._('tplink-device.status.offline', { reason: errorStatus(err).text ?? '' }) };
+  }
 }

@@ -2,7 +2,7 @@ import { DEFAULT_PORT } from '../family/iot/client';
 import { parseAction, parseOutletSelectors, runAction } from '../device/actions';
 import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
 import type { Device, OutletSelector, Target } from '../device/device';
-import { DetectingDevice, connectDevice } from '../family/connect';
+import { connectDevice } from '../family/connect';
 import { smartDestructiveMethods } from '../family/smart/commands';
 import { checkSmartRequest } from '../family/smart/envelope';
 import { ErrorCode, KasaError } from '../util/errors';
@@ -215,7 +215,8 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   // out the family and the outlets first.
   const exchanges: ExchangeTrace[] = [];
   let recording = false;
-  const device = connectDevice({
+  let device: Device | undefined;
+  const connecting = connectDevice({
     transport: options.transport,
     host: options.host,
     port: options.port,
@@ -227,7 +228,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   });
   let outlets: OutletInfo[] = [];
   try {
-    const found = device instanceof DetectingDevice ? await device.resolve() : device;
+    const found = (device = await connecting);
     // A SMART device's components (asked once) and model (for messages) are read here, out of the command's lines.
     if (found.family === 'smart') await found.getSysinfo();
     checkDialect(found, options);
@@ -251,7 +252,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message} [${err.code}]` : String(err)}`);
     return EXIT_FAILURE;
   } finally {
-    await device.close();
+    await device?.close();
   }
 }
 

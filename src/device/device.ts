@@ -1,82 +1,35 @@
-import type { Reply, Request } from '../family/iot/message';
+import { CAPABILITY_VERBS, Capabilities, CapabilityName, ModuleSet } from './capabilities';
+import type { EnergyStat } from './energy';
+import { sumReadings } from './energy';
 import { KIND_LABELS } from './kind';
-import { displayText } from '../util/display-text';
-import { EnergyReading, EnergyStat, sumReadings } from './energy';
-import { ErrorCode, KasaError } from '../util/errors';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
 import { DeviceInfo, OutletInfo, currentOutlets } from './state';
+import {
+  DeviceIdentity,
+  DeviceReading,
+  Family,
+  MeterReading,
+  MeterSnapshot,
+  Part,
+  StatsPeriod,
+  SwitchResult,
+  SysinfoRead,
+  partKey,
+} from './types';
+import { displayText } from '../util/display-text';
+import { ErrorCode, KasaError } from '../util/errors';
+import type { JsonObject } from '../util/json';
 
 export { OutletSelector, resolveOutlets };
-
-/** The protocol family a device speaks: the Kasa JSON protocol ("iot") or the Tapo/SMART one. */
-export type Family = 'iot' | 'smart';
-
-/** Identifies a device in output messages (`msg.device`). */
-export interface DeviceIdentity {
-  host: string;
-  /** "iot" (the Kasa JSON protocol, over XOR or KLAP) or "smart" (Tapo and newer Kasa hardware). */
-  family: Family;
-  alias: string;
-  model: string;
-  deviceId: string;
-  mac: string;
-}
-
-export interface SwitchResult {
-  /** The device's or the selected outlets' state after the command: true when all are on. */
-  on: boolean;
-  info: DeviceInfo;
-  /** The selected outlets as they are after the command (none for the device itself). */
-  outlets: OutletInfo[];
-}
-
-export interface MeterReading {
-  reading: EnergyReading;
-  /** What the device sent for this reading. */
-  raw: Record<string, unknown>;
-  /** The outlet read, on a strip with a meter per outlet. */
-  outlet?: OutletInfo;
-}
-
-export interface MeterSnapshot {
-  /** The one reading, or the sum over several outlets (mean voltage). */
-  reading: EnergyReading;
-  /** One reading per part: the device's, or each outlet's (with `outlet`). */
-  parts: MeterReading[];
-}
-
-export type StatsPeriod = { kind: 'day'; year: number; month: number } | { kind: 'month'; year: number };
-
-/** A device's information as read, normalised and as sent. */
-export interface SysinfoRead {
-  info: DeviceInfo;
-  raw: Record<string, unknown>;
-  children: Record<string, unknown>[];
-}
-
-/** What one poll of a device found: its state, and the meter readings its watchers asked for. */
-export interface DeviceReading {
-  info: DeviceInfo;
-  /** By part (`partKey`): the reading, or why there is none. Empty for a command's read-back. */
-  meters: ReadonlyMap<string, MeterReading | KasaError>;
-}
-
-/** A reading shared after a command: the state only. */
-export function stateReading(info: DeviceInfo): DeviceReading {
-  return { info, meters: new Map() };
-}
-
-/** '' is the device itself; an outlet is its id. */
-export function partKey(part: Target): string {
-  return part.outlets[0]?.id ?? '';
-}
+export * from './types';
 
 /**
  * What switching, dimming and metering work on: a device itself, or a set of a strip's outlets.
  * Both have the same operations, so nodes and actions never ask which one they hold, nor which
- * protocol family speaks underneath: a family implements the few primitives at the bottom.
+ * protocol family speaks underneath: each operation asks the device for the capability module
+ * that serves it (src/device/capabilities.ts).
  */
-export abstract class Target {
+export abstract class Target implements Part {
   /** The outlets this target is made of; empty for the device itself. */
   abstract readonly outlets: readonly OutletInfo[];
   /** The device this target belongs to (itself, for a device). */
@@ -88,19 +41,22 @@ export abstract class Target {
   /** The parts a meter reads one at a time: the device, or each outlet on its own. */
   abstract parts(): Target[];
 
+  /** Parts of this target as one target again, to switch them in one request. */
+  abstract together(parts: readonly Target[]): Target;
+
   /** Sends a raw request of the device's own dialect to this target. */
-  run(request: Request): Promise<Reply> {
-    return this.device.runOn(this, request);
+  async run(request: JsonObject): Promise<JsonObject> {
+    return (await this.device.need('raw')).run(this, request);
   }
 
   /** Renames the device or each outlet; resolves with the state read afterwards. */
-  rename(alias: string): Promise<SwitchResult> {
-    return this.device.renameTarget(this, alias);
+  async rename(alias: string): Promise<SwitchResult> {
+    return (await this.device.need('name')).rename(this, alias);
   }
 
   /** The device's answer to one of the seed's read or settings presets (not on/off/info/energy). */
-  preset(name: string): Promise<unknown> {
-    return this.device.presetOn(this, name);
+  async preset(name: string): Promise<unknown> {
+    return (await this.device.need('presets')).run(this, name);
   }
 
   /**
@@ -108,13 +64,14 @@ export abstract class Target {
    * part from its own current state (some outlets may go on while others go off).
    */
   async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
-    if (target !== 'toggle') return this.device.switchTarget(this, target);
+    const power = await this.device.need('power');
+    if (target !== 'toggle') return power.switch(this, target);
     const { info } = await this.device.getSysinfo();
     const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
     let last = info;
     for (const on of [true, false]) {
       const parts = current.filter((p) => p.on === on).map((p) => p.part);
-      if (parts.length > 0) last = (await this.device.switchTarget(this.together(parts), !on)).info;
+      if (parts.length > 0) last = (await power.switch(this.together(parts), !on)).info;
     }
     return this.stateIn(last);
   }
@@ -122,21 +79,23 @@ export abstract class Target {
   /** Dims to 1-100 %, fading over `transitionMs` where the device can, and reads the state back. */
   async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
     if (this.outlets.length > 0) throw this.device.cannot('dim an outlet');
-    return this.device.dimTarget(this, brightness, transitionMs);
+    return (await this.device.need('brightness')).dim(this, brightness, transitionMs);
   }
 
   /** A meter reading of each part: the device's, or each outlet's (a strip meters one outlet per request). */
   async realtime(): Promise<MeterSnapshot> {
+    const energy = await this.device.need('energy');
     const readings: MeterReading[] = [];
-    for (const part of this.parts()) readings.push(await this.device.meterPart(part));
+    for (const part of this.parts()) readings.push(await energy.read(part));
     return { reading: readings.length === 1 ? readings[0]!.reading : sumReadings(readings.map((r) => r.reading)), parts: readings };
   }
 
   /** Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order. */
   async stats(period: StatsPeriod): Promise<EnergyStat[]> {
+    const energy = await this.device.need('energy');
     const totals = new Map<string, EnergyStat>();
     for (const part of this.parts()) {
-      for (const stat of await this.device.statsOfPart(part, period)) {
+      for (const stat of await energy.stats(part, period)) {
         const key = `${stat.year}-${stat.month}-${stat.day ?? ''}`;
         const seen = totals.get(key);
         totals.set(key, seen === undefined ? { ...stat } : { ...seen, energy: Math.round((seen.energy + stat.energy) * 1e6) / 1e6 });
@@ -147,11 +106,9 @@ export abstract class Target {
 
   /** Erases the meter's statistics of each part. */
   async eraseStats(): Promise<void> {
-    for (const part of this.parts()) await this.device.eraseMeterOf(part);
+    const energy = await this.device.need('energy');
+    for (const part of this.parts()) await energy.erase(part);
   }
-
-  /** Parts of this target as one target again, to switch them in one request. */
-  abstract together(parts: readonly Target[]): Target;
 }
 
 /** Some outlets of a strip, as one target. */
@@ -178,9 +135,9 @@ class Outlets extends Target {
 }
 
 /**
- * A device of any family over one connection and one queue. It is itself a target; `children()`
- * gives a strip's outlets as targets of their own. Remembers the last device information, which
- * says what the device is and names its outlets.
+ * A device of any family over one connection and one queue: an identity, its last information, and
+ * the capability modules its family found it has. It is itself a target; `children()` gives a
+ * strip's outlets as targets of their own.
  */
 export abstract class Device extends Target {
   readonly outlets: readonly OutletInfo[] = [];
@@ -189,6 +146,8 @@ export abstract class Device extends Target {
   abstract readonly address: string;
   abstract readonly host: string;
   protected lastInfo: DeviceInfo | undefined;
+  /** The modules this device has, as far as its family knows yet (see `learnModules`). */
+  protected modules: ModuleSet = {};
 
   get device(): Device {
     return this;
@@ -221,6 +180,31 @@ export abstract class Device extends Target {
     return new Outlets(this, outlets);
   }
 
+  /** Whether the device has a capability, as far as is known now. */
+  has(name: CapabilityName): boolean {
+    return this.modules[name] !== undefined;
+  }
+
+  /**
+   * The module serving a capability, after the family has learnt what the device has (one read,
+   * the first time); what the device lacks is refused here, for every caller alike.
+   */
+  async need<K extends CapabilityName>(name: K): Promise<Capabilities[K]> {
+    let module = this.modules[name];
+    if (module === undefined) {
+      await this.learnModules();
+      module = this.modules[name];
+    }
+    if (module === undefined) throw name === 'energy' ? this.noMeter() : this.cannot(CAPABILITY_VERBS[name]);
+    return module as Capabilities[K];
+  }
+
+  /**
+   * Finds out what the device is and sets its modules (a Kasa device: from its sysinfo's kind; a SMART
+   * one: from component_nego). Once is enough: later calls return at once.
+   */
+  protected abstract learnModules(): Promise<void>;
+
   /**
    * Reads the device information: `raw` what the device sent (SMART: with its base64 texts decoded),
    * `children` its outlets' own entries in outlet order (strips).
@@ -235,20 +219,6 @@ export abstract class Device extends Target {
 
   /** Releases the connection. */
   abstract close(): Promise<void>;
-
-  // What a family does for a target (the device itself, or outlets of it):
-  /** Sends a raw request of the family's dialect. */
-  abstract runOn(target: Target, request: Request): Promise<Reply>;
-  /** Switches and reads the state back. */
-  abstract switchTarget(target: Target, on: boolean): Promise<SwitchResult>;
-  /** Dims the device (the Target has refused outlets already). */
-  abstract dimTarget(target: Target, brightness: number, transitionMs: number | undefined): Promise<SwitchResult>;
-  abstract renameTarget(target: Target, alias: string): Promise<SwitchResult>;
-  abstract presetOn(target: Target, name: string): Promise<unknown>;
-  /** The meter reading of one part (the device, or one outlet). */
-  abstract meterPart(part: Target): Promise<MeterReading>;
-  abstract statsOfPart(part: Target, period: StatsPeriod): Promise<EnergyStat[]>;
-  abstract eraseMeterOf(part: Target): Promise<void>;
 
   /**
    * Resolves outlet selectors against the strip's information, read now if not known yet, and read
@@ -291,7 +261,7 @@ export abstract class Device extends Target {
       const key = partKey(part);
       if (meters.has(key)) continue;
       try {
-        meters.set(key, await this.meterPart(part));
+        meters.set(key, await (await this.need('energy')).read(part));
       } catch (err) {
         if (!(err instanceof KasaError) || err.code !== ErrorCode.NO_ENERGY_METER) throw err;
         meters.set(key, err);
