@@ -29,6 +29,17 @@ void describe('SMART energy readings', () => {
     assert.deepEqual(combineSmartEnergy({ currentPower: { current_power: 42 } }), { power: 42, voltage: 0, current: 0, total: 0 });
   });
 
+  void it("takes a P304M outlet's power from get_current_power beside an energy usage without current_power", () => {
+    assert.deepEqual(combineSmartEnergy({ energyUsage: { today_energy: 250, month_energy: 5_400 }, currentPower: { current_power: 15 } }), {
+      power: 15,
+      voltage: 0,
+      current: 0,
+      total: 0,
+      today: 0.25,
+      month: 5.4,
+    });
+  });
+
   void it('refuses a reading without power and an impossible value', () => {
     assert.throws(() => combineSmartEnergy({ energyUsage: { today_energy: 3 } }), isProtocol);
     assert.throws(() => combineSmartEnergy({ energyUsage: { current_power: 1e15 } }), isProtocol);
