@@ -16,7 +16,8 @@ const DEFAULT_PORT = 9999;
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
 Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
-and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2 or AES, HTTP) for tests and demos.
+and UDP), and Tapo / newer Kasa plugs, strips, dimmers and lights (SMART protocol over KLAP v2 or
+AES, HTTP) for tests and demos.
 
   -m, --model <names>    ${MODEL_NAMES.join(', ')};
                          SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 or AES on --port, or on --klap when given);

@@ -122,6 +122,22 @@ void describe('tplink-sim with SMART models', () => {
     assert.throws(() => parseSimArgs(['--model', 'p110', '--tdp-port', '70000']), UsageError);
   });
 
+  void it('serves the SMART dimmers and the white bulb (s500d, ks225, l510): brightness set and read back', LIMIT, async () => {
+    const sim = await startSim(['--model', 's500d,ks225,l510', '--count', '3', '--port', '0', '--tdp-port', '0'], 3);
+    const clients = sim.ports.map((port) => new SmartClient({ transport: new KlapTransport({ host: '127.0.0.1', port, family: 'smart' }), timeoutMs: 3000 }));
+    try {
+      assert.match(sim.output(), /^s500d "[^"]+" listening on [^\n]*\n[^]*^ks225 [^]*^l510 /m);
+      for (const [index, client] of clients.entries()) {
+        await client.call('set_device_info', { device_on: true, brightness: 20 + index });
+        const info = normaliseSmartDeviceInfo(await client.call('get_device_info'));
+        assert.deepEqual([info.model, info.on, info.brightness], [['S500D', 'KS225', 'L510'][index], true, 20 + index]);
+      }
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      assert.equal(await sim.stop(), 0);
+    }
+  });
+
   void it('reads SMART options and refuses what SMART models cannot do', () => {
     const options = parseSimArgs(['--model', 'p110m', '--fault', 'delay:200', '--drop-session-after', '3', '--session-timeout', '600']);
     assert.deepEqual(options?.models, ['p110m']);

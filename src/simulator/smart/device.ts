@@ -2,8 +2,9 @@ import { isObject } from '../../reply';
 import { base64, MethodTable, SIM_CODES, SmartAnswer, fail, ok } from './answer';
 import { SimChildren } from './children';
 import { SimCountdown } from './countdown';
+import { SimLight } from './light';
 import { SimSmartMeter } from './meter';
-import { SmartModelName, SmartModelSpec, componentList, smartIdentity, smartModelSpec } from './models';
+import { SmartModelName, SmartModelSpec, componentList, lightComponentsOf, smartIdentity, smartModelSpec } from './models';
 import { SwitchState } from './switch-state';
 
 export interface SmartDeviceOptions {
@@ -34,6 +35,8 @@ export class SmartDevice {
   readonly mac: string;
   readonly relay: SwitchState;
   readonly children: SimChildren;
+  /** Dimmers and lights: brightness, colour, white, fades. Undefined for plugs and strips. */
+  readonly light: SimLight | undefined;
   private readonly countdown: SimCountdown;
   private readonly methods: MethodTable;
   private readonly timeDiffMinutes: number;
@@ -59,14 +62,16 @@ export class SmartDevice {
     this.children = new SimChildren(this.spec, this.deviceId, this.mac, now, options.childPageSize ?? 10, this.timeDiffMinutes);
     const meter = new SimSmartMeter(this.spec, this.relay, this.timeDiffMinutes, seed);
     const strip = this.spec.outlets > 0;
+    this.light = this.spec.light === undefined ? undefined : new SimLight(lightComponentsOf(componentList(this.spec)), this.spec.light);
     this.methods = {
       component_nego: () => ok({ component_list: componentList(this.spec) }),
       get_device_info: () => ok(this.deviceInfo()),
       get_device_time: () => ok({ timestamp: Math.floor(now() / 1000), time_diff: this.timeDiffMinutes, region: 'Europe/London' }),
-      set_device_info: (params) => (strip && params?.['device_on'] !== undefined ? fail(SIM_CODES.params) : this.relay.setInfo(params)),
+      set_device_info: (params) => (strip && params?.['device_on'] !== undefined ? fail(SIM_CODES.params) : this.setInfo(params)),
       device_reboot: () => ok(),
       ...(strip ? {} : this.countdown.methods),
       ...meter.methods,
+      ...(this.light?.methods ?? {}),
       ...this.children.parentMethods,
     };
   }
@@ -140,12 +145,27 @@ export class SmartDevice {
     return ok({ responseData: answer });
   }
 
+  /** set_device_info: the light's fields and the relay's are all checked before any changes. */
+  private setInfo(params: Record<string, unknown> | undefined): SmartAnswer {
+    if (params === undefined || this.light === undefined) return this.relay.setInfo(params);
+    const light = this.light.check(params);
+    if (!('apply' in light)) return light;
+    const answer = this.relay.setInfo(params);
+    if (answer.error_code === 0) light.apply();
+    return answer;
+  }
+
   private deviceInfo(): Record<string, unknown> {
-    const fields = this.relay.infoFields();
+    const fields: Record<string, unknown> = { ...this.relay.infoFields(), ...(this.light?.infoFields() ?? {}) };
     if (this.spec.outlets > 0) {
       // A strip's parent has no relay of its own.
       delete fields['device_on'];
       delete fields['on_time'];
+    }
+    if (this.spec.reportsOnTime === false) delete fields['on_time'];
+    if (this.spec.overheatStatus === true) {
+      fields['overheat_status'] = fields['overheated'] === true ? 'overheated' : 'normal';
+      delete fields['overheated'];
     }
     return {
       device_id: this.deviceId,

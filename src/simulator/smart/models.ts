@@ -1,19 +1,20 @@
 import { ErrorCode, KasaError } from '../../errors';
 import { seededHex } from '../models';
+import type { LightComponents, LightSpec } from './light';
 
 /**
  * The SMART models the simulator plays (PROTOCOL.md section 5). The fixtures are written here
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */
-export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m'] as const;
+export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510'] as const;
 export type SmartModelName = (typeof SMART_MODEL_NAMES)[number];
 
 export interface SmartModelSpec {
   name: SmartModelName;
   /** `model` of get_device_info: no region. */
   model: string;
-  type: 'SMART.TAPOPLUG' | 'SMART.KASAPLUG';
+  type: 'SMART.TAPOPLUG' | 'SMART.KASAPLUG' | 'SMART.TAPOSWITCH' | 'SMART.KASASWITCH' | 'SMART.TAPOBULB';
   hwVer: string;
   fwVer: string;
   /** 0 for a plug; the number of outlets for a strip. */
@@ -29,7 +30,52 @@ export interface SmartModelSpec {
   nicknamePrefix: string;
   /** Power drawn while on, in mW, for a metered model. */
   loadMilliwatts: number;
+  /**
+   * component_nego's whole list, for the models that are not plugs (dimmers, lights); what the
+   * device answers follows from it (brightness, color, on_off_gradually, ...). Plugs' lists are
+   * composed by componentList.
+   */
+  components?: ReadonlyArray<readonly [string, number]>;
+  /** A dimmer or a light: its white range, first state and presets. */
+  light?: LightSpec;
+  /** Wall switches report `overheat_status` ("normal") where plugs and bulbs report `overheated`. */
+  overheatStatus?: boolean;
+  /** Bulbs send no `on_time` in get_device_info. Default true. */
+  reportsOnTime?: boolean;
 }
+
+/** What every Tapo/Kasa SMART device of 2022 on lists first. */
+const COMMON: ReadonlyArray<readonly [string, number]> = [
+  ['device', 2],
+  ['firmware', 2],
+  ['quick_setup', 3],
+  ['inherit', 1],
+  ['time', 1],
+  ['wireless', 1],
+  ['schedule', 2],
+  ['countdown', 2],
+  ['antitheft', 1],
+  ['account', 1],
+  ['synchronize', 1],
+  ['sunrise_sunset', 1],
+];
+
+/** A wall dimmer's components: a brightness, presets of it, fades, a calibration, overheat protection. */
+const WALL_DIMMER: ReadonlyArray<readonly [string, number]> = [
+  ...COMMON,
+  ['led', 1],
+  ['cloud_connect', 1],
+  ['iot_cloud', 1],
+  ['device_local_time', 1],
+  ['default_states', 1],
+  ['brightness', 1],
+  ['preset', 1],
+  ['on_off_gradually', 2],
+  ['dimmer_calibration', 1],
+  ['overheat_protection', 1],
+];
+
+const DIMMER_PRESETS = [100, 75, 50, 25, 1] as const;
 
 export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
   p110: {
@@ -89,6 +135,58 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     nicknamePrefix: 'Kasa Plug ',
     loadMilliwatts: 18_750,
   },
+  // Wall dimmers: a relay and a brightness (SMART.TAPOSWITCH / SMART.KASASWITCH with `brightness`).
+  s500d: {
+    name: 's500d',
+    model: 'S500D',
+    type: 'SMART.TAPOSWITCH',
+    hwVer: '1.0',
+    fwVer: '1.0.6 Build 230118 Rel.094512',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Dimmer ',
+    loadMilliwatts: 0,
+    components: WALL_DIMMER,
+    light: { colorTempRange: [0, 0], initial: { brightness: 60 }, presets: DIMMER_PRESETS, fadeReportsMax: false },
+    overheatStatus: true,
+  },
+  ks225: {
+    name: 'ks225',
+    model: 'KS225',
+    type: 'SMART.KASASWITCH',
+    hwVer: '1.0',
+    fwVer: '1.1.1 Build 240618 Rel.170213',
+    outlets: 0,
+    nicknamePrefix: 'Kasa Dimmer ',
+    loadMilliwatts: 0,
+    components: [...WALL_DIMMER, ['matter', 2]],
+    // Its on_off_gradually is version 2 but reports max_duration, as version 3 does.
+    light: { colorTempRange: [0, 0], initial: { brightness: 40 }, presets: DIMMER_PRESETS, fadeReportsMax: true },
+    overheatStatus: true,
+  },
+  // A white dimmable bulb: one colour temperature, reported as a range of one value.
+  l510: {
+    name: 'l510',
+    model: 'L510',
+    type: 'SMART.TAPOBULB',
+    hwVer: '3.0',
+    fwVer: '1.1.2 Build 231025 Rel.184027',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Bulb ',
+    loadMilliwatts: 0,
+    components: [
+      ...COMMON,
+      ['brightness', 1],
+      ['cloud_connect', 1],
+      ['default_states', 1],
+      ['preset', 1],
+      ['device_local_time', 1],
+      ['iot_cloud', 1],
+      ['bulb_quick_control', 1],
+      ['on_off_gradually', 3],
+    ],
+    light: { colorTempRange: [2700, 2700], initial: { brightness: 100 }, presets: [1, 25, 50, 75, 100] },
+    reportsOnTime: false,
+  },
 };
 
 export function isSmartModelName(value: unknown): value is SmartModelName {
@@ -104,6 +202,7 @@ export function smartModelSpec(name: string): SmartModelSpec {
 
 /** component_nego's list for a model: what every plug has, plus its meter and outlets. */
 export function componentList(spec: SmartModelSpec): Array<{ id: string; ver_code: number }> {
+  if (spec.components !== undefined) return spec.components.map(([id, ver_code]) => ({ id, ver_code }));
   const list: Array<[string, number]> = [
     ['device', 2],
     ['firmware', 2],
@@ -121,6 +220,18 @@ export function componentList(spec: SmartModelSpec): Array<{ id: string; ver_cod
   if (spec.energy !== undefined) list.push(['energy_monitoring', spec.energy.verCode], ['power_protection', 1], ['overheat_protection', 1]);
   if (spec.outlets > 0) list.push(['control_child', 2], ['child_device', 1]);
   return list.map(([id, ver_code]) => ({ id, ver_code }));
+}
+
+/** The light parts a component list names. */
+export function lightComponentsOf(list: ReadonlyArray<{ id: string; ver_code: number }>): LightComponents {
+  const version = (id: string): number | undefined => list.find((component) => component.id === id)?.ver_code;
+  const gradually = version('on_off_gradually');
+  return {
+    brightness: version('brightness') !== undefined,
+    color: version('color') !== undefined,
+    colorTemperature: version('color_temperature') !== undefined,
+    ...(gradually === undefined ? {} : { gradually }),
+  };
 }
 
 /** The ids a unit has burnt in: 40 hex digits of device id, a MAC (locally administered, so no vendor's). */
