@@ -4,7 +4,7 @@ import { SimChildren } from './children';
 import { SimCountdown } from './countdown';
 import { SimLight } from './light';
 import { SimSmartMeter } from './meter';
-import { SmartModelName, SmartModelSpec, componentList, lightComponentsOf, smartIdentity, smartModelSpec } from './models';
+import { POWER_IN_USAGE_OUTLET_ENERGY, SmartModelName, SmartModelSpec, componentList, lightComponentsOf, smartIdentity, smartModelSpec } from './models';
 import { SwitchState } from './switch-state';
 
 export interface SmartDeviceOptions {
@@ -18,6 +18,11 @@ export interface SmartDeviceOptions {
   timeDiffMinutes?: number;
   /** Entries per page of the child lists. Default 10. */
   childPageSize?: number;
+  /**
+   * A P304M's outlets answer as the simulator did before it followed the real ones: current_power
+   * (mW) in get_energy_usage, and get_emeter_data. Default false: as the real outlets answer.
+   */
+  outletPowerInUsage?: boolean;
 }
 
 /** Most requests one multipleRequest may carry here; more is answered as a bad request. */
@@ -49,7 +54,8 @@ export class SmartDevice {
   readonly received: string[] = [];
 
   constructor(options: SmartDeviceOptions) {
-    this.spec = smartModelSpec(options.model);
+    const spec = smartModelSpec(options.model);
+    this.spec = options.outletPowerInUsage === true && spec.outletEnergy !== undefined ? { ...spec, outletEnergy: POWER_IN_USAGE_OUTLET_ENERGY } : spec;
     const seed = options.seed ?? 0;
     const identity = smartIdentity(this.spec, seed);
     this.deviceId = identity.deviceId;

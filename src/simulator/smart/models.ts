@@ -10,6 +10,21 @@ import type { LightComponents, LightSpec } from './light';
 export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510'] as const;
 export type SmartModelName = (typeof SMART_MODEL_NAMES)[number];
 
+/**
+ * A meter: ver_code of energy_monitoring (1: get_energy_usage only; 2: adds get_current_power),
+ * whether get_emeter_data answers (the P110M's), and whether get_energy_usage carries
+ * `current_power` in mW (default true; a P304M's outlets leave it out and give the power only in
+ * get_current_power, in whole W).
+ */
+export interface SmartEnergySpec {
+  verCode: 1 | 2;
+  emeterData: boolean;
+  usagePower?: boolean;
+}
+
+/** The P304M outlets' meters as the simulator answered before it followed the real ones: power in get_energy_usage and get_emeter_data. */
+export const POWER_IN_USAGE_OUTLET_ENERGY: SmartEnergySpec = { verCode: 2, emeterData: true, usagePower: true };
+
 export interface SmartModelSpec {
   name: SmartModelName;
   /** `model` of get_device_info: no region. */
@@ -23,9 +38,9 @@ export interface SmartModelSpec {
    * The energy meter: ver_code of energy_monitoring (1: get_energy_usage only; 2: adds
    * get_current_power) and whether get_emeter_data answers (the P110M's). Absent: no meter.
    */
-  energy?: { verCode: 1 | 2; emeterData: boolean };
+  energy?: SmartEnergySpec;
   /** A strip whose outlets each have a meter (P304M): their energy_monitoring, as `energy` is the parent's. */
-  outletEnergy?: { verCode: 1 | 2; emeterData: boolean };
+  outletEnergy?: SmartEnergySpec;
   /** Default nickname before the MAC suffix. */
   nicknamePrefix: string;
   /** Power drawn while on, in mW, for a metered model. */
@@ -110,7 +125,9 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     nicknamePrefix: 'Tapo Power Strip ',
     loadMilliwatts: 0,
   },
-  // A strip with a meter per outlet and none of its own (how the parent reports it is unverified).
+  // A strip with a meter per outlet and none of its own. Its outlets answer get_energy_usage
+  // without current_power (today's and this month's energy only) and give the power in
+  // get_current_power; get_emeter_data they do not answer (what code they answer is unverified).
   p304m: {
     name: 'p304m',
     model: 'P304M',
@@ -118,7 +135,7 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     hwVer: '1.0',
     fwVer: '1.0.7 Build 240411 Rel.110238',
     outlets: 4,
-    outletEnergy: { verCode: 2, emeterData: true },
+    outletEnergy: { verCode: 2, emeterData: false, usagePower: false },
     nicknamePrefix: 'Tapo Power Strip ',
     loadMilliwatts: 15_000,
   },
