@@ -2,6 +2,7 @@ import { isObject } from '../../reply';
 import { base64, MethodTable, SIM_CODES, SmartAnswer, fail, ok } from './answer';
 import { SimChildren } from './children';
 import { SimCountdown } from './countdown';
+import { SimBulbEffect, SimSegmentEffect, SimStripEffect } from './effects';
 import { SimLight } from './light';
 import { SimSmartMeter } from './meter';
 import { POWER_IN_USAGE_OUTLET_ENERGY, SmartModelName, SmartModelSpec, componentList, lightComponentsOf, smartIdentity, smartModelSpec } from './models';
@@ -42,6 +43,8 @@ export class SmartDevice {
   readonly children: SimChildren;
   /** Dimmers and lights: brightness, colour, white, fades. Undefined for plugs and strips. */
   readonly light: SimLight | undefined;
+  /** A light's effects, where its components list them. */
+  readonly effects: { strip?: SimStripEffect; segment?: SimSegmentEffect; bulb?: SimBulbEffect } = {};
   private readonly countdown: SimCountdown;
   private readonly methods: MethodTable;
   private readonly timeDiffMinutes: number;
@@ -69,6 +72,15 @@ export class SmartDevice {
     const meter = new SimSmartMeter(this.spec, this.relay, this.timeDiffMinutes, seed);
     const strip = this.spec.outlets > 0;
     this.light = this.spec.light === undefined ? undefined : new SimLight(lightComponentsOf(componentList(this.spec)), this.spec.light);
+    if (this.light !== undefined) {
+      // A light turns on to show an effect it is given (unverified: the app does so).
+      const turnOn = () => this.relay.setOn(true);
+      const { components } = this.light;
+      const segments = this.spec.light?.segments ?? 1;
+      if (components.stripEffect) this.effects.strip = new SimStripEffect(segments, turnOn);
+      if (components.segmentEffect) this.effects.segment = new SimSegmentEffect(segments, turnOn);
+      if (components.bulbEffect) this.effects.bulb = new SimBulbEffect(turnOn);
+    }
     this.methods = {
       component_nego: () => ok({ component_list: componentList(this.spec) }),
       get_device_info: () => ok(this.deviceInfo()),
@@ -78,6 +90,9 @@ export class SmartDevice {
       ...(strip ? {} : this.countdown.methods),
       ...meter.methods,
       ...(this.light?.methods ?? {}),
+      ...this.effects.strip?.methods,
+      ...this.effects.segment?.methods,
+      ...this.effects.bulb?.methods,
       ...this.children.parentMethods,
     };
   }
@@ -157,12 +172,16 @@ export class SmartDevice {
     const light = this.light.check(params);
     if (!('apply' in light)) return light;
     const answer = this.relay.setInfo(params);
-    if (answer.error_code === 0) light.apply();
+    if (answer.error_code !== 0) return answer;
+    light.apply();
+    // A colour or a white of its own ends a running effect (unverified on hardware).
+    if (SimLight.changesColour(params)) for (const effect of Object.values(this.effects)) effect.stop();
     return answer;
   }
 
   private deviceInfo(): Record<string, unknown> {
     const fields: Record<string, unknown> = { ...this.relay.infoFields(), ...(this.light?.infoFields() ?? {}) };
+    for (const effect of Object.values(this.effects)) Object.assign(fields, effect.infoFields());
     if (this.spec.outlets > 0) {
       // A strip's parent has no relay of its own.
       delete fields['device_on'];

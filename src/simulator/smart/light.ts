@@ -10,6 +10,12 @@ export interface LightComponents {
   colorTemperature: boolean;
   /** ver_code of `on_off_gradually`: 1 has one `enable`; 2 separate on/off states; 3 adds max_duration. Absent: none. */
   gradually?: number;
+  /** `light_strip_lighting_effect`: set_lighting_effect. */
+  stripEffect: boolean;
+  /** `segment_effect`: apply_segment_effect_rule (L930). */
+  segmentEffect: boolean;
+  /** `light_effect`: a bulb's dynamic light effect rules (L530). */
+  bulbEffect: boolean;
 }
 
 /** What a light reports when it comes out of the box, and the range of its white. */
@@ -22,6 +28,8 @@ export interface LightSpec {
   presets?: readonly number[];
   /** get_on_off_gradually_info reports max_duration; default: from on_off_gradually version 3 on. */
   fadeReportsMax?: boolean;
+  /** Light strips: how many segments an effect may name (get_device_segment on an L930). */
+  segments?: number;
 }
 
 /** The longest fade on_off_gradually v3 announces, in seconds (also assumed for v2). */
@@ -66,6 +74,11 @@ export class SimLight {
 
   get colorTempRange(): readonly [number, number] {
     return this.spec.colorTempRange;
+  }
+
+  /** True when set_device_info params change the colour or the white, which ends a running effect. */
+  static changesColour(params: Record<string, unknown>): boolean {
+    return params['hue'] !== undefined || params['saturation'] !== undefined || params['color_temp'] !== undefined;
   }
 
   /** True when the light shows a colour (hue/saturation), false in white mode. */

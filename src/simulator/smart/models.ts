@@ -7,7 +7,7 @@ import type { LightComponents, LightSpec } from './light';
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */
-export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510'] as const;
+export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510', 'l530', 'l900', 'l930'] as const;
 export type SmartModelName = (typeof SMART_MODEL_NAMES)[number];
 
 /**
@@ -91,6 +91,28 @@ const WALL_DIMMER: ReadonlyArray<readonly [string, number]> = [
 ];
 
 const DIMMER_PRESETS = [100, 75, 50, 25, 1] as const;
+
+/** What a Tapo colour light lists after COMMON: brightness, colour, white, fades. */
+const COLOUR_LIGHT: ReadonlyArray<readonly [string, number]> = [
+  ...COMMON,
+  ['cloud_connect', 1],
+  ['default_states', 1],
+  ['brightness', 1],
+  ['color', 1],
+  ['color_temperature', 1],
+  ['device_local_time', 1],
+  ['iot_cloud', 1],
+  ['bulb_quick_control', 1],
+];
+
+/** A light strip's own components. */
+const LIGHT_STRIP: ReadonlyArray<readonly [string, number]> = [
+  ['light_strip', 1],
+  ['light_strip_lighting_effect', 2],
+  ['preset', 3],
+  ['on_off_gradually', 1],
+  ['music_rhythm', 3],
+];
 
 export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
   p110: {
@@ -204,6 +226,48 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     light: { colorTempRange: [2700, 2700], initial: { brightness: 100 }, presets: [1, 25, 50, 75, 100] },
     reportsOnTime: false,
   },
+  // A colour bulb: hue and saturation with color_temp 0, or a white within 2500-6500 K; two dynamic effects.
+  l530: {
+    name: 'l530',
+    model: 'L530',
+    type: 'SMART.TAPOBULB',
+    hwVer: '3.0',
+    fwVer: '1.1.6 Build 240112 Rel.161904',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Bulb ',
+    loadMilliwatts: 0,
+    components: [...COLOUR_LIGHT, ['preset', 1], ['auto_light', 1], ['on_off_gradually', 3], ['light_effect', 1]],
+    light: { colorTempRange: [2500, 6500], initial: { brightness: 100, hue: 0, saturation: 100, colorTemp: 2700 } },
+    reportsOnTime: false,
+  },
+  // A light strip: colour, one fixed white (reported as 9000 K), lighting effects.
+  l900: {
+    name: 'l900',
+    model: 'L900',
+    type: 'SMART.TAPOBULB',
+    hwVer: '1.0',
+    fwVer: '1.1.0 Build 230828 Rel.181523',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Light Strip ',
+    loadMilliwatts: 0,
+    components: [...COLOUR_LIGHT, ...LIGHT_STRIP],
+    light: { colorTempRange: [9000, 9000], initial: { brightness: 100, hue: 0, saturation: 100, colorTemp: 9000 }, segments: 50 },
+    reportsOnTime: false,
+  },
+  // A strip with addressable segments: a white range as well, and segment effects besides the lighting effects.
+  l930: {
+    name: 'l930',
+    model: 'L930',
+    type: 'SMART.TAPOBULB',
+    hwVer: '1.0',
+    fwVer: '1.2.5 Build 240715 Rel.094412',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Light Strip ',
+    loadMilliwatts: 0,
+    components: [...COLOUR_LIGHT, ...LIGHT_STRIP, ['segment', 1], ['segment_effect', 1], ['auto_light', 1]],
+    light: { colorTempRange: [2500, 6500], initial: { brightness: 100, hue: 250, saturation: 70, colorTemp: 0 }, segments: 50 },
+    reportsOnTime: false,
+  },
 };
 
 export function isSmartModelName(value: unknown): value is SmartModelName {
@@ -247,6 +311,9 @@ export function lightComponentsOf(list: ReadonlyArray<{ id: string; ver_code: nu
     brightness: version('brightness') !== undefined,
     color: version('color') !== undefined,
     colorTemperature: version('color_temperature') !== undefined,
+    stripEffect: version('light_strip_lighting_effect') !== undefined,
+    segmentEffect: version('segment_effect') !== undefined,
+    bulbEffect: version('light_effect') !== undefined,
     ...(gradually === undefined ? {} : { gradually }),
   };
 }
