@@ -7,7 +7,7 @@ import type { LightComponents, LightSpec } from './light';
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */
-export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510', 'l530', 'l900', 'l930'] as const;
+export const SMART_MODEL_NAMES = ['p110', 'p110m', 'p300', 'p304m', 'kp125m', 's500d', 'ks225', 'l510', 'l530', 'l900', 'l930', 'h100', 'kh100'] as const;
 export type SmartModelName = (typeof SMART_MODEL_NAMES)[number];
 
 /**
@@ -29,7 +29,7 @@ export interface SmartModelSpec {
   name: SmartModelName;
   /** `model` of get_device_info: no region. */
   model: string;
-  type: 'SMART.TAPOPLUG' | 'SMART.KASAPLUG' | 'SMART.TAPOSWITCH' | 'SMART.KASASWITCH' | 'SMART.TAPOBULB';
+  type: 'SMART.TAPOPLUG' | 'SMART.KASAPLUG' | 'SMART.TAPOSWITCH' | 'SMART.KASASWITCH' | 'SMART.TAPOBULB' | 'SMART.TAPOHUB' | 'SMART.KASAHUB';
   hwVer: string;
   fwVer: string;
   /** 0 for a plug; the number of outlets for a strip. */
@@ -57,6 +57,8 @@ export interface SmartModelSpec {
   overheatStatus?: boolean;
   /** Bulbs send no `on_time` in get_device_info. Default true. */
   reportsOnTime?: boolean;
+  /** A hub (H100, KH100): sensors, a button, a switch and a valve as children (hub.ts). */
+  hub?: boolean;
 }
 
 /** What every Tapo/Kasa SMART device of 2022 on lists first. */
@@ -91,6 +93,23 @@ const WALL_DIMMER: ReadonlyArray<readonly [string, number]> = [
 ];
 
 const DIMMER_PRESETS = [100, 75, 50, 25, 1] as const;
+
+/** A hub's components: children, an alarm (siren), no relay. */
+const HUB: ReadonlyArray<readonly [string, number]> = [
+  ...COMMON.filter(([id]) => id !== 'schedule' && id !== 'countdown' && id !== 'antitheft'),
+  ['led', 1],
+  ['cloud_connect', 1],
+  ['iot_cloud', 1],
+  ['child_device', 1],
+  ['child_quick_setup', 1],
+  ['child_inherit', 1],
+  ['control_child', 1],
+  ['alarm', 1],
+  ['device_load', 1],
+  ['device_local_time', 1],
+  ['alarm_logs', 1],
+  ['localSmart', 1],
+];
 
 /** What a Tapo colour light lists after COMMON: brightness, colour, white, fades. */
 const COLOUR_LIGHT: ReadonlyArray<readonly [string, number]> = [
@@ -267,6 +286,31 @@ export const SMART_MODELS: Readonly<Record<SmartModelName, SmartModelSpec>> = {
     components: [...COLOUR_LIGHT, ...LIGHT_STRIP, ['segment', 1], ['segment_effect', 1], ['auto_light', 1]],
     light: { colorTempRange: [2500, 6500], initial: { brightness: 100, hue: 250, saturation: 70, colorTemp: 0 }, segments: 50 },
     reportsOnTime: false,
+  },
+  // Hubs: the children speak through control_child; the same protocol, a Tapo or a Kasa brand.
+  h100: {
+    name: 'h100',
+    model: 'H100',
+    type: 'SMART.TAPOHUB',
+    hwVer: '1.0',
+    fwVer: '1.5.10 Build 240207 Rel.120644',
+    outlets: 0,
+    nicknamePrefix: 'Tapo Hub ',
+    loadMilliwatts: 0,
+    components: [...HUB, ['matter', 3], ['chime', 1]],
+    hub: true,
+  },
+  kh100: {
+    name: 'kh100',
+    model: 'KH100',
+    type: 'SMART.KASAHUB',
+    hwVer: '1.0',
+    fwVer: '1.5.12 Build 240320 Rel.143102',
+    outlets: 0,
+    nicknamePrefix: 'Kasa Hub ',
+    loadMilliwatts: 0,
+    components: HUB,
+    hub: true,
   },
 };
 
