@@ -211,6 +211,7 @@ describe('the nodes on SMART devices over KLAP', () => {
   });
 
   it('plug-energy reads a P304M per outlet, sums several, and statistics per outlet', LIMIT, async () => {
+    // As the real P304M: each outlet's get_energy_usage has no current_power; its power is in get_current_power.
     const sim = await smart({ model: 'p304m' });
     for (const outlet of sim.device.children.outlets) outlet.relay.setOn(true);
     const { node, out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '2' }, klapDevice(sim)));
@@ -233,6 +234,7 @@ describe('the nodes on SMART devices over KLAP', () => {
   });
 
   it('a polling plug-energy on P304M outlets reads them through the hub', LIMIT, async () => {
+    // As the real P304M: each outlet's get_energy_usage has no current_power; its power is in get_current_power.
     const sim = await smart({ model: 'p304m' });
     sim.device.children.outlets[0]!.relay.setOn(true);
     const { out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '1,3', interval: 0.2, split: true }, klapDevice(sim)));

@@ -1,4 +1,4 @@
-/** Simulated SMART devices (Tapo P110, P110M, P300; Kasa KP125M) served over KLAP v2 or AES. */
+/** Simulated SMART devices (Tapo plugs, strips, dimmers and lights; Kasa KP125M, KS225) served over KLAP v2 or AES. */
 export { SmartDevice } from './device';
 export type { SmartDeviceOptions } from './device';
 export { SMART_MODEL_NAMES, SMART_MODELS, isSmartModelName, smartModelSpec } from './models';
