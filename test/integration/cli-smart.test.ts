@@ -162,12 +162,13 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.deepEqual(outletsOn(), [false, true, false]);
     const shown = lines(one.stdout);
     assert.deepEqual(shown[0], ['Outlet', `01 "Plug 2" (child id ${strip.device.children.outlets[1]!.id})`]);
-    // The simulated strip knows control_child only alone: a batch with it is refused (the command did
-    // not run), and the command goes alone, once.
-    const sent = shown.filter(([label]) => label === 'Sent').map(([, text]) => JSON.parse(text) as { method: string; params: Record<string, unknown> });
-    const alone = sent.filter((request) => request.method === 'control_child');
+    // The outlet's command goes through control_child, in one batch with the state's read-back.
+    type Sent = { method: string; params: Record<string, unknown> };
+    const sent = shown.filter(([label]) => label === 'Sent').map(([, text]) => JSON.parse(text) as Sent);
+    const inBatches = sent.flatMap((request) => (request.method === 'multipleRequest' ? (request.params['requests'] as Sent[]) : [request]));
+    assert.deepEqual(sent.map((request) => request.method), ['multipleRequest'], 'one round trip');
     assert.deepEqual(
-      alone.map((request) => request.params),
+      inBatches.filter((request) => request.method === 'control_child').map((request) => request.params),
       [{ device_id: strip.device.children.outlets[1]!.id, requestData: { method: 'set_device_info', params: { device_on: true } } }],
     );
     assert.deepEqual(shown.at(-1), ['Result', 'true']);

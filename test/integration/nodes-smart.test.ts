@@ -79,6 +79,40 @@ describe('the nodes on SMART devices over KLAP', () => {
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_SUPPORTED);
   });
 
+  for (const mode of ['accept', 'refuse'] as const) {
+    it(`a switch and its read-back are one round trip; a strip that ${mode}s control_child in a batch runs each command once`, LIMIT, async () => {
+      const plug = await smart({ model: 'p110' });
+      const control = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(plug)));
+      control.node.receive({ command: 'info' });
+      await control.out.next();
+      plug.device.received.splice(0);
+      control.node.receive({ payload: true });
+      assert.equal((await control.out.next())['payload'], true);
+      assert.deepEqual(plug.device.received, ['multipleRequest'], 'set_device_info and get_device_info together');
+      await unloadChecked();
+
+      const sim = await smart({ model: 'p300', controlChildInBatch: mode });
+      const relay = sim.device.children.outlets[1]!.relay;
+      let runs = 0;
+      const setOn = relay.setOn.bind(relay);
+      relay.setOn = (on: boolean) => {
+        runs++;
+        setOn(on);
+      };
+      const { node, out } = await load(flowWith({ type: 'strip-outlet', name: 'strip', outlet: '2' }, klapDevice(sim)));
+      node.receive({ command: 'info' });
+      await out.next();
+      for (const on of [true, false, true]) {
+        sim.device.received.splice(0);
+        node.receive({ payload: on });
+        assert.equal((await out.next())['payload'], on);
+        assert.equal(relay.isOn, on);
+        if (mode === 'accept') assert.deepEqual(sim.device.received, ['multipleRequest'], 'control_child and the state in one batch');
+      }
+      assert.equal(runs, 3, 'each command ran once on the outlet');
+    });
+  }
+
   it('strip-outlet switches P300 outlets by index, several, all and alias', LIMIT, async () => {
     const sim = await smart({ model: 'p300' });
     const outlets = sim.device.children.outlets;

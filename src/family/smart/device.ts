@@ -52,10 +52,18 @@ export class SmartDevice extends Device {
 
   private async knownComponents(): Promise<SmartComponents> {
     if (this.components === undefined) {
-      const components = parseComponents(await this.client.call('component_nego'));
-      const childComponents = hasComponent(components, 'control_child') ? await this.componentsOfOutlets() : new Map<string, SmartComponents>();
+      // The device information comes in the same batch: what the device is named in messages from the start.
+      const [nego, first] = await this.client.callMany([{ method: 'component_nego' }, smartCommands.getDeviceInfo()]);
+      if (nego?.result === undefined) throw nego?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer component_nego.`);
+      const components = parseComponents(nego.result);
+      const parent = hasComponent(components, 'control_child');
+      const childComponents = parent ? await this.componentsOfOutlets() : new Map<string, SmartComponents>();
       this.components = components;
       this.modules = { raw: this.modules.raw!, ...smartModules(this.context(), { components, childComponents }) };
+      // A strip's or hub's kind shows only with its children, read with its first state.
+      if (!parent && first?.result !== undefined && this.lastInfo === undefined) {
+        this.lastInfo = normaliseSmartDeviceInfo(first.result, { hasEnergyMeter: this.has('energy') });
+      }
     }
     return this.components;
   }
