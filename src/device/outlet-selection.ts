@@ -1,5 +1,6 @@
 import { displayList, displayText, displayValue } from '../util/display-text';
 import { ErrorCode, KasaError } from '../util/errors';
+import { CHILD_KIND_LABELS } from './kind';
 import type { DeviceInfo, OutletInfo } from './state';
 
 /** An outlet as named by a person or a flow: 1-based index, full or 2-digit child id, alias, or "all". */
@@ -16,11 +17,14 @@ export function resolveOutlets(
 ): OutletInfo[] {
   const outlets = info.outlets;
   if (outlets === undefined || outlets.length === 0) {
-    throw new KasaError(
-      ErrorCode.BAD_INPUT,
-      `${device}${info.model ? ` (${displayText(info.model)})` : ''} is not a power strip: it has no outlets to choose from.`,
-      { device },
-    );
+    const named = `${device}${info.model ? ` (${displayText(info.model)})` : ''}`;
+    const children = info.children ?? [];
+    // A hub's sensors and switches are children, but no outlets: say what they are.
+    const what =
+      children.length === 0
+        ? 'it has no outlets to choose from'
+        : `its children are ${displayList(children.map((child) => `${displayText(child.alias || child.id)} (a ${CHILD_KIND_LABELS[child.kind]})`))}, not outlets`;
+    throw new KasaError(ErrorCode.BAD_INPUT, `${named} is not a power strip: ${what}.`, { device });
   }
   const list = Array.isArray(selectors) ? selectors : [selectors as OutletSelector];
   if (list.length === 0) throw new KasaError(ErrorCode.BAD_INPUT, 'No outlet was chosen.', { device });

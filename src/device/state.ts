@@ -1,4 +1,4 @@
-import type { DeviceKind } from './kind';
+import type { ChildKind, DeviceKind } from './kind';
 
 /** One outlet of a strip. `index` counts from 1 in the order the strip lists its outlets. */
 export interface OutletInfo {
@@ -7,6 +7,20 @@ export interface OutletInfo {
   alias: string;
   on: boolean;
   onTime?: number;
+}
+
+/** One child of a device, of any kind. `index` counts from 1 in the order the device lists its children. */
+export interface ChildInfo {
+  index: number;
+  id: string;
+  alias: string;
+  kind: ChildKind;
+  /** The child's model, where it reports one (T100, S200B, ...). */
+  model?: string;
+  /** Children that switch (outlets, switches, dimmers): on or off. */
+  on?: boolean;
+  /** What the child sent about itself (its readings among them), base64 texts decoded. */
+  raw: Record<string, unknown>;
 }
 
 /** What the package needs to know of any device, whatever its model or firmware calls it. */
@@ -31,8 +45,10 @@ export interface DeviceInfo {
   rssi?: number;
   latitude?: number;
   longitude?: number;
-  /** Present on strips (HS300, HS303, HS107, KP303, KP400, ...). */
+  /** Present on strips (HS300, HS303, HS107, KP303, KP400, P300, ...): the children that are outlets. */
   outlets?: OutletInfo[];
+  /** Every child of a strip or hub, whatever its kind. */
+  children?: ChildInfo[];
   /** The Wi-Fi network the device is on (SMART devices report it). */
   ssid?: string;
   /** Conditions the device reports that a person should know of (SMART `overheated`, ...), in plain words. */

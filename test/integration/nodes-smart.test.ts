@@ -113,6 +113,23 @@ describe('the nodes on SMART devices over KLAP', () => {
     });
   }
 
+  it("a hub's children are no outlets, and a hub has no relay: both said in plain words, nothing switched", LIMIT, async () => {
+    const hub = await smart({ model: 'h100' });
+    const strip = await load(flowWith({ type: 'strip-outlet', name: 'hub', outlet: '1' }, klapDevice(hub)));
+    strip.node.receive({ payload: true });
+    const notOutlets = (await strip.caught.next()) as Msg;
+    assert.equal(notOutlets.error?.code, ErrorCode.BAD_INPUT);
+    assert.match(notOutlets.error?.message ?? '', /is not a power strip: its children are .*\(a motion sensor\).*\(a radiator valve\).*, not outlets/);
+    await unloadChecked();
+    const control = await load(flowWith({ type: 'plug-control', name: 'hub' }, klapDevice(hub)));
+    hub.device.received.splice(0);
+    control.node.receive({ payload: true });
+    const noRelay = (await control.caught.next()) as Msg;
+    assert.equal(noRelay.error?.code, ErrorCode.NOT_SUPPORTED);
+    assert.match(noRelay.error?.message ?? '', /is a hub: it cannot switch on and off/);
+    assert.ok(!hub.device.received.includes('set_device_info'), 'nothing was sent to switch it');
+  });
+
   it('strip-outlet switches P300 outlets by index, several, all and alias', LIMIT, async () => {
     const sim = await smart({ model: 'p300' });
     const outlets = sim.device.children.outlets;

@@ -1,7 +1,8 @@
 import type { Request } from './message';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { KIND_LABELS } from '../../device/kind';
-import { IotKind, IotModules, allModules, modulesOf } from './kinds';
+import type { DeviceKind } from '../../device/kind';
+import { IotModules, allModules, modulesOf } from './kinds';
 import { command } from './modules';
 import { isObject } from '../../util/json';
 
@@ -54,14 +55,14 @@ export type PresetGroup = 'switch' | 'read' | 'settings' | 'destructive';
 export interface Preset {
   description: string;
   /** The request for a kind of device (a plug's when none is given); NOT_SUPPORTED where the kind lacks the module. */
-  request: (kind?: IotKind) => Request;
+  request: (kind?: DeviceKind) => Request;
   destructive: boolean;
   group: PresetGroup;
 }
 
 /** A preset, built from a kind's modules; its group follows from a plug's request unless given. */
 function preset(description: string, build: (modules: IotModules) => Request | undefined, group?: PresetGroup): Preset {
-  const request = (kind: IotKind = 'plug'): Request => {
+  const request = (kind: DeviceKind = 'plug'): Request => {
     const built = build(modulesOf(kind));
     if (built === undefined) {
       throw new KasaError(ErrorCode.NOT_SUPPORTED, `A ${KIND_LABELS[kind]} has no such module: "${description}" cannot be done on it.`);

@@ -33,7 +33,10 @@ export function normaliseSysinfo(raw: unknown): DeviceInfo {
   assign(info, 'longitude', num(raw['longitude']) ?? scaled(raw['longitude_i']));
 
   if (Array.isArray(raw['children'])) {
-    info.outlets = raw['children'].filter(isObject).map((child, position) => normaliseOutlet(child, position, deviceId));
+    const entries = raw['children'].filter(isObject);
+    info.outlets = entries.map((child, position) => normaliseOutlet(child, position, deviceId));
+    // A Kasa strip's children are all outlets.
+    info.children = info.outlets.map((outlet, position) => ({ index: outlet.index, id: outlet.id, alias: outlet.alias, kind: 'outlet', on: outlet.on, raw: entries[position]! }));
     info.on = info.outlets.some((outlet) => outlet.on);
   } else if (lightState !== undefined) {
     info.on = num(lightState['on_off']) === 1;

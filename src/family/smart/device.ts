@@ -5,7 +5,7 @@ import { isObject } from '../../util/json';
 import { SmartClient, SmartOutcome, childRequest } from './client';
 import { smartCommands } from './commands';
 import { SmartComponents, hasComponent, parseComponents } from './components';
-import { decodeBase64Text, normaliseChildList, normaliseSmartDeviceInfo } from './device-info';
+import { decodeBase64Text, normaliseChildren, normaliseSmartDeviceInfo } from './device-info';
 import type { SmartRequest } from './envelope';
 import { SmartMeter } from './meter';
 import { smartModules } from './capabilities';
@@ -59,10 +59,11 @@ export class SmartDevice extends Device {
       const parent = hasComponent(components, 'control_child');
       const childComponents = parent ? await this.componentsOfOutlets() : new Map<string, SmartComponents>();
       this.components = components;
-      this.modules = { raw: this.modules.raw!, ...smartModules(this.context(), { components, childComponents }) };
-      // A strip's or hub's kind shows only with its children, read with its first state.
-      if (!parent && first?.result !== undefined && this.lastInfo === undefined) {
-        this.lastInfo = normaliseSmartDeviceInfo(first.result, { hasEnergyMeter: this.has('energy') });
+      const type = typeof first?.result?.['type'] === 'string' ? first.result['type'] : '';
+      this.modules = { raw: this.modules.raw!, ...smartModules(this.context(), { components, childComponents, type }) };
+      // What the device is, for messages, until its first full read (a strip's or hub's children come with that).
+      if (first?.result !== undefined && this.lastInfo === undefined) {
+        this.lastInfo = normaliseSmartDeviceInfo(first.result, { hasEnergyMeter: this.has('energy'), ...(parent ? { children: [] } : {}) });
       }
     }
     return this.components;
@@ -100,7 +101,7 @@ export class SmartDevice extends Device {
     const info = normaliseSmartDeviceInfo(result, {
       // A strip that meters per outlet has a meter, though not one of its own.
       hasEnergyMeter: this.has('energy'),
-      ...(children === undefined ? {} : { outlets: normaliseChildList(children) }),
+      ...(children === undefined ? {} : { children: normaliseChildren(children) }),
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;

@@ -31,6 +31,8 @@ export interface SmartFindings {
   components: SmartComponents;
   /** Each outlet's (child's) components, by child id; empty for a device without children. */
   childComponents: ReadonlyMap<string, SmartComponents>;
+  /** get_device_info `type` (SMART.TAPOPLUG, SMART.TAPOHUB, ...); '' when it did not say. */
+  type: string;
 }
 
 /**

@@ -12,4 +12,10 @@ export class SmartPower implements PowerModule {
   }
 }
 
-export const powerModule: SmartModuleSpec<'power'> = { capability: 'power', component: 'device', create: (device) => new SmartPower(device) };
+export const powerModule: SmartModuleSpec<'power'> = {
+  capability: 'power',
+  component: 'device',
+  // A hub has no relay of its own: its switches are children.
+  when: ({ type }) => !type.toUpperCase().includes('HUB'),
+  create: (device) => new SmartPower(device),
+};
