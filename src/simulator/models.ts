@@ -25,7 +25,7 @@ export type ModuleName = (typeof MODULE_NAMES)[number];
 const SWITCH: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules'];
 const METERED: readonly ModuleName[] = [...SWITCH, 'emeter'];
 const DIMMER: readonly ModuleName[] = [...SWITCH, 'dimmer'];
-const LIGHT: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules', 'light'];
+const LIGHT: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'light'];
 
 /**
  * Bulbs answer sysinfo on `system` and the rest on module names of their own; they keep no
@@ -37,11 +37,15 @@ const BULB_MODULE_KEYS: Readonly<Record<string, readonly string[]>> = {
   time: ['smartlife.iot.common.timesetting'],
   schedule: ['smartlife.iot.common.schedule'],
   anti_theft: ['smartlife.iot.common.anti_theft'],
+  emeter: ['smartlife.iot.common.emeter'],
   count_down: [],
 };
 
-/** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
-export type MeterUnits = 'old' | 'new';
+/**
+ * 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. 'power-only': a
+ * bulb's `power_mw` alone in get_realtime (statistics in Wh), and no ENE feature in sysinfo.
+ */
+export type MeterUnits = 'old' | 'new' | 'power-only';
 
 export interface ModelSpec {
   name: ModelName;
@@ -177,6 +181,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Bulb_',
     light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
@@ -190,6 +195,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'Kasa Bulb_',
     light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
@@ -204,6 +210,7 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'Kasa Light Strip_',
     light: { description: 'Kasa Smart Light Strip, Multicolor', color: true, variableColorTemp: true, kelvin: [2500, 9000], stripLength: 16 },
