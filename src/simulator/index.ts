@@ -12,5 +12,5 @@ export type { RequestInfo, SimulatedDeviceOptions, SimulatorStats } from './serv
 export { TdpResponder, isDiscoveryQuery, tdpOwnerOf } from './tdp-responder';
 export type { TdpResponderOptions } from './tdp-responder';
 export type { NewFirmwareOptions } from './server';
-export { SMART_MODEL_NAMES, SmartDevice, SmartSimulatedDevice, isSmartModelName } from './smart';
-export type { SmartDeviceOptions, SmartModelName, SmartSimulatedDeviceOptions } from './smart';
+export { HUB_CHILD_KINDS, SMART_MODEL_NAMES, SimHub, SmartDevice, SmartSimulatedDevice, isSmartModelName, parseHubCommand } from './smart';
+export type { HubChildKind, HubEvent, SmartDeviceOptions, SmartModelName, SmartSimulatedDeviceOptions, TriggerLogEntry } from './smart';

@@ -24,7 +24,7 @@ export type ModuleName = (typeof MODULE_NAMES)[number];
 const SWITCH: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules'];
 const METERED: readonly ModuleName[] = [...SWITCH, 'emeter'];
 const DIMMER: readonly ModuleName[] = [...SWITCH, 'dimmer'];
-const LIGHT: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules', 'light'];
+const LIGHT: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'light'];
 
 /**
  * Bulbs answer sysinfo on `system` and the rest on module names of their own; they keep no
@@ -36,6 +36,7 @@ const BULB_MODULE_KEYS: Readonly<Record<string, readonly string[]>> = {
   time: ['smartlife.iot.common.timesetting'],
   schedule: ['smartlife.iot.common.schedule'],
   anti_theft: ['smartlife.iot.common.anti_theft'],
+  emeter: ['smartlife.iot.common.emeter'],
   count_down: [],
 };
 
@@ -51,8 +52,11 @@ export interface KasaLightSpec {
   stripLength?: number;
 }
 
-/** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
-export type MeterUnits = 'old' | 'new';
+/**
+ * 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. 'power-only': a
+ * bulb's `power_mw` alone in get_realtime (statistics in Wh), and no ENE feature in sysinfo.
+ */
+export type MeterUnits = 'old' | 'new' | 'power-only';
 
 export interface ModelSpec {
   name: ModelName;
@@ -184,10 +188,11 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     name: 'lb130',
     model: 'LB130(US)',
     hwVer: '1.0',
-    swVer: '1.8.11 Build 191113 Rel.105336',
+    swVer: '1.8.11 Build 191113 Rel.093102',
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Bulb_',
     light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
@@ -197,10 +202,11 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     name: 'kl130',
     model: 'KL130(EU)',
     hwVer: '1.0',
-    swVer: '1.8.8 Build 190613 Rel.123436',
+    swVer: '1.8.8 Build 190613 Rel.101848',
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'Kasa Bulb_',
     light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
@@ -211,10 +217,11 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     name: 'kl430',
     model: 'KL430(US)',
     hwVer: '2.0',
-    swVer: '1.0.11 Build 220812 Rel.153345',
+    swVer: '1.0.11 Build 220812 Rel.140221',
     typeKey: 'mic_type',
     location: 'int',
     modules: LIGHT,
+    meter: 'power-only',
     outlets: 0,
     aliasPrefix: 'Kasa Light Strip_',
     light: { description: 'Kasa Smart Light Strip, Multicolor', color: true, variableColorTemp: true, kelvin: [2500, 9000], stripLength: 16 },

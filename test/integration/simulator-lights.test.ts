@@ -95,6 +95,22 @@ void describe('simulated Kasa bulbs and light strip (LB130, KL130, KL430)', () =
     assert.deepEqual(((await sysinfo(client))['preferred_state'] as Json[])[2], { index: 2, hue: 10, saturation: 90, color_temp: 0, brightness: 80 });
   });
 
+  void it('bulbs meter on smartlife.iot.common.emeter: power_mw only while lit, statistics in Wh', LIMIT, async (t) => {
+    const { device, client } = await start(t, 'kl130');
+    const METER = 'smartlife.iot.common.emeter';
+    await call(client, BULB, 'transition_light_state', { on_off: 1 });
+    const lit = await call(client, METER, 'get_realtime');
+    assert.deepEqual(Object.keys(lit).sort(), ['err_code', 'power_mw']);
+    assert.ok((lit['power_mw'] as number) >= 2000 && (lit['power_mw'] as number) <= 12_000, String(lit['power_mw']));
+    device.state.setRelay(false);
+    assert.equal((await call(client, METER, 'get_realtime'))['power_mw'], 0);
+    const now = new Date();
+    const days = (await call(client, METER, 'get_daystat', { year: now.getFullYear(), month: now.getMonth() + 1 }))['day_list'] as Json[];
+    assert.ok(days.length > 0 && days.every((day) => typeof day['energy_wh'] === 'number'));
+    assert.equal((await call(client, 'emeter', 'get_realtime'))['err_code'], -1, 'not on the plugs\' module name');
+    assert.equal((await sysinfo(client))['feature'], undefined);
+  });
+
   void it('KL130 over KLAP: the same light through the Kasa protocol on HTTP', LIMIT, async (t) => {
     const device = new SimulatedDevice({ model: 'kl130', udp: false, seed: 'kl130-klap' });
     await device.start();

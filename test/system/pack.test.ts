@@ -41,9 +41,11 @@ const run = promisify(execFile);
  * With the SMART family and the AES transport it is 201 KB and 768 KB in 149 files (raised to 220 KB).
  * With tplink-smartplug --discover and TDP/KLAP/AES in the decoder and dissector, 224 KB and 858 KB in
  * 159 files (raised to 240 KB).
+ * With the simulator's SMART dimmers, lights and hubs and its Kasa lights, 248 KB and 953 KB in 170
+ * files (raised to 270 KB and 1.1 MB; the lead may prefer another limit).
  */
-const MAX_TARBALL_BYTES = 240_000;
-const MAX_UNPACKED_BYTES = 1_000_000;
+const MAX_TARBALL_BYTES = 270_000;
+const MAX_UNPACKED_BYTES = 1_100_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
   /^package\.json$/,

@@ -31,7 +31,8 @@ export class EmeterModule implements SimModule {
     const voltage = 228 + (seededInt('voltage', core.seed) % 50) / 10;
     this.meters = core.outlets.map((_outlet, index) => {
       const slot = core.slot(index);
-      const power = 5 + (seededInt('power', core.seed, slot) % 1200) / 10;
+      // A bulb draws a few watts; a plug's load anything up to 125 W.
+      const power = units === 'power-only' ? 2 + (seededInt('power', core.seed, slot) % 100) / 10 : 5 + (seededInt('power', core.seed, slot) % 1200) / 10;
       const total = 1 + (seededInt('total', core.seed, slot) % 200_000) / 1000;
       return {
         reading: { power, voltage, current: power / voltage, total },
@@ -42,7 +43,7 @@ export class EmeterModule implements SimModule {
   }
 
   sysinfo(info: Json): void {
-    info['feature'] = 'TIM:ENE';
+    if (this.units !== 'power-only') info['feature'] = 'TIM:ENE';
   }
 
   reset(): void {
@@ -135,6 +136,7 @@ export class EmeterModule implements SimModule {
 
   private realtimeReply(outlet: Outlet): Json {
     const reading = this.getReading(outlet);
+    if (this.units === 'power-only') return { power_mw: Math.round(reading.power * 1000) };
     if (this.units === 'old') {
       return {
         current: round(reading.current, 6),

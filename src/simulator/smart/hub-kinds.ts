@@ -119,7 +119,7 @@ export const HUB_CHILD_KIND_SPECS: Readonly<Record<HubChildKind, HubChildKindSpe
     category: 'subg.trigger.temp-hmdt-sensor',
     type: 'SMART.TAPOSENSOR',
     hwVer: '1.0',
-    fwVer: '1.8.0 Build 230921 Rel.091446',
+    fwVer: '1.8.0 Build 230921 Rel.103317',
     nickname: 'Living room climate',
     components: [
       ...SENSOR,
