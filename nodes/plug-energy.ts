@@ -12,6 +12,7 @@ import { handleInput } from './lib/input';
 import { NodeSettings } from './lib/settings';
 import { deviceNodeOf, pollIntervalMs, registerWithDevice } from './lib/relay-node';
 import { offlineStatus } from './lib/status';
+import { useRuntimeI18n } from './lib/i18n';
 
 interface EnergyNodeDef extends NodeDef {
   device: string;
@@ -37,6 +38,7 @@ type EnergyCommand = (typeof COMMANDS)[number];
 
 /** Power and energy readings of plugs and strip outlets, shaped for gauges and charts. */
 export = function register(RED: NodeAPI): void {
+  useRuntimeI18n(RED);
   function PlugEnergyNode(this: Node, def: EnergyNodeDef): void {
     RED.nodes.createNode(this, def);
     const deviceNode = deviceNodeOf(RED, this, def.device);

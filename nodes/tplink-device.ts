@@ -13,6 +13,7 @@ import { ExchangeTrace, formatExchangeTrace } from '../src/util/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
 import { DeviceConfigNode, DeviceCredentials, LinkNews } from './lib/device-config';
+import { useRuntimeI18n } from './lib/i18n';
 import { linkStatus } from './lib/status';
 import { NodeSettings } from './lib/settings';
 
@@ -53,6 +54,7 @@ function safely(call: () => void): void {
 }
 
 export = function register(RED: NodeAPI): void {
+  useRuntimeI18n(RED);
   function TplinkDeviceNode(this: DeviceConfigNode, def: DeviceNodeDef): void {
     RED.nodes.createNode(this, def);
     const settings = new NodeSettings(this);
@@ -108,10 +110,10 @@ export = function register(RED: NodeAPI): void {
 
     // How the link stands, told to every node of the device when it changes.
     const listeners = new Map<object, (news: LinkNews) => void>();
-    let link: LinkNews = { state: 'connecting', status: { fill: 'yellow', shape: 'ring', text: RED._('tplink-device.status.connecting') } };
+    let link: LinkNews = { state: 'connecting', status: linkStatus('connecting') };
     const tell = (state: LinkState | undefined, err?: unknown): void => {
       if (state === undefined || state === link.state) return;
-      link = { state, status: linkStatus(RED, state, err) };
+      link = { state, status: linkStatus(state, err) };
       for (const listener of listeners.values()) safely(() => listener(link));
     };
     this.use = async <T>(work: (device: Device) => Promise<T>): Promise<T> => {

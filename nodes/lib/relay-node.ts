@@ -8,6 +8,7 @@ import type { DeviceConfigNode } from './device-config';
 import type { DeviceSubscriber, PartState } from '../../src/device/device-hub';
 import { handleInput } from './input';
 import { NodeSettings } from './settings';
+import { statusText } from './i18n';
 import { offlineStatus, powerStatus } from './status';
 
 export interface RelayNodeDef extends NodeDef {
@@ -27,7 +28,7 @@ export interface RelayNodeDef extends NodeDef {
 export function deviceNodeOf(RED: NodeAPI, node: Node, id: string): DeviceConfigNode | null {
   const deviceNode = RED.nodes.getNode(id) as DeviceConfigNode | null;
   if (deviceNode !== null) return deviceNode;
-  node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+  node.status({ fill: 'red', shape: 'ring', text: statusText('noDevice') });
   node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => {
     done(new KasaError(ErrorCode.BAD_INPUT, 'No TP-Link device is set: open this node and choose or add a device.'));
   });
