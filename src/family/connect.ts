@@ -25,8 +25,8 @@ export interface DeviceSettings extends TransportSettings {
 }
 
 /**
- * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family, AES always
- * the SMART one; over KLAP (klap, or auto once 9999 refuses) a device may speak either family,
+ * The one place devices are made. Port 9999 (tcp, udp) is always the Kasa JSON family, AES and TPAP
+ * always the SMART one; over KLAP (klap, or auto once 9999 refuses) a device may speak either family,
  * which the first request finds out and the device remembers. auto first asks the device over
  * TP-Link's discovery, and where it answers, uses the transport and family it announced.
  */
@@ -35,7 +35,7 @@ export function connectDevice(settings: DeviceSettings): Device {
     throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
   }
   if (settings.transport === 'tcp' || settings.transport === 'udp') return new IotDevice(kasaClient(settings, createTransport(settings)));
-  if (settings.transport === 'aes') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
+  if (settings.transport === 'aes' || settings.transport === 'tpap') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
   return new DetectingDevice(settings);
 }
 
