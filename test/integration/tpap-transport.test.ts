@@ -1,0 +1,177 @@
+// The TPAP transport against the simulated TPAP device (src/simulator/tpap-server.ts) on 127.0.0.1:
+// the login's steps and their traces, the variants refused before any login, lockouts, HTTPS with
+// the device's self-signed certificate, the session ciphers, and the no-blind-retry rule.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ErrorCode, KasaError } from '../../src/errors';
+import { TpapServer, TpapServerOptions } from '../../src/simulator/tpap-server';
+import type { ExchangeTrace } from '../../src/trace';
+import { TpapTransport, TpapTransportOptions } from '../../src/transport/tpap';
+
+const LIMIT = { timeout: 30_000 };
+const TIMEOUT_MS = 5000;
+const OWNER = { username: 'owner@example.com', password: 'tapo owner pw' };
+const MAC = '48-22-54-00-00-01';
+const TLS_DIR = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tpap-tls');
+const tlsOf = (name: 'a' | 'b') => ({ key: fs.readFileSync(path.join(TLS_DIR, `device-${name}.key`), 'utf8'), cert: fs.readFileSync(path.join(TLS_DIR, `device-${name}.crt`), 'utf8') });
+
+const GET_INFO = '{"method":"get_device_info"}';
+const SET_ON = '{"method":"set_device_info","params":{"device_on":true}}';
+
+const servers: TpapServer[] = [];
+const transports: TpapTransport[] = [];
+
+/** A device that answers what it was asked, counting what it ran. */
+async function device(options: Partial<TpapServerOptions> = {}): Promise<{ server: TpapServer; ran: string[] }> {
+  const ran: string[] = [];
+  const server = new TpapServer({ mac: MAC, ...OWNER, handle: (json) => (ran.push(json), JSON.stringify({ error_code: 0, result: { echo: JSON.parse(json) as unknown } })), ...options });
+  await server.start();
+  servers.push(server);
+  return { server, ran };
+}
+
+function client(server: TpapServer, options: Partial<TpapTransportOptions> = {}): TpapTransport {
+  const transport = new TpapTransport({ host: '127.0.0.1', port: server.port, ...OWNER, ...options });
+  transports.push(transport);
+  return transport;
+}
+
+async function kasaError(promise: Promise<unknown>): Promise<KasaError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof KasaError, String(err));
+    return err;
+  }
+  assert.fail('expected a KasaError');
+}
+
+void describe('the TPAP transport', () => {
+  after(async () => {
+    for (const transport of transports.splice(0)) await transport.close();
+    for (const server of servers.splice(0)) await server.stop();
+  });
+
+  void it('logs in once (discover, pake_register, pake_share) and keeps the session; each step traced by its shapes, no secret', LIMIT, async () => {
+    const { server, ran } = await device();
+    const traces: ExchangeTrace[] = [];
+    const transport = client(server, { onExchange: (trace) => traces.push(trace) });
+    for (let i = 0; i < 3; i++) assert.equal(JSON.parse(await transport.exchange(GET_INFO, TIMEOUT_MS, true)).result.echo.method, 'get_device_info');
+    assert.equal(ran.length, 3);
+    assert.deepEqual([server.stats.discovers, server.stats.registers, server.stats.logins, transport.logins], [1, 1, 1, 1]);
+    assert.deepEqual(
+      traces.map((t) => (JSON.parse(t.sent) as { params: { sub_method: string } }).params.sub_method),
+      ['discover', 'pake_register', 'pake_share'],
+    );
+    const text = JSON.stringify(traces);
+    assert.match(text, /\\"user_random\\":\\"<32 bytes>\\"/);
+    assert.match(text, /\\"dev_share\\":\\"<65 bytes>\\"/);
+    assert.match(text, /\\"iterations\\":5000/);
+    assert.match(text, /\\"stok\\":\\"\*\*\*\\"/);
+    for (const secret of [OWNER.password, OWNER.username, MAC]) assert.ok(!text.includes(secret), `no ${secret} in the trace`);
+  });
+
+  void it('an unbound device: its default passcode from the MAC, no account needed; a bound one without an account: AUTH before any login', LIMIT, async () => {
+    const unbound = await device({ username: undefined, password: undefined });
+    const anonymous = client(unbound.server, { username: undefined, password: undefined });
+    await anonymous.exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(unbound.server.stats.logins, 1);
+    const bound = await device();
+    const err = await kasaError(client(bound.server, { username: undefined, password: undefined }).exchange(GET_INFO, TIMEOUT_MS, true));
+    assert.equal(err.code, ErrorCode.AUTH);
+    assert.match(err.message, /bound to a TP-Link account and logs in with TPAP/);
+    assert.equal(bound.server.stats.registers, 0, 'nothing that could count as a failed login was sent');
+  });
+
+  void it("asks for the password's SHA-1 when the device says so (extra_crypt password_shadow 2)", LIMIT, async () => {
+    const { server } = await device({ extraCrypt: 'password_shadow' });
+    await client(server).exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(server.stats.logins, 1);
+  });
+
+  void it('a wrong password: AUTH once, then no login at all; a locked device: AUTH saying so', LIMIT, async () => {
+    const { server } = await device({ lockAfter: 2 });
+    const wrong = client(server, { password: 'nope-4711' });
+    for (let i = 0; i < 3; i++) {
+      const err = await kasaError(wrong.exchange(GET_INFO, TIMEOUT_MS, true));
+      assert.equal(err.code, ErrorCode.AUTH);
+      assert.match(err.message, /did not accept the TP-Link account given \(TPAP error -2203\)/);
+      assert.match(err.message, /failed_attempts 1, remain_attempts 1/);
+      assert.ok(!err.message.includes('nope-4711'));
+    }
+    assert.equal(server.stats.loginsRefused, 1, 'one failed login for three requests');
+    await kasaError(client(server, { password: 'again wrong' }).exchange(GET_INFO, TIMEOUT_MS, true));
+    const locked = await kasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
+    assert.equal(locked.code, ErrorCode.AUTH);
+    assert.match(locked.message, /locked its logins after too many failed ones \(error -2101\)/);
+  });
+
+  void it('variants not spoken: NOT_SUPPORTED in plain words before any login', LIMIT, async () => {
+    const cases: Array<[TpapServerOptions['announce'], RegExp]> = [
+      [{ tls: 2 }, /TLS mode 2 \(mutual TLS/],
+      [{ dac: true }, /device attestation \(DAC\)/],
+      [{ pake: [3] }, /passcode types \[3\]/],
+    ];
+    for (const [announce, words] of cases) {
+      const { server } = await device(announce === undefined ? {} : { announce });
+      const err = await kasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
+      assert.equal(err.code, ErrorCode.NOT_SUPPORTED, JSON.stringify(announce));
+      assert.match(err.message, words);
+      assert.match(err.message, /No login was tried/);
+      assert.equal(server.stats.registers, 0);
+    }
+  });
+
+  void it('speaks the session cipher the device picks: AES-256-CCM and ChaCha20-Poly1305 too', LIMIT, async () => {
+    for (const cipher of ['aes_256_ccm', 'chacha20_poly1305'] as const) {
+      const { server, ran } = await device({ cipher });
+      await client(server).exchange(SET_ON, TIMEOUT_MS);
+      assert.deepEqual(ran, [SET_ON], cipher);
+    }
+  });
+
+  void it('over HTTPS (tls 1): accepts the self-signed certificate, remembers it, and warns when it changes', LIMIT, async () => {
+    const { server } = await device({ tls: tlsOf('a') });
+    const warnings: string[] = [];
+    const transport = client(server, { onWarning: (message) => warnings.push(message) });
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    const first = transport.certificateFingerprint;
+    assert.match(first ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    server.dropSessions();
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(warnings.length, 0, 'the same certificate again: nothing to say');
+    assert.equal(server.stats.logins, 2);
+    // The same device with another certificate (a reset, or someone else): warned of, not refused.
+    const other = await device({ tls: tlsOf('b'), port: 0 });
+    const moved = client(other.server, { knownCertificate: first!, onWarning: (message) => warnings.push(message) });
+    await moved.exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /shows a different TLS certificate than before/);
+    assert.ok(warnings[0]!.includes(first!) && warnings[0]!.includes(moved.certificateFingerprint!));
+  });
+
+  void it('a command whose reply never came is not sent again; a read is', LIMIT, async () => {
+    const { server, ran } = await device();
+    const transport = client(server);
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    server.dropNextReplies(1);
+    const err = await kasaError(transport.exchange(SET_ON, TIMEOUT_MS));
+    assert.equal(err.code, ErrorCode.RESET);
+    assert.match(err.message, /may or may not have run; it was not sent again/);
+    assert.equal(ran.filter((r) => r === SET_ON).length, 1, 'the command ran once');
+    server.dropNextReplies(1);
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(ran.filter((r) => r === GET_INFO).length, 3, 'the read went out again');
+  });
+
+  void it('a session ended mid-flow (answered -2203 in the clear): a new login, and the command runs once', LIMIT, async () => {
+    const { server, ran } = await device({ invalidateAfter: 1 });
+    const transport = client(server);
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    await transport.exchange(SET_ON, TIMEOUT_MS);
+    assert.deepEqual(ran, [GET_INFO, SET_ON]);
+    assert.deepEqual([server.stats.sessionErrors, server.stats.logins], [1, 2]);
+  });
+});
