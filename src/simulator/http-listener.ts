@@ -82,3 +82,18 @@ export class HttpListener {
     for (const wake of waiters) wake();
   }
 }
+
+/**
+ * Reads a request's body, keeping at most `maxBytes` of it, and hands it over with the size
+ * announced by what arrived (more than `maxBytes`: too large); a broken request is dropped.
+ */
+export function readRequestBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number, done: (body: Buffer, size: number) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= maxBytes) chunks.push(chunk);
+  });
+  req.on('error', () => res.destroy());
+  req.on('end', () => done(Buffer.concat(chunks, Math.min(size, maxBytes)), size));
+}

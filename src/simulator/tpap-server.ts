@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type * as http from 'node:http';
-import { HttpListener } from './http-listener';
+import { HttpListener, readRequestBody } from './http-listener';
 import { isObject } from '../reply';
 import { CIPHER_SUITE, LOGIN_PATH, TPAP_CODES, base64Bytes, integerOf } from '../transport/tpap/messages';
 import { accountSecret, defaultPasscode, passwordScalars, registerUsername, tpapFrame } from '../transport/tpap/passcode';
@@ -153,15 +153,7 @@ export class TpapServer {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      const body = Buffer.concat(chunks, Math.min(size, MAX_REQUEST_BYTES));
+    readRequestBody(req, res, MAX_REQUEST_BYTES, (body, size) => {
       const path = req.url ?? '/';
       const secure = 'encrypted' in req.socket;
       if (req.method !== 'POST' || size > MAX_REQUEST_BYTES) return this.reply(res, 400, Buffer.alloc(0));

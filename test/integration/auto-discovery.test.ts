@@ -6,9 +6,10 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DetectingDevice, connectDevice } from '../../src/family/connect';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode } from '../../src/errors';
 import { SimulatedDevice, SmartSimulatedDevice, TdpResponder } from '../../src/simulator';
 import { KlapServer } from '../../src/simulator/klap-server';
+import { expectKasaError } from '../support/errors';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
 
@@ -60,16 +61,6 @@ async function smartSim(options: ConstructorParameters<typeof SmartSimulatedDevi
   await sim.start();
   started.push(sim);
   return sim;
-}
-
-async function expectKasaError(promise: Promise<unknown>): Promise<KasaError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KasaError, String(err));
-    return err;
-  }
-  assert.fail('expected a KasaError');
 }
 
 void describe("transport 'auto' with TP-Link's discovery", () => {

@@ -1,28 +1,19 @@
 // tplink-smartplug --transport tpap against the simulator's SMART devices speaking TPAP (2025
 // firmware): the real tool in a process of its own, on 127.0.0.1; and tplink-sim --transport tpap.
 import assert from 'node:assert/strict';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
+import { SMARTPLUG, runTool } from '../support/cli';
 import { within } from '../support/wait';
 
 const BIN = path.join(__dirname, '..', '..', 'bin');
-const TOOL = path.join(BIN, 'tplink-smartplug.js');
 const LIMIT = { timeout: 60_000 };
 const OWNER = { username: 'owner@example.com', password: 'tapo owner pw' };
 
-const run = (args: string[]) =>
-  within(
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [TOOL, ...args], { env: { ...process.env, TPLINK_PASSWORD: '' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    }),
-    15_000,
-    `tplink-smartplug ${args.join(' ')}`,
-  );
+const run = (args: string[]) => runTool(SMARTPLUG, args);
 
 describe('tplink-smartplug on SMART devices over TPAP', () => {
   let bound: SmartSimulatedDevice;

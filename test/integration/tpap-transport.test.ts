@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode } from '../../src/errors';
 import { TpapServer, TpapServerOptions } from '../../src/simulator/tpap-server';
 import type { ExchangeTrace } from '../../src/trace';
 import { TpapTransport, TpapTransportOptions } from '../../src/transport/tpap';
+import { expectKasaError } from '../support/errors';
 
 const LIMIT = { timeout: 30_000 };
 const TIMEOUT_MS = 5000;
@@ -36,16 +37,6 @@ function client(server: TpapServer, options: Partial<TpapTransportOptions> = {})
   const transport = new TpapTransport({ host: '127.0.0.1', port: server.port, ...OWNER, ...options });
   transports.push(transport);
   return transport;
-}
-
-async function kasaError(promise: Promise<unknown>): Promise<KasaError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KasaError, String(err));
-    return err;
-  }
-  assert.fail('expected a KasaError');
 }
 
 void describe('the TPAP transport', () => {
@@ -79,7 +70,7 @@ void describe('the TPAP transport', () => {
     await anonymous.exchange(GET_INFO, TIMEOUT_MS, true);
     assert.equal(unbound.server.stats.logins, 1);
     const bound = await device();
-    const err = await kasaError(client(bound.server, { username: undefined, password: undefined }).exchange(GET_INFO, TIMEOUT_MS, true));
+    const err = await expectKasaError(client(bound.server, { username: undefined, password: undefined }).exchange(GET_INFO, TIMEOUT_MS, true));
     assert.equal(err.code, ErrorCode.AUTH);
     assert.match(err.message, /bound to a TP-Link account and logs in with TPAP/);
     assert.equal(bound.server.stats.registers, 0, 'nothing that could count as a failed login was sent');
@@ -95,15 +86,15 @@ void describe('the TPAP transport', () => {
     const { server } = await device({ lockAfter: 2 });
     const wrong = client(server, { password: 'nope-4711' });
     for (let i = 0; i < 3; i++) {
-      const err = await kasaError(wrong.exchange(GET_INFO, TIMEOUT_MS, true));
+      const err = await expectKasaError(wrong.exchange(GET_INFO, TIMEOUT_MS, true));
       assert.equal(err.code, ErrorCode.AUTH);
       assert.match(err.message, /did not accept the TP-Link account given \(TPAP error -2203\)/);
       assert.match(err.message, /failed_attempts 1, remain_attempts 1/);
       assert.ok(!err.message.includes('nope-4711'));
     }
     assert.equal(server.stats.loginsRefused, 1, 'one failed login for three requests');
-    await kasaError(client(server, { password: 'again wrong' }).exchange(GET_INFO, TIMEOUT_MS, true));
-    const locked = await kasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
+    await expectKasaError(client(server, { password: 'again wrong' }).exchange(GET_INFO, TIMEOUT_MS, true));
+    const locked = await expectKasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
     assert.equal(locked.code, ErrorCode.AUTH);
     assert.match(locked.message, /locked its logins after too many failed ones \(error -2101\)/);
   });
@@ -116,7 +107,7 @@ void describe('the TPAP transport', () => {
     ];
     for (const [announce, words] of cases) {
       const { server } = await device(announce === undefined ? {} : { announce });
-      const err = await kasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
+      const err = await expectKasaError(client(server).exchange(GET_INFO, TIMEOUT_MS, true));
       assert.equal(err.code, ErrorCode.NOT_SUPPORTED, JSON.stringify(announce));
       assert.match(err.message, words);
       assert.match(err.message, /No login was tried/);
@@ -157,7 +148,7 @@ void describe('the TPAP transport', () => {
     const transport = client(server);
     await transport.exchange(GET_INFO, TIMEOUT_MS, true);
     server.dropNextReplies(1);
-    const err = await kasaError(transport.exchange(SET_ON, TIMEOUT_MS));
+    const err = await expectKasaError(transport.exchange(SET_ON, TIMEOUT_MS));
     assert.equal(err.code, ErrorCode.RESET);
     assert.match(err.message, /may or may not have run; it was not sent again/);
     assert.equal(ran.filter((r) => r === SET_ON).length, 1, 'the command ran once');

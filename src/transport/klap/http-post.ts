@@ -196,3 +196,34 @@ export async function closeAgent(agent: http.Agent, running: Iterable<AbortContr
   // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
   await Promise.all(sockets.map((socket) => once(socket, 'close')));
 }
+
+/** The time budget of one exchange, shared by its login steps and its request; close() aborts it. */
+export interface ExchangeBudget {
+  /** Absolute time (Date.now()) by which the exchange must be done. */
+  deadline: number;
+  budgetMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * An HTTP transport's exchanges, run one after another (a session counts its requests in order),
+ * each with its budget from the moment it starts; `running` is what closeAgent aborts.
+ */
+export class ExchangeQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly running = new Set<AbortController>();
+
+  run<T>(timeoutMs: number, work: (budget: ExchangeBudget) => Promise<T>): Promise<T> {
+    const result = this.#tail.then(async () => {
+      const controller = new AbortController();
+      this.running.add(controller);
+      try {
+        return await work({ deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal });
+      } finally {
+        this.running.delete(controller);
+      }
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -8,7 +8,7 @@ import { decodeReplyText, parseReplyText } from '../../reply';
 import { ExchangeTrace, reportExchange } from '../../trace';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../klap/cookies';
 import { hasUserCredentials } from '../klap/credentials';
-import { HttpReply, closeAgent, httpPost } from '../klap/http-post';
+import { ExchangeBudget, ExchangeQueue, HttpReply, closeAgent, httpPost } from '../klap/http-post';
 import { Transport, formatAddress } from '../transport';
 import {
   CIPHER_SUITE,
@@ -70,12 +70,6 @@ interface OpenSession {
   readonly renewAt: number;
 }
 
-interface Budget {
-  deadline: number;
-  budgetMs: number;
-  signal: AbortSignal;
-}
-
 /**
  * TPAP, the login of 2025 firmware (facts and what is unverified: docs/protocol-tpap.md):
  * `discover`, then a SPAKE2+ login (`pake_register`, `pake_share`) that proves both ends hold the
@@ -102,8 +96,7 @@ export class TpapTransport implements Transport {
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   // Devices show self-signed certificates: accepted for TPAP only, and pinned by fingerprint below.
   readonly #tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-  #queue: Promise<unknown> = Promise.resolve();
-  readonly #running = new Set<AbortController>();
+  readonly #exchanges = new ExchangeQueue();
   #closed = false;
   #logins = 0;
 
@@ -130,9 +123,7 @@ export class TpapTransport implements Transport {
   }
 
   exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
-    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs, repeatable));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#exchanges.run(timeoutMs, (budget) => this.#exchangeNow(json, budget, repeatable));
   }
 
   newSession(): void {
@@ -142,60 +133,53 @@ export class TpapTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await Promise.all([closeAgent(this.#agent, this.#running), closeAgent(this.#tlsAgent, [])]);
+    await Promise.all([closeAgent(this.#agent, this.#exchanges.running), closeAgent(this.#tlsAgent, [])]);
   }
 
-  async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
+  async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
     if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
-    const controller = new AbortController();
-    this.#running.add(controller);
-    const budget: Budget = { deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal };
     const plain = Buffer.from(json, 'utf8');
-    try {
-      // One second try on a new session: after the device said the session is gone (the request
-      // did not run: it could not be opened), or for a read that a broken connection left unanswered.
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.#openSession(budget);
-        const seq = session.seq;
-        session.seq = nextTpapSeq(seq);
-        let reply: HttpReply;
-        try {
-          reply = await this.#post(session.endpoint, session.path, session.cipher.seal(seq, plain), 'application/octet-stream', budget, false);
-        } catch (err) {
-          if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
-          if (repeatable && attempt === 1) continue;
-          throw repeatable ? err : commandMayHaveRun(err, this.address);
-        }
-        if (reply.status === 401 || reply.status === 403) {
-          // Reported for an ended session (unverified for plugs).
-          this.#session = undefined;
-          if (attempt === 1) continue;
-          throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP ${reply.status}) even right after a new TPAP login.`);
-        }
-        if (reply.status !== 200) throw this.#statusError('request', reply.status);
-        const opened = session.cipher.open(reply.body);
-        if (opened !== undefined) {
-          // Sources differ on a reply under another sequence number: one accepts it, one does not. Accepted, as by the one reported on hardware.
-          return decodeReplyText(opened.plain, this.address);
-        }
-        const code = plainErrorCode(reply.body);
-        this.#session = undefined;
-        if (code === undefined) {
-          throw this.#error(ErrorCode.PROTOCOL, `${this.address} sent a TPAP reply that does not open with the session's key: it was altered, or the session is out of step.`);
-        }
-        this.#trace({ sent: `(request ${seq})`, received: JSON.stringify({ error_code: code }), started: Date.now() });
-        // An answer in the clear: the device could not take the request under this session (sources
-        // report -2203 and -2402 for an expired one), so it did not run: a new login, once.
-        if (attempt === 1) continue;
-        throw this.#error(ErrorCode.PROTOCOL, `${this.address} answered error ${code} in the clear even right after a new TPAP login.`);
+    // One second try on a new session: after the device said the session is gone (the request
+    // did not run: it could not be opened), or for a read that a broken connection left unanswered.
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.#openSession(budget);
+      const seq = session.seq;
+      session.seq = nextTpapSeq(seq);
+      let reply: HttpReply;
+      try {
+        reply = await this.#post(session.endpoint, session.path, session.cipher.seal(seq, plain), 'application/octet-stream', budget, false);
+      } catch (err) {
+        if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
+        if (repeatable && attempt === 1) continue;
+        throw repeatable ? err : commandMayHaveRun(err, this.address);
       }
-    } finally {
-      this.#running.delete(controller);
+      if (reply.status === 401 || reply.status === 403) {
+        // Reported for an ended session (unverified for plugs).
+        this.#session = undefined;
+        if (attempt === 1) continue;
+        throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP ${reply.status}) even right after a new TPAP login.`);
+      }
+      if (reply.status !== 200) throw this.#statusError('request', reply.status);
+      const opened = session.cipher.open(reply.body);
+      if (opened !== undefined) {
+        // Sources differ on a reply under another sequence number: one accepts it, one does not. Accepted, as by the one reported on hardware.
+        return decodeReplyText(opened.plain, this.address);
+      }
+      const code = plainErrorCode(reply.body);
+      this.#session = undefined;
+      if (code === undefined) {
+        throw this.#error(ErrorCode.PROTOCOL, `${this.address} sent a TPAP reply that does not open with the session's key: it was altered, or the session is out of step.`);
+      }
+      this.#trace({ sent: `(request ${seq})`, received: JSON.stringify({ error_code: code }), started: Date.now() });
+      // An answer in the clear: the device could not take the request under this session (sources
+      // report -2203 and -2402 for an expired one), so it did not run: a new login, once.
+      if (attempt === 1) continue;
+      throw this.#error(ErrorCode.PROTOCOL, `${this.address} answered error ${code} in the clear even right after a new TPAP login.`);
     }
   }
 
   /** The current session, or a new one (discover, register, share) when there is none or it is old. */
-  async #openSession(budget: Budget): Promise<OpenSession> {
+  async #openSession(budget: ExchangeBudget): Promise<OpenSession> {
     const current = this.#session;
     if (current !== undefined && Date.now() < current.renewAt) return current;
     this.#session = undefined;
@@ -310,7 +294,7 @@ export class TpapTransport implements Transport {
   }
 
   /** One login step: its result, or the error its error_code means. Traced with shapes only. */
-  async #step(endpoint: Endpoint, name: string, body: string, budget: Budget): Promise<Record<string, unknown>> {
+  async #step(endpoint: Endpoint, name: string, body: string, budget: ExchangeBudget): Promise<Record<string, unknown>> {
     const started = Date.now();
     let received: string | undefined;
     try {
@@ -356,7 +340,7 @@ export class TpapTransport implements Transport {
     return new KasaError(ErrorCode.PROTOCOL, `${this.address} answered the TPAP ${step} with error ${code}.`, { device: this.address, errCode: code });
   }
 
-  async #post(endpoint: Endpoint, path: string, body: Buffer, contentType: string, budget: Budget, repeatable: boolean): Promise<HttpReply> {
+  async #post(endpoint: Endpoint, path: string, body: Buffer, contentType: string, budget: ExchangeBudget, repeatable: boolean): Promise<HttpReply> {
     const reply = await httpPost({
       repeatable,
       host: this.host,
@@ -394,11 +378,13 @@ export class TpapTransport implements Transport {
     }
   }
 
+  /** A trace line of a login step (JSON shown by its shapes) or of a note in words. */
   #trace(step: { sent: string; received: string | undefined; started: number; err?: unknown }): void {
+    const shown = (text: string): string => (text.startsWith('{') ? shapeOf(text) : text);
     reportExchange(this.#options.onExchange, {
       device: this.address,
-      sent: shapeOf(step.sent).startsWith('(') ? step.sent : shapeOf(step.sent),
-      received: step.received === undefined ? undefined : shapeOf(step.received).startsWith('(') ? step.received : shapeOf(step.received),
+      sent: shown(step.sent),
+      received: step.received === undefined ? undefined : shown(step.received),
       err: step.err,
       started: step.started,
     });
