@@ -27,6 +27,8 @@ export interface TpapServerOptions {
   iterations?: number;
   /** HTTPS for the login and requests (tls mode 1) with this key and certificate; discover stays on HTTP. */
   tls?: { key: string; cert: string };
+  /** The HTTPS port with `tls`; default 0: an ephemeral port. */
+  tlsPort?: number;
   /** Announced instead of what it speaks: 2 (mutual TLS), or DAC, for clients' refusal tests. */
   announce?: { tls?: number; dac?: boolean; pake?: number[] };
   /** Failed logins before it locks logins (then -2101 to every login step). Default 5. */
@@ -105,7 +107,7 @@ export class TpapServer {
     this.replyDelayMs = options.replyDelayMs ?? 0;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
     this.plain = new HttpListener(options, handler, this.stats);
-    this.secure = options.tls === undefined ? undefined : new HttpListener({ ...(options.host === undefined ? {} : { host: options.host }) }, handler, this.stats, options.tls);
+    this.secure = options.tls === undefined ? undefined : new HttpListener({ ...(options.host === undefined ? {} : { host: options.host }), port: options.tlsPort ?? 0 }, handler, this.stats, options.tls);
   }
 
   /** The port of discover (and of everything over plain HTTP). */

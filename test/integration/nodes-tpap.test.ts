@@ -2,10 +2,12 @@
 // node's transport set to 'tpap', and with the default 'auto' finding the plug through TP-Link's
 // discovery on loopback. The same message contracts as over KLAP and AES.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/errors';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
-import { flowWith, load, unloadChecked } from '../support/node-red';
+import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort } from '../support/ports';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
@@ -21,11 +23,23 @@ async function tpapSim(options: Omit<SmartSimulatedDeviceOptions, 'host' | 'tran
   return sim;
 }
 
+const TLS_DIR = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tpap-tls');
+const tlsOf = (name: 'a' | 'b') => ({ key: fs.readFileSync(path.join(TLS_DIR, `device-${name}.key`), 'utf8'), cert: fs.readFileSync(path.join(TLS_DIR, `device-${name}.crt`), 'utf8') });
+
+/** What the device node logged at `level` (60 trace, 30 warn). */
+const logged = (level: number): string[] =>
+  (helper as unknown as { log(): { args: Array<[{ level: number; type?: string; msg: unknown }]> } })
+    .log()
+    .args.map(([entry]) => entry)
+    .filter((entry) => entry?.level === level && entry.type === 'tplink-device')
+    .map((entry) => String(entry.msg));
+
 const tpapDevice = (sim: SmartSimulatedDevice) => ({ host: '127.0.0.1', transport: 'tpap', klapPort: sim.port, timeout: 5000 });
 
 void describe('the nodes on SMART devices over TPAP', () => {
   afterEach(() => unloadChecked());
   after(async () => {
+    helper.settings({});
     for (const sim of started.splice(0)) await sim.stop();
   });
 
@@ -107,5 +121,47 @@ void describe('the nodes on SMART devices over TPAP', () => {
     }
     assert.ok(sim.tpap.stats.sessionErrors >= 2, `session errors answered: ${sim.tpap.stats.sessionErrors}`);
     assert.ok(sim.tpap.stats.logins >= 3, `logins: ${sim.tpap.stats.logins}`);
+  });
+
+  void it('at trace level the device node logs each TPAP login step by its shapes, never the account', LIMIT, async () => {
+    helper.settings({ logging: { console: { level: 'trace' } } });
+    try {
+      const sim = await tpapSim({ model: 'p110', ...OWNER });
+      const { node, out } = await load(flowWith({ type: 'plug-control', name: 'tapo' }, tpapDevice(sim)), { dev: OWNER });
+      node.receive({ payload: true });
+      await out.next();
+      const lines = logged(60);
+      for (const step of ['discover', 'pake_register', 'pake_share']) {
+        assert.ok(lines.some((l) => l.includes(`"sub_method":"${step}"`)), `${step} in\n${lines.join('\n')}`);
+      }
+      assert.ok(lines.some((l) => l.includes('"dev_share":"<65 bytes>"') && l.includes('"iterations":5000')), lines.join('\n'));
+      assert.ok(lines.some((l) => l.includes('"device_on":true')), 'the SMART request itself, decrypted');
+      for (const secret of [OWNER.username, OWNER.password]) assert.ok(!lines.some((l) => l.includes(secret)), secret);
+    } finally {
+      helper.settings({});
+    }
+  });
+
+  void it('over HTTPS: a device whose certificate changed is still reached, and the device node warns of it', LIMIT, async () => {
+    const first = await tpapSim({ model: 'p110', tls: tlsOf('a'), ...OWNER });
+    const ports = { port: first.port, tlsPort: first.tpap.tlsPort! };
+    const { node, out } = await load(flowWith({ type: 'plug-control', name: 'tapo' }, tpapDevice(first)), { dev: OWNER });
+    node.receive({ payload: true });
+    assert.equal((await out.next())['payload'], true);
+    assert.equal(first.device.relay.isOn, true);
+    assert.deepEqual(logged(30).filter((l) => l.includes('certificate')), []);
+    // Another device (or the same one after a reset) on the same address, with another certificate.
+    await first.stop();
+    const second = await tpapSim({ model: 'p110', tls: tlsOf('b'), nickname: 'Second', ...ports, ...OWNER });
+    // A read first: the connection to the first device may still look open here, and only a read is
+    // sent again on a fresh one (a command could have run before a connection broke).
+    node.receive({ command: 'info' });
+    assert.equal(((await out.next())['payload'] as Record<string, unknown>)['device_id'], second.device.deviceId, 'reached, not refused');
+    node.receive({ payload: true });
+    assert.equal((await out.next())['payload'], true);
+    assert.equal(second.device.relay.isOn, true);
+    const warnings = logged(30).filter((l) => l.includes('different TLS certificate'));
+    assert.equal(warnings.length, 1, logged(30).join('\n'));
+    assert.match(warnings[0]!, new RegExp(`127\\.0\\.0\\.1:${ports.tlsPort} shows a different TLS certificate than before`));
   });
 });

@@ -165,4 +165,15 @@ void describe('the TPAP transport', () => {
     assert.deepEqual(ran, [GET_INFO, SET_ON]);
     assert.deepEqual([server.stats.sessionErrors, server.stats.logins], [1, 2]);
   });
+
+  void it('a device that rebooted (connections and sessions gone): a read gets through, on a fresh connection and a new login', LIMIT, async () => {
+    const { server, ran } = await device();
+    const transport = client(server);
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    server.dropSessions();
+    await server.dropConnections();
+    await transport.exchange(GET_INFO, TIMEOUT_MS, true);
+    assert.equal(ran.length, 2);
+    assert.equal(server.stats.logins, 2);
+  });
 });

@@ -13,8 +13,9 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   port?: number;
   /** 'klap' (default): KLAP v2, as current firmware; 'aes': AES securePassthrough, as older Tapo firmware; 'tpap': 2025 firmware. */
   transport?: 'klap' | 'aes' | 'tpap';
-  /** TPAP: HTTPS (tls mode 1) for the login and requests with this key and certificate (PEM). */
+  /** TPAP: HTTPS (tls mode 1) for the login and requests with this key and certificate (PEM), on `tlsPort` (default any free port). */
   tls?: { key: string; cert: string };
+  tlsPort?: number;
   /** TPAP: ask for the SHA-1 of the password (extra_crypt password_shadow, passwd_id 2). */
   passwordShadow?: boolean;
   /** AES only: the login version, 1 (default, `password`) or 2 (`password2`). */
@@ -68,6 +69,7 @@ export class SmartSimulatedDevice {
             ...common,
             mac: this.device.mac,
             ...(options.tls === undefined ? {} : { tls: options.tls }),
+            ...(options.tlsPort === undefined ? {} : { tlsPort: options.tlsPort }),
             ...(options.passwordShadow === true ? { extraCrypt: 'password_shadow' as const } : {}),
           })
         : this.transport === 'aes'

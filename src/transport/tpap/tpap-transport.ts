@@ -34,6 +34,11 @@ const OFFERED_CIPHERS: readonly TpapCipherName[] = ['aes_128_ccm'];
 const MAX_ITERATIONS = 100_000;
 /** After a device says it locked logins, none is tried for this long (retrying keeps it locked). */
 const LOCKED_HOLD_MS = 10 * 60_000;
+/**
+ * The certificates seen this process, by host:port, so that a redeployed flow (a new transport)
+ * still knows the one of the device's earlier sessions. In memory only: nothing is written.
+ */
+const seenCertificates = new Map<string, string>();
 
 export interface TpapTransportOptions {
   host: string;
@@ -50,7 +55,7 @@ export interface TpapTransportOptions {
   onExchange?: (trace: ExchangeTrace) => void;
   /** Something a person should hear of: the device's certificate changed. */
   onWarning?: (message: string) => void;
-  /** The certificate fingerprint remembered from an earlier session (HTTPS devices), if any. */
+  /** The certificate fingerprint of an earlier session (HTTPS devices); default: the one this process saw last there. */
   knownCertificate?: string;
 }
 
@@ -92,6 +97,7 @@ export class TpapTransport implements Transport {
   #session: OpenSession | undefined;
   /** Set after the device refused the account (until a new transport) or locked logins (for a while). */
   #refusal: { error: KasaError; until: number } | undefined;
+  /** The fingerprint given, until the first HTTPS answer; then the one seen last. */
   #certificate: string | undefined;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   // Devices show self-signed certificates: accepted for TPAP only, and pinned by fingerprint below.
@@ -139,9 +145,12 @@ export class TpapTransport implements Transport {
   async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
     if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
     const plain = Buffer.from(json, 'utf8');
-    // One second try on a new session: after the device said the session is gone (the request
-    // did not run: it could not be opened), or for a read that a broken connection left unanswered.
-    for (let attempt = 1; ; attempt++) {
+    // A request goes out again at most once for each of two reasons: on a new session after the
+    // device said the session is gone (it could not open the request, so it did not run), and on a
+    // fresh connection for a read that a broken one left unanswered.
+    let relogged = false;
+    let resent = false;
+    for (;;) {
       const session = await this.#openSession(budget);
       const seq = session.seq;
       session.seq = nextTpapSeq(seq);
@@ -150,13 +159,19 @@ export class TpapTransport implements Transport {
         reply = await this.#post(session.endpoint, session.path, session.cipher.seal(seq, plain), 'application/octet-stream', budget, false);
       } catch (err) {
         if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
-        if (repeatable && attempt === 1) continue;
+        if (repeatable && !resent) {
+          resent = true;
+          continue;
+        }
         throw repeatable ? err : commandMayHaveRun(err, this.address);
       }
       if (reply.status === 401 || reply.status === 403) {
         // Reported for an ended session (unverified for plugs).
         this.#session = undefined;
-        if (attempt === 1) continue;
+        if (!relogged) {
+          relogged = true;
+          continue;
+        }
         throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP ${reply.status}) even right after a new TPAP login.`);
       }
       if (reply.status !== 200) throw this.#statusError('request', reply.status);
@@ -173,7 +188,10 @@ export class TpapTransport implements Transport {
       this.#trace({ sent: `(request ${seq})`, received: JSON.stringify({ error_code: code }), started: Date.now() });
       // An answer in the clear: the device could not take the request under this session (sources
       // report -2203 and -2402 for an expired one), so it did not run: a new login, once.
-      if (attempt === 1) continue;
+      if (!relogged) {
+        relogged = true;
+        continue;
+      }
       throw this.#error(ErrorCode.PROTOCOL, `${this.address} answered error ${code} in the clear even right after a new TPAP login.`);
     }
   }
@@ -363,8 +381,9 @@ export class TpapTransport implements Transport {
 
   /** Remembers the device's certificate; a different one later is reported (and then remembered), not refused. */
   #checkCertificate(endpoint: Endpoint, fingerprint: string): void {
-    const known = this.#certificate;
+    const known = this.#certificate ?? seenCertificates.get(endpoint.address);
     this.#certificate = fingerprint;
+    seenCertificates.set(endpoint.address, fingerprint);
     if (known === undefined || known === fingerprint) return;
     // Unverified whether devices renew their certificate (a factory reset is likely to): warned, not refused.
     const message =
