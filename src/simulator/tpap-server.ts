@@ -39,6 +39,8 @@ export interface TpapServerOptions {
   invalidateAfter?: number;
   /** Answer each request this many ms late. */
   replyDelayMs?: number;
+  /** For tests: accept the login but send a dev_confirm that proves nothing. */
+  corruptDevConfirm?: boolean;
 }
 
 export interface TpapServerStats {
@@ -288,7 +290,8 @@ export class TpapServer {
     const startSeq = randomInt(1, 1 << 30);
     const timeout = this.options.sessionTimeoutSeconds ?? DEFAULT_SESSION_TIMEOUT_SECONDS;
     this.sessions.set(stok, { cipher: new TpapSessionCipher(registration.cipher, keys.sharedKey), expiresAt: Date.now() + timeout * 1000, lastSeq: startSeq - 1, served: 0 });
-    return { error_code: 0, result: { dev_confirm: keys.confirmV.toString('base64'), stok, start_seq: startSeq } };
+    const devConfirm = this.options.corruptDevConfirm === true ? Buffer.alloc(keys.confirmV.length) : keys.confirmV;
+    return { error_code: 0, result: { dev_confirm: devConfirm.toString('base64'), stok, start_seq: startSeq } };
   }
 
   private request(stok: string, body: Buffer): { body: Buffer; sealed: boolean } {

@@ -176,4 +176,16 @@ void describe('the TPAP transport', () => {
     assert.equal(ran.length, 2);
     assert.equal(server.stats.logins, 2);
   });
+
+  void it('a login whose dev_confirm proves nothing: AUTH, held like a refused account', LIMIT, async () => {
+    const { server, ran } = await device({ corruptDevConfirm: true });
+    const transport = client(server);
+    for (let i = 0; i < 2; i++) {
+      const err = await expectKasaError(transport.exchange(SET_ON, TIMEOUT_MS));
+      assert.equal(err.code, ErrorCode.AUTH);
+      assert.match(err.message, /without proving that it holds the same secret/);
+    }
+    assert.equal(server.stats.registers, 1, 'one login for two requests');
+    assert.deepEqual(ran, [], 'nothing was sent under that session');
+  });
 });

@@ -253,10 +253,16 @@ export class TpapTransport implements Transport {
     );
     const devConfirm = base64Bytes(share['dev_confirm']);
     if (devConfirm === undefined || !sameConfirmation(devConfirm, keys.confirmV)) {
-      throw this.#error(
-        ErrorCode.PROTOCOL,
-        `${this.address} accepted the TPAP login but could not prove that it holds the same secret (dev_confirm does not match): something between here and the device may be answering in its place.`,
+      // Held like a refused account: should a device answer a wrong secret this way (unverified),
+      // trying again on every poll would lock it.
+      const error = new KasaError(
+        ErrorCode.AUTH,
+        `${this.address} answered the TPAP login without proving that it holds the same secret (dev_confirm does not match): ` +
+          'check the account in the device node; if it is right, something else may be answering in the device\'s place. No other login is tried until the account is changed.',
+        { device: this.address },
       );
+      this.#refusal = { error, until: Number.POSITIVE_INFINITY };
+      throw error;
     }
     const stok = share['stok'] ?? share['sessionId'];
     const startSeq = integerOf(share['start_seq']);
