@@ -3,6 +3,8 @@
 // the device's self-signed certificate, the session ciphers, and the no-blind-retry rule.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/errors';
@@ -187,5 +189,54 @@ void describe('the TPAP transport', () => {
     }
     assert.equal(server.stats.registers, 1, 'one login for two requests');
     assert.deepEqual(ran, [], 'nothing was sent under that session');
+  });
+
+  void it('a hostile or odd device: every odd answer of the login is a plain error, nothing hangs or burns CPU', LIMIT, async () => {
+    const register = {
+      dev_random: Buffer.alloc(32, 1).toString('base64'),
+      dev_salt: Buffer.alloc(16, 2).toString('base64'),
+      dev_share: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64'), // not on the curve
+      cipher_suites: 1,
+      iterations: 5000,
+      encryption: 'aes_128_ccm',
+    };
+    const cases: Array<[string, Record<string, Record<string, unknown>>, string, RegExp]> = [
+      ['no tpap block', { discover: { error_code: 0, result: { mac: MAC } } }, ErrorCode.PROTOCOL, /not in TPAP mode/],
+      ['a billion PBKDF2 rounds', { register: { ...register, iterations: 1_000_000_000 } }, ErrorCode.PROTOCOL, /1000000000 PBKDF2 iterations, outside 1 to 100000/],
+      ['a share off the curve', { register }, ErrorCode.PROTOCOL, /dev_share that is not a usable P-256 point/],
+      ['another cipher suite', { register: { ...register, cipher_suites: 2 } }, ErrorCode.NOT_SUPPORTED, /cipher suite 2/],
+      ['an unknown AEAD', { register: { ...register, encryption: 'aes_256_gcm' } }, ErrorCode.NOT_SUPPORTED, /session cipher "aes_256_gcm"/],
+      ['an unknown password transform', { register: { ...register, extra_crypt: { type: 'password_shadow', params: { passwd_id: 5 } } } }, ErrorCode.NOT_SUPPORTED, /passwd_id 5/],
+      ['no base64', { register: { ...register, dev_salt: '%%%' } }, ErrorCode.PROTOCOL, /without dev_random, dev_salt and dev_share in base64/],
+    ];
+    for (const [name, answers, code, words] of cases) {
+      const shares: string[] = [];
+      const rogue = http.createServer((req, res) => {
+        let text = '';
+        req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        req.on('end', () => {
+          const step = (JSON.parse(text) as { params: { sub_method: string } }).params.sub_method;
+          if (step === 'pake_share') shares.push(text);
+          const answer =
+            step === 'discover'
+              ? (answers['discover'] ?? { error_code: 0, result: { mac: MAC, tpap: { tls: 0, dac: 0, pake: [2], port: 80 } } })
+              : { error_code: 0, result: answers['register'] ?? register };
+          res.end(JSON.stringify(answer));
+        });
+      });
+      await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
+      const transport = new TpapTransport({ host: '127.0.0.1', port: (rogue.address() as AddressInfo).port, ...OWNER });
+      try {
+        const started = Date.now();
+        const err = await expectKasaError(transport.exchange(GET_INFO, TIMEOUT_MS, true));
+        assert.equal(err.code, code, name);
+        assert.match(err.message, words, name);
+        assert.ok(Date.now() - started < 2000, `${name}: answered at once`);
+        assert.deepEqual(shares, [], `${name}: no pake_share sent`);
+      } finally {
+        await transport.close();
+        await new Promise((resolve) => rogue.close(resolve));
+      }
+    }
   });
 });
