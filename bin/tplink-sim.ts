@@ -20,8 +20,8 @@ const DEFAULT_PORT = 9999;
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
 Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
-and UDP), and Tapo / newer Kasa plugs, strips, dimmers and lights (SMART protocol over KLAP v2 or
-AES, HTTP) for tests and demos.
+and UDP), and Tapo / newer Kasa plugs, strips, dimmers, lights and hubs (SMART protocol over KLAP v2,
+AES or TPAP, HTTP) for tests and demos.
 
   -m, --model <names>    ${MODEL_NAMES.join(', ')};
                          SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 or AES on --port, or on --klap when given);
@@ -37,7 +37,8 @@ AES, HTTP) for tests and demos.
                          SMART models take delay:<ms> only
       --klap <port>      also answer KLAP (newer firmware, HTTP) on this port, e.g. 8080
       --klap-version <v> 1 or 2 (default 2)
-      --transport <t>    SMART models: klap (default) or aes (older Tapo firmware's securePassthrough)
+      --transport <t>    SMART models: klap (default), aes (older Tapo firmware's securePassthrough)
+                         or tpap (2025 firmware's SPAKE2+ login, plain HTTP)
       --login-version <v>  AES: 1 (default, password) or 2 (password2)
   -u, --username <e-mail>, -P, --password <pw>
                          the account the KLAP device is bound to; without them it is unbound
@@ -73,7 +74,7 @@ export interface SimOptions {
   fault?: Fault;
   klap?: { port: number; version: KlapVersion; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   /** Credentials, session faults and transport of the SMART models (KLAP v2 or AES). */
-  smart?: { transport: 'klap' | 'aes'; loginVersion?: 1 | 2; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
+  smart?: { transport: 'klap' | 'aes' | 'tpap'; loginVersion?: 1 | 2; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   tddp?: { port: number; replyPort: number };
   /** TDP discovery port of the first device; undefined: 20002, or any free port when taken. */
   tdpPort?: number;
@@ -138,8 +139,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   const klapVersion = integerOption(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
   if (anySmart && klapVersion !== 2) throw new UsageError('SMART models speak KLAP v2 only');
   const transportName = v.transport ?? 'klap';
-  if (transportName !== 'klap' && transportName !== 'aes') throw new UsageError(`unknown transport "${transportName}"; one of: klap, aes`);
-  const smartTransport: 'klap' | 'aes' = transportName;
+  if (transportName !== 'klap' && transportName !== 'aes' && transportName !== 'tpap') throw new UsageError(`unknown transport "${transportName}"; one of: klap, aes, tpap`);
+  const smartTransport: 'klap' | 'aes' | 'tpap' = transportName;
   if (v.transport !== undefined && !anySmart) throw new UsageError('--transport is for the SMART models');
   const loginVersion = v['login-version'] === undefined ? undefined : (integerOption(v['login-version'], 1, 'login version', 1, 2) as 1 | 2);
   if (loginVersion !== undefined && smartTransport !== 'aes') throw new UsageError('--login-version goes with --transport aes');
@@ -329,7 +330,7 @@ function controlHubs(hubs: ReadonlyArray<{ name: string; hub: SimHub }>, fireEve
   };
 }
 
-/** A SMART device: KLAP v2 or AES, on --klap's port when given, else on --port. */
+/** A SMART device: KLAP v2, AES or TPAP, on --klap's port when given, else on --port. */
 async function startSmart(model: SmartModelName, options: SimOptions, index: number, alias: string | undefined, io: CliIo): Promise<SmartSimulatedDevice> {
   const base = options.klap?.port ?? options.port;
   const port = base === 0 ? 0 : base + index;
@@ -351,8 +352,10 @@ async function startSmart(model: SmartModelName, options: SimOptions, index: num
     ...(options.childBatches === undefined ? {} : { controlChildInBatch: options.childBatches }),
   });
   await device.start();
-  const account = smart.username === undefined ? 'unbound: Tapo default credentials' : `bound to ${smart.username}`;
-  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over ${smart.transport === 'aes' ? `AES, login version ${smart.loginVersion ?? 1}` : 'KLAP v2'}, ${account})`);
+  const unbound = smart.transport === 'tpap' ? 'unbound: default passcode from its MAC' : 'unbound: Tapo default credentials';
+  const account = smart.username === undefined ? unbound : `bound to ${smart.username}`;
+  const login = smart.transport === 'aes' ? `AES, login version ${smart.loginVersion ?? 1}` : smart.transport === 'tpap' ? 'TPAP' : 'KLAP v2';
+  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over ${login}, ${account})`);
   if (device.tdpPort !== undefined) io.out(`  TDP discovery on ${options.host}:${device.tdpPort} (UDP)`);
   return device;
 }

@@ -82,6 +82,8 @@ export = function register(RED: NodeAPI): void {
         timeoutMs: this.timeoutMs,
         ...(Number.isInteger(def.tdpPort) && Number(def.tdpPort) > 0 && Number(def.tdpPort) <= 65535 ? { tdpPort: Number(def.tdpPort) } : {}),
         ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
+        // TPAP: a device whose TLS certificate changed (logged, and shown in the debug sidebar).
+        onWarning: (message: string) => this.warn(message),
         ...(this.credentials?.username ? { username: this.credentials.username } : {}),
         ...(this.credentials?.password ? { password: this.credentials.password } : {}),
       });

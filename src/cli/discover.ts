@@ -12,7 +12,7 @@ Lists the TP-Link devices that answer: Kasa's sysinfo on UDP port ${DISCOVERY_PO
 
 The alias is "" where only TDP answered (it does not tell the name). family iot is the Kasa
 protocol, smart the SMART (Tapo) one; encryption says which --transport reaches it (xor: tcp or
-udp; klap, aes: those, on the port shown; tpap: not supported).
+udp; klap, aes, tpap: those, on the port shown).
 
       --broadcast <addr> where to broadcast (default ${DEFAULT_BROADCAST}; with --hosts, none unless
                          given; "none" sends no broadcast)

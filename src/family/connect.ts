@@ -15,7 +15,7 @@ import { SmartDevice } from './smart/device';
 
 /**
  * The one place devices are made, and made of the right family before anyone uses them. Port 9999
- * (tcp, udp) is always the Kasa JSON family, AES always the SMART one: those resolve at once,
+ * (tcp, udp) is always the Kasa JSON family, AES and TPAP always the SMART one: those resolve at once,
  * without a word to the device. Over KLAP (klap, or auto once 9999 refuses) a device may speak
  * either family, which one request finds out first; auto before that asks the device over TP-Link's
  * discovery, and where it answers, uses the transport and family it announced.
@@ -25,7 +25,7 @@ export async function connectDevice(settings: DeviceSettings): Promise<Device> {
     throw new KasaError(ErrorCode.BAD_INPUT, 'No device address given: set the host (name or IP address) of the plug.');
   }
   if (settings.transport === 'tcp' || settings.transport === 'udp') return new IotDevice(kasaClient(settings, createTransport(settings)));
-  if (settings.transport === 'aes') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
+  if (settings.transport === 'aes' || settings.transport === 'tpap') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
   return detectFamily(settings);
 }
 

@@ -7,9 +7,10 @@ import * as net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { connectDevice } from '../../src/family/connect';
 import { SmartDevice } from '../../src/family/smart/device';
-import { ErrorCode, KasaError } from '../../src/util/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice, SmartSimulatedDevice, TdpResponder } from '../../src/simulator';
 import { KlapServer } from '../../src/simulator/klap-server';
+import { expectKasaError } from '../support/errors';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
 
@@ -61,16 +62,6 @@ async function smartSim(options: ConstructorParameters<typeof SmartSimulatedDevi
   await sim.start();
   started.push(sim);
   return sim;
-}
-
-async function expectKasaError(promise: Promise<unknown>): Promise<KasaError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KasaError, String(err));
-    return err;
-  }
-  assert.fail('expected a KasaError');
 }
 
 void describe("transport 'auto' with TP-Link's discovery", () => {
@@ -172,29 +163,34 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     }
   });
 
-  void it('(e) a discovery answer announcing TPAP: NOT_SUPPORTED, saying TPAP is not spoken yet', LIMIT, async () => {
-    const http = await freeTcpPort();
-    const tdp = new TdpResponder({
-      port: 0,
-      describe: () => ({
-        device_type: 'SMART.TAPOPLUG',
-        device_model: 'P110(EU)',
-        device_id: '8022AABBCCDDEEFF00112233445566778899AABB',
-        mac: '48-22-54-00-00-0A',
-        owner: '',
-        mgt_encrypt_schm: { encrypt_type: 'TPAP', http_port: http, is_support_https: false },
-      }),
-    });
-    await tdp.start();
-    started.push({ stop: () => tdp.stop() });
-    // The family is found before the device is used: connecting is what fails.
-    const connecting = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: http, tdpPort: tdp.port, timeoutMs: 5000 });
-    const err = await expectKasaError(connecting);
-    assert.equal(err.code, ErrorCode.NOT_SUPPORTED);
-    assert.match(err.message, /TPAP/);
-    assert.match(err.message, /2025 firmware/);
-    assert.match(err.message, /does not speak yet/);
-    assert.equal(tdp.answered, 1);
+  void it('(e) a SMART plug announcing TPAP (2025 firmware): TPAP on the announced port, SMART, no probing', LIMIT, async () => {
+    const sim = await smartSim({ model: 'p110', transport: 'tpap', tdpPort: 0, nickname: 'New Tapo', ...OWNER });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
+    try {
+      await device.setPower(true);
+      assert.equal(sim.device.relay.isOn, true, 'the device itself');
+      assert.equal(device.family, 'smart');
+      assert.equal(device.address, `127.0.0.1:${sim.port}`, 'the HTTP port from the discovery answer');
+      assert.deepEqual([sim.tpap.stats.discovers, sim.tpap.stats.logins], [1, 1], 'one TPAP login, no probe before it');
+      await device.setPower(false);
+      assert.equal(sim.device.relay.isOn, false);
+      assert.equal(sim.tpap.stats.logins, 1, 'the session is kept');
+    } finally {
+      await device.close();
+    }
+  });
+
+  void it('a TPAP plug with no discovery answer: 9999 refused, the HTTP port answers TPAP\'s discover', LIMIT, async () => {
+    const sim = await smartSim({ model: 'p110', transport: 'tpap', tdpPort: null, ...OWNER });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort: null, ...OWNER, timeoutMs: 5000 });
+    try {
+      await device.setPower(true);
+      assert.equal(sim.device.relay.isOn, true);
+      assert.equal(device.family, 'smart');
+      assert.equal(sim.tpap.stats.logins, 1);
+    } finally {
+      await device.close();
+    }
   });
 
   void it('(f) an account that is not the announced owner: AUTH, "appears to be bound to another account"; the right one works', LIMIT, async () => {
@@ -242,8 +238,8 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     }
   });
 
-  void it("in Node-RED: plug-control with the default 'auto' transport switches a KLAP and an AES plug found by discovery", LIMIT, async () => {
-    for (const transport of ['klap', 'aes'] as const) {
+  void it("in Node-RED: plug-control with the default 'auto' transport switches a KLAP, an AES and a TPAP plug found by discovery", LIMIT, async () => {
+    for (const transport of ['klap', 'aes', 'tpap'] as const) {
       const sim = await smartSim({ model: 'p110', transport, tdpPort: 0, nickname: `Tapo ${transport}`, ...OWNER });
       // No transport in the device node: the default, 'auto'; its ports point nowhere, only TDP says where the plug is.
       const flow = flowWith({ type: 'plug-control', name: 'tapo' }, { host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeout: 5000 });

@@ -148,7 +148,7 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.match(kasaJson.stderr, /^tplink-smartplug: 127\.0\.0\.1:\d+ \(P110\) speaks the SMART \(Tapo\) protocol: -j takes \{"method".*\[BAD_INPUT\]\n$/);
     const overTcp = await run(['-t', '127.0.0.1', '-p', String(plug.port), '-j', '{"method":"get_device_info"}']);
     assert.equal(overTcp.code, 2);
-    assert.match(overTcp.stderr, /SMART JSON, which Tapo devices take over KLAP or AES: add --transport klap, aes or auto/);
+    assert.match(overTcp.stderr, /SMART JSON, which Tapo devices take over KLAP, AES or TPAP: add --transport klap, aes, tpap or auto/);
     const unknown = await run(klap(plug, '-j', '{"method":"get_no_such_thing"}'));
     assert.equal(unknown.code, 1);
     assert.equal(lines(unknown.stdout).map(([label]) => label).join(), 'Sent,Received', 'the refusal as the device sent it');

@@ -222,12 +222,14 @@ void describe('tplink-sim with SMART models', () => {
     assert.deepEqual(options?.models, ['p110m']);
     assert.deepEqual(options?.smart, { transport: 'klap', sessionTimeoutSeconds: 600, invalidateAfter: 3 });
     assert.deepEqual(parseSimArgs(['--model', 'p110', '--transport', 'aes', '--login-version', '2'])?.smart, { transport: 'aes', loginVersion: 2 });
+    assert.deepEqual(parseSimArgs(['--model', 'p110', '--transport', 'tpap'])?.smart, { transport: 'tpap' });
     assert.deepEqual(options?.fault, { kind: 'delay', ms: 200 });
     for (const args of [
       ['--model', 'p110', '--fault', 'reset'],
       ['--model', 'p300', '--klap-version', '1'],
       ['--model', 'p999'],
-      ['--model', 'p110', '--transport', 'tpap'],
+      ['--model', 'p110', '--transport', 'tls'],
+      ['--model', 'hs110', '--transport', 'tpap'],
       ['--model', 'hs110', '--transport', 'aes'],
       ['--model', 'p110', '--login-version', '2'],
       ['--model', 'p110', '--transport', 'aes', '--login-version', '3'],

@@ -27,7 +27,7 @@ const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
  */
 export const NOT_KLAP_HINT =
   ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices (choose the AES transport),' +
-  ' or TPAP, the newer TP-Link login of 2025 firmware, which this package does not speak yet.';
+  ' or TPAP, the newer TP-Link login of 2025 firmware (choose the TPAP transport).';
 
 export interface KlapTransportOptions {
   host: string;
