@@ -3,20 +3,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/util/errors';
-import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
+import type { SmartSimulatedDevice } from '../../src/simulator/smart/server';
+import { smartSims } from '../support/smart-rig';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 
 const LIMIT = { timeout: 20_000 };
-const started: SmartSimulatedDevice[] = [];
-
-async function smart(options: Omit<SmartSimulatedDeviceOptions, 'host'>): Promise<SmartSimulatedDevice> {
-  const sim = new SmartSimulatedDevice({ host: '127.0.0.1', ...options });
-  await sim.start();
-  started.push(sim);
-  return sim;
-}
+const sims = smartSims();
+const smart = sims.start;
 
 const klapDevice = (sim: SmartSimulatedDevice) => ({ host: '127.0.0.1', transport: 'klap', klapPort: sim.port, timeout: 3000 });
 
@@ -30,7 +25,7 @@ function statusTexts(node: unknown): string[] {
 describe('plug-control dims SMART dimmers and bulbs', () => {
   afterEach(() => unloadChecked());
   after(async () => {
-    for (const sim of started.splice(0)) await sim.stop();
+    await sims.stopAll();
   });
 
   for (const model of ['s500d', 'ks225', 'l510'] as const) {

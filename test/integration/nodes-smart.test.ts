@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/util/errors';
-import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
+import type { SmartSimulatedDevice } from '../../src/simulator/smart/server';
+import { smartSims } from '../support/smart-rig';
 import type { Node } from 'node-red';
 import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort } from '../support/ports';
@@ -12,14 +13,8 @@ type Msg = Record<string, unknown> & { error?: { code?: string; message?: string
 
 const LIMIT = { timeout: 20_000 };
 const OWNER = { username: 'owner@example.com', password: 'tapo owner pw' };
-const started: SmartSimulatedDevice[] = [];
-
-async function smart(options: Omit<SmartSimulatedDeviceOptions, 'host'>): Promise<SmartSimulatedDevice> {
-  const sim = new SmartSimulatedDevice({ host: '127.0.0.1', ...options });
-  await sim.start();
-  started.push(sim);
-  return sim;
-}
+const sims = smartSims();
+const smart = sims.start;
 
 /** A config node speaking KLAP to the simulator (the user picks KLAP or auto; the family is found out). */
 const klapDevice = (sim: SmartSimulatedDevice, extra: Record<string, unknown> = {}) => ({
@@ -33,7 +28,7 @@ const klapDevice = (sim: SmartSimulatedDevice, extra: Record<string, unknown> = 
 describe('the nodes on SMART devices over KLAP', () => {
   afterEach(() => unloadChecked());
   after(async () => {
-    for (const sim of started.splice(0)) await sim.stop();
+    await sims.stopAll();
   });
 
   it('plug-control switches and toggles a P110 and reads it back; msg.device says "smart"', LIMIT, async () => {

@@ -36,3 +36,19 @@ export function smartError(code: number): (err: unknown) => boolean {
     return true;
   };
 }
+
+/** Simulated SMART devices a test file starts on 127.0.0.1 as it needs them, all stopped by `stopAll`. */
+export function smartSims(): { start(options: Omit<SmartSimulatedDeviceOptions, 'host'>): Promise<SmartSimulatedDevice>; stopAll(): Promise<void> } {
+  const started: SmartSimulatedDevice[] = [];
+  return {
+    async start(options) {
+      const sim = new SmartSimulatedDevice({ host: '127.0.0.1', ...options });
+      await sim.start();
+      started.push(sim);
+      return sim;
+    },
+    async stopAll() {
+      for (const sim of started.splice(0)) await sim.stop();
+    },
+  };
+}
