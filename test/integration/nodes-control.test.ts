@@ -97,7 +97,9 @@ describe('plug-control in a Node-RED runtime', () => {
     node.receive({ payload: 'dim to 50%' });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.BAD_INPUT);
     node.receive({ command: 'explode' });
-    assert.match(((await caught.next()) as Msg).error?.message ?? '', /Unknown command "explode"/);
+    const unknown = ((await caught.next()) as Msg).error?.message ?? '';
+    assert.match(unknown, /^Unknown command "explode"/, 'the message starts with what is wrong, no class name before it');
+    assert.doesNotMatch(unknown, /KasaError|Error:/);
   });
 
   const faults: Array<[Fault, string]> = [
