@@ -68,6 +68,19 @@ describe('plug-control in a Node-RED runtime', () => {
     assert.equal((await out.next())['payload'], false);
   });
 
+  it('does not switch on a payload it does not understand, a typo included, whatever its action', async () => {
+    sim.state.setRelay(false);
+    const { node, out, caught } = await load(flowWith(plugNode({ action: 'toggle' }), device()));
+    for (const payload of ['of', 'maybe', 42]) {
+      node.receive({ payload });
+      const msg = (await caught.next()) as Msg;
+      assert.equal(msg.error?.code, ErrorCode.BAD_INPUT, `payload ${JSON.stringify(payload)}`);
+      assert.match(msg.error?.message ?? '', /is not a value this node takes: send true\/false, 1\/0, "on"\/"off"/);
+    }
+    assert.ok(await out.quietFor(100), 'no output: nothing was switched');
+    assert.equal(sim.state.getRelay(), false, 'the plug was not toggled');
+  });
+
   it('refuses raw and destructive commands unless the node allows them', async () => {
     const { node, out, caught } = await load(flowWith(plugNode(), device()));
     node.receive({ payload: { system: { get_sysinfo: {} } } });
