@@ -117,6 +117,23 @@ describe('editor in chromium', () => {
     await page.locator('#node-input-btn-device-add').click();
     await page.locator('#node-config-kasa-discover').waitFor();
     await screenshot('config-dialog');
+    // A host with its port is marked red and explained at once, before anything is deployed.
+    const host = page.locator('#node-config-input-host');
+    // Typed, as a person does: Node-RED checks the field on each key.
+    const type = async (text: string) => {
+      await host.fill('');
+      await host.pressSequentially(text);
+    };
+    await type('127.0.0.1:9999');
+    await page.locator('#node-config-input-host.input-error').waitFor();
+    const problem = page.locator('#node-config-kasa-host-problem');
+    await problem.getByText('give the host alone (127.0.0.1) here and the port (9999) in the Port field').waitFor();
+    await screenshot('host-with-port');
+    await type('bad host!');
+    await problem.getByText('"bad host!" is not a host name or IP address').waitFor();
+    await type('plug.lan');
+    await page.locator('#node-config-input-host:not(.input-error)').waitFor();
+    await problem.waitFor({ state: 'hidden' });
     await page.locator('#node-config-kasa-discover-options-toggle').click();
     await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}, 127.0.0.1:${tapo.tdpPort}`);
     await page.locator('#node-config-input-timeout').fill('1000');
