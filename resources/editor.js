@@ -20,9 +20,9 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
     /**
      * The palette category. Node-RED reads a "-" in a category as a subcategory ("TP-Link" would
      * show as "TP"), so the id has none; each node's locale file maps it to the name people see
-     * (palette.label.tplink_kasa).
+     * (palette.label.tplink_kasa_tapo).
      */
-    var CATEGORY = 'tplink_kasa';
+    var CATEGORY = 'tplink_kasa_tapo';
     /** One colour for the package's nodes, dark enough for white icons. */
     var COLOR = '#4fb3a9';
 

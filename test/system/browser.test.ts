@@ -16,7 +16,7 @@ import { openLoopbackPage } from '../support/chromium';
 
 
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
-const CATEGORY = 'tplink_kasa';
+const CATEGORY = 'tplink_kasa_tapo';
 const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query'];
 /** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
 const STEP_MS = 8000;
@@ -83,10 +83,10 @@ describe('editor in chromium', () => {
     await tapo?.stop();
   }, { timeout: 20000 });
 
-  it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
+  it('shows the four nodes with their icons under "TP-Link Kasa & Tapo" in the palette', { timeout: TEST_MS }, async () => {
     const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
     await category.waitFor();
-    assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa');
+    assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa & Tapo');
     for (const type of PALETTE_TYPES) {
       const node = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       await node.waitFor();
