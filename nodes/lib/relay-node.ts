@@ -42,7 +42,7 @@ export function pollIntervalMs(settings: NodeSettings, value: string | number | 
 
 /**
  * The behaviour plug-control and strip-outlet share: actions from messages, the permission guard,
- * output shaped as NODE-RED.md says, status, and optional watching for changes made elsewhere.
+ * output shaped as docs/development.md says (The message contracts the nodes keep), status, and optional watching for changes made elsewhere.
  */
 export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode: 'plug' | 'outlets'): void {
   const deviceNode = deviceNodeOf(RED, node, def.device);

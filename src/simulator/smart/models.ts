@@ -2,7 +2,7 @@ import { ErrorCode, KasaError } from '../../errors';
 import { seededHex } from '../models';
 
 /**
- * The SMART models the simulator plays (PROTOCOL.md section 5). The fixtures are written here
+ * The SMART models the simulator plays (docs/protocol.md, section 4). The fixtures are written here
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */

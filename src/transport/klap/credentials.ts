@@ -11,10 +11,10 @@ export type KlapCredentialSource = 'user' | 'tapo-default' | 'kasa-default' | 'b
  */
 export type KlapFamily = 'iot' | 'smart' | 'any';
 
-/** A plug never bound to a cloud account answers to these (facts: PROTOCOL.md section 3). */
+/** A plug never bound to a cloud account answers to these (docs/protocol.md, section 3). */
 export const KASA_DEFAULT_USERNAME = 'kasa@tp-link.net';
 export const KASA_DEFAULT_PASSWORD = 'kasaSetup';
-/** SMART (Tapo) devices not bound to an account answer to these (PROTOCOL.md section 5). */
+/** SMART (Tapo) devices not bound to an account answer to these (docs/protocol.md, section 4, KLAP for SMART devices). */
 export const TAPO_DEFAULT_USERNAME = 'test@tp-link.net';
 export const TAPO_DEFAULT_PASSWORD = 'test';
 
