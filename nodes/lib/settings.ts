@@ -29,7 +29,7 @@ export class NodeSettings {
    */
   host(value: unknown): string {
     const host = String(value ?? '').trim();
-    const problem = host === '' ? undefined : hostProblem(host, 'the Port field (the KLAP port field for KLAP and AES)');
+    const problem = host === '' ? undefined : hostProblem(host, 'the Port field (the HTTP port field for KLAP and AES)');
     if (problem !== undefined) this.#remember(new KasaError(ErrorCode.BAD_INPUT, `Host: ${problem}`), 'host');
     return host;
   }

@@ -127,7 +127,7 @@ describe('editor in chromium', () => {
     await type('127.0.0.1:9999');
     await page.locator('#node-config-input-host.input-error').waitFor();
     const problem = page.locator('#node-config-kasa-host-problem');
-    await problem.getByText('give the host alone (127.0.0.1) here and the port (9999) in the Port field').waitFor();
+    await problem.getByText('give the host alone (127.0.0.1) here and the port (9999) in the Port field below, or in the HTTP port field').waitFor();
     await screenshot('host-with-port');
     await type('bad host!');
     await problem.getByText('"bad host!" is not a host name or IP address').waitFor();
