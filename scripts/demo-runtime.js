@@ -199,10 +199,16 @@ function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpRe
     replacement.set(node.id, `demo-device-${key}`);
   }
   const flows = examples.filter((node) => node.type !== 'tplink-device');
+  // A tab that needs an MQTT broker (the scale-out example) is there, but disabled: the demo runs none.
+  const needsBroker = new Set(flows.filter((node) => node.type === 'mqtt in' || node.type === 'mqtt out').map((node) => node.z));
   for (const node of flows) {
     if (replacement.has(node.device)) node.device = replacement.get(node.device);
+    else if (node.type === 'tab' && needsBroker.has(node.id)) node.disabled = true;
     else if (node.type === 'comment' && node.info) {
-      node.info = `In the demo (npm start) the simulated devices already run and this tab's nodes use them.\n\n${node.info}`;
+      const note = needsBroker.has(node.z)
+        ? 'In the demo (npm start) this tab is disabled: it needs an MQTT broker. Start one on localhost:1883, then enable the tab (double-click it) and deploy; the simulated HS110 already runs.'
+        : "In the demo (npm start) the simulated devices already run and this tab's nodes use them.";
+      node.info = `${note}\n\n${node.info}`;
     }
   }
   return [...flows, ...shared];

@@ -16,7 +16,7 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
 /** The words in a file name that say an example needs FlowFuse Dashboard 2 (the name is what Import > Examples shows). */
 const NEEDS_DASHBOARD = '(needs Dashboard 2)';
-const CONFIG_TYPES = new Set(['tplink-device', 'ui-base', 'ui-theme', 'ui-page', 'ui-group']);
+const CONFIG_TYPES = new Set(['tplink-device', 'mqtt-broker', 'ui-base', 'ui-theme', 'ui-page', 'ui-group']);
 /** A debug node fed this often (or more) goes to its status, not the Debug sidebar. */
 const REPEATS_OFTEN_S = 60;
 
@@ -66,6 +66,7 @@ describe('examples/*.json as a user imports them', () => {
       '05-tddp-query.json',
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
       '07-tapo-plug-and-strip.json',
+      '08-mqtt-scale-out.json',
     ]);
   });
 
@@ -96,7 +97,7 @@ describe('examples/*.json as a user imports them', () => {
         owner.set(port, name);
       }
     }
-    assert.equal(owner.size, 9, 'nine simulated devices in the seven examples');
+    assert.equal(owner.size, 10, 'ten simulated devices in the eight examples');
   });
 
   it('every non-config node type of the package is in some example (Flow Library scorecard N02)', () => {
