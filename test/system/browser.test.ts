@@ -110,7 +110,7 @@ describe('editor in chromium', () => {
     await screenshot('help');
   });
 
-  it('finds the simulated plug from the config dialog and fills the form', { timeout: TEST_MS }, async () => {
+  it('finds the simulated plug from the config dialog and fills the form', { timeout: 2 * TEST_MS }, async () => {
     await plugNode().locator('rect.red-ui-flow-node').dblclick();
     await page.locator('#node-input-action').waitFor();
     await page.locator('#node-input-action').selectOption('toggle');
@@ -119,10 +119,10 @@ describe('editor in chromium', () => {
     await screenshot('config-dialog');
     // A host with its port is marked red and explained at once, before anything is deployed.
     const host = page.locator('#node-config-input-host');
-    // Typed, as a person does: Node-RED checks the field on each key.
+    // Node-RED checks the field on each key (keyup), the dialog's message follows every input.
     const type = async (text: string) => {
-      await host.fill('');
-      await host.pressSequentially(text);
+      await host.fill(text);
+      await host.dispatchEvent('keyup');
     };
     await type('127.0.0.1:9999');
     await page.locator('#node-config-input-host.input-error').waitFor();
