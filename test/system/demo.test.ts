@@ -247,11 +247,17 @@ describe('the demo (npm start)', () => {
     }, device.id);
     await page.locator('#node-config-kasa-discover').waitFor();
     assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'klap');
+    // No port in the transport's name: the HTTP port field says which (8191 here, not 80).
+    const transportText = await page.locator('#node-config-input-transport option:checked').innerText();
+    assert.match(transportText, /KLAP .*HTTP port/);
+    assert.doesNotMatch(transportText, /\b80\b|9999/);
     await page.locator('#node-config-kasa-port-row').waitFor({ state: 'hidden' });
     const http = page.locator('#node-config-kasa-klap-row');
     await http.waitFor();
     assert.equal((await http.locator('label').innerText()).trim(), 'HTTP port');
     assert.equal(await page.locator('#node-config-input-klapPort').inputValue(), String(demo.p110m.port));
+    // Once the dialog has slid in (a trial click waits until the button stands still).
+    await page.locator('#node-config-dialog-cancel').click({ trial: true });
     await screenshot('tapo-device-dialog');
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#node-config-kasa-discover').waitFor({ state: 'detached' });
