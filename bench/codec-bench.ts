@@ -8,7 +8,7 @@ import { HEADER_BYTES, decrypt, encodeTcpFrame, encrypt } from '../src/transport
 import { Summary, pairedRatios, summarise } from './stats';
 
 export const SYSINFO_REQUEST = '{"system":{"get_sysinfo":{}}}';
-/** PROTOCOL.md section 1: the TCP frame of SYSINFO_REQUEST. */
+/** docs/protocol.md, section 1 (test vector): the TCP frame of SYSINFO_REQUEST. */
 const SYSINFO_REQUEST_FRAME = '0000001dd0f281f88bff9af7d5ef94b6d1b4c09fec95e68fe187e8caf08bf68bf6';
 
 export interface CodecInput {

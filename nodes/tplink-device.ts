@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
   function TplinkDeviceNode(this: DeviceConfigNode, def: DeviceNodeDef): void {
     RED.nodes.createNode(this, def);
     const settings = new NodeSettings(this);
-    this.host = String(def.host ?? '').trim();
+    this.host = settings.host(def.host);
     this.port = settings.number(def.port, RANGES.port, DEFAULT_PORT);
     this.timeoutMs = settings.number(def.timeout, RANGES.timeoutMs, DEFAULT_TIMEOUT_MS);
     this.transport = isTransportChoice(def.transport) ? def.transport : 'auto';

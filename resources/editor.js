@@ -20,9 +20,9 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
     /**
      * The palette category. Node-RED reads a "-" in a category as a subcategory ("TP-Link" would
      * show as "TP"), so the id has none; each node's locale file maps it to the name people see
-     * (palette.label.tplink_kasa).
+     * (palette.label.tplink_kasa_tapo).
      */
-    var CATEGORY = 'tplink_kasa';
+    var CATEGORY = 'tplink_kasa_tapo';
     /** One colour for the package's nodes, dark enough for white icons. */
     var COLOR = '#4fb3a9';
 
@@ -234,6 +234,63 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
         };
     }
 
+    /**
+     * The Host field, checked as the runtime checks it (src/host-name.ts): an IPv4 or IPv6 address
+     * or a host name of RFC 1123 labels (the label pattern comes from the core, through
+     * kasa-flows-tables.js), nothing looked up. Returns null when the host can be used, else
+     * { host } with { bare, port } when it is a usable host with ":port" after it.
+     */
+    function checkHost(value) {
+        var host = String(value === undefined || value === null ? '' : value).trim();
+        if (host === '' || isHostOrAddress(host)) return null;
+        var withPort = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(host);
+        if (withPort && isHostOrAddress(withPort[1])) return { host: host, bare: withPort[1], port: withPort[2] };
+        return { host: host };
+    }
+
+    function isHostOrAddress(host) {
+        return isIPv4(host) || isIPv6(host) || isHostName(host);
+    }
+
+    function isIPv4(host) {
+        var octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
+        return new RegExp('^' + octet + '(\\.' + octet + '){3}$').test(host);
+    }
+
+    /** The browser's URL parser knows IPv6; a zone (%eth0) is the system's business, as for the runtime. */
+    function isIPv6(host) {
+        var zone = host.indexOf('%');
+        var address = zone === -1 ? host : host.slice(0, zone);
+        if (zone !== -1 && !/^%[0-9a-z.:-]+$/i.test(host.slice(zone))) return false;
+        if (address.indexOf(':') === -1 || !/^[0-9a-f:.]+$/i.test(address)) return false;
+        try {
+            return Boolean(new window.URL('http://[' + address + ']/'));
+        } catch {
+            return false;
+        }
+    }
+
+    function isHostName(host) {
+        var pattern = tables().hostLabelPattern;
+        // Without the generated table there is no rule to check against: leave it to the runtime.
+        if (!pattern) return true;
+        var name = host.slice(-1) === '.' ? host.slice(0, -1) : host;
+        if (name.length === 0 || name.length > 253) return false;
+        var labels = name.split('.');
+        var label = new RegExp(pattern, 'i');
+        return labels.every(function (l) { return label.test(l); }) && !/^\d+$/.test(labels[labels.length - 1]);
+    }
+
+    /** A validator (Node-RED's two-argument form) for the Host field: true, or what is wrong. */
+    // Two parameters: only then does Node-RED show the text it returns.
+    function hostValidator(value, opt) { // eslint-disable-line @typescript-eslint/no-unused-vars
+        var problem = checkHost(value);
+        if (problem === null) return true;
+        return problem.port === undefined
+            ? t('validate.host', { host: problem.host })
+            : t('validate.hostWithPort', { host: problem.host, bare: problem.bare, port: problem.port });
+    }
+
     /** Seconds or watts: empty, or a number from 0 up. */
     function zeroOrMore(value) {
         if (value === '' || value === undefined || value === null) return true;
@@ -255,6 +312,8 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
         message: message,
         outletPicker: outletPicker,
         integerIn: integerIn,
-        zeroOrMore: zeroOrMore
+        zeroOrMore: zeroOrMore,
+        checkHost: checkHost,
+        hostValidator: hostValidator
     };
 })();

@@ -157,31 +157,78 @@ function exampleFlows() {
 }
 
 /**
+ * The demo's preferred ports, fixed so that what `npm start` prints stays the same from one start to
+ * the next; a port in use falls back to any free one (printed all the same). None is an example's
+ * own (examples/*.json use 9901-9907, 8171 and 8172), so an example's simulator can run beside the demo.
+ */
+const DEMO_PORTS = { hs110: 9991, hs300: 9992, p110m: 8191, p300: 8192, p110mTdp: 20191, p300Tdp: 20192 };
+
+/** The demo's device nodes, one per simulated device, every example's device node replaced by one of them. */
+const DEMO_DEVICES = [
+  { key: 'hs110', model: 'HS110' },
+  { key: 'hs300', model: 'HS300' },
+  { key: 'p110m', model: 'Tapo P110M', tapo: true },
+  { key: 'p300', model: 'Tapo P300', tapo: true },
+];
+
+/**
  * The demo's flows: every example on a tab of its own (their ids never collide, a test sees to
- * that), each device node pointed at the simulators: a Tapo device (its name says which) at the
- * simulated P110M or P300 over KLAP, a device that a strip-outlet node uses at the HS300, any
- * other at the HS110; TDDP at the responder.
+ * that), with one device node per simulated device in place of the examples' own: a Tapo device
+ * (its name says which) becomes the simulated P110M or P300 over KLAP, a device that a
+ * strip-outlet node uses the HS300, any other the HS110 (with the TDDP responder's ports).
  */
 function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpReplyPort }) {
-  const flows = exampleFlows().flatMap(({ flow }) => flow);
-  const strips = new Set(flows.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
+  const examples = exampleFlows().flatMap(({ flow }) => flow);
+  const strips = new Set(examples.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
+  const ports = { hs110: hs110Port, hs300: hs300Port, p110m: p110mPort, p300: p300Port };
+  const template = examples.find((node) => node.type === 'tplink-device');
+  const shared = DEMO_DEVICES.map(({ key, model, tapo }) => ({
+    ...template,
+    id: `demo-device-${key}`,
+    name: `Simulated ${model} (${LOOPBACK}:${ports[key]})`,
+    host: LOOPBACK,
+    ...(tapo ? { transport: 'klap', klapPort: ports[key] } : { transport: 'tcp', port: ports[key], klapPort: 80 }),
+    tddpPort,
+    tddpReplyPort,
+  }));
+  const replacement = new Map();
+  for (const node of examples) {
+    if (node.type !== 'tplink-device') continue;
+    const tapo = /\bTapo (P110M|P300)\b/.exec(String(node.name || ''));
+    const key = tapo ? tapo[1].toLowerCase() : strips.has(node.id) ? 'hs300' : 'hs110';
+    replacement.set(node.id, `demo-device-${key}`);
+  }
+  const flows = examples.filter((node) => node.type !== 'tplink-device');
+  // A tab that needs an MQTT broker (the scale-out example) is there, but disabled: the demo runs none.
+  const needsBroker = new Set(flows.filter((node) => node.type === 'mqtt in' || node.type === 'mqtt out').map((node) => node.z));
   for (const node of flows) {
-    if (node.type === 'tplink-device') {
-      const tapo = /\bTapo (P110M|P300)\b/.exec(String(node.name || ''));
-      let port;
-      if (tapo) {
-        port = tapo[1] === 'P300' ? p300Port : p110mPort;
-        Object.assign(node, { host: LOOPBACK, klapPort: port, transport: 'klap', tddpPort, tddpReplyPort });
-      } else {
-        port = strips.has(node.id) ? hs300Port : hs110Port;
-        Object.assign(node, { host: LOOPBACK, port, transport: 'tcp', tddpPort, tddpReplyPort });
-      }
-      node.name = String(node.name || '').replace(/127\.0\.0\.1(:\d+)?/, `${LOOPBACK}:${port}`);
-    } else if (node.type === 'comment' && node.info) {
-      node.info = `In the demo (npm start) the simulated devices already run and this tab's device node points at them.\n\n${node.info}`;
+    if (replacement.has(node.device)) node.device = replacement.get(node.device);
+    else if (node.type === 'tab' && needsBroker.has(node.id)) node.disabled = true;
+    else if (node.type === 'comment' && node.info) {
+      const note = needsBroker.has(node.z)
+        ? 'In the demo (npm start) this tab is disabled: it needs an MQTT broker. Start one on localhost:1883, then enable the tab (double-click it) and deploy; the simulated HS110 already runs.'
+        : "In the demo (npm start) the simulated devices already run and this tab's nodes use them.";
+      node.info = `${note}\n\n${node.info}`;
     }
   }
-  return flows;
+  return [...flows, ...shared];
+}
+
+/**
+ * Starts a simulator made by `make(true)` on its preferred port(s), or the one `make(false)` makes
+ * on any free port when they are taken (the simulators refuse a port in use with BAD_INPUT saying so).
+ */
+async function startPreferring(make) {
+  const first = make(true);
+  try {
+    await first.start();
+    return first;
+  } catch (err) {
+    if (!/already in use/.test(String(err && err.message))) throw err;
+  }
+  const fallback = make(false);
+  await fallback.start();
+  return fallback;
 }
 
 /** The address of the first Dashboard 2 page of `flows` (ui-base path + ui-page path), or null. */
@@ -193,33 +240,42 @@ function dashboardPath(flows) {
 
 /**
  * The whole demo on loopback: a simulated HS110, an HS300, a Tapo P110M and a P300 (SMART over
- * KLAP, unbound: no account needed), a TDDP responder, and Node-RED with every example wired to
- * them. Resolves with { url, dashboardUrl, nodeRed, hs110, hs300, p110m, p300, tddp,
- * tddpReplyPort, stop() }.
+ * KLAP, unbound: no account needed, each answering TP-Link's discovery on a UDP port of its own), a
+ * TDDP responder, and Node-RED with every example wired to them; the device dialog's search asks
+ * every simulated device (tplinkDeviceSearchHosts). Resolves with { url, dashboardUrl, nodeRed,
+ * hs110, hs300, p110m, p300, tddp, tddpReplyPort, searchHosts, stop() }.
  */
-async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log } = {}) {
+async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log, ports = DEMO_PORTS } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
   const { TddpResponder } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'tddp-responder.js'));
   const { SmartSimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'smart', 'server.js'));
-  const hs110 = new SimulatedDevice({ model: 'hs110', host: LOOPBACK, port: 0, alias: 'Demo lamp' });
-  const hs300 = new SimulatedDevice({ model: 'hs300', host: LOOPBACK, port: 0, alias: 'Demo strip' });
-  const p110m = new SmartSimulatedDevice({ model: 'p110m', host: LOOPBACK, port: 0, nickname: 'Demo Tapo plug' });
-  const p300 = new SmartSimulatedDevice({ model: 'p300', host: LOOPBACK, port: 0, nickname: 'Demo Tapo strip' });
+  const kasa = (model, alias, preferred) => (fixed) => new SimulatedDevice({ model, host: LOOPBACK, port: fixed ? preferred : 0, alias });
+  const tapo = (model, nickname, preferred, tdpPreferred) => (fixed) =>
+    new SmartSimulatedDevice({ model, host: LOOPBACK, port: fixed ? preferred : 0, tdpPort: fixed ? tdpPreferred : 0, nickname });
   const tddpReplyPort = await freeUdpPort();
-  const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
   const started = [];
   const stopSimulators = () => Promise.all(started.map((part) => part.stop()));
   try {
-    for (const part of [hs110, hs300, p110m, p300, tddp]) {
-      await part.start();
+    const start = async (make) => {
+      const part = await startPreferring(make);
       started.push(part);
-    }
+      return part;
+    };
+    const hs110 = await start(kasa('hs110', 'Demo lamp', ports.hs110));
+    const hs300 = await start(kasa('hs300', 'Demo strip', ports.hs300));
+    const p110m = await start(tapo('p110m', 'Demo Tapo plug', ports.p110m, ports.p110mTdp));
+    const p300 = await start(tapo('p300', 'Demo Tapo strip', ports.p300, ports.p300Tdp));
+    const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
+    await tddp.start();
+    started.push(tddp);
     const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, p110mPort: p110m.port, p300Port: p300.port, tddpPort: tddp.port, tddpReplyPort });
+    // Kasa devices answer their sysinfo over UDP on their port, Tapo ones TP-Link's discovery (TDP):
+    // each on a port of its own, which a broadcast would not reach, so the search lists them all.
+    const searchHosts = [hs110.udpPort, hs300.udpPort, p110m.tdpPort, p300.tdpPort].map((udpPort) => `${LOOPBACK}:${udpPort}`).join(', ');
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
-      // The device dialog's search finds the simulated devices (broadcasts would not reach their ports).
-      tplinkDeviceSearchHosts: [hs110, hs300].map((device) => `${LOOPBACK}:${device.udpPort}`).join(', '),
+      tplinkDeviceSearchHosts: searchHosts,
     };
     const nodeRed = await startNodeRed({ userDir, flows, port, log, settings });
     const stop = async () => {
@@ -227,11 +283,11 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
       await stopSimulators();
     };
     const dashboard = dashboardPath(flows);
-    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, tddp, tddpReplyPort, stop };
+    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, tddp, tddpReplyPort, searchHosts, stop };
   } catch (err) {
     await stopSimulators();
     throw err;
   }
 }
 
-module.exports = { PROJECT_ROOT, LOOPBACK, freeTcpPort, freeUdpPort, startNodeRed, startDemo, demoFlows };
+module.exports = { PROJECT_ROOT, LOOPBACK, DEMO_PORTS, freeTcpPort, freeUdpPort, startNodeRed, startDemo, demoFlows };

@@ -88,8 +88,14 @@ function reportUncopyable(node: Node, msg: NodeMessageInFlow, err: Error): void 
   }
 }
 
-/** Anything thrown becomes an Error with a `code`, so Catch nodes can branch on msg.error.code. */
+/**
+ * Anything thrown becomes an Error with a `code`, so Catch nodes can branch on msg.error.code. An
+ * account refused also says where it goes in Node-RED (the core's message does not say where).
+ */
 export function asError(err: unknown): Error {
+  if (err instanceof KasaError && err.code === ErrorCode.AUTH && err.message.includes('TP-Link account') && !err.message.includes('device node')) {
+    return new KasaError(ErrorCode.AUTH, `${err.message} In Node-RED: the Account and Password of the device node.`, { ...(err.device === undefined ? {} : { device: err.device }), cause: err });
+  }
   if (err instanceof KasaError) return err;
   if (err instanceof Error) {
     return new KasaError(ErrorCode.INTERNAL, `Unexpected failure (please report it): ${err.message}`, { cause: err });

@@ -65,8 +65,8 @@ export function registerWithDevice(node: Node, deviceNode: DeviceConfigNode): { 
 
 /**
  * The behaviour plug-control and strip-outlet share: actions from messages, the permission guard,
- * output shaped as the package's message contracts say, status, and optional watching for changes
- * made elsewhere (as events of the device's hub).
+ * output shaped as docs/development.md says (The message contracts the nodes keep), status, and optional
+ * watching for changes made elsewhere (as events of the device's hub).
  */
 export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode: 'plug' | 'outlets'): void {
   const deviceNode = deviceNodeOf(RED, node, def.device);

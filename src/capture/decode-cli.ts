@@ -4,6 +4,7 @@ import { KasaError } from '../util/errors';
 import { deriveTddpKey } from '../tddp/des';
 import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { DEFAULT_SMARTHOME_PORT, decodeCapture } from './decoder';
+import { DEFAULT_HTTP_PORT } from './http-exchange';
 
 export const DECODE_USAGE = `Usage: tplink-decode [-r] <capture> [options]
        tplink-decode [options] < capture
@@ -13,13 +14,14 @@ message of a pcap or pcapng capture, decrypted, one JSON object per line:
   {"time", "src", "dst", "protocol": "smarthome"|"tddp", "transport": "tcp"|"udp",
    "direction": "request"|"reply", "payload", and for TDDP "header", "digestOk", "dataHex"}
 TP-Link's discovery (TDP, UDP 20002/20004) comes as "protocol": "tdp" with "tdpHeader" and "crcOk";
-KLAP and AES on TCP port 80 as "protocol": "klap"|"aes" with "step", "seq" (KLAP), "http" and a
-"note": their payloads are encrypted per session and cannot be decoded without it.
+KLAP and AES on TCP port 80 (or --http-port) as "protocol": "klap"|"aes" with "step", "seq" (KLAP),
+"http" and a "note": their payloads are encrypted per session and cannot be decoded without it.
 
   -r, --read <file>      the capture to read ("-" or nothing: standard input)
   -u, --username <name>  TDDP username (default admin)
   -p, --password <pass>  TDDP password (default admin)
       --port <port>      a Smart Home port besides ${DEFAULT_SMARTHOME_PORT}; repeat for several
+      --http-port <port> a KLAP/AES HTTP port besides ${DEFAULT_HTTP_PORT} (a simulator's, a port mapping); repeat for several
   -h, --help             this text
 
 Exit status: 0 success, 1 the capture cannot be read (reason on stderr), 2 bad command line.`;
@@ -30,6 +32,8 @@ export interface DecodeCliOptions {
   username: string;
   password: string;
   ports: number[];
+  /** The HTTP ports whose KLAP and AES exchanges are labelled. */
+  httpPorts: number[];
 }
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
@@ -43,6 +47,7 @@ export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | nul
       username: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'p' },
       port: { type: 'string', multiple: true },
+      'http-port': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,11 +58,13 @@ export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | nul
   }
   const file = v.read ?? parsed.positionals[0];
   const ports = [DEFAULT_SMARTHOME_PORT, ...(v.port ?? []).map((text) => integerOption(text, 0, 'port', 1, 65535))];
+  const httpPorts = [DEFAULT_HTTP_PORT, ...(v['http-port'] ?? []).map((text) => integerOption(text, 0, 'HTTP port', 1, 65535))];
   return {
     file: file === '-' ? undefined : file,
     username: v.username ?? TDDP_DEFAULT_LOGIN.username,
     password: v.password ?? TDDP_DEFAULT_LOGIN.password,
     ports,
+    httpPorts,
   };
 }
 
@@ -86,6 +93,7 @@ async function decodeFile(options: DecodeCliOptions, io: CliIo, stdin: NodeJS.Re
   try {
     decoded = decodeCapture(bytes, {
       smartHomePorts: options.ports,
+      httpPorts: options.httpPorts,
       tddpKey: deriveTddpKey(options.username, options.password),
     });
   } catch (err) {

@@ -15,6 +15,24 @@ import type { ExchangeTrace } from '../util/trace';
 import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
+/**
+ * KLAP and AES are HTTP: a port that drops the connection before anything was exchanged is most
+ * likely not the device's HTTP port (9999, the older Kasa protocol's, reads an HTTP request as a
+ * frame it cannot use and closes), which a bare RESET does not tell.
+ */
+function httpHint(err: KasaError, options: SmartplugOptions, exchanged: boolean): string {
+  if ((options.transport !== 'klap' && options.transport !== 'aes') || err.code !== ErrorCode.RESET || exchanged) return '';
+  return (
+    ` --transport ${options.transport} speaks HTTP, and port ${options.klapPort} closed the connection without an HTTP answer: is it the device's HTTP port ` +
+    `(80 unless the device announces another; --discover shows it)? Port ${DEFAULT_PORT} is the older Kasa protocol's: there use --transport tcp or auto.`
+  );
+}
+
+/** Where this tool takes the TP-Link account a refusing device wants (the core's message does not say where). */
+function accountHint(err: KasaError): string {
+  return err.code === ErrorCode.AUTH && err.message.includes('TP-Link account') ? ' On this command line: -u <e-mail> and -P <password> (or TPLINK_PASSWORD).' : '';
+}
+
 export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
 
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999), or over
@@ -182,19 +200,11 @@ function ports(port: string | undefined, klapPort: string | undefined, transport
 
 /**
  * -o takes what the nodes take (2-digit suffix, full child id, alias, all; "00,02" lists), except a
- * bare one-digit number: the nodes read "2" as the second outlet, the seed client as child "02",
- * the third. Refused rather than guessed, so no script switches the wrong outlet.
+ * bare one-digit number, refused once the strip's outlets are known (see ambiguousDigit).
  */
 function outletSelectors(values: readonly string[]): OutletSelector[] {
   const selectors = values.flatMap((value) => parseOutletSelectors(value));
   if (values.length > 0 && selectors.length === 0) throw new UsageError('-o needs an outlet: its 2-digit suffix (00 = first), child id or alias');
-  const digit = selectors.find((s) => typeof s === 'string' && /^\d$/.test(s));
-  if (digit !== undefined) {
-    const n = Number(digit);
-    throw new UsageError(
-      `-o ${digit} is ambiguous: write the 2-digit suffix, counted from 00 (-o 0${n} is outlet ${n + 1}${n > 0 ? `, -o 0${n - 1} outlet ${n}` : ''})`,
-    );
-  }
   return selectors;
 }
 
@@ -251,7 +261,8 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
       const last = exchanges.at(-1)?.received;
       if (last !== undefined) io.out(last);
     } else if (exchanges.length > 0) printExchanges(io, outlets, exchanges);
-    io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message} [${err.code}]` : String(err)}`);
+    const hints = err instanceof KasaError ? `${accountHint(err)}${httpHint(err, options, exchanges.length > 0)}` : '';
+    io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message}${hints} [${err.code}]` : String(err)}`);
     return EXIT_FAILURE;
   } finally {
     await device?.close();
@@ -296,20 +307,46 @@ function printExchanges(io: CliIo, outlets: readonly OutletInfo[], exchanges: re
  */
 async function resolve(device: Device, selectors: readonly OutletSelector[]): Promise<OutletInfo[]> {
   let chosen: OutletInfo[];
+  const bareDigit = (outlets: readonly OutletInfo[]) => selectors.find((s): s is string => typeof s === 'string' && /^\d$/.test(s) && !outlets.some((o) => o.alias === s));
   try {
     chosen = await device.resolveOutlets(selectors);
   } catch (err) {
     if (!(err instanceof KasaError) || err.code !== ErrorCode.BAD_INPUT || !device.info?.outlets?.length) throw err;
-    throw noOutlet(device, device.info.outlets, selectors);
+    const digit = bareDigit(device.info.outlets);
+    throw digit === undefined ? noOutlet(device, device.info.outlets, selectors) : ambiguousDigit(device, device.info.outlets, Number(digit));
   }
   // The nodes fall back to a 1-based index for digits ("06" on a six-outlet strip is the sixth);
   // -o counts suffixes from 00, so digits must be a suffix (or the alias) of an outlet.
   const outlets = device.info?.outlets ?? [];
+  const digit = bareDigit(outlets);
+  if (digit !== undefined) throw ambiguousDigit(device, outlets, Number(digit));
   const byIndex = selectors.filter(
     (s) => typeof s === 'string' && /^\d+$/.test(s) && !outlets.some((o) => o.id === s || o.alias === s || (s.length === 2 && o.id.endsWith(s))),
   );
   if (byIndex.length > 0) throw noOutlet(device, outlets, byIndex);
   return chosen;
+}
+
+/**
+ * A bare one-digit -o: the nodes read "2" as the second outlet, the seed client as child "02", the
+ * third. Refused rather than guessed, so no script switches the wrong outlet; the message names the
+ * readings this strip has (on a six-outlet strip "7" has none).
+ */
+function ambiguousDigit(device: Device, outlets: readonly OutletInfo[], n: number): KasaError {
+  const bySuffix = (suffix: string) => outlets.find((o) => o.id.endsWith(suffix));
+  const readings = [
+    { suffix: `0${n - 1}`, what: `outlet ${n}` },
+    { suffix: `0${n}`, what: `outlet ${n + 1}` },
+  ].flatMap(({ suffix, what }) => {
+    const outlet = bySuffix(suffix);
+    return outlet === undefined ? [] : [`-o ${suffix} for ${what} (${JSON.stringify(outlet.alias)})`];
+  });
+  const names = outlets.map((o) => `${o.id.slice(-2)} ${JSON.stringify(o.alias)}`).join(', ');
+  const message =
+    readings.length === 0
+      ? `-o ${n} names no outlet of ${device.address}, whether counted from 1 or from 00: it has ${names}. Write the 2-digit suffix, counted from 00.`
+      : `-o ${n} is ambiguous: write ${readings.join(' or ')}; 2-digit suffixes count from 00. Nothing was switched.`;
+  return new KasaError(ErrorCode.BAD_INPUT, message, { device: device.address });
 }
 
 function noOutlet(device: Device, outlets: readonly OutletInfo[], selectors: readonly OutletSelector[]): KasaError {

@@ -40,9 +40,14 @@ export interface ActionInput {
 /** The commands `msg.command` accepts: the seed's presets plus toggle, alias and brightness. */
 export const COMMAND_NAMES = [...Object.keys(PRESETS), 'toggle', 'alias', 'brightness'] as const;
 
+/** What msg.payload takes, for the messages that refuse another value. */
+const ACCEPTED_PAYLOADS = 'true/false, 1/0, "on"/"off", "true"/"false", "1"/"0", "toggle", or a JSON object (a raw command)';
+
 /**
  * Reads an action from `msg.command` (a name) or else `msg.payload` (a switch value or a raw
- * JSON object); falls back to the node's default action when neither says anything.
+ * JSON object). Only a message that carries nothing usable (see `carriesNothing`) runs the node's
+ * default action: a payload it does not understand, a typo like "of" included, is BAD_INPUT, so a
+ * node whose action is toggle never switches a plug on a word it misread.
  */
 export function parseAction(input: ActionInput, fallback?: string): Action {
   if (input.brightness !== undefined && input.brightness !== null && input.brightness !== '') return brightnessAction(input);
@@ -51,12 +56,34 @@ export function parseAction(input: ActionInput, fallback?: string): Action {
   }
   const fromPayload = actionFromPayload(input.payload);
   if (fromPayload !== undefined) return fromPayload;
+  if (!carriesNothing(input.payload)) {
+    throw new KasaError(
+      ErrorCode.BAD_INPUT,
+      `msg.payload ${describe(input.payload)} is not a value this node takes: send ${ACCEPTED_PAYLOADS}, or name a command in msg.command (e.g. "info"). ` +
+        'A message without a payload (empty, or an inject\'s timestamp) runs the node\'s action.',
+    );
+  }
   if (fallback !== undefined && fallback !== '') return actionFromCommand(fallback, input.payload);
   throw new KasaError(
     ErrorCode.BAD_INPUT,
-    `Nothing to do: msg.payload ${describe(input.payload)} is not on/off/toggle and there is no msg.command. ` +
-      'Send true/false, 1/0, "on"/"off", "toggle", or set msg.command (e.g. "info"), or set a default action in the node.',
+    `Nothing to do: msg.payload ${describe(input.payload)} says nothing and there is no msg.command. ` +
+      `Send ${ACCEPTED_PAYLOADS}, or set msg.command (e.g. "info"), or set a default action in the node.`,
   );
+}
+
+/** Date.now() in 2001: whole numbers from here on are what an inject node's timestamp sends. */
+const EARLIEST_TIMESTAMP_MS = 1e12;
+
+/**
+ * Whether a payload only triggers: none, an empty string, Buffer or object, or an inject's
+ * timestamp (milliseconds, or a Date). Such a message runs the node's default action.
+ */
+function carriesNothing(payload: unknown): boolean {
+  if (payload === undefined || payload === null || payload instanceof Date) return true;
+  if (typeof payload === 'string') return payload.trim() === '';
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8').trim() === '';
+  if (typeof payload === 'number') return Number.isInteger(payload) && payload >= EARLIEST_TIMESTAMP_MS;
+  return isObject(payload) && Object.keys(payload).length === 0;
 }
 
 function actionFromCommand(command: unknown, payload: unknown): Action {

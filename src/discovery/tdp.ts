@@ -4,7 +4,7 @@ import * as zlib from 'node:zlib';
 /**
  * TP-Link's discovery protocol (TDP, UDP 20002): a 16-byte header with a CRC, then JSON. SMART
  * devices (Tapo) and Kasa devices with 2024+ firmware answer it with what they are and how to
- * talk to them. Facts: PROTOCOL.md section 5.
+ * talk to them. Facts: docs/protocol.md, section 6 (TDP discovery).
  */
 export const TDP_PORT = 20002;
 export const TDP_HEADER_BYTES = 16;

@@ -61,7 +61,7 @@ interface ServerSession {
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 const DEFAULT_SESSION_TIMEOUT_SECONDS = 86_400;
-/** The SMART codes the simulator answers with (PROTOCOL.md section 5). */
+/** The SMART codes the simulator answers with (docs/protocol.md, section 4, Error codes). */
 const CODES = { sessionTimeout: 9999, loginFailed: -1501, notLoggedIn: 1003, aesDecode: -1005, jsonDecode: -1003, badKey: -1010, unknownMethod: -1002 };
 
 /** An outer answer: the body and, for the handshake, the cookie to set. */

@@ -1,6 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { formatAddress } from '../transport/transport';
+import { listenError } from './udp-bind';
 
 /** The connection counts a simulated HTTP device keeps in its stats. */
 export interface ConnectionCounts {
@@ -47,9 +49,11 @@ export class HttpListener {
   /** Starts listening (127.0.0.1 and an ephemeral port unless told otherwise); resolves with the port. */
   start(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.where.port ?? 0, this.where.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
+      const host = this.where.host ?? '127.0.0.1';
+      const fail = (err: NodeJS.ErrnoException): void => reject(listenError(err, formatAddress(host, this.where.port ?? 0), 'HTTP'));
+      this.server.once('error', fail);
+      this.server.listen(this.where.port ?? 0, host, () => {
+        this.server.off('error', fail);
         resolve(this.port);
       });
     });

@@ -195,7 +195,7 @@ export class KlapServer {
       case '/app/request':
         return this.request(req, url, body);
       case '/app':
-        // A KLAP device's answer to a plain JSON request, as clients telling KLAP from AES see it (PROTOCOL.md section 5).
+        // A KLAP device's answer to a plain JSON request, as clients telling KLAP from AES see it (docs/protocol.md, section 4, KLAP or AES?).
         return Buffer.from(JSON.stringify({ error_code: KLAP_PLAIN_REQUEST_CODE }), 'utf8');
       default:
         throw new HttpFailure(404, 'unknown path');

@@ -10,7 +10,7 @@ import { BrightnessEvent, DeviceState, LightEvent, RelayEvent } from './device-s
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';
 import { ModelName } from './models';
 import { TdpResponder, tdpOwnerOf } from './tdp-responder';
-import { bindUdpSocket } from './udp-bind';
+import { bindUdpSocket, listenError } from './udp-bind';
 
 export interface SimulatedDeviceOptions {
   model: ModelName;
@@ -432,16 +432,4 @@ function parseRequest(payload: Buffer): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function listenError(err: NodeJS.ErrnoException, address: string, what: string): KasaError {
-  const reason =
-    err.code === 'EADDRINUSE'
-      ? 'the port is already in use'
-      : err.code === 'EADDRNOTAVAIL'
-        ? 'that address is not one of this machine'
-        : err.code === 'EACCES'
-          ? 'permission denied (ports below 1024 need privileges)'
-          : err.message;
-  return new KasaError(ErrorCode.BAD_INPUT, `The simulator cannot listen (${what}) on ${address}: ${reason}.`, { cause: err });
 }

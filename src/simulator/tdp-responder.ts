@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type * as dgram from 'node:dgram';
 import { ErrorCode, KasaError } from '../util/errors';
 import { TDP_HEADER_BYTES, TDP_OP_DISCOVERY, TDP_PORT, TDP_VERSION, decodeTdpHeader, encodeTdpPacket, tdpCrcMatches } from '../discovery/tdp';
-import { bindUdpSocket } from './udp-bind';
+import { formatAddress } from '../transport/transport';
+import { bindUdpSocket, listenError } from './udp-bind';
 
 export interface TdpResponderOptions {
   /** Address to listen on and answer from; default 127.0.0.1. */
@@ -64,7 +65,7 @@ export class TdpResponder {
         return bindUdpSocket(this.host, 0);
       });
     } catch (err) {
-      throw new KasaError(ErrorCode.BAD_INPUT, `The simulator cannot answer TDP on ${this.host}:${this.wantedPort ?? TDP_PORT}: ${(err as Error).message}`, { cause: err });
+      throw listenError(err as NodeJS.ErrnoException, formatAddress(this.host, this.wantedPort ?? TDP_PORT), 'TDP discovery, UDP');
     }
     this.sockets = [main];
     this.boundPort = main.address().port;

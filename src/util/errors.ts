@@ -67,6 +67,15 @@ export class KasaError extends Error {
     if (details.errCode !== undefined) this.errCode = details.errCode;
     if (details.errMsg !== undefined) this.errMsg = details.errMsg;
   }
+
+  /**
+   * The message alone. Node-RED builds a Catch node's `msg.error.message` and its log line from
+   * `toString()`, which for an Error is "<name>: <message>": the class name means nothing to a
+   * person building flows (and "KasaError" is wrong for a Tapo device). The stack keeps the name.
+   */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export function isKasaError(value: unknown): value is KasaError {

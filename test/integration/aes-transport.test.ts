@@ -108,7 +108,7 @@ void describe('AesTransport and SmartClient against the simulated SMART devices 
       assert.deepEqual([aes.stats.handshakes, aes.stats.loginsRefused, aes.stats.logins, aes.stats.requests], [8, 8, 0, 0]);
     }, { username: OWNER.username, password: wrong });
     await withAes({ model: 'p110', ...OWNER }, async ({ client }) => {
-      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /is bound to a TP-Link account: enter that account/));
+      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /is bound to a TP-Link account: give that account/));
     });
     await withAes({ model: 'p110', ...OWNER }, async ({ aes, transport, client }) => {
       await client.call('get_device_info');

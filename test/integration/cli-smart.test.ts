@@ -208,12 +208,13 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.equal(wrong.stdout, '');
     assert.match(
       wrong.stderr,
-      /^tplink-smartplug: 127\.0\.0\.1:\d+: it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password is mistyped\. Enter the e-mail and password you sign in to the Kasa or Tapo app with\. \[AUTH\]\n$/,
+      /^tplink-smartplug: 127\.0\.0\.1:\d+: it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password is mistyped\. Enter the e-mail and password you sign in to the Kasa or Tapo app with\. On this command line: -u <e-mail> and -P <password> \(or TPLINK_PASSWORD\)\. \[AUTH\]\n$/,
     );
     assert.doesNotMatch(wrong.stderr, /not the password/);
     const none = await run(klap(bound, '-c', 'on'));
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /^tplink-smartplug: .*it is bound to a TP-Link account: enter that account .*\[AUTH\]\n$/);
+    assert.match(none.stderr, /^tplink-smartplug: .*it is bound to a TP-Link account: give that account .* On this command line: -u <e-mail> and -P <password> \(or TPLINK_PASSWORD\)\. \[AUTH\]\n$/);
+    assert.doesNotMatch(none.stderr, /device node/, 'the command line has no device node');
     assert.equal(bound.device.relay.isOn, false, 'nothing was switched');
 
     const right = await run(klap(bound, '-u', OWNER.username, '-P', OWNER.password, '-c', 'on', '-q'));

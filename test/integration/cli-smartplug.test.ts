@@ -90,17 +90,24 @@ describe('tplink-smartplug as a person runs it', () => {
     assert.deepEqual(relays(), [false, false, false, false, false, false]);
   });
 
-  it('refuses a bare one-digit -o as ambiguous before sending, and names the outlets there are', async () => {
+  it('refuses a bare one-digit -o as ambiguous, naming the outlets this strip has for it, and switches nothing', async () => {
     strip.state.setRelay(false);
-    const opened = strip.stats.connectionsOpened;
     const bare = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '2']);
-    assert.equal(bare.code, 2);
-    assert.equal(
+    assert.equal(bare.code, 1);
+    assert.match(
       bare.stderr,
-      'tplink-smartplug: -o 2 is ambiguous: write the 2-digit suffix, counted from 00 (-o 02 is outlet 3, -o 01 outlet 2) (see --help)\n',
+      /^tplink-smartplug: -o 2 is ambiguous: write -o 01 for outlet 2 \("Plug 2"\) or -o 02 for outlet 3 \("[^"]+"\); 2-digit suffixes count from 00\. Nothing was switched\. \[BAD_INPUT\]\n$/,
     );
-    assert.equal(strip.stats.connectionsOpened, opened, 'nothing was sent');
     assert.equal(strip.state.getRelay(1) || strip.state.getRelay(2), false);
+    // A six-outlet strip: "6" can only be the sixth outlet (05); "7" is neither outlet 7 nor child 07.
+    const six = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '6']);
+    assert.match(six.stderr, /-o 6 is ambiguous: write -o 05 for outlet 6 \("Plug 6"\); /);
+    assert.doesNotMatch(six.stderr, /-o 06/);
+    const seven = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', '7']);
+    assert.equal(seven.code, 1);
+    assert.match(seven.stderr, /^tplink-smartplug: -o 7 names no outlet of 127\.0\.0\.1:\d+, whether counted from 1 or from 00: it has 00 "Plug 1", .*05 "Plug 6"\. Write the 2-digit suffix, counted from 00\. \[BAD_INPUT\]\n$/);
+    assert.doesNotMatch(seven.stderr, /-o 0[67]|outlet [78]/);
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => strip.state.getRelay(i)), [false, false, false, false, false, false], 'nothing switched');
 
     const unknown = await run('tplink-smartplug', ['-t', '127.0.0.1', '-p', String(strip.port), '-c', 'on', '-o', 'Garage']);
     assert.equal(unknown.code, 1);
@@ -185,6 +192,17 @@ describe('tplink-smartplug as a person runs it', () => {
     } finally {
       sim.kill('SIGINT');
       await within(new Promise((resolve) => sim.once('exit', resolve)), 5000, 'the simulator to stop');
+    }
+  });
+
+  it('explains KLAP or AES sent to the older protocol\'s port instead of a bare RESET', async () => {
+    for (const transport of ['klap', 'aes']) {
+      const wrongPort = await run('tplink-smartplug', ['-t', '127.0.0.1', '--transport', transport, '-p', String(plug.port), '-c', 'info'], { TPLINK_PASSWORD: '' });
+      assert.equal(wrongPort.code, 1, transport);
+      assert.match(
+        wrongPort.stderr,
+        new RegExp(`--transport ${transport} speaks HTTP, and port ${plug.port} closed the connection without an HTTP answer: is it the device's HTTP port .* Port 9999 is the older Kasa protocol's: there use --transport tcp or auto\\. \\[RESET\\]\\n$`),
+      );
     }
   });
 });

@@ -16,7 +16,7 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
 /** The words in a file name that say an example needs FlowFuse Dashboard 2 (the name is what Import > Examples shows). */
 const NEEDS_DASHBOARD = '(needs Dashboard 2)';
-const CONFIG_TYPES = new Set(['tplink-device', 'ui-base', 'ui-theme', 'ui-page', 'ui-group']);
+const CONFIG_TYPES = new Set(['tplink-device', 'mqtt-broker', 'ui-base', 'ui-theme', 'ui-page', 'ui-group']);
 /** A debug node fed this often (or more) goes to its status, not the Debug sidebar. */
 const REPEATS_OFTEN_S = 60;
 
@@ -66,6 +66,7 @@ describe('examples/*.json as a user imports them', () => {
       '05-tddp-query.json',
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
       '07-tapo-plug-and-strip.json',
+      '08-mqtt-scale-out.json',
     ]);
   });
 
@@ -78,6 +79,25 @@ describe('examples/*.json as a user imports them', () => {
         owner.set(node.id, name);
       }
     }
+  });
+
+  it("each example's simulator command is on a port of its own, the one its device node uses: imported together, all work", () => {
+    const owner = new Map<number, string>();
+    for (const [name, flow] of examples) {
+      const info = flow.filter((n) => n.type === 'comment').map((n) => String(n['info'] ?? '')).join('\n');
+      const commands = [...info.matchAll(/npx tplink-sim --model (\w+) --port (\d+)/g)].map((m) => ({ model: m[1]!, port: Number(m[2]) }));
+      const devices = flow.filter((n) => n.type === 'tplink-device');
+      assert.equal(commands.length, devices.length, `${name}: one simulator command per device node`);
+      for (const { model, port } of commands) {
+        const device = devices.find((d) => String(d['name']).toLowerCase().includes(model) && Number(/tapo/i.test(String(d['name'])) ? d['klapPort'] : d['port']) === port);
+        assert.ok(device !== undefined, `${name}: a device node for the ${model} on port ${port}, as the comment says to run it`);
+        assert.match(String(device['name']), new RegExp(`127\\.0\\.0\\.1:${port}\\)$`), `${name}: its name says the port`);
+        const first = owner.get(port);
+        assert.ok(first === undefined, `${name} runs a simulator on port ${port}, as ${first} does`);
+        owner.set(port, name);
+      }
+    }
+    assert.equal(owner.size, 10, 'ten simulated devices in the eight examples');
   });
 
   it('every non-config node type of the package is in some example (Flow Library scorecard N02)', () => {

@@ -158,7 +158,7 @@ void describe('KlapTransport against the KLAP simulator', () => {
     await withDevice({ version: 1, bound: true, ...OWNER }, {}, async (transport) => {
       await assert.rejects(
         transport.exchange(request(1), TIMEOUT_MS),
-        isKasaError(ErrorCode.AUTH, /it is bound to a TP-Link account: enter that account \(the e-mail and password of the Kasa or Tapo app\)/),
+        isKasaError(ErrorCode.AUTH, /it is bound to a TP-Link account: give that account \(the e-mail and password of the Kasa or Tapo app\)/),
       );
     });
   });

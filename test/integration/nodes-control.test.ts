@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import dns from 'node:dns';
+import { after, afterEach, before, describe, it, mock } from 'node:test';
 import { PRESETS } from '../../src/family/iot/commands';
 import { ErrorCode } from '../../src/util/errors';
 import { Fault, SimulatedDevice } from '../../src/simulator';
@@ -68,6 +69,19 @@ describe('plug-control in a Node-RED runtime', () => {
     assert.equal((await out.next())['payload'], false);
   });
 
+  it('does not switch on a payload it does not understand, a typo included, whatever its action', async () => {
+    sim.state.setRelay(false);
+    const { node, out, caught } = await load(flowWith(plugNode({ action: 'toggle' }), device()));
+    for (const payload of ['of', 'maybe', 42]) {
+      node.receive({ payload });
+      const msg = (await caught.next()) as Msg;
+      assert.equal(msg.error?.code, ErrorCode.BAD_INPUT, `payload ${JSON.stringify(payload)}`);
+      assert.match(msg.error?.message ?? '', /is not a value this node takes: send true\/false, 1\/0, "on"\/"off"/);
+    }
+    assert.ok(await out.quietFor(100), 'no output: nothing was switched');
+    assert.equal(sim.state.getRelay(), false, 'the plug was not toggled');
+  });
+
   it('refuses raw and destructive commands unless the node allows them', async () => {
     const { node, out, caught } = await load(flowWith(plugNode(), device()));
     node.receive({ payload: { system: { get_sysinfo: {} } } });
@@ -97,7 +111,36 @@ describe('plug-control in a Node-RED runtime', () => {
     node.receive({ payload: 'dim to 50%' });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.BAD_INPUT);
     node.receive({ command: 'explode' });
-    assert.match(((await caught.next()) as Msg).error?.message ?? '', /Unknown command "explode"/);
+    const unknown = ((await caught.next()) as Msg).error?.message ?? '';
+    assert.match(unknown, /^Unknown command "explode"/, 'the message starts with what is wrong, no class name before it');
+    assert.doesNotMatch(unknown, /KasaError|Error:/);
+  });
+
+  it('refuses a host that is no address or name before any lookup, explaining host:port', async () => {
+    // Should a regression look a name up, it fails here: no query leaves the machine.
+    const lookup = mock.method(dns, 'lookup', (hostname: string, ...rest: unknown[]) => {
+      const callback = rest[rest.length - 1] as (err: Error) => void;
+      process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })));
+    });
+    try {
+      const cases: Array<[string, RegExp]> = [
+        ['127.0.0.1:9999', /^Host: "127\.0\.0\.1:9999" is a host with a port: give the host alone \(127\.0\.0\.1\) and the port \(9999\) in the Port field/],
+        ['bad host!', /^Host: "bad host!" is not a host name or IP address/],
+        ['192.168.1.300', /^Host: "192\.168\.1\.300" is not a host name or IP address/],
+      ];
+      for (const [host, message] of cases) {
+        const { node, out, caught } = await load(flowWith(plugNode(), { host, port: sim.port, transport: 'auto' }));
+        node.receive({ payload: true });
+        const msg = (await caught.next()) as Msg;
+        assert.equal(msg.error?.code, ErrorCode.BAD_INPUT, host);
+        assert.match(msg.error?.message ?? '', message);
+        assert.ok(await out.quietFor(50));
+        await unloadChecked();
+      }
+      assert.equal(lookup.mock.callCount(), 0, 'no name was looked up');
+    } finally {
+      lookup.mock.restore();
+    }
   });
 
   const faults: Array<[Fault, string]> = [

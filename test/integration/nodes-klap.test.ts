@@ -87,7 +87,7 @@ describe('every node over KLAP', () => {
     missing.node.receive({ payload: true });
     const first = (await missing.caught.next()) as Msg;
     assert.equal(first.error?.code, ErrorCode.AUTH);
-    assert.match(first.error?.message ?? '', /is bound to a TP-Link account: enter that account/);
+    assert.match(first.error?.message ?? '', /is bound to a TP-Link account: give that account .* In Node-RED: the Account and Password of the device node\./);
     await unloadChecked();
     const wrong = await load(flowWith({ type: 'plug-control' }, deviceFor(server.port)), { dev: { username: ACCOUNT.username, password: 'hunter2' } });
     wrong.node.receive({ payload: true });

@@ -205,6 +205,8 @@ describe('the nodes on SMART devices over KLAP', () => {
     const msg = (await wrong.caught.next()) as Msg;
     assert.equal(msg.error?.code, ErrorCode.AUTH);
     assert.match(msg.error?.message ?? '', /bound to another account, or the e-mail or password is mistyped/);
+    assert.match(msg.error?.message ?? '', /In Node-RED: the Account and Password of the device node\.$/, 'where the account goes, in Node-RED terms');
+    assert.doesNotMatch(msg.error?.message ?? '', /-u <e-mail>/);
     assert.equal(sim.device.relay.isOn, false);
     await unloadChecked();
     const right = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(sim)), { dev: OWNER });

@@ -193,7 +193,7 @@ void describe('SmartClient over KLAP v2 against the simulated SMART devices', ()
       { username: OWNER.username, password: 'wrong' },
     );
     await withSmart({ model: 'p110', ...OWNER }, async ({ client }) => {
-      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /is bound to a TP-Link account: enter that account/));
+      await assert.rejects(client.call('get_device_info'), isCode(ErrorCode.AUTH, /is bound to a TP-Link account: give that account/));
     });
     await withSmart(
       { model: 'p110', ...OWNER },

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import { once } from 'node:events';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseSimArgs } from '../../bin/tplink-sim';
@@ -239,5 +241,21 @@ void describe('tplink-sim with SMART models', () => {
     // The Kasa models keep working as before.
     assert.deepEqual(parseSimArgs(['--model', 'hs110'])?.models, ['hs110']);
     assert.equal(parseSimArgs(['--model', 'hs110'])?.smart, undefined);
+  });
+
+  void it('explains a busy port in words, for SMART models as for Kasa ones (no raw EADDRINUSE)', LIMIT, async () => {
+    const busy = net.createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      for (const model of ['p110', 'hs110']) {
+        const run = spawnSync(process.execPath, [CLI, '--model', model, '--port', String(port)], { encoding: 'utf8', timeout: 10_000 });
+        assert.equal(run.status, 1, `${model}: ${run.stderr}`);
+        assert.match(run.stderr, new RegExp(`^tplink-sim: The simulator cannot listen \\((HTTP|TCP)\\) on 127\\.0\\.0\\.1:${port}: the port is already in use\\.\\n$`), model);
+      }
+    } finally {
+      busy.close();
+    }
   });
 });

@@ -32,11 +32,15 @@ export interface Demo {
   p110m: SmartSimulatedDevice;
   p300: SmartSimulatedDevice;
   tddpReplyPort: number;
+  /** What the device dialog's search asks (tplinkDeviceSearchHosts): every simulated device's UDP port. */
+  searchHosts: string;
   stop(): Promise<void>;
 }
 
 export interface DemoRuntime {
   PROJECT_ROOT: string;
+  /** The ports the demo's simulators prefer (any free one when taken). */
+  DEMO_PORTS: { hs110: number; hs300: number; p110m: number; p300: number; p110mTdp: number; p300Tdp: number };
   startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number; linkPackage?: boolean; settings?: Record<string, unknown> }): Promise<NodeRedHandle>;
   startDemo(options: { userDir: string; port?: number }): Promise<Demo>;
 }

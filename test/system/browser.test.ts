@@ -16,7 +16,7 @@ import { openLoopbackPage } from '../support/chromium';
 
 
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
-const CATEGORY = 'tplink_kasa';
+const CATEGORY = 'tplink_kasa_tapo';
 const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query'];
 /** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
 const STEP_MS = 8000;
@@ -87,10 +87,10 @@ describe('editor in chromium', () => {
     await tpap?.stop();
   }, { timeout: 20000 });
 
-  it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
+  it('shows the four nodes with their icons under "TP-Link Kasa & Tapo" in the palette', { timeout: TEST_MS }, async () => {
     const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
     await category.waitFor();
-    assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa');
+    assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa & Tapo');
     for (const type of PALETTE_TYPES) {
       const node = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       await node.waitFor();
@@ -114,13 +114,30 @@ describe('editor in chromium', () => {
     await screenshot('help');
   });
 
-  it('finds the simulated plug from the config dialog and fills the form', { timeout: TEST_MS }, async () => {
+  it('finds the simulated plug from the config dialog and fills the form', { timeout: 2 * TEST_MS }, async () => {
     await plugNode().locator('rect.red-ui-flow-node').dblclick();
     await page.locator('#node-input-action').waitFor();
     await page.locator('#node-input-action').selectOption('toggle');
     await page.locator('#node-input-btn-device-add').click();
     await page.locator('#node-config-kasa-discover').waitFor();
     await screenshot('config-dialog');
+    // A host with its port is marked red and explained at once, before anything is deployed.
+    const host = page.locator('#node-config-input-host');
+    // Node-RED checks the field on each key (keyup), the dialog's message follows every input.
+    const type = async (text: string) => {
+      await host.fill(text);
+      await host.dispatchEvent('keyup');
+    };
+    await type('127.0.0.1:9999');
+    await page.locator('#node-config-input-host.input-error').waitFor();
+    const problem = page.locator('#node-config-kasa-host-problem');
+    await problem.getByText('give the host alone (127.0.0.1) here and the port (9999) in the Port field below, or in the HTTP port field').waitFor();
+    await screenshot('host-with-port');
+    await type('bad host!');
+    await problem.getByText('"bad host!" is not a host name or IP address').waitFor();
+    await type('plug.lan');
+    await page.locator('#node-config-input-host:not(.input-error)').waitFor();
+    await problem.waitFor({ state: 'hidden' });
     await page.locator('#node-config-kasa-discover-options-toggle').click();
     await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}, 127.0.0.1:${tapo.tdpPort}, 127.0.0.1:${tpap.tdpPort}`);
     await page.locator('#node-config-input-timeout').fill('1000');

@@ -113,23 +113,29 @@ describe('the demo (npm start)', () => {
     assert.deepEqual(tabs, labels);
     const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
     const devices = flows.filter((n) => n.type === 'tplink-device');
-    const inExamples = examples.flatMap((name) => (JSON.parse(fs.readFileSync(path.join(examplesDir, name), 'utf8')) as FlowNode[]).filter((n) => n.type === 'tplink-device'));
-    assert.equal(devices.length, inExamples.length, "every example's own device nodes, none shared");
-    for (const device of devices) {
+    // One device node per simulated device: the Device list names each once.
+    const simulated = [
+      { name: `Simulated HS110 (127.0.0.1:${demo.hs110.port})`, transport: 'tcp', port: demo.hs110.port },
+      { name: `Simulated HS300 (127.0.0.1:${demo.hs300.port})`, transport: 'tcp', port: demo.hs300.port },
+      { name: `Simulated Tapo P110M (127.0.0.1:${demo.p110m.port})`, transport: 'klap', klapPort: demo.p110m.port },
+      { name: `Simulated Tapo P300 (127.0.0.1:${demo.p300.port})`, transport: 'klap', klapPort: demo.p300.port },
+    ];
+    assert.deepEqual(devices.map((d) => String(d['name'])).sort(), simulated.map((d) => d.name).sort(), 'one device node per simulated device');
+    for (const expected of simulated) {
+      const device = devices.find((d) => d['name'] === expected.name)!;
       assert.equal(device['host'], '127.0.0.1');
-      if (device['transport'] === 'klap') {
-        assert.ok([demo.p110m.port, demo.p300.port].includes(Number(device['klapPort'])), `${String(device['name'])} points at a Tapo simulator`);
-      } else {
-        assert.equal(device['transport'], 'tcp');
-        assert.ok([demo.hs110.port, demo.hs300.port].includes(Number(device['port'])), `${String(device['name'])} points at a simulator`);
-      }
+      assert.equal(device['transport'], expected.transport);
+      if (expected.port !== undefined) assert.equal(Number(device['port']), expected.port);
+      if (expected.klapPort !== undefined) assert.equal(Number(device['klapPort']), expected.klapPort);
       assert.equal(device['tddpReplyPort'], demo.tddpReplyPort);
     }
-    assert.deepEqual(
-      devices.filter((d) => d['transport'] === 'klap').map((d) => Number(d['klapPort'])).sort(),
-      [demo.p110m.port, demo.p300.port].sort(),
-      'a device node for each Tapo simulator',
-    );
+    const deviceIds = new Set(devices.map((d) => d.id));
+    for (const node of flows.filter((n) => n['device'] !== undefined)) assert.ok(deviceIds.has(String(node['device'])), `${String(node['name'])} uses one of them`);
+    // Fixed ports, so what npm start prints holds from one start to the next (unless one was taken).
+    const preferred = runtime.DEMO_PORTS;
+    for (const [name, port] of [['hs110', demo.hs110.port], ['hs300', demo.hs300.port], ['p110m', demo.p110m.port], ['p300', demo.p300.port]] as const) {
+      if (port !== preferred[name]) console.log(`# the demo's ${name} took port ${port}: ${preferred[name]} was in use`);
+    }
     await screenshot('editor');
   });
 
@@ -196,13 +202,21 @@ describe('the demo (npm start)', () => {
       (globalThis as unknown as { RED: { editor: { editConfig(name: string, type: string, id: string): void } } }).RED.editor.editConfig('', 'tplink-device', id);
     }, device.id);
     await page.locator('#node-config-kasa-discover').waitFor();
-    const hosts = `127.0.0.1:${demo.hs110.udpPort!}, 127.0.0.1:${demo.hs300.udpPort!}`;
+    const hosts = [demo.hs110.udpPort, demo.hs300.udpPort, demo.p110m.tdpPort, demo.p300.tdpPort].map((port) => `127.0.0.1:${port!}`).join(', ');
+    assert.equal(demo.searchHosts, hosts, 'the Kasa simulators by their UDP port, the Tapo ones by their discovery port');
     assert.equal(await page.locator('#node-config-kasa-hosts').inputValue(), hosts, 'the hosts settings.js gives');
     assert.match(await page.locator('#node-config-kasa-discover-options .form-tips').innerText(), /host:port/);
     await page.locator('#node-config-kasa-discover').click();
     const found = page.locator('#node-config-kasa-discover-result .kasa-flows-item');
     await found.filter({ hasText: 'Demo lamp' }).waitFor();
     await found.filter({ hasText: 'Demo strip' }).waitFor();
+    // The Tapo simulators answer TP-Link's discovery: listed by model, their KLAP port and family.
+    for (const tapo of [demo.p110m, demo.p300]) {
+      const item = found.filter({ hasText: `127.0.0.1:${tapo.port}` });
+      await item.waitFor();
+      assert.match(await item.innerText(), /Tapo \/ SMART.*KLAP/s);
+    }
+    assert.equal(await found.count(), 4, 'the four simulated devices, each once');
     await screenshot('device-search');
 
     // Placeholders show when the fields are empty: each must fit its field.
@@ -222,5 +236,68 @@ describe('the demo (npm start)', () => {
     await screenshot('placeholders');
     assert.deepEqual(cut, []);
     await page.locator('#node-config-dialog-cancel').click();
+  });
+
+  it("a Tapo device's dialog shows its HTTP port, not port 9999", { timeout: TEST_MS }, async () => {
+    const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
+    const device = flows.find((n) => n.type === 'tplink-device' && String(n['name']).includes('P110M'))!;
+    await page.locator('#node-config-kasa-discover').waitFor({ state: 'detached' });
+    await page.evaluate((id) => {
+      (globalThis as unknown as { RED: { editor: { editConfig(name: string, type: string, id: string): void } } }).RED.editor.editConfig('', 'tplink-device', id);
+    }, device.id);
+    await page.locator('#node-config-kasa-discover').waitFor();
+    assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'klap');
+    // No port in the transport's name: the HTTP port field says which (8191 here, not 80).
+    const transportText = await page.locator('#node-config-input-transport option:checked').innerText();
+    assert.match(transportText, /KLAP .*HTTP port/);
+    assert.doesNotMatch(transportText, /\b80\b|9999/);
+    await page.locator('#node-config-kasa-port-row').waitFor({ state: 'hidden' });
+    const http = page.locator('#node-config-kasa-klap-row');
+    await http.waitFor();
+    assert.equal((await http.locator('label').innerText()).trim(), 'HTTP port');
+    assert.equal(await page.locator('#node-config-input-klapPort').inputValue(), String(demo.p110m.port));
+    // Once the dialog has slid in (a trial click waits until the button stands still).
+    await page.locator('#node-config-dialog-cancel').click({ trial: true });
+    await screenshot('tapo-device-dialog');
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-config-kasa-discover').waitFor({ state: 'detached' });
+  });
+
+  it('the dashboard example\'s tab: every status readable, none behind another node or cut at the canvas edge', { timeout: TEST_MS }, async () => {
+    const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
+    const tab = flows.find((n) => n.type === 'tab' && /dashboard/i.test(String(n.label)));
+    assert.ok(tab, 'a dashboard tab');
+    await page.evaluate((id) => {
+      (globalThis as unknown as { RED: { workspaces: { show(id: string): void } } }).RED.workspaces.show(id);
+    }, tab.id);
+    // The watching nodes report their first poll in their status.
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-status-label')).filter((l) => (l.textContent ?? '') !== '').length >= 3,
+      undefined,
+      { timeout: STEP_MS },
+    );
+    const problems = await page.evaluate(() => {
+      const canvas = document.querySelector('#red-ui-workspace-chart')!.getBoundingClientRect();
+      const nodes = Array.from(document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group'));
+      const rects = nodes.map((g) => ({ g, box: g.querySelector('rect.red-ui-flow-node')!.getBoundingClientRect() }));
+      const found: string[] = [];
+      for (const { g } of rects) {
+        const label = g.querySelector('.red-ui-flow-node-status-label');
+        if (label === null || (label.textContent ?? '') === '' || (label.closest('g') as SVGGElement | null)?.style.display === 'none') continue;
+        const text = label.getBoundingClientRect();
+        const name = g.querySelector('.red-ui-flow-node-label')?.textContent ?? '?';
+        if (text.left < canvas.left) found.push(`${name}: status "${label.textContent}" cut at the canvas edge`);
+        for (const other of rects) {
+          if (other.g === g) continue;
+          const b = other.box;
+          if (text.left < b.right && b.left < text.right && text.top < b.bottom && b.top < text.bottom) {
+            found.push(`${name}: status "${label.textContent}" behind ${other.g.querySelector('.red-ui-flow-node-label')?.textContent ?? '?'}`);
+          }
+        }
+      }
+      return found;
+    });
+    await screenshot('dashboard-tab');
+    assert.deepEqual(problems, []);
   });
 });

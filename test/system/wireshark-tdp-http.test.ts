@@ -65,8 +65,8 @@ async function tshark(capture: string, fields: readonly string[]): Promise<strin
   return rows;
 }
 
-async function decode(capture: string): Promise<DecodedMessage[]> {
-  const { stdout } = await execFileAsync(process.execPath, [DECODE_BIN, capture], { timeout: COMMAND_TIMEOUT_MS });
+async function decode(capture: string, ...options: string[]): Promise<DecodedMessage[]> {
+  const { stdout } = await execFileAsync(process.execPath, [DECODE_BIN, capture, ...options], { timeout: COMMAND_TIMEOUT_MS });
   return stdout
     .split('\n')
     .filter((l) => l !== '')
@@ -162,6 +162,26 @@ describe('TDP and KLAP/AES over HTTP in tshark and tplink-decode', () => {
     assert.equal(messages[0]!.bodyHex, '01'.repeat(16));
     assert.match(messages[5]!.note!, /encrypted per session: cannot be decoded without the session keys/);
     assert.equal(messages[5]!.payload, null);
+  });
+
+  void it('KLAP on another port (a simulator, a port mapping): labelled with --http-port, plain TCP without', async () => {
+    const capture = await text2pcap(
+      [
+        ['<', post('/app/handshake1', Buffer.alloc(16, 1))],
+        ['>', ok(Buffer.alloc(48, 2), true)],
+      ],
+      'tcp',
+      '40002,8171',
+    );
+    assert.deepEqual(await decode(capture), [], 'port 8171 is no KLAP port unless told');
+    const messages = await decode(capture, '--http-port', '8171');
+    assert.deepEqual(
+      messages.map((m) => [m.protocol, m.step, m.direction]),
+      [
+        ['klap', 'handshake1', 'request'],
+        ['klap', 'handshake1', 'reply'],
+      ],
+    );
   });
 
   void it('AES on port 80: handshake and securePassthrough (login_device and requests inside) labelled, the JSON shown', async () => {

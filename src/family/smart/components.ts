@@ -25,7 +25,7 @@ export function hasComponent(components: SmartComponents, id: string, minVersion
 export const ENERGY_COMPONENT = 'energy_monitoring';
 
 /**
- * The energy methods to try, best first (PROTOCOL.md section 5): ver_code 1 of energy_monitoring
+ * The energy methods to try, best first (docs/protocol.md, section 4, Start): ver_code 1 of energy_monitoring
  * has only get_energy_usage; ver_code 2 adds get_current_power, and some (P110M) get_emeter_data,
  * which no component tells apart, so it is tried first and dropped when the device refuses it.
  * Empty: no meter.

@@ -54,7 +54,7 @@ export function combineSmartEnergy(parts: SmartEnergyParts): SmartEnergyReading 
  * get_energy_data's result (`{data: [Wh...], start_timestamp, interval}`) as statistics in kWh:
  * one entry per day (interval 1440) or month (43200) from the start. The timestamps are read as
  * the device's local time once `timeDiffMinutes` (get_device_info `time_diff`) is added; this
- * shape is unverified on hardware (PROTOCOL.md section 5). Entries that are not numbers are left out.
+ * shape is unverified on hardware (docs/protocol.md, section 4, Energy units). Entries that are not numbers are left out.
  */
 export function normaliseEnergyData(raw: unknown, timeDiffMinutes = 0): EnergyStat[] {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The energy history is not an object.');

@@ -2,7 +2,7 @@ import { displayText } from '../../util/display-text';
 import { ErrorCode, KasaError } from '../../util/errors';
 
 /**
- * The SMART dialect's error codes, sorted by what a client does about them (PROTOCOL.md section 5):
+ * The SMART dialect's error codes, sorted by what a client does about them (docs/protocol.md, section 4, Error codes):
  * - session: the device's side of the session is gone; handshake again, then a read may be retried.
  * - auth: the credentials were not accepted.
  * - unsupported: the device does not have the method (or, for an absent get_*, says "params error").

@@ -4,7 +4,7 @@ export interface SmartAnswer {
   result?: Record<string, unknown>;
 }
 
-/** The codes the simulator answers (PROTOCOL.md section 5). */
+/** The codes the simulator answers (docs/protocol.md, section 4, Error codes). */
 export const SIM_CODES = {
   ok: 0,
   unknownMethod: -1002,

@@ -17,7 +17,7 @@ export interface SimOutlet {
 
 /**
  * The outlets of a simulated strip and the parent's paged lists of them. Child ids are the
- * parent's id with a 2-digit suffix (the real format is unverified, PROTOCOL.md section 5).
+ * parent's id with a 2-digit suffix (the real format is unverified: docs/protocol.md, section 4, Strips).
  */
 export class SimChildren {
   readonly outlets: SimOutlet[];

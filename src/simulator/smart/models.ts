@@ -3,7 +3,7 @@ import { seededHex } from '../models';
 import type { LightComponents, LightSpec } from './light';
 
 /**
- * The SMART models the simulator plays (PROTOCOL.md section 5). The fixtures are written here
+ * The SMART models the simulator plays (docs/protocol.md, section 4). The fixtures are written here
  * from the documented message shapes, not taken from any device dump: names, versions and
  * component lists are plausible, not copies of a real unit.
  */

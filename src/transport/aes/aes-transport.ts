@@ -13,7 +13,7 @@ import { AES_PATH, LOGIN_METHOD, handshakeBody, passthroughBody, tokenPath } fro
 import { newHandshakeKeyPair, rsaDecryptPkcs1 } from './rsa';
 
 export const AES_DEFAULT_PORT = 80;
-/** What a KLAP device answers to a plain JSON POST on /app (PROTOCOL.md section 5). */
+/** What a KLAP device answers to a plain JSON POST on /app (docs/protocol.md, section 4, KLAP or AES?). */
 const KLAP_DEVICE_CODE = 1003;
 
 const NOT_AES_HINT = ' It answers HTTP but not the AES handshake of older Tapo firmware: try the KLAP transport, or Automatic.';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The two forms of the password login_device takes (PROTOCOL.md section 5): 'password' sends it
+ * The two forms of the password login_device takes (docs/protocol.md, section 5, Login): 'password' sends it
  * in base64; login version 2 sends 'password2', the base64 of its SHA-1 in hex, instead.
  */
 export type AesPasswordForm = 'password' | 'password2';

@@ -1,7 +1,7 @@
 import type { AesSessionCipher } from './cipher';
 
 /**
- * The JSON bodies of the AES protocol's HTTP POSTs to /app (PROTOCOL.md section 5), shared by
+ * The JSON bodies of the AES protocol's HTTP POSTs to /app (docs/protocol.md, section 5), shared by
  * the transport and the simulator so both ends write them the same way.
  */
 export const HANDSHAKE_METHOD = 'handshake';

@@ -1,6 +1,6 @@
 import { KeyObject, constants, generateKeyPair, privateDecrypt } from 'node:crypto';
 
-/** The AES handshake's client key: RSA-1024 (PROTOCOL.md section 5). */
+/** The AES handshake's client key: RSA-1024 (docs/protocol.md, section 5). */
 export const HANDSHAKE_RSA_BITS = 1024;
 /** Random padding bytes PKCS#1 v1.5 requires at least (RFC 8017, 7.2.1). */
 const MIN_PADDING_BYTES = 8;

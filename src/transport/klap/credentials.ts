@@ -11,10 +11,10 @@ export type KlapCredentialSource = 'user' | 'tapo-default' | 'kasa-default' | 'b
  */
 export type KlapFamily = 'iot' | 'smart' | 'any';
 
-/** A plug never bound to a cloud account answers to these (facts: PROTOCOL.md section 3). */
+/** A plug never bound to a cloud account answers to these (docs/protocol.md, section 3). */
 export const KASA_DEFAULT_USERNAME = 'kasa@tp-link.net';
 export const KASA_DEFAULT_PASSWORD = 'kasaSetup';
-/** SMART (Tapo) devices not bound to an account answer to these (PROTOCOL.md section 5). */
+/** SMART (Tapo) devices not bound to an account answer to these (docs/protocol.md, section 4, KLAP for SMART devices). */
 export const TAPO_DEFAULT_USERNAME = 'test@tp-link.net';
 export const TAPO_DEFAULT_PASSWORD = 'test';
 
@@ -67,13 +67,14 @@ export function credentialCandidates(username?: string, password?: string, famil
  * AUTH for a device that accepted none of the accounts tried. Never quotes the credentials:
  * messages end up in logs and debug panes. The device refused the account given (or none was
  * given): it is bound to another account, or the e-mail or password is mistyped, which is all a
- * client can tell apart.
+ * client can tell apart. Where the account goes is for each front end to say (the device node,
+ * the command line's -u and -P).
  */
 export function accountRefusedError(device: string, userCredentialsGiven: boolean): KasaError {
   const message = userCredentialsGiven
     ? 'it did not accept the TP-Link account given: it is bound to another account, or the e-mail or password ' +
       'is mistyped. Enter the e-mail and password you sign in to the Kasa or Tapo app with'
-    : 'it is bound to a TP-Link account: enter that account (the e-mail and password of the Kasa or Tapo app) in the device node';
+    : 'it is bound to a TP-Link account: give that account (the e-mail and password of the Kasa or Tapo app)';
   return new KasaError(ErrorCode.AUTH, `${device}: ${message}.`, { device });
 }
 

@@ -30,7 +30,7 @@ export async function probeKlap(host: string, port: number, timeoutMs: number): 
   }
 }
 
-/** What a KLAP device answers to a plain JSON POST on /app (PROTOCOL.md section 5). */
+/** What a KLAP device answers to a plain JSON POST on /app (docs/protocol.md, section 4, KLAP or AES?). */
 const KLAP_PLAIN_REQUEST_CODE = 1003;
 
 /**

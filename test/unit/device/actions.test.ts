@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkPermission, parseAction, parseOutletSelectors } from '../../../src/device/actions';
-import { ErrorCode } from '../../../src/util/errors';
+import { ErrorCode, KasaError } from '../../../src/util/errors';
 
 describe('reading actions from messages', () => {
   it('reads every switch value, Buffers (from MQTT) as text', () => {
@@ -26,6 +26,21 @@ describe('reading actions from messages', () => {
     assert.throws(() => parseAction({ command: 'alias' }), /new name/);
     assert.throws(() => parseAction({ command: 'constructor' }), /Unknown command/);
     assert.throws(() => parseAction({ payload: {} }), { code: ErrorCode.BAD_INPUT });
+  });
+
+  it('runs the default action only for a message that carries nothing usable', () => {
+    const toggle = { kind: 'power', target: 'toggle' };
+    for (const payload of [undefined, null, '', '  ', Buffer.alloc(0), {}, 1732000000000, new Date()]) {
+      assert.deepEqual(parseAction({ payload }, 'toggle'), toggle, `payload ${String(payload)}`);
+    }
+    // A typo or a value the node does not document is refused, naming what it takes: never the default action.
+    for (const payload of ['of', 'maybe', 'onn', 2, -1, 0.5, 42, [], ['on'], Buffer.from('of')]) {
+      assert.throws(
+        () => parseAction({ payload }, 'toggle'),
+        (err: KasaError) => err.code === ErrorCode.BAD_INPUT && /is not a value this node takes/.test(err.message) && /"on"\/"off"/.test(err.message) && /"toggle"/.test(err.message),
+        `payload ${JSON.stringify(payload)}`,
+      );
+    }
   });
 
   it('guards raw and destructive commands', () => {

@@ -33,7 +33,7 @@ const P110 = {
   },
 };
 
-describe('TDP header and CRC (PROTOCOL.md section 5 vectors)', () => {
+describe('TDP header and CRC (docs/protocol.md section 6 vectors)', () => {
   it('encodes the worked example: serial 01020304, an 85-byte payload, CRC 2538326a', () => {
     const payload = Buffer.from('{"params":{"rsa_key":"-----BEGIN PUBLIC KEY-----\\nTEST\\n-----END PUBLIC KEY-----\\n"}}', 'utf8');
     assert.equal(payload.length, 85);

@@ -18,7 +18,7 @@ void describe('the transport choices of the factory and the device node editor',
       'tplink-device': { transport: Record<string, string> };
     })['tplink-device'].transport;
     assert.deepEqual(Object.keys(labels), [...TRANSPORT_CHOICES]);
-    assert.equal(labels['aes'], 'AES (older Tapo firmware)');
+    assert.equal(labels['aes'], 'AES (older Tapo firmware, on the HTTP port)');
   });
 
   void it("knows 'aes' and 'tpap'", () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decrypt, encodeDatagram, encodeTcpFrame, encrypt } from '../../../src/transport/xor-cipher';
 
-// Vector from PROTOCOL.md section 1.
+// Vector from docs/protocol.md, section 1.
 const SYSINFO = '{"system":{"get_sysinfo":{}}}';
 const SYSINFO_TCP = '0000001dd0f281f88bff9af7d5ef94b6d1b4c09fec95e68fe187e8caf08bf68bf6';
 

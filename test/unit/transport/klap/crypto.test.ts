@@ -5,7 +5,7 @@ import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../../../s
 import { credentialCandidates, matchCandidate } from '../../../../src/transport/klap/credentials';
 import { KlapSession, nextSeq } from '../../../../src/transport/klap/session';
 
-// Vectors from PROTOCOL.md section 3.
+// Vectors from docs/protocol.md, section 3.
 const localSeed = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 const remoteSeed = Buffer.from('101112131415161718191a1b1c1d1e1f', 'hex');
 const request = '{"system":{"get_sysinfo":{}}}';
