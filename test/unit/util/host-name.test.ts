@@ -67,8 +67,8 @@ describe('the device dialog checks the Host field as the runtime does (resources
     const before = g.window;
     g.window = { KasaFlowsTables: { hostLabelPattern: HOST_LABEL_PATTERN }, URL };
     try {
-      // dist(-unit)/test/unit -> the repository root
-      const file = path.join(__dirname, '..', '..', '..', 'resources', 'editor.js');
+      // dist(-unit)/test/unit/util -> the repository root
+      const file = path.join(__dirname, '..', '..', '..', '..', 'resources', 'editor.js');
       delete require.cache[require.resolve(file)];
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a browser script, loaded as the editor loads it
       require(file);
