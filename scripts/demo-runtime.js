@@ -159,21 +159,21 @@ function exampleFlows() {
 /**
  * The demo's flows: every example on a tab of its own (their ids never collide, a test sees to
  * that), each device node pointed at the simulators: a Tapo device (its name says which) at the
- * simulated P110M or P300 over KLAP, a device that a strip-outlet node uses at the HS300, any
- * other at the HS110; TDDP at the responder.
+ * simulated P110M, P300 or L530 over KLAP, a KL430 at the light strip, a device that a
+ * strip-outlet node uses at the HS300, any other at the HS110; TDDP at the responder.
  */
-function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpReplyPort }) {
+function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, kl430Port, l530Port, tddpPort, tddpReplyPort }) {
   const flows = exampleFlows().flatMap(({ flow }) => flow);
   const strips = new Set(flows.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
   for (const node of flows) {
     if (node.type === 'tplink-device') {
-      const tapo = /\bTapo (P110M|P300)\b/.exec(String(node.name || ''));
+      const tapo = /\bTapo (P110M|P300|L530)\b/.exec(String(node.name || ''));
       let port;
       if (tapo) {
-        port = tapo[1] === 'P300' ? p300Port : p110mPort;
+        port = { P300: p300Port, L530: l530Port }[tapo[1]] || p110mPort;
         Object.assign(node, { host: LOOPBACK, klapPort: port, transport: 'klap', tddpPort, tddpReplyPort });
       } else {
-        port = strips.has(node.id) ? hs300Port : hs110Port;
+        port = /\bKL430\b/.test(String(node.name || '')) ? kl430Port : strips.has(node.id) ? hs300Port : hs110Port;
         Object.assign(node, { host: LOOPBACK, port, transport: 'tcp', tddpPort, tddpReplyPort });
       }
       node.name = String(node.name || '').replace(/127\.0\.0\.1(:\d+)?/, `${LOOPBACK}:${port}`);
@@ -192,10 +192,10 @@ function dashboardPath(flows) {
 }
 
 /**
- * The whole demo on loopback: a simulated HS110, an HS300, a Tapo P110M and a P300 (SMART over
- * KLAP, unbound: no account needed), a TDDP responder, and Node-RED with every example wired to
- * them. Resolves with { url, dashboardUrl, nodeRed, hs110, hs300, p110m, p300, tddp,
- * tddpReplyPort, stop() }.
+ * The whole demo on loopback: a simulated HS110, an HS300, a KL430 light strip, a Tapo P110M, a
+ * P300 and an L530 bulb (SMART over KLAP, unbound: no account needed), a TDDP responder, and
+ * Node-RED with every example wired to them. Resolves with { url, dashboardUrl, nodeRed, hs110,
+ * hs300, p110m, p300, kl430, l530, tddp, tddpReplyPort, stop() }.
  */
 async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
@@ -205,16 +205,27 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
   const hs300 = new SimulatedDevice({ model: 'hs300', host: LOOPBACK, port: 0, alias: 'Demo strip' });
   const p110m = new SmartSimulatedDevice({ model: 'p110m', host: LOOPBACK, port: 0, nickname: 'Demo Tapo plug' });
   const p300 = new SmartSimulatedDevice({ model: 'p300', host: LOOPBACK, port: 0, nickname: 'Demo Tapo strip' });
+  const kl430 = new SimulatedDevice({ model: 'kl430', host: LOOPBACK, port: 0, alias: 'Demo light strip' });
+  const l530 = new SmartSimulatedDevice({ model: 'l530', host: LOOPBACK, port: 0, nickname: 'Demo Tapo bulb' });
   const tddpReplyPort = await freeUdpPort();
   const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
   const started = [];
   const stopSimulators = () => Promise.all(started.map((part) => part.stop()));
   try {
-    for (const part of [hs110, hs300, p110m, p300, tddp]) {
+    for (const part of [hs110, hs300, p110m, p300, kl430, l530, tddp]) {
       await part.start();
       started.push(part);
     }
-    const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, p110mPort: p110m.port, p300Port: p300.port, tddpPort: tddp.port, tddpReplyPort });
+    const flows = demoFlows({
+      hs110Port: hs110.port,
+      hs300Port: hs300.port,
+      p110mPort: p110m.port,
+      p300Port: p300.port,
+      kl430Port: kl430.port,
+      l530Port: l530.port,
+      tddpPort: tddp.port,
+      tddpReplyPort,
+    });
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
@@ -227,7 +238,7 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
       await stopSimulators();
     };
     const dashboard = dashboardPath(flows);
-    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, tddp, tddpReplyPort, stop };
+    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, kl430, l530, tddp, tddpReplyPort, stop };
   } catch (err) {
     await stopSimulators();
     throw err;

@@ -31,6 +31,8 @@ async function main() {
   console.log(`  Simulated HS300      ${demo.hs300.address} (TCP and UDP)`);
   console.log(`  Simulated Tapo P110M ${demo.p110m.address} (SMART over KLAP, with an energy meter)`);
   console.log(`  Simulated Tapo P300  ${demo.p300.address} (SMART over KLAP, a strip of 3 outlets)`);
+  console.log(`  Simulated KL430      ${demo.kl430.address} (a Kasa light strip)`);
+  console.log(`  Simulated Tapo L530  ${demo.l530.address} (SMART over KLAP, a colour bulb)`);
   console.log(`  TDDP responder       127.0.0.1:${demo.tddp.port} (replies to port ${demo.tddpReplyPort})`);
   console.log('Every example is on a tab of its own: click the inject buttons and watch the Debug sidebar.');
   console.log(`A device node's Search asks ${demo.hs110.host}:${demo.hs110.udpPort}, ${demo.hs300.host}:${demo.hs300.udpPort} (its Search options, Hosts).`);

@@ -28,7 +28,7 @@ export function checkLightChange(change: LightChange, features: LightFeatures, c
   if (change.effect !== undefined && change.effect !== null && (change.color !== undefined || change.colorTemp !== undefined)) {
     throw new KasaError(ErrorCode.BAD_INPUT, 'An effect and a colour or white cannot be shown at once: send msg.effect alone, or "off" with the colour.');
   }
-  if (change.color !== undefined && !features.color) throw cannot('show a colour (it is a white-only light)');
+  if (change.color !== undefined && !features.color) throw cannot('show a colour');
   if (change.colorTemp !== undefined) {
     const range = features.colorTempRange;
     if (range === undefined) throw cannot('change its white (colour temperature)');

@@ -66,6 +66,7 @@ describe('examples/*.json as a user imports them', () => {
       '05-tddp-query.json',
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
       '07-tapo-plug-and-strip.json',
+      '08-light-control.json',
     ]);
   });
 
@@ -131,7 +132,7 @@ describe('examples/*.json as a user imports them', () => {
       it('a comment says what to run; every node is named, entirely on the canvas, and overlaps no other', () => {
         const comments = flow.filter((n) => n.type === 'comment');
         assert.ok(comments.length >= 1, 'a comment node explains the example');
-        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300) --port \d+/);
+        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300|kl430|l530) --port \d+/);
         if (needsDashboard) assert.match(String(comments[0]!['info']), /Needs FlowFuse Dashboard 2 \(@flowfuse\/node-red-dashboard\)/);
         const boxes = onCanvas.map((node) => {
           assert.ok(typeof node.name === 'string' && node.name !== '', `${node.type} ${node.id} has a name (its label on the canvas)`);
@@ -191,7 +192,7 @@ function prepare(name: string, devices: Record<string, Record<string, unknown>>)
     .filter((n) => !['ui-base', 'ui-theme', 'ui-page', 'ui-group'].includes(n.type))
     .map((n) => {
       if (n.type === 'tplink-device') {
-        const model = /HS\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
+        const model = /HS\d+|KL\d+|L\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
         assert.ok(devices[model] !== undefined, `a simulator for ${String(n.name)}`);
         return { ...n, ...devices[model] };
       }
@@ -463,6 +464,59 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal((await outlet.next()).payload, false);
     assert.equal(strip.device.children.outlets[1]!.relay.isOn, false);
     assert.equal(await errors.quietFor(100), true);
+  });
+
+  it('08 light control: colour, white, an effect on the KL430; colour, white, effect, range error, fade on the L530', async () => {
+    const strip = new SimulatedDevice({ model: 'kl430', port: 0, udp: false });
+    await strip.start();
+    const bulb = new SmartSimulatedDevice({ model: 'l530' });
+    await bulb.start();
+    sims.push(bulb);
+    try {
+      const flow = prepare('08-light-control.json', { kl430: { port: strip.port }, l530: { klapPort: bulb.port } });
+      await helper.load([...packageNodes, ...coreNodes], flow);
+      const stripOut = new Inbox(helper.getNode(idOf(flow, 'helper', 'strip: msg.light')));
+      const bulbOut = new Inbox(helper.getNode(idOf(flow, 'helper', 'bulb: msg.light')));
+      const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+      // The strip is watched: its first poll reports it "online".
+      assert.equal((await stripOut.next(8000))['event'], 'online');
+      type Light = { mode: string; hue: number; colorTemp: number; brightness: number; effect: string | null; hex: string };
+      const light = async (inbox: Inbox) => (await inbox.next())['light'] as Light;
+
+      press(flow, 'orange, 40 %');
+      let state = await light(stripOut);
+      assert.deepEqual([state.mode, state.hex, state.brightness], ['color', '#ffa600', 40]);
+      assert.equal(strip.state.getLight().hue, 39);
+      press(flow, 'warm white 2700 K, fade 1 s');
+      state = await light(stripOut);
+      assert.deepEqual([state.mode, state.colorTemp], ['white', 2700]);
+      press(flow, 'effect Rainbow');
+      assert.equal((await light(stripOut)).effect, 'Rainbow');
+      press(flow, 'list effects');
+      assert.ok(((await stripOut.next()).payload as string[]).includes('Ocean'));
+      press(flow, 'effect off');
+      assert.equal((await light(stripOut)).effect, null);
+
+      press(flow, 'bulb #00aaff');
+      state = await light(bulbOut);
+      assert.deepEqual([state.mode, state.hex], ['color', '#00aaff']);
+      assert.equal(bulb.device.light!.hue, 200);
+      press(flow, 'bulb cool white 6000 K');
+      assert.equal((await light(bulbOut)).colorTemp, 6000);
+      press(flow, 'bulb effect Party');
+      assert.equal((await light(bulbOut)).effect, 'Party');
+      press(flow, 'bulb 9000 K (out of range)');
+      const refused = (await errors.next())['error'] as { code: string; message: string };
+      assert.equal(refused.code, 'BAD_INPUT');
+      assert.match(refused.message, /from 2500 to 6500 K/);
+      press(flow, 'bulb off, fade 2 s');
+      assert.equal((await bulbOut.next()).payload, false);
+      assert.equal(bulb.device.relay.isOn, false);
+      assert.equal(await errors.quietFor(100), true);
+    } finally {
+      await helper.unload();
+      await strip.stop();
+    }
   });
 });
 

@@ -31,6 +31,9 @@ export interface Demo {
   /** The Tapo plug (SMART over KLAP, with a meter) and strip. */
   p110m: SmartSimulatedDevice;
   p300: SmartSimulatedDevice;
+  /** The Kasa light strip and the Tapo colour bulb (lights examples and the dashboard's light card). */
+  kl430: SimulatedDevice;
+  l530: SmartSimulatedDevice;
   tddpReplyPort: number;
   stop(): Promise<void>;
 }

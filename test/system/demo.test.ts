@@ -118,16 +118,16 @@ describe('the demo (npm start)', () => {
     for (const device of devices) {
       assert.equal(device['host'], '127.0.0.1');
       if (device['transport'] === 'klap') {
-        assert.ok([demo.p110m.port, demo.p300.port].includes(Number(device['klapPort'])), `${String(device['name'])} points at a Tapo simulator`);
+        assert.ok([demo.p110m.port, demo.p300.port, demo.l530.port].includes(Number(device['klapPort'])), `${String(device['name'])} points at a Tapo simulator`);
       } else {
         assert.equal(device['transport'], 'tcp');
-        assert.ok([demo.hs110.port, demo.hs300.port].includes(Number(device['port'])), `${String(device['name'])} points at a simulator`);
+        assert.ok([demo.hs110.port, demo.hs300.port, demo.kl430.port].includes(Number(device['port'])), `${String(device['name'])} points at a simulator`);
       }
       assert.equal(device['tddpReplyPort'], demo.tddpReplyPort);
     }
     assert.deepEqual(
       devices.filter((d) => d['transport'] === 'klap').map((d) => Number(d['klapPort'])).sort(),
-      [demo.p110m.port, demo.p300.port].sort(),
+      [demo.p110m.port, demo.p300.port, demo.l530.port].sort(),
       'a device node for each Tapo simulator',
     );
     await screenshot('editor');

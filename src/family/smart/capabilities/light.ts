@@ -102,7 +102,7 @@ function tapoEffect(name: string, brightness: number): Record<string, unknown> {
 
 export const lightModule: SmartModuleSpec<'light'> = {
   capability: 'light',
-  // Lights with a colour or a white of their own; dimmer switches dim through `brightness` alone.
-  when: ({ components }) => hasComponent(components, 'color') || hasComponent(components, 'color_temperature') || hasComponent(components, 'light_strip'),
+  // Every light, white-only bulbs and dimmer switches included: what each has follows from its components.
+  component: 'brightness',
   create: (device) => new SmartLight(device),
 };
