@@ -35,7 +35,7 @@ export function checkLightChange(change: LightChange, features: LightFeatures, c
     const [min, max] = range;
     if (!Number.isInteger(change.colorTemp) || change.colorTemp < min || change.colorTemp > max) {
       const allowed = min === max ? `only ${min} K` : `from ${min} to ${max} K`;
-      throw new KasaError(ErrorCode.BAD_INPUT, `msg.colorTemp must be a whole number of kelvin this light can show: ${allowed}, not ${String(change.colorTemp)}.`);
+      throw new KasaError(ErrorCode.BAD_INPUT, `A colour temperature of ${String(change.colorTemp)} K is not one this light can show: it takes whole kelvin ${allowed}.`);
     }
   }
   if (change.effect !== undefined && !features.effects) throw cannot('run light effects');
