@@ -222,7 +222,7 @@ describe('the examples run against the simulator', () => {
     await Promise.all(devices.splice(0).map((d) => d.stop()));
   });
 
-  async function start(model: 'hs110' | 'hs300'): Promise<SimulatedDevice> {
+  async function start(model: 'hs110' | 'hs300' | 'kl430'): Promise<SimulatedDevice> {
     const device = new SimulatedDevice({ model, port: 0, udp: false });
     await device.start();
     devices.push(device);
@@ -394,7 +394,8 @@ describe('the examples run against the simulator', () => {
   it('06 dashboard: a click on an outlet switch reaches that outlet, and its answer only that switch', async () => {
     const plug = await start('hs110');
     const strip = await start('hs300');
-    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: plug.port }, hs300: { port: strip.port } });
+    const light = await start('kl430');
+    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: plug.port }, hs300: { port: strip.port }, kl430: { port: light.port } });
     await helper.load([...packageNodes, ...coreNodes], flow);
     const switches = [1, 2, 3, 4, 5, 6].map((i) => new Inbox(helper.getNode(idOf(flow, 'helper', `outlet ${i} switch`))));
     const plugSwitch = new Inbox(helper.getNode(idOf(flow, 'helper', 'plug switch')));
@@ -412,6 +413,42 @@ describe('the examples run against the simulator', () => {
     (helper.getNode(idOf(flow, 'plug-control', 'plug, watched every 5 s')) as unknown as Injectable).receive({ payload: !plug.state.getRelay(), topic: 'plug' });
     const answer = await plugSwitch.next();
     assert.equal(answer.payload, plug.state.getRelay());
+    assert.equal(await errors.quietFor(100), true);
+  });
+
+  it('06 dashboard: the light card sets the strip from each widget, and each widget gets its part of the state back', async () => {
+    const light = await start('kl430');
+    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: (await start('hs110')).port }, hs300: { port: (await start('hs300')).port }, kl430: { port: light.port } });
+    await helper.load([...packageNodes, ...coreNodes], flow);
+    const widgets = Object.fromEntries(
+      ['light switch', 'brightness slider', 'white slider', 'effect list'].map((name) => [name, new Inbox(helper.getNode(idOf(flow, 'helper', name)))]),
+    );
+    const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+    // The watcher's first poll: the card learns the light's state.
+    assert.equal((await widgets['light switch']!.next(8000)).payload, light.state.getLight().on);
+    for (const name of ['brightness slider', 'white slider', 'effect list']) await widgets[name]!.next();
+    // What the widgets send when used: the value, and the light-control field as msg.topic.
+    const use = (payload: unknown, topic: string) => (helper.getNode(idOf(flow, 'function', 'widget to light fields')) as unknown as Injectable).receive({ payload, topic });
+
+    use(60, 'brightness');
+    assert.equal((await widgets['brightness slider']!.next()).payload, 60);
+    assert.equal((await widgets['light switch']!.next()).payload, true);
+    assert.equal(light.state.getLight().brightness, 60);
+    assert.equal((await widgets['white slider']!.next()).payload, 2700, 'the white it shows');
+    assert.equal((await widgets['effect list']!.next()).payload, 'off');
+
+    use('orange', 'color');
+    await widgets['brightness slider']!.next();
+    assert.equal(light.state.getLight().hue, 39);
+    assert.equal(widgets['white slider']!.size, 0, 'a colour leaves the white slider where it was');
+    use(3000, 'colorTemp');
+    assert.equal((await widgets['white slider']!.next()).payload, 3000);
+    assert.equal(light.state.getLight().colorTemp, 3000);
+    use('Ocean', 'effect');
+    for (;;) if ((await widgets['effect list']!.next()).payload === 'Ocean') break;
+    use(false, 'light');
+    for (;;) if ((await widgets['light switch']!.next()).payload === false) break;
+    assert.equal(light.state.getLight().on, false);
     assert.equal(await errors.quietFor(100), true);
   });
 });
