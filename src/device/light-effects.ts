@@ -4,7 +4,8 @@ import { ErrorCode, KasaError } from '../util/errors';
  * The light-strip effects this package offers, in neither family's words: Kasa and Tapo strips both
  * take a whole effect object (an id, a name, a type, colours) and run it, so each family builds its
  * own object from these. They are the package's own designs (custom effects, as the apps call
- * them), not copies of the apps' built-in ones.
+ * them), not copies of the apps' built-in ones. The object's fields follow what python-kasa sends;
+ * that a strip runs an effect it has never seen (custom: 1, an id of ours) is unverified on hardware.
  */
 export interface EffectDesign {
   name: string;

@@ -240,6 +240,34 @@ describe('light-control on every simulated light', () => {
     });
   }
 
+  it('wall dimmers of both families (HS220, S500D): on/off and brightness; a colour is NOT_SUPPORTED in words, unsent', LIMIT, async () => {
+    const kasa = new SimulatedDevice({ model: 'hs220', udp: false });
+    await kasa.start();
+    const tapo = new SmartSimulatedDevice({ host: '127.0.0.1', model: 's500d' });
+    await tapo.start();
+    rigs.push({ stop: () => kasa.stop() } as Rig, { stop: () => tapo.stop() } as Rig);
+    for (const [device, brightness, count] of [
+      [{ host: '127.0.0.1', port: kasa.port }, () => kasa.state.getBrightness(), () => kasa.stats.requests],
+      [{ host: '127.0.0.1', transport: 'klap', klapPort: tapo.port, timeout: 3000 }, () => tapo.device.light!.brightness, () => tapo.device.received.length],
+    ] as const) {
+      const { node, out, caught } = await load(flowWith({ type: 'light-control', name: 'dimmer' }, device));
+      node.receive({ payload: true, brightness: 35 });
+      const msg = (await out.next()) as Msg;
+      assert.equal(msg['payload'], true);
+      assert.deepEqual([lightOf(msg).brightness, lightOf(msg).mode, lightOf(msg).hex], [35, null, null]);
+      assert.equal(brightness(), 35);
+      const before = count();
+      node.receive({ color: 'red' });
+      const refused = (await caught.next()) as Msg;
+      assert.equal(refused.error?.code, ErrorCode.NOT_SUPPORTED);
+      assert.match(refused.error?.message ?? '', /wall dimmer: it cannot show a colour/);
+      assert.equal(count(), before, 'nothing was sent');
+      node.receive({ payload: 'off' });
+      assert.equal(((await out.next()) as Msg)['payload'], false);
+      await unloadChecked();
+    }
+  });
+
   for (const model of ['kl130', 'l930']) {
     it(`${model}: watching reports a colour set in the app as one change`, LIMIT, async () => {
       const rig = await rigFor(model);

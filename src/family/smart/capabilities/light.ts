@@ -21,6 +21,8 @@ const MAX_FADE_SECONDS = 60;
  * set_lighting_effect (a whole effect object), a colour bulb's dynamic light effects with
  * set_dynamic_light_effect_rule_enable; fades through the device's on_off_gradually setting, which
  * applies to switching only. Every write and the state read back go in one multipleRequest.
+ * Unverified on hardware: stopping an effect with `enable: 0` (and its id), and that a light
+ * applies its gradual on/off setting to the switch sent in the same batch.
  */
 export class SmartLight implements LightModule {
   constructor(private readonly device: SmartContext) {}
