@@ -41,9 +41,12 @@ const run = promisify(execFile);
  * With the SMART family and the AES transport it is 201 KB and 768 KB in 149 files (raised to 220 KB).
  * With tplink-smartplug --discover and TDP/KLAP/AES in the decoder and dissector, 224 KB and 858 KB in
  * 159 files (raised to 240 KB).
+ * After the simulator's lights, SMART dimmers and hubs it was 256 KB and 981 KB in 192 files (over the
+ * 240 KB already); with light-control, the light capability and example 08, 273 KB and 1060 KB in 208
+ * files (raised to 290 KB and 1150 KB; the lead may prefer another limit).
  */
-const MAX_TARBALL_BYTES = 240_000;
-const MAX_UNPACKED_BYTES = 1_000_000;
+const MAX_TARBALL_BYTES = 290_000;
+const MAX_UNPACKED_BYTES = 1_150_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
   /^package\.json$/,
