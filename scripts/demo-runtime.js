@@ -161,26 +161,27 @@ function exampleFlows() {
  * the next; a port in use falls back to any free one (printed all the same). None is an example's
  * own (examples/*.json use 9901-9907, 8171 and 8172), so an example's simulator can run beside the demo.
  */
-const DEMO_PORTS = { hs110: 9991, hs300: 9992, p110m: 8191, p300: 8192, p110mTdp: 20191, p300Tdp: 20192 };
+const DEMO_PORTS = { hs110: 9991, hs300: 9992, kl430: 9993, p110m: 8191, p300: 8192, l530: 8193, p110mTdp: 20191, p300Tdp: 20192, l530Tdp: 20193 };
 
 /** The demo's device nodes, one per simulated device, every example's device node replaced by one of them. */
 const DEMO_DEVICES = [
   { key: 'hs110', model: 'HS110' },
   { key: 'hs300', model: 'HS300' },
-  { key: 'p110m', model: 'Tapo P110M', tapo: true },
-  { key: 'p300', model: 'Tapo P300', tapo: true },
+  { key: 'kl430', model: 'KL430', named: /\bKL430\b/ },
+  { key: 'p110m', model: 'Tapo P110M', tapo: true, named: /\bTapo P110M\b/ },
+  { key: 'p300', model: 'Tapo P300', tapo: true, named: /\bTapo P300\b/ },
+  { key: 'l530', model: 'Tapo L530', tapo: true, named: /\bTapo L530\b/ },
 ];
 
 /**
  * The demo's flows: every example on a tab of its own (their ids never collide, a test sees to
  * that), with one device node per simulated device in place of the examples' own: a Tapo device
- * (its name says which) becomes the simulated P110M or P300 over KLAP, a device that a
- * strip-outlet node uses the HS300, any other the HS110 (with the TDDP responder's ports).
+ * or a KL430 (its name says which) becomes that simulated device, a device that a strip-outlet node
+ * uses the HS300, any other the HS110 (with the TDDP responder's ports).
  */
-function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpReplyPort }) {
+function demoFlows({ ports, tddpPort, tddpReplyPort }) {
   const examples = exampleFlows().flatMap(({ flow }) => flow);
   const strips = new Set(examples.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
-  const ports = { hs110: hs110Port, hs300: hs300Port, p110m: p110mPort, p300: p300Port };
   const template = examples.find((node) => node.type === 'tplink-device');
   const shared = DEMO_DEVICES.map(({ key, model, tapo }) => ({
     ...template,
@@ -194,8 +195,8 @@ function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpRe
   const replacement = new Map();
   for (const node of examples) {
     if (node.type !== 'tplink-device') continue;
-    const tapo = /\bTapo (P110M|P300)\b/.exec(String(node.name || ''));
-    const key = tapo ? tapo[1].toLowerCase() : strips.has(node.id) ? 'hs300' : 'hs110';
+    const named = DEMO_DEVICES.find((device) => device.named !== undefined && device.named.test(String(node.name || '')));
+    const key = named ? named.key : strips.has(node.id) ? 'hs300' : 'hs110';
     replacement.set(node.id, `demo-device-${key}`);
   }
   const flows = examples.filter((node) => node.type !== 'tplink-device');
@@ -239,11 +240,12 @@ function dashboardPath(flows) {
 }
 
 /**
- * The whole demo on loopback: a simulated HS110, an HS300, a Tapo P110M and a P300 (SMART over
- * KLAP, unbound: no account needed, each answering TP-Link's discovery on a UDP port of its own), a
- * TDDP responder, and Node-RED with every example wired to them; the device dialog's search asks
- * every simulated device (tplinkDeviceSearchHosts). Resolves with { url, dashboardUrl, nodeRed,
- * hs110, hs300, p110m, p300, tddp, tddpReplyPort, searchHosts, stop() }.
+ * The whole demo on loopback: a simulated HS110, an HS300, a KL430 light strip, a Tapo P110M, a
+ * P300 and an L530 bulb (SMART over KLAP, unbound: no account needed, each answering TP-Link's
+ * discovery on a UDP port of its own), a TDDP responder, and Node-RED with every example wired to
+ * them; the device dialog's search asks every simulated device (tplinkDeviceSearchHosts). Resolves
+ * with { url, dashboardUrl, nodeRed, hs110, hs300, kl430, p110m, p300, l530, tddp, tddpReplyPort,
+ * searchHosts, stop() }.
  */
 async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log, ports = DEMO_PORTS } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
@@ -264,14 +266,17 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
     const hs110 = await start(kasa('hs110', 'Demo lamp', ports.hs110));
     const hs300 = await start(kasa('hs300', 'Demo strip', ports.hs300));
     const p110m = await start(tapo('p110m', 'Demo Tapo plug', ports.p110m, ports.p110mTdp));
+    const kl430 = await start(kasa('kl430', 'Demo light strip', ports.kl430));
     const p300 = await start(tapo('p300', 'Demo Tapo strip', ports.p300, ports.p300Tdp));
+    const l530 = await start(tapo('l530', 'Demo Tapo bulb', ports.l530, ports.l530Tdp));
     const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
     await tddp.start();
     started.push(tddp);
-    const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, p110mPort: p110m.port, p300Port: p300.port, tddpPort: tddp.port, tddpReplyPort });
+    const devices = { hs110, hs300, kl430, p110m, p300, l530 };
+    const flows = demoFlows({ ports: Object.fromEntries(Object.entries(devices).map(([key, device]) => [key, device.port])), tddpPort: tddp.port, tddpReplyPort });
     // Kasa devices answer their sysinfo over UDP on their port, Tapo ones TP-Link's discovery (TDP):
     // each on a port of its own, which a broadcast would not reach, so the search lists them all.
-    const searchHosts = [hs110.udpPort, hs300.udpPort, p110m.tdpPort, p300.tdpPort].map((udpPort) => `${LOOPBACK}:${udpPort}`).join(', ');
+    const searchHosts = [hs110.udpPort, hs300.udpPort, kl430.udpPort, p110m.tdpPort, p300.tdpPort, l530.tdpPort].map((udpPort) => `${LOOPBACK}:${udpPort}`).join(', ');
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
@@ -283,7 +288,7 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
       await stopSimulators();
     };
     const dashboard = dashboardPath(flows);
-    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, tddp, tddpReplyPort, searchHosts, stop };
+    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, ...devices, tddp, tddpReplyPort, searchHosts, stop };
   } catch (err) {
     await stopSimulators();
     throw err;

@@ -168,13 +168,8 @@ function createWatcher(
           return report('online', event.reading.info, event.parts);
         case 'change':
           return report('change', event.reading.info, [event.part]);
-        case 'offline': {
-          node.status(offlineStatus(event.error));
-          const error = event.error instanceof Error ? event.error : new Error(String(event.error));
-          node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
-          node.error(error, { payload: null, event: 'offline', ...withTopic });
-          return;
-        }
+        case 'offline':
+          return reportOffline(node, event.error, withTopic);
         case 'reading':
           return;
       }
@@ -182,6 +177,14 @@ function createWatcher(
   };
   deviceNode.hub.subscribe(watcher);
   return watcher;
+}
+
+/** A watched device stopped answering: the status, one message, and one error for Catch nodes. */
+export function reportOffline(node: Node, err: unknown, withTopic: { topic?: string }): void {
+  node.status(offlineStatus(err));
+  const error = err instanceof Error ? err : new Error(String(err));
+  node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
+  node.error(error, { payload: null, event: 'offline', ...withTopic });
 }
 
 /** An outlet renamed away is simply no longer watched. */

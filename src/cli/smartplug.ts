@@ -1,5 +1,7 @@
 import { DEFAULT_PORT } from '../family/iot/client';
 import { parseAction, parseOutletSelectors, runAction } from '../device/actions';
+import { lightOutput } from '../device/light';
+import { LightCommand, parseLightInput } from '../device/light-input';
 import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
 import type { Device, OutletSelector, Target } from '../device/device';
 import { connectDevice } from '../family/connect';
@@ -33,7 +35,7 @@ function accountHint(err: KasaError): string {
   return err.code === ErrorCode.AUTH && err.message.includes('TP-Link account') ? ' On this command line: -u <e-mail> and -P <password> (or TPLINK_PASSWORD).' : '';
 }
 
-export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json>) [-o <outlet>]... [options]
+export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-c <command> | -j <json> | <light options>) [-o <outlet>]... [options]
 
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999), or over
 KLAP (--transport klap or auto) to a Kasa device or to a Tapo one and newer Kasa hardware (the
@@ -52,6 +54,13 @@ ${Object.entries(PRESETS)
   .join('\n')}
   -j, --json <json>      a raw JSON command, e.g. '{"system":{"get_sysinfo":{}}}'; to a SMART
                          device, '{"method":"get_device_info"}' (with "params":{...} if any)
+  Lights (bulbs, light strips, dimmers of both families), together in one command:
+      --brightness <1-100>  the brightness in %
+      --color <colour>   #rrggbb, a CSS colour name (orange) or hue,saturation (30,100): colour mode
+      --color-temp <K>   a white in kelvin, within the light's range: white mode
+      --effect <name>    a light effect by name, or off
+      --transition <ms>  fade (Kasa: any change; Tapo: with switching only)
+                         Result: the light's state read back (on, brightness, mode, hue, ...)
   -o, --outlet <outlet>  address outlets of a strip (HS300, KP303, P300, ...): the 2-digit suffix of the
                          child id (00 = first outlet, 02 = third), the full child id, the alias,
                          or all; repeat or separate with commas for several
@@ -82,6 +91,8 @@ export interface SmartplugOptions {
   request: Record<string, unknown>;
   /** The -c preset, which a SMART device runs in its own dialect. */
   preset?: PresetName;
+  /** Light options: the change to make, read back as the light-control node does. */
+  light?: LightCommand;
   /** The dialect of -j: Kasa's {module: {method}} ("iot") or SMART's {method, params}. */
   dialect: 'iot' | 'smart';
   /** Outlet selectors as the nodes take them, resolved against the strip's sysinfo when sent. */
@@ -114,6 +125,11 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
       username: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'P' },
       'klap-port': { type: 'string' },
+      brightness: { type: 'string' },
+      color: { type: 'string' },
+      'color-temp': { type: 'string' },
+      effect: { type: 'string' },
+      transition: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -123,10 +139,16 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const host = v.target.trim();
   // Checked here so a typo fails at once, before any DNS lookup or connection.
   if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
-  if ((v.command === undefined) === (v.json === undefined)) throw new UsageError('give either a preset (-c) or a JSON command (-j)');
-  let request: Record<string, unknown>;
+  const light = lightOptions(v);
+  if (light !== undefined && (v.command !== undefined || v.json !== undefined)) throw new UsageError('light options are a command of their own: leave out -c and -j');
+  if (light === undefined && (v.command === undefined) === (v.json === undefined)) {
+    throw new UsageError('give either a preset (-c), a JSON command (-j) or light options (--brightness, --color, --color-temp, --effect)');
+  }
+  let request: Record<string, unknown> = {};
   let dialect: SmartplugOptions['dialect'] = 'iot';
-  if (v.command !== undefined) {
+  if (light !== undefined) {
+    // Nothing to check: the light options were read above.
+  } else if (v.command !== undefined) {
     if (!isPresetName(v.command)) {
       throw new UsageError(`unknown command "${v.command}"; one of: ${Object.keys(PRESETS).join(', ')}`);
     }
@@ -173,6 +195,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     ...ports(v.port, v['klap-port'], transport),
     request,
     ...(v.command === undefined ? {} : { preset: v.command as PresetName }),
+    ...(light === undefined ? {} : { light }),
     dialect,
     outlets: outletSelectors(v.outlet ?? []),
     quiet: v.quiet ?? false,
@@ -181,6 +204,25 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     ...(v.username === undefined ? {} : { username: v.username }),
     ...(password === undefined ? {} : { password }),
   };
+}
+
+/** The light options as one light command, checked as light-control checks a message; undefined when none is given. */
+function lightOptions(v: { brightness?: string; color?: string; 'color-temp'?: string; effect?: string; transition?: string }): LightCommand | undefined {
+  if ([v.brightness, v.color, v['color-temp'], v.effect].every((value) => value === undefined)) {
+    if (v.transition !== undefined) throw new UsageError('--transition goes with --brightness, --color, --color-temp or --effect');
+    return undefined;
+  }
+  // "30,100" is hue,saturation; anything else a colour as msg.color takes it.
+  const pair = v.color === undefined ? undefined : /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.color);
+  const color = pair ? { hue: Number(pair[1]), saturation: Number(pair[2]) } : v.color;
+  try {
+    const request = parseLightInput({ brightness: v.brightness, color, colorTemp: v['color-temp'], effect: v.effect, transition: v.transition });
+    if (request.kind !== 'set') throw new UsageError('light options set a light');
+    return request.change;
+  } catch (err) {
+    if (err instanceof KasaError) throw new UsageError(err.message.replace(/msg\.colorTemp/g, '--color-temp').replace(/msg\.(color|brightness|effect|transition)/g, '--$1'));
+    throw err;
+  }
 }
 
 /**
@@ -241,8 +283,8 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   let outlets: OutletInfo[] = [];
   try {
     const found = (device = await connecting);
-    // A SMART device's components (asked once) and model (for messages) are read here, out of the command's lines.
-    if (found.family === 'smart') await found.getSysinfo();
+    // A SMART device's components (asked once), a light's kind and range, and the model (for messages) are read here, out of the command's lines.
+    if (found.family === 'smart' || options.light !== undefined) await found.getSysinfo();
     checkDialect(found, options);
     outlets = options.outlets.length === 0 ? [] : await resolve(found, options.outlets);
     const target = outlets.length === 0 ? found : found.children(outlets);
@@ -275,6 +317,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
  * nodes give it.
  */
 async function run(device: Device, target: Target, options: SmartplugOptions): Promise<string | undefined> {
+  if (options.light !== undefined) return JSON.stringify(lightOutput((await target.setLight(options.light)).info));
   if (device.family === 'iot') {
     await target.run(options.request);
     return undefined;
@@ -285,7 +328,7 @@ async function run(device: Device, target: Target, options: SmartplugOptions): P
 
 /** -j written in the other family's dialect is refused before it is sent. */
 function checkDialect(device: Device, options: SmartplugOptions): void {
-  if (options.preset !== undefined || options.dialect === device.family) return;
+  if (options.preset !== undefined || options.light !== undefined || options.dialect === device.family) return;
   const message =
     device.family === 'smart'
       ? `${device.describe()} speaks the SMART (Tapo) protocol: -j takes {"method":...,"params":{...}} there, e.g. {"method":"get_device_info"}.`

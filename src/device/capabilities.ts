@@ -1,4 +1,5 @@
 import type { EnergyStat } from './energy';
+import type { LightChange, LightFeatures } from './light-state';
 import type { MeterReading, Part, StatsPeriod, SwitchResult } from './types';
 import type { JsonObject } from '../util/json';
 
@@ -22,6 +23,16 @@ export interface PowerModule {
 export interface BrightnessModule {
   /** Dims to `level`, fading over `transitionMs` where the device can, and reads the state back. */
   dim(target: Part, level: number, transitionMs: number | undefined): Promise<SwitchResult>;
+}
+
+/** Colour, white, effects and fades of a bulb or light strip (src/device/light.ts). */
+export interface LightModule {
+  /** What this light can be asked, from what the device reported (checked before anything is sent). */
+  features(): LightFeatures;
+  /** Applies every field of the change together, in one request where the family can, and reads the state back. */
+  set(target: Part, change: LightChange): Promise<SwitchResult>;
+  /** The names of the effects this light can run. */
+  effects(target: Part): Promise<string[]>;
 }
 
 /** An energy meter: the device's own, or each outlet's. */
@@ -54,6 +65,7 @@ export interface RawModule {
 export interface Capabilities {
   power: PowerModule;
   brightness: BrightnessModule;
+  light: LightModule;
   energy: EnergyModule;
   name: NameModule;
   presets: PresetsModule;
@@ -69,6 +81,7 @@ export type ModuleSet = Partial<Capabilities>;
 export const CAPABILITY_VERBS: Readonly<Record<CapabilityName, string>> = {
   power: 'switch on and off',
   brightness: 'dim its light',
+  light: 'show colours, whites or effects',
   energy: 'meter energy',
   name: 'be renamed',
   presets: 'run presets',

@@ -1,4 +1,5 @@
 import { PollingHub } from './poll-hub';
+import type { LightState } from './light-state';
 import type { DeviceInfo, OutletInfo } from './state';
 import type { Target } from './device';
 import type { DeviceReading } from './types';
@@ -10,6 +11,8 @@ export interface PartState {
   on: boolean;
   /** Dimmers and dimmable lights. */
   brightness?: number;
+  /** Bulbs and light strips: colour or white, and the effect. */
+  light?: LightState;
   /** The outlet, for an outlet's state. */
   outlet?: OutletInfo;
 }
@@ -38,13 +41,19 @@ export interface DeviceSubscriber {
 
 /** The parts of a device whose state can change: the device itself, and each outlet of a strip. */
 export function partStates(info: DeviceInfo): PartState[] {
-  const own: PartState = { key: '', on: info.on, ...(info.brightness === undefined ? {} : { brightness: info.brightness }) };
+  const own: PartState = {
+    key: '',
+    on: info.on,
+    ...(info.brightness === undefined ? {} : { brightness: info.brightness }),
+    ...(info.light === undefined ? {} : { light: info.light }),
+  };
   return [own, ...(info.outlets ?? []).map((outlet) => ({ key: outlet.id, on: outlet.on, outlet }))];
 }
 
-/** What tells one state of a part from another: its relay and, for a dimmer, its level. */
+/** What tells one state of a part from another: its relay, a dimmer's level, a light's colour, white and effect. */
 function stateKey(part: PartState): string {
-  return `${part.on}/${part.brightness ?? ''}`;
+  const light = part.light === undefined ? '' : `/${part.light.mode}/${part.light.hue ?? ''}/${part.light.saturation ?? ''}/${part.light.colorTemp ?? ''}/${part.light.effect ?? ''}`;
+  return `${part.on}/${part.brightness ?? ''}${light}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { CAPABILITY_VERBS, Capabilities, CapabilityName, ModuleSet } from './cap
 import type { EnergyStat } from './energy';
 import { sumReadings } from './energy';
 import { KIND_LABELS } from './kind';
+import { LightChange, checkLightChange } from './light';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
 import { DeviceInfo, OutletInfo, currentOutlets } from './state';
 import {
@@ -80,6 +81,40 @@ export abstract class Target implements Part {
   async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
     if (this.outlets.length > 0) throw this.device.cannot('dim an outlet');
     return (await this.device.need('brightness')).dim(this, brightness, transitionMs);
+  }
+
+  /**
+   * Sets a light: on/off (or a toggle), brightness, colour or white, effect, fade, together and
+   * read back. What the light cannot do is refused before anything is sent. Dimmers and switches
+   * without colour take what they have (on/off, brightness) through their own modules.
+   */
+  async setLight(change: Omit<LightChange, 'on'> & { on?: boolean | 'toggle' }): Promise<SwitchResult> {
+    if (this.outlets.length > 0) throw this.device.cannot('take light settings on an outlet');
+    // A colour, white, brightness or effect is meant to be seen: it switches the light on unless the message says off.
+    const shows = change.brightness !== undefined || change.color !== undefined || change.colorTemp !== undefined || typeof change.effect === 'string';
+    const on = change.on === 'toggle' ? !(await this.device.getSysinfo()).info.on : (change.on ?? (shows ? true : undefined));
+    const { on: _asked, ...rest } = change;
+    const wanted: LightChange = on === undefined ? rest : { ...rest, on };
+    const light = await this.device.find('light');
+    if (light !== undefined) {
+      checkLightChange(wanted, light.features(), (what) => this.device.cannot(what));
+      return light.set(this, wanted);
+    }
+    checkLightChange(wanted, { color: false, effects: false, transition: 'any' }, (what) => this.device.cannot(what));
+    if (wanted.brightness === undefined) {
+      if (wanted.transitionMs !== undefined) throw this.device.cannot('fade when switching (msg.transition needs msg.brightness here)');
+      return wanted.on === undefined ? this.stateIn((await this.device.getSysinfo()).info) : this.setPower(wanted.on);
+    }
+    let state = await this.setBrightness(wanted.brightness, wanted.transitionMs);
+    if (wanted.on !== undefined && state.on !== wanted.on) state = await this.setPower(wanted.on);
+    return state;
+  }
+
+  /** The names of the effects the light can run (NOT_SUPPORTED for a light without effects). */
+  async lightEffects(): Promise<string[]> {
+    const light = await this.device.need('light');
+    if (!light.features().effects) throw this.device.cannot('run light effects');
+    return light.effects(this);
   }
 
   /** A meter reading of each part: the device's, or each outlet's (a strip meters one outlet per request). */
@@ -183,6 +218,12 @@ export abstract class Device extends Target {
   /** Whether the device has a capability, as far as is known now. */
   has(name: CapabilityName): boolean {
     return this.modules[name] !== undefined;
+  }
+
+  /** The module serving a capability, once the family has learnt what the device has; undefined where it has none. */
+  async find<K extends CapabilityName>(name: K): Promise<Capabilities[K] | undefined> {
+    if (this.modules[name] === undefined) await this.learnModules();
+    return this.modules[name] as Capabilities[K] | undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ChildKind, DeviceKind } from './kind';
+import type { LightState } from './light-state';
 
 /** One outlet of a strip. `index` counts from 1 in the order the strip lists its outlets. */
 export interface OutletInfo {
@@ -40,6 +41,8 @@ export interface DeviceInfo {
   on: boolean;
   /** Dimmers and dimmable bulbs: 1-100 %, the level the light has (or comes on at). */
   brightness?: number;
+  /** Bulbs and light strips: colour or white, and the effect running (while off: what it comes back on with). */
+  light?: LightState;
   ledOn?: boolean;
   onTime?: number;
   rssi?: number;

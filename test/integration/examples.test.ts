@@ -67,6 +67,7 @@ describe('examples/*.json as a user imports them', () => {
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
       '07-tapo-plug-and-strip.json',
       '08-mqtt-scale-out.json',
+      '09-light-control.json',
     ]);
   });
 
@@ -151,7 +152,7 @@ describe('examples/*.json as a user imports them', () => {
       it('a comment says what to run; every node is named, entirely on the canvas, and overlaps no other', () => {
         const comments = flow.filter((n) => n.type === 'comment');
         assert.ok(comments.length >= 1, 'a comment node explains the example');
-        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300) --port \d+/);
+        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300|kl430|l530) --port \d+/);
         if (needsDashboard) assert.match(String(comments[0]!['info']), /Needs FlowFuse Dashboard 2 \(@flowfuse\/node-red-dashboard\)/);
         const boxes = onCanvas.map((node) => {
           assert.ok(typeof node.name === 'string' && node.name !== '', `${node.type} ${node.id} has a name (its label on the canvas)`);
@@ -211,7 +212,7 @@ function prepare(name: string, devices: Record<string, Record<string, unknown>>)
     .filter((n) => !['ui-base', 'ui-theme', 'ui-page', 'ui-group'].includes(n.type))
     .map((n) => {
       if (n.type === 'tplink-device') {
-        const model = /HS\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
+        const model = /HS\d+|KL\d+|L\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
         assert.ok(devices[model] !== undefined, `a simulator for ${String(n.name)}`);
         return { ...n, ...devices[model] };
       }
@@ -241,7 +242,7 @@ describe('the examples run against the simulator', () => {
     await Promise.all(devices.splice(0).map((d) => d.stop()));
   });
 
-  async function start(model: 'hs110' | 'hs300'): Promise<SimulatedDevice> {
+  async function start(model: 'hs110' | 'hs300' | 'kl430'): Promise<SimulatedDevice> {
     const device = new SimulatedDevice({ model, port: 0, udp: false });
     await device.start();
     devices.push(device);
@@ -413,7 +414,8 @@ describe('the examples run against the simulator', () => {
   it('06 dashboard: a click on an outlet switch reaches that outlet, and its answer only that switch', async () => {
     const plug = await start('hs110');
     const strip = await start('hs300');
-    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: plug.port }, hs300: { port: strip.port } });
+    const light = await start('kl430');
+    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: plug.port }, hs300: { port: strip.port }, kl430: { port: light.port } });
     await helper.load([...packageNodes, ...coreNodes], flow);
     const switches = [1, 2, 3, 4, 5, 6].map((i) => new Inbox(helper.getNode(idOf(flow, 'helper', `outlet ${i} switch`))));
     const plugSwitch = new Inbox(helper.getNode(idOf(flow, 'helper', 'plug switch')));
@@ -431,6 +433,42 @@ describe('the examples run against the simulator', () => {
     (helper.getNode(idOf(flow, 'plug-control', 'plug, watched every 5 s')) as unknown as Injectable).receive({ payload: !plug.state.getRelay(), topic: 'plug' });
     const answer = await plugSwitch.next();
     assert.equal(answer.payload, plug.state.getRelay());
+    assert.equal(await errors.quietFor(100), true);
+  });
+
+  it('06 dashboard: the light card sets the strip from each widget, and each widget gets its part of the state back', async () => {
+    const light = await start('kl430');
+    const flow = prepare(`06-dashboard ${NEEDS_DASHBOARD}.json`, { hs110: { port: (await start('hs110')).port }, hs300: { port: (await start('hs300')).port }, kl430: { port: light.port } });
+    await helper.load([...packageNodes, ...coreNodes], flow);
+    const widgets = Object.fromEntries(
+      ['light switch', 'brightness slider', 'white slider', 'effect list'].map((name) => [name, new Inbox(helper.getNode(idOf(flow, 'helper', name)))]),
+    );
+    const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+    // The watcher's first poll: the card learns the light's state.
+    assert.equal((await widgets['light switch']!.next(8000)).payload, light.state.getLight().on);
+    for (const name of ['brightness slider', 'white slider', 'effect list']) await widgets[name]!.next();
+    // What the widgets send when used: the value, and the light-control field as msg.topic.
+    const use = (payload: unknown, topic: string) => (helper.getNode(idOf(flow, 'function', 'widget to light fields')) as unknown as Injectable).receive({ payload, topic });
+
+    use(60, 'brightness');
+    assert.equal((await widgets['brightness slider']!.next()).payload, 60);
+    assert.equal((await widgets['light switch']!.next()).payload, true);
+    assert.equal(light.state.getLight().brightness, 60);
+    assert.equal((await widgets['white slider']!.next()).payload, 2700, 'the white it shows');
+    assert.equal((await widgets['effect list']!.next()).payload, 'off');
+
+    use('orange', 'color');
+    await widgets['brightness slider']!.next();
+    assert.equal(light.state.getLight().hue, 39);
+    assert.equal(widgets['white slider']!.size, 0, 'a colour leaves the white slider where it was');
+    use(3000, 'colorTemp');
+    assert.equal((await widgets['white slider']!.next()).payload, 3000);
+    assert.equal(light.state.getLight().colorTemp, 3000);
+    use('Ocean', 'effect');
+    for (;;) if ((await widgets['effect list']!.next()).payload === 'Ocean') break;
+    use(false, 'light');
+    for (;;) if ((await widgets['light switch']!.next()).payload === false) break;
+    assert.equal(light.state.getLight().on, false);
     assert.equal(await errors.quietFor(100), true);
   });
 });
@@ -483,6 +521,59 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal((await outlet.next()).payload, false);
     assert.equal(strip.device.children.outlets[1]!.relay.isOn, false);
     assert.equal(await errors.quietFor(100), true);
+  });
+
+  it('08 light control: colour, white, an effect on the KL430; colour, white, effect, range error, fade on the L530', async () => {
+    const strip = new SimulatedDevice({ model: 'kl430', port: 0, udp: false });
+    await strip.start();
+    const bulb = new SmartSimulatedDevice({ model: 'l530' });
+    await bulb.start();
+    sims.push(bulb);
+    try {
+      const flow = prepare('09-light-control.json', { kl430: { port: strip.port }, l530: { klapPort: bulb.port } });
+      await helper.load([...packageNodes, ...coreNodes], flow);
+      const stripOut = new Inbox(helper.getNode(idOf(flow, 'helper', 'strip: msg.light')));
+      const bulbOut = new Inbox(helper.getNode(idOf(flow, 'helper', 'bulb: msg.light')));
+      const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+      // The strip is watched: its first poll reports it "online".
+      assert.equal((await stripOut.next(8000))['event'], 'online');
+      type Light = { mode: string; hue: number; colorTemp: number; brightness: number; effect: string | null; hex: string };
+      const light = async (inbox: Inbox) => (await inbox.next())['light'] as Light;
+
+      press(flow, 'orange, 40 %');
+      let state = await light(stripOut);
+      assert.deepEqual([state.mode, state.hex, state.brightness], ['color', '#ffa600', 40]);
+      assert.equal(strip.state.getLight().hue, 39);
+      press(flow, 'warm white 2700 K, fade 1 s');
+      state = await light(stripOut);
+      assert.deepEqual([state.mode, state.colorTemp], ['white', 2700]);
+      press(flow, 'effect Rainbow');
+      assert.equal((await light(stripOut)).effect, 'Rainbow');
+      press(flow, 'list effects');
+      assert.ok(((await stripOut.next()).payload as string[]).includes('Ocean'));
+      press(flow, 'effect off');
+      assert.equal((await light(stripOut)).effect, null);
+
+      press(flow, 'bulb #00aaff');
+      state = await light(bulbOut);
+      assert.deepEqual([state.mode, state.hex], ['color', '#00aaff']);
+      assert.equal(bulb.device.light!.hue, 200);
+      press(flow, 'bulb cool white 6000 K');
+      assert.equal((await light(bulbOut)).colorTemp, 6000);
+      press(flow, 'bulb effect Party');
+      assert.equal((await light(bulbOut)).effect, 'Party');
+      press(flow, 'bulb 9000 K (out of range)');
+      const refused = (await errors.next())['error'] as { code: string; message: string };
+      assert.equal(refused.code, 'BAD_INPUT');
+      assert.match(refused.message, /from 2500 to 6500 K/);
+      press(flow, 'bulb off, fade 2 s');
+      assert.equal((await bulbOut.next()).payload, false);
+      assert.equal(bulb.device.relay.isOn, false);
+      assert.equal(await errors.quietFor(100), true);
+    } finally {
+      await helper.unload();
+      await strip.stop();
+    }
   });
 });
 

@@ -9,11 +9,12 @@ export { helper };
 
 import tplinkDevice = require('../../nodes/tplink-device');
 import plugControl = require('../../nodes/plug-control');
+import lightControl = require('../../nodes/light-control');
 import stripOutlet = require('../../nodes/strip-outlet');
 import plugEnergy = require('../../nodes/plug-energy');
 import tddpQuery = require('../../nodes/tddp-query');
 
-export const nodeModules = { tplinkDevice, plugControl, stripOutlet, plugEnergy, tddpQuery };
+export const nodeModules = { tplinkDevice, plugControl, lightControl, stripOutlet, plugEnergy, tddpQuery };
 
 /** Node-RED's own Catch node, so errors are checked as a flow author would see them. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS file without types

@@ -117,8 +117,10 @@ describe('the demo (npm start)', () => {
     const simulated = [
       { name: `Simulated HS110 (127.0.0.1:${demo.hs110.port})`, transport: 'tcp', port: demo.hs110.port },
       { name: `Simulated HS300 (127.0.0.1:${demo.hs300.port})`, transport: 'tcp', port: demo.hs300.port },
+      { name: `Simulated KL430 (127.0.0.1:${demo.kl430.port})`, transport: 'tcp', port: demo.kl430.port },
       { name: `Simulated Tapo P110M (127.0.0.1:${demo.p110m.port})`, transport: 'klap', klapPort: demo.p110m.port },
       { name: `Simulated Tapo P300 (127.0.0.1:${demo.p300.port})`, transport: 'klap', klapPort: demo.p300.port },
+      { name: `Simulated Tapo L530 (127.0.0.1:${demo.l530.port})`, transport: 'klap', klapPort: demo.l530.port },
     ];
     assert.deepEqual(devices.map((d) => String(d['name'])).sort(), simulated.map((d) => d.name).sort(), 'one device node per simulated device');
     for (const expected of simulated) {
@@ -133,7 +135,7 @@ describe('the demo (npm start)', () => {
     for (const node of flows.filter((n) => n['device'] !== undefined)) assert.ok(deviceIds.has(String(node['device'])), `${String(node['name'])} uses one of them`);
     // Fixed ports, so what npm start prints holds from one start to the next (unless one was taken).
     const preferred = runtime.DEMO_PORTS;
-    for (const [name, port] of [['hs110', demo.hs110.port], ['hs300', demo.hs300.port], ['p110m', demo.p110m.port], ['p300', demo.p300.port]] as const) {
+    for (const [name, port] of [['hs110', demo.hs110.port], ['hs300', demo.hs300.port], ['kl430', demo.kl430.port], ['p110m', demo.p110m.port], ['p300', demo.p300.port], ['l530', demo.l530.port]] as const) {
       if (port !== preferred[name]) console.log(`# the demo's ${name} took port ${port}: ${preferred[name]} was in use`);
     }
     await screenshot('editor');

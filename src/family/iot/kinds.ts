@@ -7,6 +7,7 @@ import {
   cloudModule,
   countdownModule,
   dimmerModule,
+  effectModule,
   lightingModule,
   meterModule,
   netifModule,
@@ -30,6 +31,9 @@ type ModuleNames = Readonly<{
   away?: string;
   dimmer?: string;
   lighting?: string;
+  /** The lighting module's set method, where it is not transition_light_state. */
+  lightingSet?: string;
+  effect?: string;
 }>;
 
 const PLUG: ModuleNames = {
@@ -62,7 +66,7 @@ const KIND_MODULES: Readonly<Record<IotKind, ModuleNames>> = {
   switch: PLUG,
   dimmer: { ...PLUG, dimmer: 'smartlife.iot.dimmer' },
   bulb: BULB,
-  lightstrip: { ...BULB, lighting: 'smartlife.iot.lightStrip' },
+  lightstrip: { ...BULB, lighting: 'smartlife.iot.lightStrip', lightingSet: 'set_light_state', effect: 'smartlife.iot.lighting_effect' },
 };
 
 export interface IotModules {
@@ -76,6 +80,7 @@ export interface IotModules {
   away?: ReturnType<typeof awayModule>;
   dimmer?: ReturnType<typeof dimmerModule>;
   lighting?: ReturnType<typeof lightingModule>;
+  effect?: ReturnType<typeof effectModule>;
 }
 
 function build(names: ModuleNames): IotModules {
@@ -89,7 +94,8 @@ function build(names: ModuleNames): IotModules {
     ...(names.countdown === undefined ? {} : { countdown: countdownModule(names.countdown) }),
     ...(names.away === undefined ? {} : { away: awayModule(names.away) }),
     ...(names.dimmer === undefined ? {} : { dimmer: dimmerModule(names.dimmer) }),
-    ...(names.lighting === undefined ? {} : { lighting: lightingModule(names.lighting) }),
+    ...(names.lighting === undefined ? {} : { lighting: lightingModule(names.lighting, names.lightingSet) }),
+    ...(names.effect === undefined ? {} : { effect: effectModule(names.effect) }),
   };
 }
 

@@ -7,7 +7,7 @@ import type { Request } from './message';
  * kind of device that names a module differently needs one table entry, not new code.
  */
 
-export type ModuleRole = 'system' | 'netif' | 'cloud' | 'time' | 'meter' | 'schedule' | 'countdown' | 'away' | 'dimmer' | 'lighting';
+export type ModuleRole = 'system' | 'netif' | 'cloud' | 'time' | 'meter' | 'schedule' | 'countdown' | 'away' | 'dimmer' | 'lighting' | 'effect';
 
 export interface Module {
   readonly role: ModuleRole;
@@ -157,10 +157,14 @@ export function dimmerModule(name: string) {
   } as const);
 }
 
-/** Bulbs and light strips: the light's state, switched and dimmed in one method. */
-export function lightingModule(name: string) {
+/**
+ * Bulbs and light strips: the light's state (on/off, brightness, hue, saturation, colour
+ * temperature, 0 selecting colour), set in one method: `transition_light_state` on bulbs,
+ * `set_light_state` on light strips.
+ */
+export function lightingModule(name: string, setMethod = 'transition_light_state') {
   const transition = (state: Record<string, unknown>, transitionMs?: number) =>
-    command(name, 'transition_light_state', { ...state, ...(transitionMs === undefined ? {} : { transition_period: transitionMs }) });
+    command(name, setMethod, { ...state, ...(transitionMs === undefined ? {} : { transition_period: transitionMs }) });
   return defineModule({
     role: 'lighting',
     name,
@@ -168,5 +172,17 @@ export function lightingModule(name: string) {
     getLightState: () => command(name, 'get_light_state'),
     setOn: (on: boolean, transitionMs?: number) => transition({ on_off: on ? 1 : 0 }, transitionMs),
     setBrightness: (brightness: number, transitionMs?: number) => transition({ on_off: 1, brightness }, transitionMs),
+    /** Any of on_off, brightness, hue, saturation, color_temp together. */
+    setState: (state: Record<string, number>, transitionMs?: number) => transition(state, transitionMs),
+  } as const);
+}
+
+/** Light strips' effects (KL400, KL420, KL430): a whole effect object, run; `enable: 0` stops it. */
+export function effectModule(name: string) {
+  return defineModule({
+    role: 'effect',
+    name,
+    destructive: [],
+    setEffect: (effect: Record<string, unknown>) => command(name, 'set_lighting_effect', effect),
   } as const);
 }

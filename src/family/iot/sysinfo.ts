@@ -1,6 +1,7 @@
 import { ErrorCode, KasaError } from '../../util/errors';
 import type { DeviceInfo, OutletInfo } from '../../device/state';
 import { kindOf } from './kinds';
+import { kasaLightState } from './light';
 import { isObject } from '../../util/json';
 
 /** Reads a sysinfo object of any known shape; tolerant of missing fields, strict on nonsense. */
@@ -43,6 +44,7 @@ export function normaliseSysinfo(raw: unknown): DeviceInfo {
     // Off, a bulb reports the state it comes back on with.
     const level = num(lightState['brightness']) ?? (isObject(lightState['dft_on_state']) ? num(lightState['dft_on_state']['brightness']) : undefined);
     assign(info, 'brightness', level);
+    assign(info, 'light', kasaLightState(raw));
   } else {
     info.on = num(raw['relay_state']) === 1;
     assign(info, 'brightness', num(raw['brightness']));

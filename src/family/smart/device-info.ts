@@ -2,6 +2,7 @@ import type { ChildKind, DeviceKind } from '../../device/kind';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { isObject } from '../../util/json';
 import type { ChildInfo, DeviceInfo, OutletInfo } from '../../device/state';
+import { smartLightState } from './light';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -88,6 +89,7 @@ export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions
   assign(info, 'onTime', num(raw['on_time']));
   assign(info, 'rssi', num(raw['rssi']));
   assign(info, 'brightness', num(raw['brightness']));
+  assign(info, 'light', smartLightState(raw));
   if (typeof raw['ssid'] === 'string') info.ssid = decodeBase64Text(raw['ssid']);
   const warnings = warningsOf(raw);
   if (warnings.length > 0) info.warnings = warnings;

@@ -113,12 +113,13 @@ export class SmartDevice extends Device {
    * device that knows control_child only on its own (it answers "unknown method" in a batch, so the
    * command did not run) gets its outlets' commands apart from then on, and the state read after.
    */
-  private async writeAndRead(part: Part, request: SmartRequest): Promise<SysinfoRead> {
+  private async writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SysinfoRead> {
+    const requests: readonly SmartRequest[] = Array.isArray(request) ? request : [request as SmartRequest];
     if (part.outlets.length > 0 && this.childCommandsApart) {
-      await this.each(part, request);
+      for (const each of requests) await this.each(part, each);
       return this.getSysinfo();
     }
-    const writes = part.outlets.length === 0 ? [request] : part.outlets.map((outlet) => childRequest(outlet.id, request));
+    const writes = part.outlets.length === 0 ? requests : requests.flatMap((each) => part.outlets.map((outlet) => childRequest(outlet.id, each)));
     try {
       return (await this.readInfo([], writes)).read;
     } catch (err) {
@@ -185,7 +186,11 @@ export class SmartDevice extends Device {
   private context(): SmartContext {
     const timeDiff = (): number => this.timeDiffMinutes;
     const components = (): SmartComponents => this.components ?? new Map();
+    const info = (): DeviceInfo | undefined => this.lastInfo;
     return {
+      get info(): DeviceInfo | undefined {
+        return info();
+      },
       address: this.address,
       client: this.client,
       get components(): SmartComponents {

@@ -3,6 +3,7 @@ import { IotName, IotPresets } from './basics';
 import { IotBrightness } from './brightness';
 import type { IotContext } from './context';
 import { IotEnergy } from './energy';
+import { IotLight } from './light';
 import { IotPower } from './power';
 
 /**
@@ -16,6 +17,7 @@ export function iotModules(device: IotContext): ModuleSet {
     name: new IotName(device),
     presets: new IotPresets(device),
     ...(wire.dimmer !== undefined || wire.lighting !== undefined ? { brightness: new IotBrightness(device) } : {}),
+    ...(wire.lighting !== undefined ? { light: new IotLight(device) } : {}),
     ...(info.hasEnergyMeter ? { energy: new IotEnergy(device) } : {}),
   };
 }
