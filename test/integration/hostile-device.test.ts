@@ -97,6 +97,22 @@ describe('frames nobody asked for never pass for a reply', () => {
     fresh();
   });
 
+  it('a reply that answers only some of the methods asked is PROTOCOL, and the connection is not reused', async () => {
+    // The read answered, the switch not: taking it would say the plug switched.
+    const rogue = new RogueDevice(() => JSON.stringify({ system: { get_sysinfo: { err_code: 0, relay_state: 1 } } }));
+    await rogue.start();
+    const client = new KasaClient({ host: '127.0.0.1', port: rogue.port, timeoutMs: 1000 });
+    try {
+      await assert.rejects(client.send(batch(system.setRelayState(true), system.getSysinfo())), isCode(ErrorCode.PROTOCOL, /does not answer the request/));
+      await assert.rejects(client.exchange(batch(system.getSysinfo(), system.setLed(true))), isCode(ErrorCode.PROTOCOL));
+      assert.deepEqual(Object.keys((await client.send(system.getSysinfo()))['system'] as object), ['get_sysinfo'], 'a full answer still passes');
+    } finally {
+      await client.close();
+      await rogue.stop();
+    }
+    fresh();
+  });
+
   it('a command the device took before closing without an answer is not sent again', async () => {
     fresh();
     plug.state.setRelay(false);
@@ -106,6 +122,27 @@ describe('frames nobody asked for never pass for a reply', () => {
     assert.equal(relaySets.length, 1, 'set_relay_state reached the device once');
     assert.equal(plug.state.getRelay(), true, 'and it ran');
     assert.equal((await device.getSysinfo()).info.on, true, 'the next request works on a new connection');
+  });
+
+  it('no command that is not a read is sent again after the connection broke under it: reboot, erasures, rules', async () => {
+    const commandsThatAreNotSets: Array<Record<string, unknown>> = [
+      { system: { reboot: { delay: 1 } } },
+      { emeter: { erase_emeter_stat: null } },
+      { schedule: { add_rule: { stime_opt: 0, smin: 60, sact: 1, enable: 1, wday: [1, 1, 1, 1, 1, 1, 1], repeat: 1 } } },
+      { count_down: { delete_all_rules: null } },
+      { schedule: { erase_runtime_stat: null } },
+    ];
+    for (const request of commandsThatAreNotSets) {
+      const name = JSON.stringify(request);
+      fresh();
+      await device.getSysinfo(); // the connection is now a reused one: a read would be asked again on a fresh one
+      const before = plug.stats.requests;
+      plug.injectFault({ kind: 'close-after-request' }, { times: 1 });
+      await assert.rejects(device.client.send(request), isCode(ErrorCode.RESET, /may or may not have run/), name);
+      assert.equal(plug.stats.requests - before, 1, `${name} reached the device once`);
+      await device.client.close();
+    }
+    fresh();
   });
 
   it('a command whose reply is cut off is RESET saying it may or may not have run, and is not sent again', async () => {
