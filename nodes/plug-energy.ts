@@ -101,7 +101,14 @@ export = function register(RED: NodeAPI): void {
         await target.eraseStats();
         msg.payload = true;
       } else {
-        msg.payload = await target.stats(statsPeriod(command, msg['year'], msg['month']));
+        const stats = await target.stats(statsPeriod(command, msg['year'], msg['month']));
+        msg.payload = [...stats];
+        // Impossible entries are left out and named, so one broken day does not blank a month's chart.
+        if (stats.dropped === undefined) delete msg['dropped'];
+        else {
+          msg['dropped'] = stats.dropped;
+          this.warn(`${stats.dropped.length} impossible ${stats.dropped.length === 1 ? 'entry' : 'entries'} of the device's statistics left out: see msg.dropped.`);
+        }
       }
       msg['device'] = device.identity();
       if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);

@@ -1,7 +1,7 @@
 import type { Reply, Request } from './client';
 import { KIND_LABELS } from './device-kind';
 import { displayText } from './display-text';
-import { EnergyReading, EnergyStat, sumReadings } from './energy';
+import { DroppedStat, EnergyReading, EnergyStat, EnergyStats, sumReadings, withDropped } from './energy';
 import { ErrorCode, KasaError } from './errors';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
 import { DeviceInfo, OutletInfo, currentOutlets } from './sysinfo';
@@ -132,17 +132,25 @@ export abstract class Target {
     return { reading: readings.length === 1 ? readings[0]!.reading : sumReadings(readings.map((r) => r.reading)), parts: readings };
   }
 
-  /** Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order. */
-  async stats(period: StatsPeriod): Promise<EnergyStat[]> {
+  /**
+   * Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order;
+   * `dropped` lists the impossible entries left out, with the outlet they came from.
+   */
+  async stats(period: StatsPeriod): Promise<EnergyStats> {
     const totals = new Map<string, EnergyStat>();
+    const dropped: DroppedStat[] = [];
     for (const part of this.parts()) {
-      for (const stat of await this.device.statsOfPart(part, period)) {
+      const stats: EnergyStats = await this.device.statsOfPart(part, period);
+      const outlet = part.outlets[0]?.index;
+      for (const entry of stats.dropped ?? []) dropped.push(outlet === undefined ? entry : { ...entry, outlet });
+      for (const stat of stats) {
         const key = `${stat.year}-${stat.month}-${stat.day ?? ''}`;
         const seen = totals.get(key);
         totals.set(key, seen === undefined ? { ...stat } : { ...seen, energy: Math.round((seen.energy + stat.energy) * 1e6) / 1e6 });
       }
     }
-    return [...totals.values()].sort((a, b) => a.year - b.year || a.month - b.month || (a.day ?? 0) - (b.day ?? 0));
+    const sorted = [...totals.values()].sort((a, b) => a.year - b.year || a.month - b.month || (a.day ?? 0) - (b.day ?? 0));
+    return withDropped(sorted, dropped);
   }
 
   /** Erases the meter's statistics of each part. */

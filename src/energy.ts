@@ -44,22 +44,80 @@ export function normaliseRealtime(raw: unknown): EnergyReading {
   };
 }
 
-/** `get_daystat` / `get_monthstat` replies: `{day_list|month_list: [{year, month, day?, energy|energy_wh}]}`. */
-export function normaliseStats(raw: unknown): EnergyStat[] {
+/** An entry of a statistics answer that was left out: where it was in the list, and why. */
+export interface DroppedStat {
+  /** 0-based position in the device's list. */
+  index: number;
+  reason: string;
+  /** The outlet (1-based) whose statistics it was in, on a strip metering per outlet. */
+  outlet?: number;
+}
+
+/**
+ * Statistics as read: the entries kept, and in `dropped` those left out because they were not
+ * entries at all or impossible (a terawatt-hour day), so one broken entry does not blank a chart.
+ */
+export type EnergyStats = EnergyStat[] & { dropped?: DroppedStat[] };
+
+/** `stats` with `dropped` attached when anything was left out. */
+export function withDropped(stats: EnergyStat[], dropped: readonly DroppedStat[]): EnergyStats {
+  const result: EnergyStats = stats;
+  if (dropped.length > 0) result.dropped = [...dropped];
+  return result;
+}
+
+/**
+ * Keeps what `read` makes of each entry; an entry it refuses (undefined, or a KasaError) is
+ * dropped and said. A list of entries none of which could be used is PROTOCOL: the answer is broken.
+ */
+export function keepReadable<T>(list: readonly unknown[], read: (entry: unknown, index: number) => T | undefined, what: string): { kept: T[]; dropped: DroppedStat[] } {
+  const kept: T[] = [];
+  const dropped: DroppedStat[] = [];
+  list.forEach((entry, index) => {
+    try {
+      const value = read(entry, index);
+      if (value === undefined) dropped.push({ index, reason: `not a ${what}` });
+      else kept.push(value);
+    } catch (err) {
+      if (!(err instanceof KasaError)) throw err;
+      dropped.push({ index, reason: err.message });
+    }
+  });
+  if (list.length > 0 && kept.length === 0) {
+    throw new KasaError(ErrorCode.PROTOCOL, `None of the ${list.length} entries of the energy statistics could be used (the first: ${dropped[0]!.reason}).`);
+  }
+  return { kept, dropped };
+}
+
+/**
+ * `get_daystat` / `get_monthstat` replies: `{day_list|month_list: [{year, month, day?, energy|energy_wh}]}`.
+ * An entry without year, month and energy, or with an impossible one, is left out and listed in `dropped`.
+ */
+export function normaliseStats(raw: unknown): EnergyStats {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics are not an object.');
   const list = raw['day_list'] ?? raw['month_list'];
   if (!Array.isArray(list)) {
     throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics have no day_list or month_list.');
   }
-  return list.filter(isObject).flatMap((entry) => {
-    const year = finite(entry['year']);
-    const month = finite(entry['month']);
-    const energy = pick(entry, 'energy', 'energy_wh');
-    if (year === undefined || month === undefined || energy === undefined) return [];
-    checkPlausible(energy, 'energy statistic');
-    const day = finite(entry['day']);
-    return [day === undefined ? { year, month, energy } : { year, month, day, energy }];
-  });
+  const { kept, dropped } = keepReadable(list, statOf, 'statistics entry with year, month and energy');
+  return withDropped(kept, dropped);
+}
+
+function statOf(entry: unknown): EnergyStat | undefined {
+  if (!isObject(entry)) return undefined;
+  const year = finite(entry['year']);
+  const month = finite(entry['month']);
+  const energy = pick(entry, 'energy', 'energy_wh');
+  if (year === undefined || month === undefined || energy === undefined) return undefined;
+  checkPlausible(energy, 'energy statistic');
+  if (!Number.isInteger(month) || month < 1 || month > 12) {
+    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible month (${month}); it was not used.`);
+  }
+  const day = finite(entry['day']);
+  if (day !== undefined && (!Number.isInteger(day) || day < 1 || day > 31)) {
+    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible day (${day}); it was not used.`);
+  }
+  return day === undefined ? { year, month, energy } : { year, month, day, energy };
 }
 
 /** Sums of the outlets' power, current and energy, with the mean voltage. */

@@ -152,6 +152,33 @@ describe('hostile replies and messages in Node-RED', () => {
     assert.ok(await out.quietFor(100));
   });
 
+  it('a daystat answer with one impossible entry keeps the good ones and names the dropped one in msg.dropped', async () => {
+    const days = [
+      { year: 2026, month: 11, day: 1, energy_wh: 1500 },
+      { year: 2026, month: 11, day: 2, energy_wh: 1e308 },
+      { year: 2026, month: 11, day: 3, energy_wh: 500 },
+    ];
+    rogueReply = (request) =>
+      'emeter' in request ? JSON.stringify({ emeter: { get_daystat: { err_code: 0, day_list: days } } }) : sysinfoReply({});
+    const { node, out, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter', command: 'daystat' }, rogueDevice()));
+    node.receive({ year: 2026, month: 11, dropped: 'stale, from upstream' });
+    const msg = (await out.next()) as Msg;
+    assert.deepEqual(msg['payload'], [
+      { year: 2026, month: 11, day: 1, energy: 1.5 },
+      { year: 2026, month: 11, day: 3, energy: 0.5 },
+    ]);
+    const dropped = msg['dropped'] as Array<{ index: number; reason: string }>;
+    assert.deepEqual(dropped.map((d) => d.index), [1]);
+    assert.match(dropped[0]!.reason, /impossible energy statistic/);
+    // A clean answer carries no msg.dropped, not even one the message came in with.
+    days.splice(1, 1);
+    node.receive({ year: 2026, month: 11, dropped: 'stale, from upstream' });
+    const clean = (await out.next()) as Msg;
+    assert.equal((clean['payload'] as unknown[]).length, 2);
+    assert.equal('dropped' in clean, false);
+    assert.ok(await caught.quietFor(100));
+  });
+
   it('an err_code sent as "0" is success; one sent as an object is DEVICE_ERROR', async () => {
     rogueReply = (request) => {
       const system = request['system'] as Record<string, unknown> | undefined;
