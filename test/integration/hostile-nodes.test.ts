@@ -93,6 +93,24 @@ describe('hostile replies and messages in Node-RED', () => {
     assert.ok(await out.quietFor(100));
   });
 
+  it('a message too deep for Catch to copy reaches Catch with every property that can be copied: topic, ids, _msgid', async () => {
+    let deep: unknown = 'end';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const { node, caught } = await load(flowWith(control(), rogueDevice()));
+    const ids = { order: 'A-17', attempt: 2 };
+    const received = { payload: deep, topic: 'kitchen/kettle', ids, requestId: 4711, note: readableOnce(), _msgid: 'm-100000' };
+    node.receive(received);
+    const msg = (await caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.BAD_INPUT);
+    assert.equal(msg['topic'], 'kitchen/kettle');
+    assert.equal(msg['_msgid'], 'm-100000');
+    assert.deepEqual(msg['ids'], ids);
+    assert.equal(msg['requestId'], 4711);
+    // What cannot be copied is left out rather than taking the rest with it.
+    assert.equal('payload' in msg, false, 'the payload nested 100,000 deep');
+    assert.equal('note' in msg, false, 'the property that throws when read again');
+  });
+
   // The depth bound keeps deep messages away from Node-RED's copies; these reach the copies
   // themselves, with a message that can be read once but not copied (a getter that throws from its
   // second read on), so the guards around send() and done() are what holds.
