@@ -170,6 +170,28 @@ describe('frames nobody asked for never pass for a reply', () => {
     assert.equal((await device.getSysinfo()).info.alias, 'Heater');
   });
 
+  it('an idle persistent connection is let go after idleTimeoutMs, but never under an exchange slower than that', async () => {
+    const idle = new TcpTransport({ host: '127.0.0.1', port: plug.port, idleTimeoutMs: 150 });
+    const client = new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 2000, transport: idle });
+    try {
+      const opened = plug.stats.connectionsOpened;
+      await client.send(system.getSysinfo());
+      // A reply slower than the idle timeout: the connection stays and carries the next request too.
+      plug.injectFault({ kind: 'delay', ms: 400 }, { times: 1 });
+      await client.send(system.getSysinfo());
+      assert.equal(idle.connected, true, 'kept through the slow exchange');
+      await client.send(system.getSysinfo());
+      assert.equal(plug.stats.connectionsOpened - opened, 1, 'one connection for the three requests');
+      const lastUse = Date.now();
+      await waitFor(() => !idle.connected, 'the idle connection to be let go', 3000);
+      assert.ok(Date.now() - lastUse >= 120, `let go after ${Date.now() - lastUse} ms, not at once`);
+      await client.send(system.getSysinfo());
+      assert.equal(plug.stats.connectionsOpened - opened, 2, 'the next request opens a new one');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a connection the device closed while idle is let go before a command is written to it', async () => {
     fresh();
     plug.injectFault({ kind: 'close-after-reply' }, { times: 1 });
