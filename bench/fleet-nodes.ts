@@ -76,6 +76,23 @@ export = function register(RED: NodeAPI): void {
     watchRelay(this, client, def);
   });
 
+  // The floor: the same Poller, status and message, and no device asked at all.
+  RED.nodes.registerType('fleet-floor-energy', function FloorEnergyNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    const reading = { power: 42.5, voltage: 230.1, current: 0.19, total: 12.3 };
+    const poller = new Poller(Number(def.interval) * 1000, () => Promise.resolve({ ...reading }), {
+      onResult: (realtime) => {
+        this.status({ fill: 'green', shape: 'dot', text: `${realtime.power.toFixed(1)} W` });
+        this.send({ payload: realtime.power, energy: realtime, topic: 'floor', device: { host: '127.0.0.1', alias: 'floor', model: 'none', deviceId: '', mac: '' } } as NodeMessage);
+      },
+      onOutage: () => undefined,
+    });
+    poller.start();
+    this.on('close', (_removed: boolean, done: () => void) => {
+      void poller.stop().finally(done);
+    });
+  });
+
   RED.nodes.registerType('fleet-peer-tapo-energy', function PeerTapoEnergyNode(this: Node, def: PeerPollDef): void {
     RED.nodes.createNode(this, def);
     pollTapo<TapoEnergyUsage>(this, def, (device) => device.getEnergyUsage() as Promise<TapoEnergyUsage>, (usage) => {

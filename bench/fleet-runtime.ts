@@ -123,6 +123,7 @@ function pollingNode(
   if (contender === 'ours') {
     return { type: 'plug-energy', device: `device-${device}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place };
   }
+  if (contender === 'floor') return { type: 'fleet-floor-energy', interval: intervalSeconds, ...place };
   return { type: PEER_TYPES[family].energy, host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 

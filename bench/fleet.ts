@@ -8,7 +8,8 @@
  * Then the same for Tapo plugs over KLAP v2 against tp-link-tapo-connect: a P110 fleet, and a trio
  * run on P110Ms.
  * Options: --sizes 50,200,500 (or none)  --trio-plugs 50 (0: no trio run)  --tapo-sizes 200 (or
- * none)  --tapo-trio 50 (0: none)  --seconds 20  --cpu-prof (V8 profiles of each runtime process).
+ * none)  --tapo-trio 50 (0: none)  --seconds 20  --no-floor (skip the node asking no device, run at
+ * the smallest size of each family)  --cpu-prof (V8 profiles of each runtime process).
  * A short run: --sizes 20 --trio-plugs 0 --tapo-sizes 20 --tapo-trio 0 --seconds 5.
  */
 import * as fs from 'node:fs';
@@ -52,7 +53,8 @@ const PACE_TARGET = 0.99;
 const CPU_SHARE_TARGET = 0.5;
 const CONTENDERS: readonly ContenderName[] = ['ours', 'peer'];
 const PEER_LABELS: Record<Family, string> = { kasa: 'tplink-smarthome-api', tapo: 'tp-link-tapo-connect' };
-const labelOf = (contender: ContenderName, family: Family): string => (contender === 'ours' ? 'plug-energy (ours)' : PEER_LABELS[family]);
+const labelOf = (contender: ContenderName, family: Family): string =>
+  contender === 'ours' ? 'plug-energy (ours)' : contender === 'floor' ? 'floor (no device asked)' : PEER_LABELS[family];
 
 interface Settings {
   sizes: number[];
@@ -61,21 +63,25 @@ interface Settings {
   /** Tapo P110 fleet sizes, and P110Ms of the Tapo trio run (0: none). */
   tapoSizes: number[];
   tapoTrio: number;
+  /** Measure the floor (a node asking no device) at the smallest size of each family. */
+  floor: boolean;
   seconds: number;
   profileDir?: string;
 }
 
 const USAGE =
   'usage: node dist/bench/fleet.js [--sizes 50,200,500 | --sizes none] [--trio-plugs 50 | --trio-plugs 0] ' +
-  '[--tapo-sizes 200 | --tapo-sizes none] [--tapo-trio 50 | --tapo-trio 0] [--seconds 20] [--cpu-prof]';
+  '[--tapo-sizes 200 | --tapo-sizes none] [--tapo-trio 50 | --tapo-trio 0] [--seconds 20] [--no-floor] [--cpu-prof]';
 
 /** null for --help. */
 function parseArguments(args: readonly string[]): Settings | null {
   if (args.includes('--help') || args.includes('-h')) return null;
-  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, tapoSizes: DEFAULT_TAPO_SIZES, tapoTrio: DEFAULT_TAPO_TRIO, seconds: DEFAULT_SECONDS };
+  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, tapoSizes: DEFAULT_TAPO_SIZES, tapoTrio: DEFAULT_TAPO_TRIO, seconds: DEFAULT_SECONDS, floor: true };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--cpu-prof') {
+    if (arg === '--no-floor') {
+      settings.floor = false;
+    } else if (arg === '--cpu-prof') {
       settings.profileDir = path.join(os.tmpdir(), `kasa-fleet-profiles-${Date.now()}`);
     } else if (['--sizes', '--seconds', '--trio-plugs', '--tapo-sizes', '--tapo-trio'].includes(arg)) {
       const value = args[++i];
@@ -134,12 +140,14 @@ async function main(): Promise<void> {
   try {
     for (const devices of settings.sizes) {
       for (const contender of CONTENDERS) await measure('single', devices, contender, WARM_UP);
+      if (settings.floor && devices === Math.min(...settings.sizes)) await measure('single', devices, 'floor', WARM_UP);
     }
     if (settings.trioPlugs > 0) {
       for (const contender of CONTENDERS) await measure('trio', settings.trioPlugs, contender, TRIO_WARM_UP);
     }
     for (const devices of settings.tapoSizes) {
       for (const contender of CONTENDERS) await measure('single', devices, contender, TAPO_WARM_UP, 'tapo');
+      if (settings.floor && devices === Math.min(...settings.tapoSizes)) await measure('single', devices, 'floor', TAPO_WARM_UP, 'tapo');
     }
     if (settings.tapoTrio > 0) {
       for (const contender of CONTENDERS) await measure('trio', settings.tapoTrio, contender, TAPO_WARM_UP, 'tapo');
@@ -311,6 +319,12 @@ function targetTable(sizes: readonly number[], results: readonly FleetRunResult[
     rows.push([`${devices} devices: p99 latency < ${P99_TARGET_MS} ms`, `${formatNumber(p99(ours))} ms`, verdict(p99(ours) < P99_TARGET_MS)]);
     const share = cpuPerThousand(ours) / cpuPerThousand(peer);
     rows.push([`${devices} devices: CPU per poll at most 1/2 of the peer's`, `${share.toFixed(2)} (${formatNumber(1 / share)}x less)`, verdict(share <= CPU_SHARE_TARGET)]);
+    const floor = results.find((r) => r.devices === devices && r.contender === 'floor');
+    if (floor !== undefined) {
+      // What Node-RED, the Poller, the status and the message cost with no device asked: no client goes below it.
+      const least = cpuPerThousand(floor) / cpuPerThousand(peer);
+      rows.push([`${devices} devices: (the floor: least share any client could reach)`, `${least.toFixed(2)} of the peer's`, least > CPU_SHARE_TARGET ? 'target out of reach' : 'info']);
+    }
   }
   return renderTable(['target', 'ours', 'result'], rows);
 }
