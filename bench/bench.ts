@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { CodecResult, codecInputs, runCodecBench, verifyCodecs } from './codec-bench';
 import { CONTENDER_NAMES, DEVICES_NEEDED, contenders } from './contenders';
 import { DeviceHost } from './device-host';
+import { loginTable, runLoginBench } from './login-bench';
 import { RequestResult, runRequestBench } from './request-bench';
 import { Summary, formatNumber, formatRatio, formatSummary, pairedRatios, summarise } from './stats';
 import { Row, renderTable } from './table';
@@ -70,6 +71,14 @@ async function main(): Promise<void> {
       `(${rounds} rounds of ${formatNumber(roundMs / 1000)} s per client, turns rotated; median, quartiles in brackets)\n`,
   );
   console.log(requestTable(requests));
+
+  const logins = await runLoginBench({ rounds: settings.requests.rounds, roundMs: settings.requests.roundMs / 2 });
+  console.log(
+    `\n4. The HTTP logins: KLAP v2, AES and TPAP to simulated P110s (in a worker thread), get_device_info through SmartClient; ` +
+      `per round a fresh transport's first request (login included), then requests/s over that session ` +
+      `(${rounds} rounds of ${formatNumber(roundMs / 2000)} s per login, turns rotated; median, quartiles in brackets)\n`,
+  );
+  console.log(loginTable(logins));
 
   const verdicts = [...requestVerdicts(requests), ...codecVerdicts(codec)];
   console.log('\nRatios (paired round by round) and targets\n');

@@ -4,7 +4,7 @@
  */
 import * as peer from 'tplink-smarthome-crypto';
 import { DeviceState } from '../src/simulator';
-import { HEADER_BYTES, decrypt, encodeTcpFrame, encrypt } from '../src/xor-cipher';
+import { HEADER_BYTES, decrypt, encodeTcpFrame, encrypt } from '../src/transport/xor-cipher';
 import { Summary, pairedRatios, summarise } from './stats';
 
 export const SYSINFO_REQUEST = '{"system":{"get_sysinfo":{}}}';

@@ -10,12 +10,12 @@
  */
 import * as net from 'node:net';
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
-import { KasaClient } from '../src/client';
+import { KasaClient } from '../src/family/iot/client';
 import { connectDevice } from '../src/family/connect';
 import { SmartClient } from '../src/family/smart/client';
-import { FrameReader } from '../src/frame-reader';
+import { FrameReader } from '../src/transport/frame-reader';
 import { KlapTransport } from '../src/transport/klap';
-import { decrypt, encodeTcpFrame } from '../src/xor-cipher';
+import { decrypt, encodeTcpFrame } from '../src/transport/xor-cipher';
 import { DeviceHost, HOST, HostStats } from './device-host';
 import { Contender, OpenContender } from './request-bench';
 
@@ -187,7 +187,7 @@ function smartDeviceApi(name: string, host: DeviceHost): Contender {
     deviceIdOf: (read) => field(field(read, 'raw'), 'device_id'),
     seenByDevices: smartDevice,
     open: async () => {
-      const device = connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });
+      const device = await connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });
       await device.getSysinfo();
       return { lanes: [() => device.getSysinfo()], close: () => device.close() };
     },

@@ -11,7 +11,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { AnyDevice, Client, RealtimeNormalized } from 'tplink-smarthome-api';
 import { loginDeviceByIp } from 'tp-link-tapo-connect';
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
-import { Poller } from '../src/poller';
+import { Poller } from '../src/device/poller';
 import { recordArrival } from './fleet-probe';
 
 interface PeerPollDef extends NodeDef {

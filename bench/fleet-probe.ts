@@ -6,8 +6,8 @@
  * to "reading delivered to the next node", through the runtime's real message routing.
  */
 import { performance } from 'node:perf_hooks';
-import * as pollerModule from '../src/poller';
-import { Poller, PollerEvents } from '../src/poller';
+import * as pollerModule from '../src/device/poller';
+import { Poller, PollerEvents } from '../src/device/poller';
 
 /** The part of Node-RED's onSend hook event the probe reads. */
 interface SendEvent {

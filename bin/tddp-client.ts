@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
-import { KasaError } from '../src/errors';
-import { isValidHost } from '../src/host-name';
+import { KasaError } from '../src/util/errors';
+import { isValidHost } from '../src/util/host-name';
 import { formatAddress } from '../src/transport/transport';
 import {
   DEFAULT_REPLY_PORT,

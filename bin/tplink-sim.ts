@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runAsProcess, runTool } from '../src/cli/io';
-import { KasaError } from '../src/errors';
+import { KasaError } from '../src/util/errors';
 import { Fault, FAULT_KINDS, parseFault } from '../src/simulator/faults';
 import { MAX_FLEET_SIZE } from '../src/simulator/fleet';
 import { MODEL_NAMES, ModelName, isModelName } from '../src/simulator/models';
 import { DEFAULT_SIMULATOR_HOST, SimulatedDevice } from '../src/simulator/server';
 import type { KlapVersion } from '../src/transport/klap';
 import { KlapServer } from '../src/simulator/klap-server';
-import { SMART_MODEL_NAMES, SmartModelName, isSmartModelName } from '../src/simulator/smart/models';
+import { SMART_MODEL_NAMES, SmartModelName, isSmartModelName, smartModelSpec } from '../src/simulator/smart/models';
 import { SmartSimulatedDevice } from '../src/simulator/smart/server';
+import { DEMO_EVENTS, HUB_COMMAND_HELP, describeChildren, describeFired, fireOn, parseHubCommand } from '../src/simulator/smart/hub-commands';
+import type { SimHub } from '../src/simulator/smart/hub';
+import type { HubEvent } from '../src/simulator/smart/hub-kinds';
+import { createInterface } from 'node:readline';
 import { TddpResponder } from '../src/simulator/tddp-responder';
 
 const DEFAULT_PORT = 9999;
@@ -16,7 +20,8 @@ const DEFAULT_PORT = 9999;
 export const SIM_USAGE = `Usage: tplink-sim --model <model>[,<model>...] [options]
 
 Simulates TP-Link Kasa smart plugs, strips, wall switches and dimmers (Smart Home protocol, TCP
-and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2 or AES, HTTP) for tests and demos.
+and UDP), and Tapo / newer Kasa plugs, strips, dimmers, lights and hubs (SMART protocol over KLAP v2,
+AES or TPAP, HTTP) for tests and demos.
 
   -m, --model <names>    ${MODEL_NAMES.join(', ')};
                          SMART: ${SMART_MODEL_NAMES.join(', ')} (KLAP v2 or AES on --port, or on --klap when given);
@@ -32,7 +37,8 @@ and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2 or AES, HTT
                          SMART models take delay:<ms> only
       --klap <port>      also answer KLAP (newer firmware, HTTP) on this port, e.g. 8080
       --klap-version <v> 1 or 2 (default 2)
-      --transport <t>    SMART models: klap (default) or aes (older Tapo firmware's securePassthrough)
+      --transport <t>    SMART models: klap (default), aes (older Tapo firmware's securePassthrough)
+                         or tpap (2025 firmware's SPAKE2+ login, plain HTTP)
       --login-version <v>  AES: 1 (default, password) or 2 (password2)
   -u, --username <e-mail>, -P, --password <pw>
                          the account the KLAP device is bound to; without them it is unbound
@@ -44,7 +50,16 @@ and UDP), and Tapo / newer Kasa devices (SMART protocol over KLAP v2 or AES, HTT
                          with --count, the ports that follow; 0 = any free port)
       --tddp <port>      also answer TDDP (debug protocol, UDP) on this port, e.g. 1040
       --tddp-reply-port <port>  where TDDP replies go (default 61000; 0 = to the sender's port)
+      --fire-every <ms>  hubs (h100, kh100): fire an event on one child after another every <ms>
+                         (motion, open, temperature, press, leak, ...), one line each, for demos
+      --child-batches <accept|refuse>  hubs and strips: answer several control_child in one
+                         multipleRequest (default accept), or refuse each of them (-1002)
   -h, --help             this text
+
+A hub has one child of each kind: motion (T100), contact (T110), leak (T300), climate (T315),
+button (S200B), switch (S210), trv (KE100). While it runs, make them fire:
+${HUB_COMMAND_HELP.split('\n').slice(1).join('\n')}
+e.g. "fire motion", "fire open t110", "fire rotate 90", "fire temperature 27.5 climate".
 
 Prints one line per device, runs until Ctrl-C (SIGINT) or SIGTERM, then exits 0.
 Exit status: 0 stopped cleanly, 1 could not listen, 2 bad command line.`;
@@ -59,10 +74,14 @@ export interface SimOptions {
   fault?: Fault;
   klap?: { port: number; version: KlapVersion; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   /** Credentials, session faults and transport of the SMART models (KLAP v2 or AES). */
-  smart?: { transport: 'klap' | 'aes'; loginVersion?: 1 | 2; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
+  smart?: { transport: 'klap' | 'aes' | 'tpap'; loginVersion?: 1 | 2; username?: string; password?: string; sessionTimeoutSeconds?: number; invalidateAfter?: number };
   tddp?: { port: number; replyPort: number };
   /** TDP discovery port of the first device; undefined: 20002, or any free port when taken. */
   tdpPort?: number;
+  /** Hubs: fire a demo event every so many ms. */
+  fireEveryMs?: number;
+  /** Hubs and strips: several control_child in one multipleRequest, taken or refused. */
+  childBatches?: 'accept' | 'refuse';
 }
 
 /** Reads the command line; throws UsageError with a one-line reason. Returns null for --help. */
@@ -90,6 +109,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       tddp: { type: 'string' },
       'tdp-port': { type: 'string' },
       'tddp-reply-port': { type: 'string' },
+      'fire-every': { type: 'string' },
+      'child-batches': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -118,8 +139,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   const klapVersion = integerOption(v['klap-version'], 2, 'KLAP version', 1, 2) as KlapVersion;
   if (anySmart && klapVersion !== 2) throw new UsageError('SMART models speak KLAP v2 only');
   const transportName = v.transport ?? 'klap';
-  if (transportName !== 'klap' && transportName !== 'aes') throw new UsageError(`unknown transport "${transportName}"; one of: klap, aes`);
-  const smartTransport: 'klap' | 'aes' = transportName;
+  if (transportName !== 'klap' && transportName !== 'aes' && transportName !== 'tpap') throw new UsageError(`unknown transport "${transportName}"; one of: klap, aes, tpap`);
+  const smartTransport: 'klap' | 'aes' | 'tpap' = transportName;
   if (v.transport !== undefined && !anySmart) throw new UsageError('--transport is for the SMART models');
   const loginVersion = v['login-version'] === undefined ? undefined : (integerOption(v['login-version'], 1, 'login version', 1, 2) as 1 | 2);
   if (loginVersion !== undefined && smartTransport !== 'aes') throw new UsageError('--login-version goes with --transport aes');
@@ -150,6 +171,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
       ? undefined
       : { port: integerOption(v.tddp, 0, 'TDDP port', 0, 65535), replyPort: integerOption(v['tddp-reply-port'], 61000, 'TDDP reply port', 0, 65535) };
   const tdpPort = v['tdp-port'] === undefined ? undefined : integerOption(v['tdp-port'], 0, 'TDP port', 0, 65535);
+  const anyHub = models.some((name) => isSmartModelName(name) && smartModelSpec(name).hub === true);
+  const fireEveryMs = v['fire-every'] === undefined ? undefined : integerOption(v['fire-every'], 1000, 'interval of --fire-every (ms)', 100, 3_600_000);
+  if (fireEveryMs !== undefined && !anyHub) throw new UsageError('--fire-every is for hubs (h100, kh100)');
+  const childBatches = v['child-batches'];
+  if (childBatches !== undefined && childBatches !== 'accept' && childBatches !== 'refuse') throw new UsageError(`--child-batches takes accept or refuse, not "${childBatches}"`);
+  if (childBatches !== undefined && !anySmart) throw new UsageError('--child-batches is for the SMART models');
   if (tdpPort !== undefined && tdpPort !== 0 && tdpPort + count - 1 > 65535) throw new UsageError(`${count} devices from TDP port ${tdpPort} go past port 65535`);
   return {
     models: models as Array<ModelName | SmartModelName>,
@@ -157,6 +184,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
     ...(klap === undefined ? {} : { klap }),
     ...(smart === undefined ? {} : { smart }),
     ...(tddp === undefined ? {} : { tddp }),
+    ...(fireEveryMs === undefined ? {} : { fireEveryMs }),
+    ...(childBatches === undefined ? {} : { childBatches }),
     host,
     port,
     ...(v.alias === undefined ? {} : { alias: v.alias }),
@@ -181,21 +210,27 @@ function nextStopSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => vo
   return { promise, dispose };
 }
 
-/** The whole tool: starts the devices, waits for a stop signal, stops them; returns the exit status. */
-export function runSim(argv: readonly string[], io: CliIo): Promise<number> {
-  return runTool('tplink-sim', SIM_USAGE, argv, io, parseSimArgs, (options) => simulate(options, io));
+/**
+ * The whole tool: starts the devices, waits for a stop signal, stops them; returns the exit status.
+ * Hubs read commands from `input` (standard input when run as a process).
+ */
+export function runSim(argv: readonly string[], io: CliIo, input?: NodeJS.ReadableStream): Promise<number> {
+  return runTool('tplink-sim', SIM_USAGE, argv, io, parseSimArgs, (options) => simulate(options, io, input));
 }
 
-async function simulate(options: SimOptions, io: CliIo): Promise<number> {
+async function simulate(options: SimOptions, io: CliIo, input: NodeJS.ReadableStream | undefined): Promise<number> {
   const signal = nextStopSignal();
   const parts: Array<{ stop(): Promise<void> }> = [];
   const stopAll = () => Promise.all(parts.map((part) => part.stop()));
+  const hubs: Array<{ name: string; hub: SimHub }> = [];
   try {
     for (let index = 0; index < options.count; index++) {
       const model = options.models[index % options.models.length]!;
       const alias = options.alias === undefined ? undefined : options.count > 1 ? `${options.alias} ${index + 1}` : options.alias;
       if (isSmartModelName(model)) {
-        parts.push(await startSmart(model, options, index, alias, io));
+        const device = await startSmart(model, options, index, alias, io);
+        parts.push(device);
+        if (device.device.hub !== undefined) hubs.push({ name: `${model} ${JSON.stringify(device.device.relay.nickname)}`, hub: device.device.hub });
         continue;
       }
       const port = options.port === 0 ? 0 : options.port + index;
@@ -237,13 +272,65 @@ async function simulate(options: SimOptions, io: CliIo): Promise<number> {
     io.err(`tplink-sim: ${err instanceof KasaError ? err.message : String(err)}`);
     return EXIT_FAILURE;
   }
+  const hubControl = hubs.length === 0 ? undefined : controlHubs(hubs, options.fireEveryMs, input, io);
   await signal.promise;
   signal.dispose();
+  hubControl?.stop();
   await stopAll();
   return EXIT_OK;
 }
 
-/** A SMART device: KLAP v2 or AES, on --klap's port when given, else on --port. */
+/**
+ * Lets a person or a demo script make the hubs' children fire: commands read line by line from
+ * `input`, and with --fire-every a demo event on one child after another. Returns how to stop both.
+ */
+function controlHubs(hubs: ReadonlyArray<{ name: string; hub: SimHub }>, fireEveryMs: number | undefined, input: NodeJS.ReadableStream | undefined, io: CliIo): { stop(): void } {
+  const fire = (run: (hub: SimHub) => string): void => {
+    for (const { name, hub } of hubs) {
+      try {
+        io.out(`${name}: ${run(hub)}`);
+      } catch (err) {
+        io.err(`${name}: ${err instanceof KasaError ? err.message : String(err)}`);
+      }
+    }
+  };
+  const fireEvent = (event: HubEvent, child?: string): void =>
+    fire((hub) => {
+      const fired = fireOn(hub, event, child);
+      return describeFired(fired.child, event, fired.entry);
+    });
+  const lines = input === undefined ? undefined : createInterface({ input, terminal: false });
+  lines?.on('line', (line) => {
+    let command;
+    try {
+      command = parseHubCommand(line);
+    } catch (err) {
+      io.err(err instanceof KasaError ? err.message : String(err));
+      return;
+    }
+    if (command === undefined) return;
+    if (command.kind === 'help') io.out(HUB_COMMAND_HELP);
+    else if (command.kind === 'list') for (const { name, hub } of hubs) for (const line of describeChildren(hub)) io.out(`${name}: ${line}`);
+    else fireEvent(command.event, command.child);
+  });
+  io.out(`  hub commands on standard input (e.g. "fire motion", "list", "help")${fireEveryMs === undefined ? '' : `; a demo event every ${fireEveryMs} ms`}`);
+  let step = 0;
+  const timer =
+    fireEveryMs === undefined
+      ? undefined
+      : setInterval(() => {
+          const { child, event } = DEMO_EVENTS[step++ % DEMO_EVENTS.length]!;
+          fireEvent(event, child);
+        }, fireEveryMs);
+  return {
+    stop: () => {
+      if (timer !== undefined) clearInterval(timer);
+      lines?.close();
+    },
+  };
+}
+
+/** A SMART device: KLAP v2, AES or TPAP, on --klap's port when given, else on --port. */
 async function startSmart(model: SmartModelName, options: SimOptions, index: number, alias: string | undefined, io: CliIo): Promise<SmartSimulatedDevice> {
   const base = options.klap?.port ?? options.port;
   const port = base === 0 ? 0 : base + index;
@@ -262,10 +349,13 @@ async function startSmart(model: SmartModelName, options: SimOptions, index: num
     ...(smart.sessionTimeoutSeconds === undefined ? {} : { sessionTimeoutSeconds: smart.sessionTimeoutSeconds }),
     ...(smart.invalidateAfter === undefined ? {} : { invalidateAfter: smart.invalidateAfter }),
     ...(options.fault?.kind === 'delay' ? { replyDelayMs: options.fault.ms } : {}),
+    ...(options.childBatches === undefined ? {} : { controlChildInBatch: options.childBatches }),
   });
   await device.start();
-  const account = smart.username === undefined ? 'unbound: Tapo default credentials' : `bound to ${smart.username}`;
-  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over ${smart.transport === 'aes' ? `AES, login version ${smart.loginVersion ?? 1}` : 'KLAP v2'}, ${account})`);
+  const unbound = smart.transport === 'tpap' ? 'unbound: default passcode from its MAC' : 'unbound: Tapo default credentials';
+  const account = smart.username === undefined ? unbound : `bound to ${smart.username}`;
+  const login = smart.transport === 'aes' ? `AES, login version ${smart.loginVersion ?? 1}` : smart.transport === 'tpap' ? 'TPAP' : 'KLAP v2';
+  io.out(`${model} ${JSON.stringify(device.device.relay.nickname)} listening on ${device.address} (SMART over ${login}, ${account})`);
   if (device.tdpPort !== undefined) io.out(`  TDP discovery on ${options.host}:${device.tdpPort} (UDP)`);
   return device;
 }
@@ -312,4 +402,4 @@ function transports(device: SimulatedDevice): string {
   return device.udpPort === device.port ? 'tcp+udp' : `tcp, udp on port ${device.udpPort}`;
 }
 
-if (require.main === module) runAsProcess(runSim);
+if (require.main === module) runAsProcess((argv, io) => runSim(argv, io, process.stdin));

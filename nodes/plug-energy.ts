@@ -1,17 +1,18 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { checkPermission, parseOutletSelectors } from '../src/actions';
-import { RANGES } from '../src/bounds';
-import { Deadband } from '../src/deadband';
-import { displayValue } from '../src/display-text';
-import { Device, DeviceReading, MeterReading, MeterSnapshot, StatsPeriod, Target, partKey, resolveOutlets } from '../src/device';
-import { sumReadings } from '../src/energy';
-import { ErrorCode, KasaError } from '../src/errors';
-import type { DeviceInfo, OutletInfo } from '../src/sysinfo';
-import type { DeviceWatcher } from './lib/device-config';
+import { checkPermission, parseOutletSelectors } from '../src/device/actions';
+import { RANGES } from '../src/util/bounds';
+import { Deadband } from '../src/device/deadband';
+import { displayValue } from '../src/util/display-text';
+import { Device, DeviceReading, MeterReading, MeterSnapshot, StatsPeriod, Target, partKey, resolveOutlets } from '../src/device/device';
+import { DroppedStat, sumReadings } from '../src/device/energy';
+import { ErrorCode, KasaError } from '../src/util/errors';
+import type { DeviceInfo, OutletInfo } from '../src/device/state';
+import type { DeviceSubscriber } from '../src/device/device-hub';
 import { handleInput } from './lib/input';
 import { NodeSettings } from './lib/settings';
-import { deviceNodeOf, pollIntervalMs } from './lib/relay-node';
+import { deviceNodeOf, pollIntervalMs, registerWithDevice } from './lib/relay-node';
 import { offlineStatus } from './lib/status';
+import { useRuntimeI18n } from './lib/i18n';
 
 interface EnergyNodeDef extends NodeDef {
   device: string;
@@ -37,6 +38,7 @@ type EnergyCommand = (typeof COMMANDS)[number];
 
 /** Power and energy readings of plugs and strip outlets, shaped for gauges and charts. */
 export = function register(RED: NodeAPI): void {
+  useRuntimeI18n(RED);
   function PlugEnergyNode(this: Node, def: EnergyNodeDef): void {
     RED.nodes.createNode(this, def);
     const deviceNode = deviceNodeOf(RED, this, def.device);
@@ -79,36 +81,42 @@ export = function register(RED: NodeAPI): void {
       ];
     };
 
+    const status = registerWithDevice(this, deviceNode);
     const showPower = (snapshot: MeterSnapshot): void => {
-      this.status({ fill: 'green', shape: 'dot', text: `${formatWatts(snapshot.reading.power)}` });
+      status.show({ fill: 'green', shape: 'dot', text: `${formatWatts(snapshot.reading.power)}` });
     };
 
     handleInput(this, async (msg, send) => {
       settings.check();
-      const device = deviceNode.getDevice();
       const command = commandOf(msg['command'], def.command);
       if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
-      const target = await targetOf(device, msg['outlet']);
+      const period = command === 'daystat' || command === 'monthstat' ? statsPeriod(command, msg['year'], msg['month']) : undefined;
+      let dropped: DroppedStat[] | undefined;
+      const { device, target, snapshot } = await deviceNode.use(async (device) => {
+        const target = await targetOf(device, msg['outlet']);
+        if (command === 'realtime') return { device, target, snapshot: await target.realtime() };
+        if (period !== undefined) {
+          const stats = await target.stats(period);
+          msg.payload = [...stats];
+          dropped = stats.dropped;
+        } else {
+          await target.eraseStats();
+          msg.payload = true;
+        }
+        return { device, target, snapshot: undefined };
+      });
       const outlets = target.outlets;
-      if (command === 'realtime') {
-        const snapshot = await target.realtime();
+      if (snapshot !== undefined) {
         showPower(snapshot);
         const messages = readingMessages(device, snapshot, msg);
         send(messages.length === 1 ? messages[0]! : [messages]);
         return;
       }
-      if (command === 'erase') {
-        await target.eraseStats();
-        msg.payload = true;
-      } else {
-        const stats = await target.stats(statsPeriod(command, msg['year'], msg['month']));
-        msg.payload = [...stats];
-        // Impossible entries are left out and named, so one broken day does not blank a month's chart.
-        if (stats.dropped === undefined) delete msg['dropped'];
-        else {
-          msg['dropped'] = stats.dropped;
-          this.warn(`${stats.dropped.length} impossible ${stats.dropped.length === 1 ? 'entry' : 'entries'} of the device's statistics left out: see msg.dropped.`);
-        }
+      // Impossible entries of the statistics are left out and named, so one broken day does not blank a month's chart.
+      if (dropped === undefined) delete msg['dropped'];
+      else {
+        msg['dropped'] = dropped;
+        this.warn(`${dropped.length} impossible ${dropped.length === 1 ? 'entry' : 'entries'} of the device's statistics left out: see msg.dropped.`);
       }
       msg['device'] = device.identity();
       if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);
@@ -120,7 +128,8 @@ export = function register(RED: NodeAPI): void {
     if (intervalMs > 0) {
       // The device's hub reads the meter with the state, once per poll for every node that watches it.
       const targetsIn = (info: DeviceInfo): Target[] => {
-        const device = deviceNode.getDevice();
+        const device = deviceNode.connected;
+        if (device === null) throw new KasaError(ErrorCode.CLOSED, 'The device is not connected.');
         return [selectors.length === 0 ? device : device.children(resolveOutlets(info, selectors, device.address))];
       };
       let failing = false;
@@ -130,30 +139,38 @@ export = function register(RED: NodeAPI): void {
         this.status(offlineStatus(err));
         this.error(err instanceof Error ? err : new Error(String(err)), { payload: null, event: 'offline' });
       };
-      const watcher: DeviceWatcher = {
+      const onReading = (reading: DeviceReading): void => {
+        let snapshot: MeterSnapshot | undefined;
+        try {
+          snapshot = snapshotOf(targetsIn(reading.info)[0]!, reading);
+        } catch (err) {
+          return fail(err);
+        }
+        if (snapshot === undefined) return; // a poll made for others: no meter of this node in it
+        failing = false;
+        showPower(snapshot);
+        if (!deadband.pass(snapshot.reading.power)) return;
+        const device = deviceNode.connected;
+        if (device === null) return;
+        const messages = readingMessages(device, snapshot, {});
+        this.send(messages.length === 1 ? messages[0]! : [messages]);
+      };
+      const watcher: DeviceSubscriber = {
         intervalMs,
         meters: targetsIn,
-        onReading: (reading) => {
-          let snapshot: MeterSnapshot | undefined;
-          try {
-            snapshot = snapshotOf(targetsIn(reading.info)[0]!, reading);
-          } catch (err) {
-            return fail(err);
-          }
-          if (snapshot === undefined) return; // a command's read-back: no meter in it
-          failing = false;
-          showPower(snapshot);
-          if (!deadband.pass(snapshot.reading.power)) return;
-          const messages = readingMessages(deviceNode.getDevice(), snapshot, {});
-          this.send(messages.length === 1 ? messages[0]! : [messages]);
+        // The meter is what this node follows: state changes are for plug-control.
+        follows: () => new Set<string>(),
+        onEvent: (event) => {
+          if (event.type === 'reading') onReading(event.reading);
+          else if (event.type === 'offline') fail(event.error);
         },
-        onOutage: fail,
       };
-      const unwatch = deviceNode.hub.watch(watcher);
+      deviceNode.hub.subscribe(watcher);
       this.on('close', (_removed: boolean, done: () => void) => {
-        unwatch().then(done, done);
+        deviceNode.hub.unsubscribe(watcher).then(done, done);
       });
     }
+    this.on('close', () => status.leave());
   }
 
   RED.nodes.registerType('plug-energy', PlugEnergyNode);

@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { displayValue } from '../src/display-text';
-import { ErrorCode, KasaError } from '../src/errors';
+import { displayValue } from '../src/util/display-text';
+import { ErrorCode, KasaError } from '../src/util/errors';
 import { ReplySocket, TddpType, acquireReplySocket, checkTddpReply, findSubtype, queryTddp } from '../src/tddp';
 import { formatAddress } from '../src/transport/transport';
 import { handleInput } from './lib/input';
 import { deviceNodeOf } from './lib/relay-node';
 import { errorStatus, readyStatus } from './lib/status';
+import { statusText, useRuntimeI18n } from './lib/i18n';
 
 interface TddpNodeDef extends NodeDef {
   device: string;
@@ -28,6 +29,7 @@ const REPLY_ADDRESS_SETTING = 'tddpQueryReplyAddress';
 
 /** Queries a device over TDDP, the TP-Link debug protocol (UDP 1040, DES-encrypted data). */
 export = function register(RED: NodeAPI): void {
+  useRuntimeI18n(RED);
   function TddpQueryNode(this: Node, def: TddpNodeDef): void {
     RED.nodes.createNode(this, def);
     const deviceNode = deviceNodeOf(RED, this, def.device);
@@ -42,7 +44,7 @@ export = function register(RED: NodeAPI): void {
       (acquired) => {
         if (closed) return acquired.release();
         share = acquired;
-        this.status(readyStatus(`reply port ${acquired.port}`));
+        this.status(readyStatus(statusText('replyPort', { port: acquired.port })));
       },
       (err: unknown) => this.status(errorStatus(err)),
     );
@@ -75,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       checkTddpReply(reply, formatAddress(deviceNode.host, deviceNode.tddpPort));
       msg.payload = def.output === 'buffer' ? reply.data : reply.data.toString('utf8');
       msg['tddp'] = { ...reply.header };
-      this.status({ fill: 'green', shape: 'dot', text: `0x${subtype.toString(16).padStart(2, '0')}: ok` });
+      this.status({ fill: 'green', shape: 'dot', text: statusText('tddpOk', { subtype: subtype.toString(16).padStart(2, '0') }) });
       send(msg);
     });
 

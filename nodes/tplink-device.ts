@@ -1,16 +1,20 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import { RANGES } from '../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../src/client';
+import { RANGES } from '../src/util/bounds';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../src/family/iot/client';
 import { KLAP_DEFAULT_PORT } from '../src/transport/klap';
 import { DEFAULT_REPLY_PORT, DEFAULT_TDDP_PORT, tddpLoginOf } from '../src/tddp';
 import { isTransportChoice } from '../src/transport/factory';
-import type { Device, DeviceReading } from '../src/device';
+import type { Device } from '../src/device/device';
+import { DeviceHub } from '../src/device/device-hub';
+import { LinkState, linkStateAfter } from '../src/device/link';
+import { ErrorCode, KasaError } from '../src/util/errors';
 import { connectDevice } from '../src/family/connect';
-import { PollingHub } from '../src/hub';
-import { ExchangeTrace, formatExchangeTrace } from '../src/trace';
+import { ExchangeTrace, formatExchangeTrace } from '../src/util/trace';
 import { registerDiscoveryEndpoint } from './lib/admin-discovery';
 import { registerOutletsEndpoint } from './lib/admin-outlets';
-import { DeviceConfigNode, DeviceCredentials, DeviceWatcher } from './lib/device-config';
+import { DeviceConfigNode, DeviceCredentials, LinkNews } from './lib/device-config';
+import { useRuntimeI18n } from './lib/i18n';
+import { linkStatus } from './lib/status';
 import { NodeSettings } from './lib/settings';
 
 interface DeviceNodeDef extends NodeDef {
@@ -40,7 +44,17 @@ function traceEnabled(RED: NodeAPI): boolean {
   return Object.values(logging).some((handler) => handler?.level === 'trace');
 }
 
+/** A listener's own mistake must not stop the others. */
+function safely(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // the node owns its errors
+  }
+}
+
 export = function register(RED: NodeAPI): void {
+  useRuntimeI18n(RED);
   function TplinkDeviceNode(this: DeviceConfigNode, def: DeviceNodeDef): void {
     RED.nodes.createNode(this, def);
     const settings = new NodeSettings(this);
@@ -59,11 +73,8 @@ export = function register(RED: NodeAPI): void {
       return tddpLoginOf(credentials.tddpUsername, credentials.tddpPassword);
     };
 
-    let device: Device | null = null;
-    this.getDevice = () => {
-      // Throws BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
-      settings.check();
-      device ??= connectDevice({
+    const connect = (): Promise<Device> =>
+      connectDevice({
         transport: this.transport,
         host: this.host,
         port: this.port,
@@ -71,22 +82,94 @@ export = function register(RED: NodeAPI): void {
         timeoutMs: this.timeoutMs,
         ...(Number.isInteger(def.tdpPort) && Number(def.tdpPort) > 0 && Number(def.tdpPort) <= 65535 ? { tdpPort: Number(def.tdpPort) } : {}),
         ...(traceEnabled(RED) ? { onExchange: (trace: ExchangeTrace) => this.trace(formatExchangeTrace(trace)) } : {}),
+        // TPAP: a device whose TLS certificate changed (logged, and shown in the debug sidebar).
+        onWarning: (message: string) => this.warn(message),
         ...(this.credentials?.username ? { username: this.credentials.username } : {}),
         ...(this.credentials?.password ? { password: this.credentials.password } : {}),
       });
-      return device;
+
+    // The one device of this node: connected when first needed (its family found), again after a failed try.
+    let opening: Promise<Device> | null = null;
+    let connected: Device | null = null;
+    let closed = false;
+    Object.defineProperty(this, 'connected', { get: () => connected });
+    this.device = async () => {
+      // Fails BAD_INPUT for an unusable setting or address; the calling node turns that into done(err).
+      settings.check();
+      if (closed) throw new KasaError(ErrorCode.CLOSED, 'The flow was stopped.');
+      opening ??= connect().then(
+        (device) => {
+          if (closed) void device.close();
+          return (connected = device);
+        },
+        (err: unknown) => {
+          opening = null;
+          throw err;
+        },
+      );
+      return opening;
     };
 
-    this.hub = new PollingHub<DeviceReading, DeviceWatcher>((watchers) =>
-      this.getDevice().poll(watchers.flatMap((watcher) => (watcher.meters === undefined ? [] : [watcher.meters.bind(watcher)]))),
-    );
+    // How the link stands, told to every node of the device when it changes.
+    const listeners = new Map<object, (news: LinkNews) => void>();
+    let link: LinkNews = { state: 'connecting', status: linkStatus('connecting') };
+    const tell = (state: LinkState | undefined, err?: unknown): void => {
+      if (state === undefined || state === link.state) return;
+      link = { state, status: linkStatus(state, err) };
+      for (const listener of listeners.values()) safely(() => listener(link));
+    };
+    this.use = async <T>(work: (device: Device) => Promise<T>): Promise<T> => {
+      try {
+        const result = await work(await this.device());
+        tell('online');
+        return result;
+      } catch (err) {
+        tell(linkStateAfter(err), err);
+        throw err;
+      }
+    };
+    this.register = (_node, onLink) => {
+      const key = {};
+      listeners.set(key, onLink);
+      safely(() => onLink(link));
+      // The first node opens the connection: every node shows at once whether the device answers.
+      if (listeners.size === 1 && !closed) {
+        void this.device().then(
+          () => tell('online'),
+          (err: unknown) => tell(linkStateAfter(err), err),
+        );
+      }
+      return () => {
+        listeners.delete(key);
+        if (listeners.size === 0) void closeDevice();
+      };
+    };
+
+    this.hub = new DeviceHub(async (meters) => {
+      try {
+        const reading = await (await this.device()).poll(meters);
+        tell('online');
+        return reading;
+      } catch (err) {
+        tell(linkStateAfter(err), err);
+        throw err;
+      }
+    });
+
+    /** Closes the connection (the last node left, or the flow stops); the next use opens a new one. */
+    const closeDevice = async (): Promise<void> => {
+      const closing = opening;
+      opening = null;
+      connected = null;
+      link = { state: 'connecting', status: link.status };
+      const device = await closing?.catch(() => null);
+      await device?.close();
+    };
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      const closing = device;
-      device = null;
-      const hubStopped = this.hub.stop();
-      if (closing === null) return void hubStopped.then(done, done);
-      Promise.all([hubStopped, closing.close()]).then(() => done(), done);
+      closed = true;
+      listeners.clear();
+      Promise.all([this.hub.stop(), closeDevice()]).then(() => done(), done);
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { displayText } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { displayText } from '../../src/util/display-text';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 
 /** A query parameter given once, as text; BAD_INPUT when it is repeated or structured (?a[]=1). */
 export function singleParameter(query: Request['query'], name: string): string | undefined {

@@ -1,8 +1,8 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { DISCOVERY_PORT, DeviceSearchOptions, MAX_DISCOVERY_HOSTS, TDP_PORT, discoverDevices } from '../../src/discovery';
-import { RANGES, checkNumber } from '../../src/bounds';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { RANGES, checkNumber } from '../../src/util/bounds';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { answerError, singleParameter } from './admin-answer';
 import { ADMIN_PREFIX } from './device-config';
 

@@ -1,11 +1,11 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { RANGES, checkNumber } from '../../src/bounds';
-import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../../src/client';
-import type { Device } from '../../src/device';
+import { RANGES, checkNumber } from '../../src/util/bounds';
+import { DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../../src/family/iot/client';
+import type { Device } from '../../src/device/device';
 import { connectDevice } from '../../src/family/connect';
-import { displayValue } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { displayValue } from '../../src/util/display-text';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { KLAP_DEFAULT_PORT } from '../../src/transport/klap';
 import { TransportChoice, isTransportChoice } from '../../src/transport/factory';
 import { ADMIN_PREFIX, DeviceConfigNode } from './device-config';
@@ -31,12 +31,12 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
     const query = outletsQuery(RED, req.query);
     let device: Device;
     if (query.deployed !== null) {
-      device = query.deployed.getDevice();
+      device = await query.deployed.device();
     } else {
       // A device not deployed yet: ask it with the address typed in the dialog, then let go.
       // The editor never holds the password: KLAP here works with plugs not bound to an account.
       const settings = { transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, timeoutMs: query.timeoutMs };
-      device = temporary = connectDevice({ ...settings, persistent: false });
+      device = temporary = await connectDevice({ ...settings, persistent: false });
     }
     const { info } = await device.getSysinfo();
     res.json({

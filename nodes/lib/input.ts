@@ -1,7 +1,7 @@
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { displayValue } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
-import { valueNestsDeeperThan } from '../../src/json-depth';
+import { displayValue } from '../../src/util/display-text';
+import { ErrorCode, KasaError } from '../../src/util/errors';
+import { valueNestsDeeperThan } from '../../src/util/json-depth';
 import { errorStatus } from './status';
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;

@@ -1,12 +1,14 @@
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { RANGES } from '../../src/bounds';
-import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/actions';
-import { Device, Target, resolveOutlets, stateReading } from '../../src/device';
-import { ErrorCode, KasaError } from '../../src/errors';
-import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/sysinfo';
-import type { DeviceConfigNode, DeviceWatcher } from './device-config';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
+import { RANGES } from '../../src/util/bounds';
+import { checkPermission, parseAction, parseOutletSelectors, runAction } from '../../src/device/actions';
+import { Device, Target, resolveOutlets, stateReading } from '../../src/device/device';
+import { ErrorCode, KasaError } from '../../src/util/errors';
+import { DeviceInfo, OutletInfo, currentOutlets } from '../../src/device/state';
+import type { DeviceConfigNode } from './device-config';
+import type { DeviceSubscriber, PartState } from '../../src/device/device-hub';
 import { handleInput } from './input';
 import { NodeSettings } from './settings';
+import { statusText } from './i18n';
 import { offlineStatus, powerStatus } from './status';
 
 export interface RelayNodeDef extends NodeDef {
@@ -26,7 +28,7 @@ export interface RelayNodeDef extends NodeDef {
 export function deviceNodeOf(RED: NodeAPI, node: Node, id: string): DeviceConfigNode | null {
   const deviceNode = RED.nodes.getNode(id) as DeviceConfigNode | null;
   if (deviceNode !== null) return deviceNode;
-  node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+  node.status({ fill: 'red', shape: 'ring', text: statusText('noDevice') });
   node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => {
     done(new KasaError(ErrorCode.BAD_INPUT, 'No TP-Link device is set: open this node and choose or add a device.'));
   });
@@ -41,8 +43,30 @@ export function pollIntervalMs(settings: NodeSettings, value: string | number | 
 }
 
 /**
+ * Registers a node with its device node: it shows the link's state (connecting, offline, account
+ * refused) as the device node tells it, and its own status (`show`) while online. Returns the
+ * node's own status setter and the deregistration.
+ */
+export function registerWithDevice(node: Node, deviceNode: DeviceConfigNode): { show(status: NodeStatus): void; leave(): void } {
+  let own: NodeStatus | undefined;
+  let online = false;
+  const leave = deviceNode.register(node, (news) => {
+    online = news.state === 'online';
+    node.status(online ? (own ?? news.status) : news.status);
+  });
+  return {
+    show(status: NodeStatus): void {
+      own = status;
+      node.status(status);
+    },
+    leave,
+  };
+}
+
+/**
  * The behaviour plug-control and strip-outlet share: actions from messages, the permission guard,
- * output shaped as NODE-RED.md says, status, and optional watching for changes made elsewhere.
+ * output shaped as the package's message contracts say, status, and optional watching for changes
+ * made elsewhere (as events of the device's hub).
  */
 export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode: 'plug' | 'outlets'): void {
   const deviceNode = deviceNodeOf(RED, node, def.device);
@@ -51,6 +75,7 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
   const permissions = { allowRaw: def.allowRaw === true, allowDestructive: def.allowDestructive === true };
   const topic = typeof def.topic === 'string' && def.topic !== '' ? def.topic : undefined;
   const configuredOutlets = parseOutletSelectors(def.outlet ?? '');
+  const status = registerWithDevice(node, deviceNode);
 
   /** What a message works on: the device (plug-control), or the outlets it or the node names. */
   const targetOf = async (device: Device, requested: unknown): Promise<Target> => {
@@ -62,31 +87,28 @@ export function setupRelayNode(RED: NodeAPI, node: Node, def: RelayNodeDef, mode
     return device.children(await device.resolveOutlets(selectors));
   };
 
-  const watcher = createWatcher(node, deviceNode, pollIntervalMs(settings, def.pollInterval), mode, configuredOutlets, topic);
+  const watcher = createWatcher(node, deviceNode, pollIntervalMs(settings, def.pollInterval), mode, configuredOutlets, topic, status.show);
 
   handleInput(node, async (msg, send) => {
     settings.check();
     const action = parseAction(msg, def.action);
     checkPermission(action, permissions);
-    const device = deviceNode.getDevice();
-    const result = await runAction(await targetOf(device, msg['outlet']), action);
-    if (result.info !== undefined) {
-      // What the command did is this node's new baseline, and news to the other nodes of the device:
-      // they hear it now, not at their next poll. (A command that read no sysinfo leaves both alone.)
-      watcher?.remember(result.info);
-      deviceNode.hub.publish(stateReading(result.info), watcher?.watcher);
-    }
+    const { device, result } = await deviceNode.use(async (device) => ({ device, result: await runAction(await targetOf(device, msg['outlet']), action) }));
+    // What the command did is news to the other nodes of the device: they hear it now, not at their
+    // next poll; this node reports it itself. (A command that read no sysinfo leaves both alone.)
+    if (result.info !== undefined) deviceNode.hub.publish(stateReading(result.info), watcher ?? undefined);
     msg.payload = result.payload;
     msg['device'] = device.identity();
     if (mode === 'plug' && result.info?.brightness !== undefined) msg['brightness'] = result.info.brightness;
     if (mode === 'outlets') msg['outlet'] = describeOutlets(result.outlets);
     if (topic !== undefined) msg.topic = topic;
-    if (device.info !== undefined) node.status(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
+    if (device.info !== undefined) status.show(statusOf(device.info, mode === 'plug' ? [] : result.outlets));
     send(msg);
   });
 
   node.on('close', (_removed: boolean, done: () => void) => {
-    (watcher?.stop() ?? Promise.resolve()).then(done, done);
+    const stopped = watcher === null ? Promise.resolve() : deviceNode.hub.unsubscribe(watcher);
+    stopped.then(done, done).finally(status.leave);
   });
 }
 
@@ -104,8 +126,9 @@ function describeOutlets(outlets: readonly OutletInfo[]): OutletOut | OutletOut[
 }
 
 /**
- * Polls sysinfo and reports what changed elsewhere (the button, the app, a schedule): one message
- * per change, one when the device goes offline (and one error for Catch nodes), one when it is back.
+ * Subscribes to the device's hub and turns its events into messages: one per change made elsewhere
+ * (the button, the app, a schedule), one when the device goes offline (and one error for Catch
+ * nodes), and the whole state when it is back. The hub compares; this only reports.
  */
 function createWatcher(
   node: Node,
@@ -114,66 +137,51 @@ function createWatcher(
   mode: 'plug' | 'outlets',
   configuredOutlets: ReturnType<typeof parseOutletSelectors>,
   topic: string | undefined,
-) {
+  show: (status: NodeStatus) => void,
+): DeviceSubscriber | null {
   if (intervalMs === 0) return null;
-  /** Last known state per watched thing: '' is the plug, otherwise an outlet id. */
-  let known = new Map<string, string>();
   const withTopic = topic === undefined ? {} : { topic };
 
   /** What is watched: the plug itself, or the strip's outlets set in the node (all when none). */
-  const watched = (info: DeviceInfo): Array<{ key: string; on: boolean; brightness?: number; outlet?: OutletInfo }> => {
-    if (mode === 'plug') return [{ key: '', on: info.on, ...(info.brightness === undefined ? {} : { brightness: info.brightness }) }];
-    const ids = configuredOutlets.length === 0 ? null : new Set(configuredOutlets.flatMap((s) => safeResolve(info, s).map((o) => o.id)));
-    return (info.outlets ?? []).filter((o) => ids === null || ids.has(o.id)).map((outlet) => ({ key: outlet.id, on: outlet.on, outlet }));
+  const follows = (info: DeviceInfo): ReadonlySet<string> => {
+    if (mode === 'plug') return new Set(['']);
+    const outlets = configuredOutlets.length === 0 ? (info.outlets ?? []) : configuredOutlets.flatMap((s) => safeResolve(info, s));
+    return new Set(outlets.map((o) => o.id));
   };
-  // A dimmer's state is its relay and its brightness: either changing at the wall is news.
-  const stateOf = (item: ReturnType<typeof watched>[number]) => `${item.on}/${item.brightness ?? ''}`;
-  const statesOf = (items: ReturnType<typeof watched>) => new Map(items.map((item) => [item.key, stateOf(item)]));
 
-  const report = (event: string, info: DeviceInfo, onlyChanged: boolean): void => {
-    const device = deviceNode.getDevice().identity();
-    const items = watched(info);
-    for (const item of items) {
-      if (onlyChanged && known.get(item.key) === stateOf(item)) continue;
-      const { on, brightness, outlet } = item;
+  const report = (event: 'online' | 'change', info: DeviceInfo, parts: readonly PartState[]): void => {
+    const device = deviceNode.connected?.identity();
+    for (const { on, brightness, outlet } of parts) {
       const where = outlet === undefined ? {} : { outlet: { index: outlet.index, id: outlet.id, alias: outlet.alias } };
       node.send({ payload: on, event, device, ...(brightness === undefined ? {} : { brightness }), ...where, ...withTopic });
     }
-    known = statesOf(items);
-    const outlets = items.flatMap((item) => (item.outlet === undefined ? [] : [item.outlet]));
-    node.status(statusOf(info, outlets));
+    const watched = follows(info);
+    show(statusOf(info, mode === 'plug' ? [] : (info.outlets ?? []).filter((o) => watched.has(o.id))));
   };
 
-  let online = false;
-  // The device's hub polls once for every node that watches it; this node asks at its own interval.
-  const watcher: DeviceWatcher = {
+  const watcher: DeviceSubscriber = {
     intervalMs,
-    onReading: ({ info }) => {
-      // The first answer, and the first after an outage, report the whole state as "online".
-      if (!online) {
-        online = true;
-        report('online', info, false);
-      } else {
-        report('change', info, true);
+    follows,
+    onEvent: (event) => {
+      switch (event.type) {
+        case 'online':
+          return report('online', event.reading.info, event.parts);
+        case 'change':
+          return report('change', event.reading.info, [event.part]);
+        case 'offline': {
+          node.status(offlineStatus(event.error));
+          const error = event.error instanceof Error ? event.error : new Error(String(event.error));
+          node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
+          node.error(error, { payload: null, event: 'offline', ...withTopic });
+          return;
+        }
+        case 'reading':
+          return;
       }
     },
-    onOutage: (err) => {
-      online = false;
-      node.status(offlineStatus(err));
-      const error = err instanceof Error ? err : new Error(String(err));
-      node.send({ payload: null, event: 'offline', error: { message: error.message, code: (error as KasaError).code }, ...withTopic });
-      node.error(error, { payload: null, event: 'offline', ...withTopic });
-    },
   };
-  const unwatch = deviceNode.hub.watch(watcher);
-  return {
-    watcher,
-    /** After the node itself switched something, that is the new baseline, not a change to report. */
-    remember(info: DeviceInfo): void {
-      if (online) known = statesOf(watched(info));
-    },
-    stop: unwatch,
-  };
+  deviceNode.hub.subscribe(watcher);
+  return watcher;
 }
 
 /** An outlet renamed away is simply no longer watched. */

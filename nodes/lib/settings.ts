@@ -1,6 +1,7 @@
 import type { Node } from 'node-red';
-import { NumberRange, checkNumber } from '../../src/bounds';
-import { KasaError } from '../../src/errors';
+import { NumberRange, checkNumber } from '../../src/util/bounds';
+import { KasaError } from '../../src/util/errors';
+import { statusText } from './i18n';
 
 /**
  * A node's numeric settings, checked when the flow is deployed. An out-of-range one is logged and
@@ -20,7 +21,7 @@ export class NodeSettings {
       if (this.#problem === undefined && err instanceof KasaError) {
         this.#problem = err;
         this.node.error(err.message);
-        this.node.status({ fill: 'red', shape: 'ring', text: `bad setting: ${range.name.toLowerCase()}` });
+        this.node.status({ fill: 'red', shape: 'ring', text: statusText('badSetting', { name: range.name.toLowerCase() }) });
       }
       return fallback;
     }

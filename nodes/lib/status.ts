@@ -1,33 +1,22 @@
 import type { NodeStatus } from 'node-red';
-import { displayText } from '../../src/display-text';
-import { ErrorCode, KasaError } from '../../src/errors';
+import type { LinkState } from '../../src/device/link';
+import { displayText } from '../../src/util/display-text';
+import { KasaError } from '../../src/util/errors';
+import { statusText } from './i18n';
 
-/** The few words a node shows under itself for each kind of failure. */
-const SHORT_REASON: Record<string, string> = {
-  [ErrorCode.TIMEOUT]: 'no answer',
-  [ErrorCode.REFUSED]: 'connection refused',
-  [ErrorCode.RESET]: 'connection lost',
-  [ErrorCode.UNREACHABLE]: 'unreachable',
-  [ErrorCode.PROTOCOL]: 'bad reply',
-  [ErrorCode.TOO_LARGE]: 'reply too large',
-  [ErrorCode.DEVICE_ERROR]: 'device error',
-  [ErrorCode.NOT_SUPPORTED]: 'not supported',
-  [ErrorCode.NO_ENERGY_METER]: 'no energy meter',
-  [ErrorCode.NOT_ALLOWED]: 'not allowed',
-  [ErrorCode.BAD_INPUT]: 'bad input',
-  [ErrorCode.CLOSED]: 'closed',
-  [ErrorCode.AUTH]: 'credentials refused',
-  [ErrorCode.NETWORK]: 'network error',
-  [ErrorCode.INTERNAL]: 'internal error',
-};
+/** The few words a node shows under itself for each kind of failure (locale `status.reason.<code>`). */
+function reasonOf(err: unknown): string {
+  const code = err instanceof KasaError ? err.code : 'other';
+  const text = statusText(`reason.${code}`);
+  return text === `reason.${code}` ? statusText('reason.other') : text;
+}
 
 export function errorStatus(err: unknown): NodeStatus {
-  const code = err instanceof KasaError ? err.code : undefined;
-  return { fill: 'red', shape: 'ring', text: (code && SHORT_REASON[code]) ?? 'error' };
+  return { fill: 'red', shape: 'ring', text: reasonOf(err) };
 }
 
 export function offlineStatus(err: unknown): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: `offline: ${errorStatus(err).text}` };
+  return { fill: 'red', shape: 'ring', text: statusText('offline', { reason: reasonOf(err) }) };
 }
 
 /** On or off (or how many of several are on), after an optional label; a dimmer's level beside "on". */
@@ -37,12 +26,27 @@ export function powerStatus(on: boolean | readonly boolean[], label = '', bright
   // The label is an alias the device chose: shown without control characters, at a status's length.
   const prefix = label === '' ? '' : `${displayText(label, 32)}: `;
   if (states.length === 1) {
-    const level = brightness === undefined ? '' : ` ${brightness}%`;
-    return states[0] ? { fill: 'green', shape: 'dot', text: `${prefix}on${level}` } : { fill: 'grey', shape: 'ring', text: `${prefix}off` };
+    if (!states[0]) return { fill: 'grey', shape: 'ring', text: statusText('off', { label: prefix }) };
+    const text = brightness === undefined ? statusText('on', { label: prefix }) : statusText('onAt', { label: prefix, brightness });
+    return { fill: 'green', shape: 'dot', text };
   }
-  return { fill: count > 0 ? 'green' : 'grey', shape: count > 0 ? 'dot' : 'ring', text: `${prefix}${count} of ${states.length} on` };
+  return { fill: count > 0 ? 'green' : 'grey', shape: count > 0 ? 'dot' : 'ring', text: statusText('someOn', { label: prefix, count, total: states.length }) };
 }
 
 export function readyStatus(text: string): NodeStatus {
   return { fill: 'blue', shape: 'dot', text };
+}
+
+/** A device's link as every node of it shows it: connecting, connected, offline with the reason, or the account refused. */
+export function linkStatus(state: LinkState, err?: unknown): NodeStatus {
+  switch (state) {
+    case 'connecting':
+      return { fill: 'yellow', shape: 'ring', text: statusText('connecting') };
+    case 'online':
+      return { fill: 'green', shape: 'dot', text: statusText('online') };
+    case 'auth':
+      return { fill: 'red', shape: 'ring', text: statusText('accountRefused') };
+    case 'offline':
+      return offlineStatus(err);
+  }
 }

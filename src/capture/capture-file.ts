@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 
 /**
  * Reads the packet records of a capture file held in memory: classic pcap (either byte order,

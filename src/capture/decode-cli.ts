@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, parseCommandLine, runTool } from '../cli/io';
-import { KasaError } from '../errors';
+import { KasaError } from '../util/errors';
 import { deriveTddpKey } from '../tddp/des';
 import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { DEFAULT_SMARTHOME_PORT, decodeCapture } from './decoder';

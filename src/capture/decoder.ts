@@ -1,12 +1,12 @@
-import { KasaError, ErrorCode } from '../errors';
-import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from '../frame-reader';
-import { isObject } from '../reply';
+import { KasaError, ErrorCode } from '../util/errors';
+import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from '../transport/frame-reader';
+import { isObject } from '../util/json';
 import { deriveTddpKey } from '../tddp/des';
 import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { TddpHeader, V1_HEADER_BYTES, parseTddpPacket } from '../tddp/packet';
 import { isPlausibleText, suspectCredentials } from '../tddp/reply-check';
 import { formatAddress } from '../transport/transport';
-import { decrypt } from '../xor-cipher';
+import { decrypt } from '../transport/xor-cipher';
 import { TDP_HEADER_BYTES, TDP_PORT, TdpHeader, decodeTdpHeader, tdpCrcMatches } from '../discovery/tdp';
 import { CapturedPacket, readCapture } from './capture-file';
 import { DEFAULT_HTTP_PORT, HttpLabel, HttpStreamReader, describeBody, labelRequest } from './http-exchange';

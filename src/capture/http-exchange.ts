@@ -1,4 +1,4 @@
-import { isObject } from '../reply';
+import { isObject } from '../util/json';
 
 /**
  * KLAP and AES speak HTTP on port 80: this cuts one direction of such a TCP stream into HTTP

@@ -1,5 +1,5 @@
 import { DEFAULT_BROADCAST, DISCOVERY_PORT, DiscoveredDevice, TDP_PORT, discoverDevices } from '../discovery';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
 export const DISCOVER_USAGE = `Usage: tplink-smartplug --discover [--broadcast <addr>] [--hosts <list>] [--timeout <s>] [-q]
@@ -12,7 +12,7 @@ Lists the TP-Link devices that answer: Kasa's sysinfo on UDP port ${DISCOVERY_PO
 
 The alias is "" where only TDP answered (it does not tell the name). family iot is the Kasa
 protocol, smart the SMART (Tapo) one; encryption says which --transport reaches it (xor: tcp or
-udp; klap, aes: those, on the port shown; tpap: not supported).
+udp; klap, aes, tpap: those, on the port shown).
 
       --broadcast <addr> where to broadcast (default ${DEFAULT_BROADCAST}; with --hosts, none unless
                          given; "none" sends no broadcast)

@@ -1,17 +1,17 @@
-import { DEFAULT_PORT } from '../client';
-import { parseAction, parseOutletSelectors, runAction } from '../actions';
-import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../commands';
-import type { Device, OutletSelector, Target } from '../device';
-import { DetectingDevice, connectDevice } from '../family/connect';
+import { DEFAULT_PORT } from '../family/iot/client';
+import { parseAction, parseOutletSelectors, runAction } from '../device/actions';
+import { PRESETS, PresetName, destructiveMethods, isPresetName } from '../family/iot/commands';
+import type { Device, OutletSelector, Target } from '../device/device';
+import { connectDevice } from '../family/connect';
 import { smartDestructiveMethods } from '../family/smart/commands';
 import { checkSmartRequest } from '../family/smart/envelope';
-import { ErrorCode, KasaError } from '../errors';
-import { isValidHost } from '../host-name';
+import { ErrorCode, KasaError } from '../util/errors';
+import { isValidHost } from '../util/host-name';
 import { KLAP_DEFAULT_PORT } from '../transport/klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transport/factory';
-import { isObject } from '../reply';
-import type { OutletInfo } from '../sysinfo';
-import type { ExchangeTrace } from '../trace';
+import { isObject } from '../util/json';
+import type { OutletInfo } from '../device/state';
+import type { ExchangeTrace } from '../util/trace';
 import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
 
@@ -20,7 +20,8 @@ export const SMARTPLUG_USAGE = `Usage: tplink-smartplug -t <host> [-p <port>] (-
 Sends one command to a TP-Link Kasa smart plug or strip (Smart Home protocol, port 9999), or over
 KLAP (--transport klap or auto) to a Kasa device or to a Tapo one and newer Kasa hardware (the
 SMART protocol: P110, P110M, P300, KP125M, ...), found out by the first request, or over AES
-(--transport aes: older Tapo firmware, always SMART).
+(--transport aes: older Tapo firmware, always SMART) or TPAP (--transport tpap: 2025 firmware,
+always SMART).
 
        tplink-smartplug --discover [--broadcast <addr>] [--hosts <list>] [--timeout <s>] [-q]
 lists the devices that answer port 9999 or TP-Link's discovery (UDP 20002), one line each.
@@ -42,9 +43,10 @@ ${Object.entries(PRESETS)
       --timeout <s>      seconds to wait for the device (default 5)
       --udp              use UDP instead of TCP (same as --transport udp)
       --transport <t>    tcp (default), udp, klap (newer firmware, HTTP port ${KLAP_DEFAULT_PORT}), aes (older
-                         Tapo firmware, HTTP port ${KLAP_DEFAULT_PORT}), or auto (port 9999, else KLAP)
-  -u, --username <e-mail> KLAP, AES: the TP-Link (Kasa/Tapo app) account e-mail
-  -P, --password <pw>    KLAP, AES: the account password (or set TPLINK_PASSWORD)
+                         Tapo firmware, HTTP port ${KLAP_DEFAULT_PORT}), tpap (2025 firmware, HTTP port
+                         ${KLAP_DEFAULT_PORT}), or auto (port 9999, else TPAP, KLAP or AES)
+  -u, --username <e-mail> KLAP, AES, TPAP: the TP-Link (Kasa/Tapo app) account e-mail
+  -P, --password <pw>    KLAP, AES, TPAP: the account password (or set TPLINK_PASSWORD)
       --klap-port <port> KLAP's port (default ${KLAP_DEFAULT_PORT}); for auto, which uses both ports
   -h, --help             this text
 
@@ -142,9 +144,9 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const transport = transportOf(v.transport, v.udp ?? false);
   if (dialect === 'smart' && (transport === 'tcp' || transport === 'udp')) {
     // Port 9999 only ever speaks Kasa JSON.
-    throw new UsageError(`-j {"method":...} is SMART JSON, which Tapo devices take over KLAP or AES: add --transport klap, aes or auto`);
+    throw new UsageError(`-j {"method":...} is SMART JSON, which Tapo devices take over KLAP, AES or TPAP: add --transport klap, aes, tpap or auto`);
   }
-  if (v.username && password === undefined && (transport === 'klap' || transport === 'aes' || transport === 'auto')) {
+  if (v.username && password === undefined && (transport === 'klap' || transport === 'aes' || transport === 'tpap' || transport === 'auto')) {
     // Else the handshake fails and the plug seems to refuse a password nobody gave it.
     throw new UsageError('-u was given but no password: add -P <password> or set TPLINK_PASSWORD');
   }
@@ -170,8 +172,8 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
 function ports(port: string | undefined, klapPort: string | undefined, transport: TransportChoice): { port: number; klapPort: number } {
   const smartHome = integerOption(port, DEFAULT_PORT, 'port', 1, 65535);
   const klap = integerOption(klapPort, KLAP_DEFAULT_PORT, 'KLAP port', 1, 65535);
-  // KLAP and AES both speak HTTP on the same port (80): -p and --klap-port name it alike.
-  if ((transport !== 'klap' && transport !== 'aes') || port === undefined) return { port: smartHome, klapPort: klap };
+  // KLAP, AES and TPAP all speak HTTP on the same port (80): -p and --klap-port name it alike.
+  if ((transport !== 'klap' && transport !== 'aes' && transport !== 'tpap') || port === undefined) return { port: smartHome, klapPort: klap };
   if (klapPort !== undefined && klap !== smartHome) {
     throw new UsageError(`-p ${port} and --klap-port ${klapPort} disagree: with --transport ${transport} both name the HTTP port`);
   }
@@ -215,7 +217,8 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   // out the family and the outlets first.
   const exchanges: ExchangeTrace[] = [];
   let recording = false;
-  const device = connectDevice({
+  let device: Device | undefined;
+  const connecting = connectDevice({
     transport: options.transport,
     host: options.host,
     port: options.port,
@@ -227,7 +230,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
   });
   let outlets: OutletInfo[] = [];
   try {
-    const found = device instanceof DetectingDevice ? await device.resolve() : device;
+    const found = (device = await connecting);
     // A SMART device's components (asked once) and model (for messages) are read here, out of the command's lines.
     if (found.family === 'smart') await found.getSysinfo();
     checkDialect(found, options);
@@ -251,7 +254,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     io.err(`tplink-smartplug: ${err instanceof KasaError ? `${err.message} [${err.code}]` : String(err)}`);
     return EXIT_FAILURE;
   } finally {
-    await device.close();
+    await device?.close();
   }
 }
 

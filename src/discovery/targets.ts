@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { ErrorCode, KasaError, fromSocketError } from '../util/errors';
 import { formatAddress } from '../transport/transport';
 
 /** A /24 worth of addresses: more is a scan, not a list. */

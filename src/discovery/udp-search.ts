@@ -1,5 +1,5 @@
 import * as dgram from 'node:dgram';
-import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { ErrorCode, KasaError, fromSocketError } from '../util/errors';
 import { formatAddress } from '../transport/transport';
 
 /** One datagram to send each round. */

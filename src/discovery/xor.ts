@@ -1,9 +1,10 @@
 import type * as dgram from 'node:dgram';
-import { RANGES, checkNumber } from '../bounds';
-import { decodeReplyText, errCodeOf, isObject, parseReplyText } from '../reply';
-import { normaliseSysinfo } from '../sysinfo';
+import { RANGES, checkNumber } from '../util/bounds';
+import { errCodeOf } from '../family/iot/reply';
+import { decodeReplyText, isObject, parseReplyText } from '../util/json';
+import { normaliseSysinfo } from '../family/iot/sysinfo';
 import { formatAddress } from '../transport/transport';
-import { decrypt, encodeDatagram } from '../xor-cipher';
+import { decrypt, encodeDatagram } from '../transport/xor-cipher';
 import { DEFAULT_BROADCAST, HostEntry, checkBindAddress, checkBroadcast, checkPort, parseHostList, resolveEntries } from './targets';
 import { SearchTarget, entriesOf, runSearch } from './udp-search';
 

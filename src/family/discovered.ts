@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { askTdp } from '../discovery/ask';
 import { TDP_PORT, TdpAnswer } from '../discovery/tdp';
-import { DEFAULT_PORT } from '../client';
-import { ErrorCode, KasaError } from '../errors';
+import { DEFAULT_PORT } from './iot/client';
+import { ErrorCode, KasaError } from '../util/errors';
 import { AesTransport } from '../transport/aes';
 import { ExplainingTransport } from '../transport/explaining';
+import { tpapOptions } from '../transport/factory';
 import { KLAP_DEFAULT_PORT, KlapTransport } from '../transport/klap';
-import { formatAddress } from '../transport/transport';
+import { TpapTransport } from '../transport/tpap';
 import type { Transport } from '../transport/transport';
-import type { DeviceSettings } from './connect';
+import type { DeviceSettings } from './settings';
 
 /** Longest wait for a discovery answer before the first request (ms): a device on the LAN answers in a few ms. */
 export const TDP_ASK_TIMEOUT_MS = 1500;
@@ -34,27 +35,19 @@ export function discoveryPortOf(settings: DeviceSettings): number | null {
 }
 
 /**
- * Asks the device over TDP and, when it answers, makes the transport it announced: KLAP or AES on
- * its HTTP port (the question doubles as the wake-up some firmware needs before that port
+ * Asks the device over TDP and, when it answers, makes the transport it announced: KLAP, AES or
+ * TPAP on its HTTP port (the question doubles as the wake-up some firmware needs before that port
  * opens), null for a device that speaks port 9999 (or gave no answer), so the caller goes on as
- * without discovery. TPAP firmware fails with NOT_SUPPORTED.
+ * without discovery.
  */
 export async function askedDevice(settings: DeviceSettings, tdpPort: number, timeoutMs: number): Promise<AskedDevice | null> {
   const answer = await askTdp(settings.host, tdpPort, Math.min(TDP_ASK_TIMEOUT_MS, timeoutMs));
   if (answer === null) return null;
-  const family = answer.deviceType.toUpperCase().startsWith('IOT.') ? 'iot' : 'smart';
+  // TPAP carries the SMART dialect only (every device reported speaking it is a SMART one).
+  const family = answer.deviceType.toUpperCase().startsWith('IOT.') && answer.encryption !== 'tpap' ? 'iot' : 'smart';
   // No scheme named: older firmware, the 9999 protocol for Kasa devices, AES for SMART ones.
   const encryption = answer.encryption ?? (family === 'iot' ? undefined : 'aes');
   if (encryption === undefined) return null;
-  const device = formatAddress(settings.host, answer.httpPort);
-  if (encryption === 'tpap') {
-    throw new KasaError(
-      ErrorCode.NOT_SUPPORTED,
-      `${device}: this ${answer.model || 'device'} uses TPAP, the newer TP-Link login of 2025 firmware ` +
-        '(it said so in its discovery answer), which this package does not speak yet. Its local API cannot be used from here for now.',
-      { device },
-    );
-  }
   const common = {
     host: settings.host,
     port: answer.httpPort,
@@ -63,7 +56,9 @@ export async function askedDevice(settings: DeviceSettings, tdpPort: number, tim
     ...(settings.maxReplyBytes === undefined ? {} : { maxReplyBytes: settings.maxReplyBytes }),
   };
   const inner =
-    encryption === 'aes'
+    encryption === 'tpap'
+      ? new TpapTransport({ ...common, ...tpapOptions(settings) })
+      : encryption === 'aes'
       ? new AesTransport({ ...common, ...(answer.loginVersion === undefined ? {} : { loginVersion: answer.loginVersion }) })
       : new KlapTransport({ ...common, family });
   return { transport: new ExplainingTransport(inner, (err) => explain(err, answer, settings)), family, port: answer.httpPort };
@@ -89,7 +84,7 @@ function explain(err: KasaError, answer: TdpAnswer, settings: DeviceSettings): s
   }
   if (err.code === ErrorCode.REFUSED || err.code === ErrorCode.TIMEOUT || err.code === ErrorCode.RESET) {
     return (
-      `${err.message} It answered TP-Link's discovery, so it is there, but its local ${answer.encryption === 'aes' ? 'AES' : 'KLAP'} ` +
+      `${err.message} It answered TP-Link's discovery, so it is there, but its local ${(answer.encryption ?? 'klap').toUpperCase()} ` +
       `login on port ${answer.httpPort} did not: in the Tapo or Kasa app, turn on "Third-Party Compatibility" for it ` +
       '(newer firmware opens its local API only then), and check that nothing between here and the device blocks that port.'
     );

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
-import { isObject } from '../reply';
+import { isObject } from '../util/json';
 import { HttpListener } from './http-listener';
 import { AesSessionCipher } from '../transport/aes/cipher';
 import { AesPasswordForm, loginParams } from '../transport/aes/login';

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { EnergyReading, EnergyStat } from '../energy';
-import { ErrorCode, KasaError } from '../errors';
-import { isObject } from '../reply';
+import type { EnergyReading, EnergyStat } from '../device/energy';
+import { ErrorCode, KasaError } from '../util/errors';
+import { isObject } from '../util/json';
 import { ModelName, ModelSpec, modelSpec } from './models';
-import { DeviceCore, Outlet } from './modules/core';
+import { DeviceCore } from './modules/core';
+import { Outlet } from './modules/module';
 import { DimmerModule, isBrightness } from './modules/dimmer';
 import { EmeterModule } from './modules/emeter';
+import { LightEvent, LightModule } from './modules/light';
 import { MODULE_FACTORIES } from './modules';
 import { ERR_ARGUMENT, ERR_ENTRY, ERR_MEMBER, ERR_MODULE, Json, MethodTable, SimModule, Target } from './modules/module';
 import { NetifModule } from './modules/netif';
@@ -13,6 +15,7 @@ import { SystemModule } from './modules/system';
 
 export type { RelayEvent } from './modules/core';
 export type { BrightnessEvent } from './modules/dimmer';
+export type { LightEvent } from './modules/light';
 
 export interface DeviceStateOptions {
   model: ModelName;
@@ -36,7 +39,8 @@ let autoSeeds = 0;
  * and offers tests a way to act on the device as a person at the plug would. Outlet indexes in the
  * public methods are 0-based, like the child id suffixes ("00" is outlet 0) and HS300 `slot_id`.
  * Events: 'request' (the parsed request object), 'relay' (RelayEvent), emitted when a relay changes,
- * 'brightness' (BrightnessEvent) when a dimmer's brightness changes.
+ * 'brightness' (BrightnessEvent) when a dimmer's brightness changes, 'light' (LightEvent) when a
+ * bulb's or light strip's light is set.
  */
 export class DeviceState extends EventEmitter {
   readonly spec: ModelSpec;
@@ -53,7 +57,9 @@ export class DeviceState extends EventEmitter {
     this.core = new DeviceCore(this.spec, this.seed, options.clock ?? Date.now, this);
     this.core.reset(options.alias);
     this.parts = this.spec.modules.map((name) => MODULE_FACTORIES[name](this.core));
-    for (const part of this.parts) for (const [key, table] of Object.entries(part.methods)) this.tables.set(key, table);
+    for (const part of this.parts) {
+      for (const [key, table] of Object.entries(part.methods)) for (const name of this.spec.moduleKeys?.[key] ?? [key]) this.tables.set(name, table);
+    }
     this.core.resetAll = () => {
       this.core.reset(undefined);
       for (const part of this.parts) part.reset?.();
@@ -181,6 +187,13 @@ export class DeviceState extends EventEmitter {
   /** A dimmer's brightness (1-100), whether its relay is on or off. */
   getBrightness(): number {
     return this.dimmer().brightness;
+  }
+
+  /** A bulb's or light strip's light as it is now (on, brightness, hue, saturation, color temperature). */
+  getLight(): LightEvent {
+    const light = this.part(LightModule);
+    if (light === undefined) throw new KasaError(ErrorCode.NOT_SUPPORTED, `A ${this.spec.model} is not a light.`);
+    return light.current;
   }
 
   /** The device's module of that kind, if its model has one. */

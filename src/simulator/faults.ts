@@ -1,6 +1,6 @@
-import { ErrorCode, KasaError } from '../errors';
-import { isObject } from '../reply';
-import { HEADER_BYTES, encodeDatagram, encodeTcpFrame, encrypt } from '../xor-cipher';
+import { ErrorCode, KasaError } from '../util/errors';
+import { isObject } from '../util/json';
+import { HEADER_BYTES, encodeDatagram, encodeTcpFrame, encrypt } from '../transport/xor-cipher';
 
 /**
  * Misbehaviours a simulated device can be told to show, to test how a client copes:

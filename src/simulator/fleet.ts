@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { MODEL_NAMES, ModelName, modelSpec } from './models';
 import { SimulatedDevice } from './server';
 

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** The connection counts a simulated HTTP device keeps in its stats. */
@@ -9,7 +10,7 @@ export interface ConnectionCounts {
 }
 
 /**
- * The HTTP side of a simulated device (KLAP or AES): listening, counting connections, closing
+ * The HTTP side of a simulated device (KLAP, AES or TPAP, which may want HTTPS): listening, counting connections, closing
  * them as a device does, and telling when none is left. The protocol is the handler's.
  */
 export class HttpListener {
@@ -21,8 +22,10 @@ export class HttpListener {
     private readonly where: { host?: string; port?: number },
     handler: http.RequestListener,
     counts: ConnectionCounts,
+    /** HTTPS with this key and certificate (PEM) instead of HTTP. */
+    tls?: { key: string; cert: string },
   ) {
-    this.server = http.createServer(handler);
+    this.server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler);
     this.server.on('connection', (socket: Socket) => {
       counts.connections++;
       this.sockets.add(socket);
@@ -78,4 +81,19 @@ export class HttpListener {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * Reads a request's body, keeping at most `maxBytes` of it, and hands it over with the size
+ * announced by what arrived (more than `maxBytes`: too large); a broken request is dropped.
+ */
+export function readRequestBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes: number, done: (body: Buffer, size: number) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= maxBytes) chunks.push(chunk);
+  });
+  req.on('error', () => res.destroy());
+  req.on('end', () => done(Buffer.concat(chunks, Math.min(size, maxBytes)), size));
 }

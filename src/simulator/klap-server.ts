@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as http from 'node:http';
-import { KasaError } from '../errors';
+import { KasaError } from '../util/errors';
 import { HttpListener } from './http-listener';
 import { KlapVersion, authHash, handshake2Hash, serverHash } from '../transport/klap/auth-hash';
 import { SESSION_COOKIE, TIMEOUT_COOKIE, parseCookiePairs } from '../transport/klap/cookies';

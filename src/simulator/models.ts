@@ -1,27 +1,62 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 
 /**
  * The device models the simulator can play. Their sysinfo follows what real units of that
  * hardware and firmware send, quirks included (unit family, `type` vs `mic_type`, location fields).
  */
-export const MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303', 'hs200', 'hs210', 'hs220'] as const;
+export const PLUG_MODEL_NAMES = ['hs100', 'hs110', 'hs110v2', 'hs300', 'kp303', 'hs200', 'hs210', 'hs220'] as const;
+export type PlugModelName = (typeof PLUG_MODEL_NAMES)[number];
+/** Bulbs and light strips (IOT.SMARTBULB). */
+export const LIGHT_MODEL_NAMES = ['lb130', 'kl130', 'kl430'] as const;
+export const MODEL_NAMES = [...PLUG_MODEL_NAMES, ...LIGHT_MODEL_NAMES] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /**
  * The parts a simulated device is made of (src/simulator/modules): `rules` is schedule, count_down
- * and anti_theft, `cloud` is cnCloud, `dimmer` is smartlife.iot.dimmer.
+ * and anti_theft, `cloud` is cnCloud, `dimmer` is smartlife.iot.dimmer, `light` a bulb's or light
+ * strip's lighting service (and a strip's effects).
  */
-export const MODULE_NAMES = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'dimmer'] as const;
+export const MODULE_NAMES = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'dimmer', 'light'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** What every plug, strip and wall switch of the Kasa JSON protocol has. */
 const SWITCH: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules'];
 const METERED: readonly ModuleName[] = [...SWITCH, 'emeter'];
 const DIMMER: readonly ModuleName[] = [...SWITCH, 'dimmer'];
+const LIGHT: readonly ModuleName[] = ['system', 'netif', 'cloud', 'time', 'rules', 'emeter', 'light'];
 
-/** 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. */
-export type MeterUnits = 'old' | 'new';
+/**
+ * Bulbs answer sysinfo on `system` and the rest on module names of their own; they keep no
+ * countdown. Each module key of the simulator's parts to the names it answers under.
+ */
+const BULB_MODULE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  system: ['system', 'smartlife.iot.common.system'],
+  cnCloud: ['smartlife.iot.common.cloud'],
+  time: ['smartlife.iot.common.timesetting'],
+  schedule: ['smartlife.iot.common.schedule'],
+  anti_theft: ['smartlife.iot.common.anti_theft'],
+  emeter: ['smartlife.iot.common.emeter'],
+  count_down: [],
+};
+
+/** What a Kasa light can do, from its model. */
+export interface KasaLightSpec {
+  /** sysinfo `description`. */
+  description: string;
+  color: boolean;
+  variableColorTemp: boolean;
+  /** The white range in kelvin (per model). */
+  kelvin: readonly [number, number];
+  /** Light strips: their `length` (segments); set_light_state on smartlife.iot.lightStrip, effects. */
+  stripLength?: number;
+}
+
+/**
+ * 'old': V, A, W, kWh floats (HS110 hw 1.x). 'new': mV, mA, mW, Wh integers. 'power-only': a
+ * bulb's `power_mw` alone in get_realtime (statistics in Wh), and no ENE feature in sysinfo.
+ */
+export type MeterUnits = 'old' | 'new' | 'power-only';
 
 export interface ModelSpec {
   name: ModelName;
@@ -43,6 +78,10 @@ export interface ModelSpec {
   outlets: number;
   /** Default alias before the MAC suffix, e.g. "TP-LINK_Smart Plug_" + "1A2B". */
   aliasPrefix: string;
+  /** Bulbs and light strips: what the light can do; their sysinfo says IOT.SMARTBULB. */
+  light?: KasaLightSpec;
+  /** Module keys answered under other names (bulbs'); an empty list: not answered. */
+  moduleKeys?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
@@ -143,6 +182,50 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
     modules: DIMMER,
     outlets: 0,
     aliasPrefix: 'TP-LINK_Smart Dimmer_',
+  },
+  // Colour bulbs; white ranges per model as python-kasa's kelvin table has them.
+  lb130: {
+    name: 'lb130',
+    model: 'LB130(US)',
+    hwVer: '1.0',
+    swVer: '1.8.11 Build 191113 Rel.093102',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: LIGHT,
+    meter: 'power-only',
+    outlets: 0,
+    aliasPrefix: 'TP-LINK_Smart Bulb_',
+    light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
+    moduleKeys: BULB_MODULE_KEYS,
+  },
+  kl130: {
+    name: 'kl130',
+    model: 'KL130(EU)',
+    hwVer: '1.0',
+    swVer: '1.8.8 Build 190613 Rel.101848',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: LIGHT,
+    meter: 'power-only',
+    outlets: 0,
+    aliasPrefix: 'Kasa Bulb_',
+    light: { description: 'Smart Wi-Fi LED Bulb with Color Changing', color: true, variableColorTemp: true, kelvin: [2500, 9000] },
+    moduleKeys: BULB_MODULE_KEYS,
+  },
+  // A light strip: smartlife.iot.lightStrip and effects on smartlife.iot.lighting_effect.
+  kl430: {
+    name: 'kl430',
+    model: 'KL430(US)',
+    hwVer: '2.0',
+    swVer: '1.0.11 Build 220812 Rel.140221',
+    typeKey: 'mic_type',
+    location: 'int',
+    modules: LIGHT,
+    meter: 'power-only',
+    outlets: 0,
+    aliasPrefix: 'Kasa Light Strip_',
+    light: { description: 'Kasa Smart Light Strip, Multicolor', color: true, variableColorTemp: true, kelvin: [2500, 9000], stripLength: 16 },
+    moduleKeys: BULB_MODULE_KEYS,
   },
 };
 

@@ -1,12 +1,12 @@
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { ErrorCode, KasaError } from '../errors';
-import { FrameReader } from '../frame-reader';
-import { decodeReplyText, parseReplyText } from '../reply';
+import { ErrorCode, KasaError } from '../util/errors';
+import { FrameReader } from '../transport/frame-reader';
+import { decodeReplyText, parseReplyText } from '../util/json';
 import { formatAddress } from '../transport/transport';
-import { decrypt } from '../xor-cipher';
-import { BrightnessEvent, DeviceState, RelayEvent } from './device-state';
+import { decrypt } from '../transport/xor-cipher';
+import { BrightnessEvent, DeviceState, LightEvent, RelayEvent } from './device-state';
 import { Fault, FaultOptions, FaultQueue, TcpReplyPlan, planDatagramReply, planTcpReply, refusal } from './faults';
 import { ModelName } from './models';
 import { TdpResponder, tdpOwnerOf } from './tdp-responder';
@@ -70,7 +70,7 @@ const RESET_PAUSE_MS = 20;
  * A simulated Kasa device on TCP (and UDP) like a real one on port 9999.
  * Events: 'request' (request object, RequestInfo) for every request that parsed, before any fault;
  * 'relay' (RelayEvent) when a relay changes, 'brightness' (BrightnessEvent) when a dimmer's
- * brightness changes. It never emits 'error'.
+ * brightness changes, 'light' (LightEvent) when a bulb's light is set. It never emits 'error'.
  * start() after stop() listens again on the same port(s), as a plug that was unplugged comes back.
  */
 export class SimulatedDevice extends EventEmitter {
@@ -102,6 +102,7 @@ export class SimulatedDevice extends EventEmitter {
     });
     this.state.on('relay', (event: RelayEvent) => this.emit('relay', event));
     this.state.on('brightness', (event: BrightnessEvent) => this.emit('brightness', event));
+    this.state.on('light', (event: LightEvent) => this.emit('light', event));
     this.hostName = options.host ?? DEFAULT_SIMULATOR_HOST;
     this.wantedPort = options.port ?? 0;
     if (!Number.isInteger(this.wantedPort) || this.wantedPort < 0 || this.wantedPort > 65535) {

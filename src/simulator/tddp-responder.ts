@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { deriveTddpKey } from '../tddp/des';
 import { TDDP_DEFAULT_LOGIN } from '../tddp/login';
 import { TDDP_STATUS_OK, TddpCode, TddpHeader, TddpType, TddpVersion, buildTddpPacket, parseTddpPacket } from '../tddp/packet';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type * as dgram from 'node:dgram';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { TDP_HEADER_BYTES, TDP_OP_DISCOVERY, TDP_PORT, TDP_VERSION, decodeTdpHeader, encodeTdpPacket, tdpCrcMatches } from '../discovery/tdp';
 import { bindUdpSocket } from './udp-bind';
 

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { RANGES, checkNumber } from '../bounds';
-import { ErrorCode, KasaError, fromSocketError, isKasaError } from '../errors';
+import { RANGES, checkNumber } from '../util/bounds';
+import { ErrorCode, KasaError, fromSocketError, isKasaError } from '../util/errors';
 import { formatAddress, formatSeconds } from '../transport/transport';
 import { deriveTddpKey } from './des';
 import { TDDP_DEFAULT_LOGIN } from './login';

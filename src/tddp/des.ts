@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 
 /**
  * TDDP's cipher: single DES in ECB mode, data zero-padded to whole blocks.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { DES_BLOCK_BYTES, desDecrypt, desEncrypt, zeroPad, stripTrailingNuls } from './des';
 
 /**

@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { TddpCode, peekTddpPacket } from './packet';
 
 export type ReplyListener = (datagram: Buffer) => void;

@@ -1,4 +1,4 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { ParsedTddpPacket, TDDP_STATUS_OK, TDDP_V2, hex2 } from './packet';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

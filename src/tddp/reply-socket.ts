@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { ErrorCode, KasaError, fromSocketError } from '../errors';
+import { ErrorCode, KasaError, fromSocketError } from '../util/errors';
 import { formatAddress } from '../transport/transport';
 import { pendingReplies } from './pending';
 

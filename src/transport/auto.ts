@@ -1,9 +1,11 @@
-import { ErrorCode, KasaError } from '../errors';
+import { ErrorCode, KasaError } from '../util/errors';
 import { AesTransport } from './aes';
 import { KlapTransport, probeHttpLogin, probeKlap } from './klap';
 import { NOT_KLAP_HINT } from './klap/klap-transport';
 import type { KlapFamily } from './klap/credentials';
+import type { ExchangeTrace } from '../util/trace';
 import { TcpTransport } from './tcp';
+import { TpapTransport, probeTpap } from './tpap';
 import { Transport, formatAddress } from './transport';
 
 export interface AutoTransportOptions {
@@ -17,6 +19,9 @@ export interface AutoTransportOptions {
   maxReplyBytes?: number;
   /** The KLAP dialect, if known (see KlapTransportOptions.family). */
   family?: KlapFamily;
+  /** TPAP's login steps and warnings, should the device speak it. */
+  onExchange?: (trace: ExchangeTrace) => void;
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -28,8 +33,8 @@ export class AutoTransport implements Transport {
   readonly address: string;
   private current: Transport;
   private readonly tcp: TcpTransport;
-  /** The HTTP transport (KLAP or AES) once 9999 refused. */
-  private klap: KlapTransport | AesTransport | null = null;
+  /** The HTTP transport (KLAP, AES or TPAP) once 9999 refused. */
+  private klap: KlapTransport | AesTransport | TpapTransport | null = null;
 
   constructor(private readonly options: AutoTransportOptions) {
     this.address = formatAddress(options.host, options.port);
@@ -48,10 +53,12 @@ export class AutoTransport implements Transport {
       return await this.tcp.exchange(json, timeoutMs, repeatable);
     } catch (err) {
       if (!(err instanceof KasaError) || err.code !== ErrorCode.REFUSED) throw err;
-      // Which login the HTTP port speaks, asked of the port itself (a plain JSON request; section 5).
-      let found = await probeHttpLogin(this.options.host, this.options.klapPort, timeoutMs);
+      // Which login the HTTP port speaks, asked of the port itself: TPAP's discover first (a TPAP
+      // device may answer the next probe as KLAP does), then a plain JSON request (section 5).
+      const tpap = await probeTpap(this.options.host, this.options.klapPort, timeoutMs);
+      let found = tpap === 'tpap' ? 'tpap' : tpap === 'none' ? 'none' : await probeHttpLogin(this.options.host, this.options.klapPort, timeoutMs);
       if (found === 'http' && (await probeKlap(this.options.host, this.options.klapPort, timeoutMs)) === 'klap') found = 'klap';
-      if (found !== 'klap' && found !== 'aes') {
+      if (found !== 'klap' && found !== 'aes' && found !== 'tpap') {
         throw new KasaError(
           ErrorCode.REFUSED,
           `${this.address} refused the connection and nothing answers KLAP or AES on port ${this.options.klapPort} either. ` +
@@ -66,7 +73,16 @@ export class AutoTransport implements Transport {
         ...(this.options.password === undefined ? {} : { password: this.options.password }),
       };
       this.klap =
-        found === 'aes'
+        found === 'tpap'
+          ? new TpapTransport({
+              host: this.options.host,
+              port: this.options.klapPort,
+              ...credentials,
+              ...maxReply(this.options),
+              ...(this.options.onExchange === undefined ? {} : { onExchange: this.options.onExchange }),
+              ...(this.options.onWarning === undefined ? {} : { onWarning: this.options.onWarning }),
+            })
+          : found === 'aes'
           ? new AesTransport({ host: this.options.host, port: this.options.klapPort, ...credentials, ...maxReply(this.options) })
           : new KlapTransport({
               host: this.options.host,

@@ -1,4 +1,4 @@
-import { KasaError } from '../errors';
+import { KasaError } from '../util/errors';
 import type { Transport } from './transport';
 
 /**

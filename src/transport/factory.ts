@@ -3,12 +3,14 @@ import { AutoTransport } from './auto';
 import { KLAP_DEFAULT_PORT, KlapTransport } from './klap';
 import type { KlapFamily } from './klap/credentials';
 import { TcpTransport } from './tcp';
+import type { ExchangeTrace } from '../util/trace';
+import { TpapTransport } from './tpap';
 import type { Transport } from './transport';
 import { UdpTransport } from './udp';
 
-/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. aes: older Tapo firmware (SMART only). */
-export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap' | 'aes';
-export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap', 'aes'];
+/** auto: port 9999, falling back to KLAP on port 80 for newer firmware. aes: older Tapo firmware (SMART only). tpap: 2025 firmware (SMART only). */
+export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap' | 'aes' | 'tpap';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['auto', 'tcp', 'udp', 'klap', 'aes', 'tpap'];
 
 export interface TransportSettings {
   transport: TransportChoice;
@@ -26,6 +28,10 @@ export interface TransportSettings {
   persistent?: boolean;
   /** Which dialect a KLAP device speaks, if known: it chooses the default credentials tried ('any' when not known). */
   klapFamily?: KlapFamily;
+  /** TPAP: each login step, request and answer shapes (no secrets), for trace logs. */
+  onExchange?: (trace: ExchangeTrace) => void;
+  /** TPAP: what a person should hear of (the device's TLS certificate changed). */
+  onWarning?: (message: string) => void;
 }
 
 export function isTransportChoice(value: unknown): value is TransportChoice {
@@ -59,7 +65,24 @@ export function createTransport(settings: TransportSettings): Transport {
         ...(settings.username ? { username: settings.username } : {}),
         ...(settings.password ? { password: settings.password } : {}),
       });
+    case 'tpap':
+      return new TpapTransport({ ...common, port: klapPort, ...tpapOptions(settings) });
     case 'auto':
-      return new AutoTransport({ ...common, port: settings.port, klapPort, ...credentials });
+      return new AutoTransport({ ...common, port: settings.port, klapPort, ...credentials, ...tpapOptions(settings) });
   }
+}
+
+/** What a TPAP transport takes from the settings beyond host and port: the account and the listeners. */
+export function tpapOptions(settings: Pick<TransportSettings, 'username' | 'password' | 'onExchange' | 'onWarning'>): {
+  username?: string;
+  password?: string;
+  onExchange?: (trace: ExchangeTrace) => void;
+  onWarning?: (message: string) => void;
+} {
+  return {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.onExchange === undefined ? {} : { onExchange: settings.onExchange }),
+    ...(settings.onWarning === undefined ? {} : { onWarning: settings.onWarning }),
+  };
 }

@@ -1,9 +1,9 @@
 import * as net from 'node:net';
-import { ErrorCode, KasaError, commandMayHaveRun, fromSocketError } from '../errors';
-import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from '../frame-reader';
-import { decodeReplyText } from '../reply';
+import { ErrorCode, KasaError, commandMayHaveRun, fromSocketError } from '../util/errors';
+import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from './frame-reader';
+import { decodeReplyText } from '../util/json';
 import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
-import { decrypt, encodeTcpFrame } from '../xor-cipher';
+import { decrypt, encodeTcpFrame } from './xor-cipher';
 
 export interface TcpTransportOptions extends TransportOptions {
   /**

@@ -3,8 +3,8 @@
  * The client guarantees that exchanges on one transport never overlap, so a transport keeps no queue.
  */
 export interface Transport {
-  /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol; 'aes' older Tapo firmware's. */
-  readonly kind: 'tcp' | 'udp' | 'klap' | 'aes';
+  /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol; 'aes' older Tapo firmware's; 'tpap' 2025 firmware's. */
+  readonly kind: 'tcp' | 'udp' | 'klap' | 'aes' | 'tpap';
   /** host:port, for messages. */
   readonly address: string;
   /**

@@ -1,11 +1,11 @@
 import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { ErrorCode, KasaError, fromSocketError } from '../errors';
-import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
-import { decodeReplyText } from '../reply';
+import { ErrorCode, KasaError, fromSocketError } from '../util/errors';
+import { DEFAULT_MAX_REPLY_BYTES } from './frame-reader';
+import { decodeReplyText } from '../util/json';
 import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
-import { decrypt, encodeDatagram } from '../xor-cipher';
+import { decrypt, encodeDatagram } from './xor-cipher';
 
 /**
  * The Smart Home protocol over UDP: one encrypted datagram each way, no length prefix.

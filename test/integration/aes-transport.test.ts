@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { parseComponents } from '../../src/family/smart/components';
 import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
@@ -195,7 +195,7 @@ void describe('AesTransport and SmartClient against the simulated SMART devices 
   void it("connectDevice with transport 'aes' gives a SMART device at once", LIMIT, async () => {
     const sim = new SmartSimulatedDevice({ model: 'p110', transport: 'aes', nickname: 'Kettle' });
     const port = await sim.start();
-    const device = connectDevice({ transport: 'aes', host: '127.0.0.1', port: 9999, klapPort: port, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'aes', host: '127.0.0.1', port: 9999, klapPort: port, timeoutMs: 5000 });
     try {
       assert.equal(device.family, 'smart');
       const read = await device.getSysinfo();

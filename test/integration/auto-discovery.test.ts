@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { DetectingDevice, connectDevice } from '../../src/family/connect';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { connectDevice } from '../../src/family/connect';
+import { SmartDevice } from '../../src/family/smart/device';
+import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice, SmartSimulatedDevice, TdpResponder } from '../../src/simulator';
 import { KlapServer } from '../../src/simulator/klap-server';
+import { expectKasaError } from '../support/errors';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
 
@@ -62,16 +64,6 @@ async function smartSim(options: ConstructorParameters<typeof SmartSimulatedDevi
   return sim;
 }
 
-async function expectKasaError(promise: Promise<unknown>): Promise<KasaError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KasaError, String(err));
-    return err;
-  }
-  assert.fail('expected a KasaError');
-}
-
 void describe("transport 'auto' with TP-Link's discovery", () => {
   before(record);
   after(async () => {
@@ -84,7 +76,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     const sim = new SimulatedDevice({ model: 'hs110', port: 0, alias: 'Old Kasa' });
     await sim.start();
     started.push(sim);
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: sim.port, klapPort: await freeTcpPort(), tdpPort: await freeUdpPort(), timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: sim.port, klapPort: await freeTcpPort(), tdpPort: await freeUdpPort(), timeoutMs: 5000 });
     try {
       assert.equal((await device.setPower(true)).on, true);
       assert.equal(sim.state.getRelay(), true, 'the device itself');
@@ -97,7 +89,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
 
   void it('(b) a SMART KLAP plug announcing itself, 9999 closed: KLAP on the announced port, SMART, no probing', LIMIT, async () => {
     const sim = await smartSim({ model: 'p110', tdpPort: 0, nickname: 'Lamp', ...OWNER });
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
     try {
       await device.setPower(true);
       assert.equal(sim.device.relay.isOn, true, 'the device itself');
@@ -114,7 +106,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
 
   void it('(c) a SMART AES plug announcing itself (login version 2): AES on the announced port', LIMIT, async () => {
     const sim = await smartSim({ model: 'p110', transport: 'aes', loginVersion: 2, tdpPort: 0, ...OWNER });
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
     try {
       await device.setPower(true);
       assert.equal(sim.device.relay.isOn, true);
@@ -128,13 +120,13 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
   void it('(d) an AES plug with no discovery answer: 9999 refused, the HTTP port asked which login it speaks, AES', LIMIT, async () => {
     const sim = await smartSim({ model: 'p110', transport: 'aes', tdpPort: null, ...OWNER });
     for (const tdpPort of [null, await freeUdpPort()]) {
-      const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort, ...OWNER, timeoutMs: 5000 });
+      const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort, ...OWNER, timeoutMs: 5000 });
       try {
         const on = tdpPort === null;
         await device.setPower(on);
         assert.equal(sim.device.relay.isOn, on, `tdpPort ${String(tdpPort)}`);
         assert.equal(device.family, 'smart');
-        assert.ok(device instanceof DetectingDevice);
+        assert.ok(device instanceof SmartDevice, 'the device is made of its family');
       } finally {
         await device.close();
       }
@@ -143,7 +135,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
 
   void it('a KLAP plug with no discovery answer: the HTTP port answers a plain request as KLAP does', LIMIT, async () => {
     const sim = await smartSim({ model: 'p110', tdpPort: null, ...OWNER });
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort: null, ...OWNER, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort: null, ...OWNER, timeoutMs: 5000 });
     try {
       await device.setPower(true);
       assert.equal(sim.device.relay.isOn, true);
@@ -159,7 +151,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     const sim = new SimulatedDevice({ model: 'hs110', port: 0, alias: 'New Kasa', newFirmware: { klapPort: () => klap.port, tdpPort: 0 } });
     await Promise.all([sim.start(), klap.start()]);
     started.push(sim, klap);
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeoutMs: 5000 });
     try {
       assert.equal((await device.setPower(true)).on, true);
       assert.equal(sim.state.getRelay(), true, 'the device itself');
@@ -171,29 +163,31 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     }
   });
 
-  void it('(e) a discovery answer announcing TPAP: NOT_SUPPORTED, saying TPAP is not spoken yet', LIMIT, async () => {
-    const http = await freeTcpPort();
-    const tdp = new TdpResponder({
-      port: 0,
-      describe: () => ({
-        device_type: 'SMART.TAPOPLUG',
-        device_model: 'P110(EU)',
-        device_id: '8022AABBCCDDEEFF00112233445566778899AABB',
-        mac: '48-22-54-00-00-0A',
-        owner: '',
-        mgt_encrypt_schm: { encrypt_type: 'TPAP', http_port: http, is_support_https: false },
-      }),
-    });
-    await tdp.start();
-    started.push({ stop: () => tdp.stop() });
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: http, tdpPort: tdp.port, timeoutMs: 5000 });
+  void it('(e) a SMART plug announcing TPAP (2025 firmware): TPAP on the announced port, SMART, no probing', LIMIT, async () => {
+    const sim = await smartSim({ model: 'p110', transport: 'tpap', tdpPort: 0, nickname: 'New Tapo', ...OWNER });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, ...OWNER, timeoutMs: 5000 });
     try {
-      const err = await expectKasaError(device.setPower(true));
-      assert.equal(err.code, ErrorCode.NOT_SUPPORTED);
-      assert.match(err.message, /TPAP/);
-      assert.match(err.message, /2025 firmware/);
-      assert.match(err.message, /does not speak yet/);
-      assert.equal(tdp.answered, 1);
+      await device.setPower(true);
+      assert.equal(sim.device.relay.isOn, true, 'the device itself');
+      assert.equal(device.family, 'smart');
+      assert.equal(device.address, `127.0.0.1:${sim.port}`, 'the HTTP port from the discovery answer');
+      assert.deepEqual([sim.tpap.stats.discovers, sim.tpap.stats.logins], [1, 1], 'one TPAP login, no probe before it');
+      await device.setPower(false);
+      assert.equal(sim.device.relay.isOn, false);
+      assert.equal(sim.tpap.stats.logins, 1, 'the session is kept');
+    } finally {
+      await device.close();
+    }
+  });
+
+  void it('a TPAP plug with no discovery answer: 9999 refused, the HTTP port answers TPAP\'s discover', LIMIT, async () => {
+    const sim = await smartSim({ model: 'p110', transport: 'tpap', tdpPort: null, ...OWNER });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: sim.port, tdpPort: null, ...OWNER, timeoutMs: 5000 });
+    try {
+      await device.setPower(true);
+      assert.equal(sim.device.relay.isOn, true);
+      assert.equal(device.family, 'smart');
+      assert.equal(sim.tpap.stats.logins, 1);
     } finally {
       await device.close();
     }
@@ -202,7 +196,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
   void it('(f) an account that is not the announced owner: AUTH, "appears to be bound to another account"; the right one works', LIMIT, async () => {
     const sim = await smartSim({ model: 'p110', tdpPort: 0, ...OWNER });
     const settings = { transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeoutMs: 5000 } as const;
-    const wrong = connectDevice({ ...settings, username: 'someone@example.com', password: 'nope-4711' });
+    const wrong = await connectDevice({ ...settings, username: 'someone@example.com', password: 'nope-4711' });
     try {
       const err = await expectKasaError(wrong.setPower(true));
       assert.equal(err.code, ErrorCode.AUTH);
@@ -211,7 +205,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     } finally {
       await wrong.close();
     }
-    const right = connectDevice({ ...settings, ...OWNER });
+    const right = await connectDevice({ ...settings, ...OWNER });
     try {
       await right.setPower(true);
       assert.equal(sim.device.relay.isOn, true);
@@ -234,7 +228,7 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     });
     await tdp.start();
     started.push({ stop: () => tdp.stop() });
-    const device = connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: closed, tdpPort: tdp.port, timeoutMs: 5000 });
+    const device = await connectDevice({ transport: 'auto', host: '127.0.0.1', port: await freeTcpPort(), klapPort: closed, tdpPort: tdp.port, timeoutMs: 5000 });
     try {
       const err = await expectKasaError(device.getSysinfo());
       assert.equal(err.code, ErrorCode.REFUSED);
@@ -244,8 +238,8 @@ void describe("transport 'auto' with TP-Link's discovery", () => {
     }
   });
 
-  void it("in Node-RED: plug-control with the default 'auto' transport switches a KLAP and an AES plug found by discovery", LIMIT, async () => {
-    for (const transport of ['klap', 'aes'] as const) {
+  void it("in Node-RED: plug-control with the default 'auto' transport switches a KLAP, an AES and a TPAP plug found by discovery", LIMIT, async () => {
+    for (const transport of ['klap', 'aes', 'tpap'] as const) {
       const sim = await smartSim({ model: 'p110', transport, tdpPort: 0, nickname: `Tapo ${transport}`, ...OWNER });
       // No transport in the device node: the default, 'auto'; its ports point nowhere, only TDP says where the plug is.
       const flow = flowWith({ type: 'plug-control', name: 'tapo' }, { host: '127.0.0.1', port: await freeTcpPort(), klapPort: await freeTcpPort(), tdpPort: sim.tdpPort!, timeout: 5000 });

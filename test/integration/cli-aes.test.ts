@@ -42,7 +42,8 @@ describe('tplink-smartplug on SMART devices over AES', () => {
     assert.equal(on.code, 0, on.stderr);
     assert.equal(on.stderr, '');
     assert.equal(plug.device.relay.isOn, true);
-    assert.match(on.stdout, /^Sent: +\{"method":"set_device_info","params":\{"device_on":true\}/m);
+    // The switch and its read-back in one batch, as the SMART JSON inside securePassthrough.
+    assert.match(on.stdout, /^Sent: +\{"method":"multipleRequest","params":\{"requests":\[\{"method":"set_device_info","params":\{"device_on":true\}\},\{"method":"get_device_info"\}\]\}/m);
     assert.match(on.stdout, /^Result: +/m);
     const off = await run(aes(plug, '-c', 'off', '-q'));
     assert.equal(off.code, 0, off.stderr);

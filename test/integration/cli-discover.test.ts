@@ -7,7 +7,7 @@ import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeviceState, SimulatedDevice, SmartSimulatedDevice, tdpOwnerOf } from '../../src/simulator';
-import { decrypt, encodeDatagram } from '../../src/xor-cipher';
+import { decrypt, encodeDatagram } from '../../src/transport/xor-cipher';
 import { within } from '../support/wait';
 
 const TOOL = path.join(__dirname, '..', '..', 'bin', 'tplink-smartplug.js');

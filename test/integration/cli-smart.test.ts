@@ -59,18 +59,20 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.equal(on.stderr, '');
     assert.equal(plug.device.relay.isOn, true);
     const shown = lines(on.stdout);
+    // The switch and its read-back go in one batch: one round trip.
     assert.deepEqual(
       shown.map(([label]) => label),
-      ['Sent', 'Received', 'Sent', 'Received', 'Result'],
+      ['Sent', 'Received', 'Result'],
     );
-    const sent = JSON.parse(shown[0]![1]) as Record<string, unknown>;
-    assert.deepEqual([sent['method'], sent['params']], ['set_device_info', { device_on: true }]);
-    assert.equal(typeof sent['request_time_milis'], 'number', 'the envelope as it went out');
-    assert.equal(typeof sent['terminal_uuid'], 'string');
-    assert.deepEqual(JSON.parse(shown[1]![1]), { error_code: 0 });
-    assert.equal((JSON.parse(shown[2]![1]) as { method: string }).method, 'get_device_info');
-    assert.match(shown[3]![1], /"nickname":"S8O8Y2hl"/, 'the reply as received: the nickname still base64');
-    assert.deepEqual(shown[4], ['Result', 'true']);
+    const sent = JSON.parse(shown[0]![1]) as { method: string; params: { requests: Array<{ method: string; params?: unknown }> } };
+    assert.equal(sent.method, 'multipleRequest');
+    assert.deepEqual(sent.params.requests, [{ method: 'set_device_info', params: { device_on: true } }, { method: 'get_device_info' }]);
+    assert.equal(typeof (sent as unknown as Record<string, unknown>)['request_time_milis'], 'number', 'the envelope as it went out');
+    assert.equal(typeof (sent as unknown as Record<string, unknown>)['terminal_uuid'], 'string');
+    const received = JSON.parse(shown[1]![1]) as { result: { responses: Array<{ method: string; error_code: number }> } };
+    assert.deepEqual(received.result.responses.map((r) => [r.method, r.error_code]), [['set_device_info', 0], ['get_device_info', 0]]);
+    assert.match(shown[1]![1], /"nickname":"S8O8Y2hl"/, 'the reply as received: the nickname still base64');
+    assert.deepEqual(shown[2], ['Result', 'true']);
 
     const off = await run(klap(plug, '-c', 'off', '-q'));
     assert.equal(off.code, 0, off.stderr);
@@ -146,7 +148,7 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.match(kasaJson.stderr, /^tplink-smartplug: 127\.0\.0\.1:\d+ \(P110\) speaks the SMART \(Tapo\) protocol: -j takes \{"method".*\[BAD_INPUT\]\n$/);
     const overTcp = await run(['-t', '127.0.0.1', '-p', String(plug.port), '-j', '{"method":"get_device_info"}']);
     assert.equal(overTcp.code, 2);
-    assert.match(overTcp.stderr, /SMART JSON, which Tapo devices take over KLAP or AES: add --transport klap, aes or auto/);
+    assert.match(overTcp.stderr, /SMART JSON, which Tapo devices take over KLAP, AES or TPAP: add --transport klap, aes, tpap or auto/);
     const unknown = await run(klap(plug, '-j', '{"method":"get_no_such_thing"}'));
     assert.equal(unknown.code, 1);
     assert.equal(lines(unknown.stdout).map(([label]) => label).join(), 'Sent,Received', 'the refusal as the device sent it');
@@ -160,11 +162,15 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.deepEqual(outletsOn(), [false, true, false]);
     const shown = lines(one.stdout);
     assert.deepEqual(shown[0], ['Outlet', `01 "Plug 2" (child id ${strip.device.children.outlets[1]!.id})`]);
-    const sent = JSON.parse(shown[1]![1]) as { method: string; params: Record<string, unknown> };
-    assert.deepEqual([sent.method, sent.params], [
-      'control_child',
-      { device_id: strip.device.children.outlets[1]!.id, requestData: { method: 'set_device_info', params: { device_on: true } } },
-    ]);
+    // The outlet's command goes through control_child, in one batch with the state's read-back.
+    type Sent = { method: string; params: Record<string, unknown> };
+    const sent = shown.filter(([label]) => label === 'Sent').map(([, text]) => JSON.parse(text) as Sent);
+    const inBatches = sent.flatMap((request) => (request.method === 'multipleRequest' ? (request.params['requests'] as Sent[]) : [request]));
+    assert.deepEqual(sent.map((request) => request.method), ['multipleRequest'], 'one round trip');
+    assert.deepEqual(
+      inBatches.filter((request) => request.method === 'control_child').map((request) => request.params),
+      [{ device_id: strip.device.children.outlets[1]!.id, requestData: { method: 'set_device_info', params: { device_on: true } } }],
+    );
     assert.deepEqual(shown.at(-1), ['Result', 'true']);
 
     const byAlias = await run(klap(strip, '-c', 'on', '-o', 'Plug 3', '-q'));

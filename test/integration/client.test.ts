@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { KasaClient } from '../../src/client';
-import { PRESETS, emeter, forOutlets, system } from '../../src/commands';
+import { KasaClient } from '../../src/family/iot/client';
+import { PRESETS, emeter, forOutlets, system } from '../../src/family/iot/commands';
 import { IotDevice } from '../../src/family/iot/device';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { Fault, SimulatedDevice } from '../../src/simulator';
 import { openResources, resourcesBackTo } from '../support/wait';
 

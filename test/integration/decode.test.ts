@@ -10,9 +10,9 @@ import { runDecode } from '../../src/capture/decode-cli';
 import { DecodedMessage, decodeCapture } from '../../src/capture/decoder';
 import { LinkType } from '../../src/capture/link-layer';
 import { CliIo } from '../../src/cli/io';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { TddpCode, TddpType, buildTddpPacket, deriveTddpKey } from '../../src/tddp';
-import { encodeDatagram, encodeTcpFrame } from '../../src/xor-cipher';
+import { encodeDatagram, encodeTcpFrame } from '../../src/transport/xor-cipher';
 
 /*
  * tplink-decode on captures written here byte by byte, so every file format, link type and TCP

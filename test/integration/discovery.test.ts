@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
 import { DiscoveredDevice, XorDiscoveredDevice, discover } from '../../src/discovery';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { DeviceState, SimulatedDevice } from '../../src/simulator';
-import { decrypt, encodeDatagram, encrypt } from '../../src/xor-cipher';
+import { decrypt, encodeDatagram, encrypt } from '../../src/transport/xor-cipher';
 import { DISCOVERY_PATH, discoveryOptions, registerDiscoveryEndpoint } from '../../nodes/lib/admin-discovery';
 import { openResources, resourcesBackTo, within } from '../support/wait';
 

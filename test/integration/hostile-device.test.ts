@@ -3,15 +3,16 @@
 // Each case here failed (a wrong answer, a command run twice, a crash-prone value) before the fix.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { KasaClient } from '../../src/client';
-import { batch, system } from '../../src/commands';
-import { resolveOutlets } from '../../src/device';
+import { KasaClient } from '../../src/family/iot/client';
+import { batch, system } from '../../src/family/iot/commands';
+import { resolveOutlets } from '../../src/device/device';
 import { IotDevice } from '../../src/family/iot/device';
-import { ErrorCode, KasaError, fromSocketError } from '../../src/errors';
-import { normaliseRealtime, normaliseStats } from '../../src/energy';
-import { checkReply, parseReplyText } from '../../src/reply';
+import { ErrorCode, KasaError, fromSocketError } from '../../src/util/errors';
+import { normaliseRealtime, normaliseStats } from '../../src/family/iot/energy';
+import { checkReply } from '../../src/family/iot/reply';
+import { parseReplyText } from '../../src/util/json';
 import { SimulatedDevice } from '../../src/simulator';
-import { normaliseSysinfo } from '../../src/sysinfo';
+import { normaliseSysinfo } from '../../src/family/iot/sysinfo';
 import { TcpTransport } from '../../src/transport/tcp';
 import { buildTddpPacket } from '../../src/tddp';
 import { RogueDevice, deeplyNested } from '../support/rogue-device';

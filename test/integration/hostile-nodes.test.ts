@@ -3,7 +3,7 @@
 // one Catch-able error with a code.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice } from '../../src/simulator';
 import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { RogueDevice, deeplyNested, sysinfoReply } from '../support/rogue-device';

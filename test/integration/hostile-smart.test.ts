@@ -6,7 +6,7 @@
 // and nothing may escape into the process.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { deeplyNested } from '../support/rogue-device';

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect } from 'node:util';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { KlapTransport, KlapTransportOptions, probeKlap } from '../../src/transport/klap';
 import { KlapServer, KlapServerOptions } from '../../src/simulator/klap-server';
 import { createTransport } from '../../src/transport/factory';

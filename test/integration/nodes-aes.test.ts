@@ -2,7 +2,7 @@
 // device node's transport set to 'aes': the same message contracts as over KLAP.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 

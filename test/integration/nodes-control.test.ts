@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { PRESETS } from '../../src/commands';
-import { ErrorCode } from '../../src/errors';
+import { PRESETS } from '../../src/family/iot/commands';
+import { ErrorCode } from '../../src/util/errors';
 import { Fault, SimulatedDevice } from '../../src/simulator';
 import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { startPeer } from '../support/peer';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import type { BrightnessEvent } from '../../src/simulator/device-state';
 import { SimulatedDevice } from '../../src/simulator/server';
 import { flowWith, load, unloadChecked } from '../support/node-red';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice } from '../../src/simulator';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { startPeer } from '../support/peer';

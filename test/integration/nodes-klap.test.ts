@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { DeviceState } from '../../src/simulator/device-state';
 import { KlapServer, KlapServerOptions } from '../../src/simulator/klap-server';
 import { flowWith, load, unloadChecked } from '../support/node-red';

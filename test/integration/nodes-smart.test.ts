@@ -2,8 +2,9 @@
 // the same message contracts as for the Kasa family.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
-import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
+import { ErrorCode } from '../../src/util/errors';
+import type { SmartSimulatedDevice } from '../../src/simulator/smart/server';
+import { smartSims } from '../support/smart-rig';
 import type { Node } from 'node-red';
 import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort } from '../support/ports';
@@ -12,14 +13,8 @@ type Msg = Record<string, unknown> & { error?: { code?: string; message?: string
 
 const LIMIT = { timeout: 20_000 };
 const OWNER = { username: 'owner@example.com', password: 'tapo owner pw' };
-const started: SmartSimulatedDevice[] = [];
-
-async function smart(options: Omit<SmartSimulatedDeviceOptions, 'host'>): Promise<SmartSimulatedDevice> {
-  const sim = new SmartSimulatedDevice({ host: '127.0.0.1', ...options });
-  await sim.start();
-  started.push(sim);
-  return sim;
-}
+const sims = smartSims();
+const smart = sims.start;
 
 /** A config node speaking KLAP to the simulator (the user picks KLAP or auto; the family is found out). */
 const klapDevice = (sim: SmartSimulatedDevice, extra: Record<string, unknown> = {}) => ({
@@ -33,7 +28,7 @@ const klapDevice = (sim: SmartSimulatedDevice, extra: Record<string, unknown> = 
 describe('the nodes on SMART devices over KLAP', () => {
   afterEach(() => unloadChecked());
   after(async () => {
-    for (const sim of started.splice(0)) await sim.stop();
+    await sims.stopAll();
   });
 
   it('plug-control switches and toggles a P110 and reads it back; msg.device says "smart"', LIMIT, async () => {
@@ -77,6 +72,57 @@ describe('the nodes on SMART devices over KLAP', () => {
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_ALLOWED);
     node.receive({ payload: { method: 'no_such_method' } });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.NOT_SUPPORTED);
+  });
+
+  for (const mode of ['accept', 'refuse'] as const) {
+    it(`a switch and its read-back are one round trip; a strip that ${mode}s control_child in a batch runs each command once`, LIMIT, async () => {
+      const plug = await smart({ model: 'p110' });
+      const control = await load(flowWith({ type: 'plug-control', name: 'tapo' }, klapDevice(plug)));
+      control.node.receive({ command: 'info' });
+      await control.out.next();
+      plug.device.received.splice(0);
+      control.node.receive({ payload: true });
+      assert.equal((await control.out.next())['payload'], true);
+      assert.deepEqual(plug.device.received, ['multipleRequest'], 'set_device_info and get_device_info together');
+      await unloadChecked();
+
+      const sim = await smart({ model: 'p300', controlChildInBatch: mode });
+      const relay = sim.device.children.outlets[1]!.relay;
+      let runs = 0;
+      const setOn = relay.setOn.bind(relay);
+      relay.setOn = (on: boolean) => {
+        runs++;
+        setOn(on);
+      };
+      const { node, out } = await load(flowWith({ type: 'strip-outlet', name: 'strip', outlet: '2' }, klapDevice(sim)));
+      node.receive({ command: 'info' });
+      await out.next();
+      for (const on of [true, false, true]) {
+        sim.device.received.splice(0);
+        node.receive({ payload: on });
+        assert.equal((await out.next())['payload'], on);
+        assert.equal(relay.isOn, on);
+        if (mode === 'accept') assert.deepEqual(sim.device.received, ['multipleRequest'], 'control_child and the state in one batch');
+      }
+      assert.equal(runs, 3, 'each command ran once on the outlet');
+    });
+  }
+
+  it("a hub's children are no outlets, and a hub has no relay: both said in plain words, nothing switched", LIMIT, async () => {
+    const hub = await smart({ model: 'h100' });
+    const strip = await load(flowWith({ type: 'strip-outlet', name: 'hub', outlet: '1' }, klapDevice(hub)));
+    strip.node.receive({ payload: true });
+    const notOutlets = (await strip.caught.next()) as Msg;
+    assert.equal(notOutlets.error?.code, ErrorCode.BAD_INPUT);
+    assert.match(notOutlets.error?.message ?? '', /is not a power strip: its children are .*\(a motion sensor\).*\(a radiator valve\).*, not outlets/);
+    await unloadChecked();
+    const control = await load(flowWith({ type: 'plug-control', name: 'hub' }, klapDevice(hub)));
+    hub.device.received.splice(0);
+    control.node.receive({ payload: true });
+    const noRelay = (await control.caught.next()) as Msg;
+    assert.equal(noRelay.error?.code, ErrorCode.NOT_SUPPORTED);
+    assert.match(noRelay.error?.message ?? '', /is a hub: it cannot switch on and off/);
+    assert.ok(!hub.device.received.includes('set_device_info'), 'nothing was sent to switch it');
   });
 
   it('strip-outlet switches P300 outlets by index, several, all and alias', LIMIT, async () => {
@@ -211,6 +257,7 @@ describe('the nodes on SMART devices over KLAP', () => {
   });
 
   it('plug-energy reads a P304M per outlet, sums several, and statistics per outlet', LIMIT, async () => {
+    // As the real P304M: each outlet's get_energy_usage has no current_power; its power is in get_current_power.
     const sim = await smart({ model: 'p304m' });
     for (const outlet of sim.device.children.outlets) outlet.relay.setOn(true);
     const { node, out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '2' }, klapDevice(sim)));
@@ -233,6 +280,7 @@ describe('the nodes on SMART devices over KLAP', () => {
   });
 
   it('a polling plug-energy on P304M outlets reads them through the hub', LIMIT, async () => {
+    // As the real P304M: each outlet's get_energy_usage has no current_power; its power is in get_current_power.
     const sim = await smart({ model: 'p304m' });
     sim.device.children.outlets[0]!.relay.setOn(true);
     const { out } = await load(flowWith({ type: 'plug-energy', name: 'meter', outlet: '1,3', interval: 0.2, split: true }, klapDevice(sim)));

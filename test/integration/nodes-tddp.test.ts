@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { TddpResponder } from '../../src/simulator/tddp-responder';
 import { openReplySocketCount } from '../../src/tddp';
 import { flowWith, load, unloadChecked } from '../support/node-red';

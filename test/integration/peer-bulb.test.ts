@@ -2,7 +2,7 @@
 // the independent simulator's LB100 and LB130 show that the nodes follow the kind's module table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { startPeer } from '../support/peer';
 import type { Node } from 'node-red';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 // The independent simulator from npm has an hs220 (and an hs200): a second opinion on a dimmer.
 import { Device } from 'tplink-smarthome-simulator';
-import { KasaClient } from '../../src/client';
+import { KasaClient } from '../../src/family/iot/client';
 import { IotDevice } from '../../src/family/iot/device';
 import { SimulatedDevice } from '../../src/simulator/server';
 import { startPeer } from '../support/peer';

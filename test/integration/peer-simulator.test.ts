@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 // The independent simulator from npm: a second opinion on what a device answers.
 import { Device } from 'tplink-smarthome-simulator';
-import { KasaClient } from '../../src/client';
+import { KasaClient } from '../../src/family/iot/client';
 import { IotDevice } from '../../src/family/iot/device';
 import { runSmartplug } from '../../src/cli/smartplug';
 import { startPeer } from '../support/peer';

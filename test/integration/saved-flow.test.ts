@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice } from '../../src/simulator';
 import { DeviceState } from '../../src/simulator/device-state';
 import { KlapServer } from '../../src/simulator/klap-server';

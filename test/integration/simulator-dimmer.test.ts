@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it, TestContext } from 'node:test';
 import { parseSimArgs, SIM_USAGE } from '../../bin/tplink-sim';
-import { KasaClient } from '../../src/client';
-import { ErrorCode } from '../../src/errors';
+import { ErrorCode } from '../../src/util/errors';
 import type { BrightnessEvent, RelayEvent } from '../../src/simulator/device-state';
 import { SimulatedDevice } from '../../src/simulator/server';
+import { callMethod, startKasaSim, sysinfoOf } from '../support/kasa-sim';
 import type { ModelName } from '../../src/simulator/models';
 
 type Json = Record<string, unknown>;
@@ -14,26 +14,10 @@ const LIMIT = { timeout: 10_000 };
 const DIMMER = 'smartlife.iot.dimmer';
 
 /** A started simulated device and a client on it, both closed after the test. */
-async function start(t: TestContext, model: ModelName): Promise<{ device: SimulatedDevice; client: KasaClient }> {
-  const device = new SimulatedDevice({ model, udp: false, seed: `dimmer-test-${model}` });
-  await device.start();
-  const client = new KasaClient({ host: '127.0.0.1', port: device.port, timeoutMs: 3000 });
-  t.after(async () => {
-    await client.close();
-    await device.stop();
-  });
-  return { device, client };
-}
+const start = (t: TestContext, model: ModelName) => startKasaSim(t, model, `dimmer-test-${model}`);
+const call = callMethod;
 
-/** The reply of one method, err_code included, unchecked. */
-async function call(client: KasaClient, module: string, method: string, args: unknown = {}): Promise<Json> {
-  const { reply } = await client.exchange({ [module]: { [method]: args } });
-  return (reply[module] as Json)[method] as Json;
-}
-
-async function sysinfo(client: KasaClient): Promise<Json> {
-  return call(client, 'system', 'get_sysinfo');
-}
+const sysinfo = sysinfoOf;
 
 /** The next event of that name, or a rejection after 3 s: never a wait on time. */
 function next<T>(device: SimulatedDevice, event: string): Promise<T> {

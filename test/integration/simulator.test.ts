@@ -4,11 +4,11 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it, TestContext } from 'node:test';
-import { FrameReader } from '../../src/frame-reader';
-import { decrypt, encodeDatagram, encodeTcpFrame } from '../../src/xor-cipher';
+import { FrameReader } from '../../src/transport/frame-reader';
+import { decrypt, encodeDatagram, encodeTcpFrame } from '../../src/transport/xor-cipher';
 import { startFleet } from '../../src/simulator/fleet';
 import { parseFault } from '../../src/simulator/faults';
-import { MODEL_NAMES, ModelName } from '../../src/simulator/models';
+import { PLUG_MODEL_NAMES, PlugModelName } from '../../src/simulator/models';
 import { SimulatedDevice, SimulatedDeviceOptions } from '../../src/simulator/server';
 
 type Json = Record<string, unknown>;
@@ -156,7 +156,8 @@ async function socketHandles(): Promise<number> {
 }
 
 void describe('simulated models: sysinfo', () => {
-  const expected: Record<ModelName, { typeKey: string; model: string; hw: string; feature: string; location: 'float' | 'int'; outlets: number }> = {
+  // Plugs, strips and wall switches; the bulbs' sysinfo is checked in simulator-lights.test.ts.
+  const expected: Record<PlugModelName, { typeKey: string; model: string; hw: string; feature: string; location: 'float' | 'int'; outlets: number }> = {
     hs100: { typeKey: 'type', model: 'HS100(EU)', hw: '2.0', feature: 'TIM', location: 'int', outlets: 0 },
     hs110: { typeKey: 'type', model: 'HS110(EU)', hw: '1.0', feature: 'TIM:ENE', location: 'float', outlets: 0 },
     hs110v2: { typeKey: 'mic_type', model: 'HS110(EU)', hw: '2.0', feature: 'TIM:ENE', location: 'int', outlets: 0 },
@@ -166,7 +167,7 @@ void describe('simulated models: sysinfo', () => {
     hs210: { typeKey: 'mic_type', model: 'HS210(US)', hw: '1.0', feature: 'TIM', location: 'int', outlets: 0 },
     hs220: { typeKey: 'mic_type', model: 'HS220(US)', hw: '1.0', feature: 'TIM', location: 'int', outlets: 0 },
   };
-  for (const name of MODEL_NAMES) {
+  for (const name of PLUG_MODEL_NAMES) {
     void it(`${name} looks like the real device`, LIMIT, async (t) => {
       const spec = expected[name];
       const device = await startDevice(t, { model: name, alias: `My ${name}`, udp: false });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { SmartClient } from '../../src/family/smart/client';
 import { smartCommands } from '../../src/family/smart/commands';
 import { parseComponents } from '../../src/family/smart/components';
-import { normaliseChildList, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
+import { normaliseChildList, normaliseChildren, normaliseSmartDeviceInfo } from '../../src/family/smart/device-info';
 import { SmartMeter } from '../../src/family/smart/meter';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import { KlapTransport, KlapTransportOptions } from '../../src/transport/klap';
@@ -112,7 +112,7 @@ void describe('SmartClient over KLAP v2 against the simulated SMART devices', ()
       const child = await client.controlChild(outlets[1]!.id, 'get_device_info');
       assert.equal(child['device_on'], true);
       const parent = normaliseSmartDeviceInfo(await client.call('get_device_info'), {
-        outlets: normaliseChildList(await client.paged('get_child_device_list', 'child_device_list')),
+        children: normaliseChildren(await client.paged('get_child_device_list', 'child_device_list')),
       });
       assert.equal(parent.on, true);
       assert.equal(parent.outlets?.[1]?.on, true);

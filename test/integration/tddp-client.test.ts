@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ErrorCode, KasaError } from '../../src/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 import { TddpResponder, TddpResponderOptions } from '../../src/simulator/tddp-responder';
 import {
   TddpHeader,

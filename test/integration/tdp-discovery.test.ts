@@ -3,7 +3,7 @@ import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { DiscoveredDevice, discoverDevices } from '../../src/discovery';
 import { DeviceState, SimulatedDevice, SmartSimulatedDevice, TdpResponder, tdpOwnerOf } from '../../src/simulator';
-import { decrypt, encodeDatagram } from '../../src/xor-cipher';
+import { decrypt, encodeDatagram } from '../../src/transport/xor-cipher';
 import { within } from '../support/wait';
 
 // Every datagram stays on loopback: simulators on 127.0.0.1, broadcasts only to 127.255.255.255,

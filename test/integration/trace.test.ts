@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
 import { connectDevice } from '../../src/family/connect';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
-import { formatExchangeTrace, redactSecrets } from '../../src/trace';
+import { formatExchangeTrace, redactSecrets } from '../../src/util/trace';
 import { flowWith, helper, load, unloadChecked } from '../support/node-red';
 
 describe('trace lines of exchanges', () => {
@@ -74,7 +74,7 @@ describe('traces of a device over KLAP whose family is found out', () => {
     const sim = new SmartSimulatedDevice({ host: '127.0.0.1', model: 'p110', ...owner });
     await sim.start();
     const lines: string[] = [];
-    const device = connectDevice({ transport: 'klap', host: '127.0.0.1', port: 9999, klapPort: sim.port, timeoutMs: 3000, ...owner, onExchange: (t) => lines.push(formatExchangeTrace(t)) });
+    const device = await connectDevice({ transport: 'klap', host: '127.0.0.1', port: 9999, klapPort: sim.port, timeoutMs: 3000, ...owner, onExchange: (t) => lines.push(formatExchangeTrace(t)) });
     try {
       await device.setPower(true);
       assert.match(lines[0] ?? '', /sent \{"system":\{"get_sysinfo":\{\}\}\} received \{"error_code":-1003\}/, 'the probe, once');

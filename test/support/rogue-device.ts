@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import { FrameReader } from '../../src/frame-reader';
-import { decrypt, encodeTcpFrame } from '../../src/xor-cipher';
+import { FrameReader } from '../../src/transport/frame-reader';
+import { decrypt, encodeTcpFrame } from '../../src/transport/xor-cipher';
 
 /**
  * A TCP peer on 127.0.0.1 that speaks the Smart Home framing but answers whatever the test says:

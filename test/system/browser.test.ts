@@ -34,6 +34,7 @@ describe('editor in chromium', () => {
   let hs110: SimulatedDevice;
   /** A Tapo plug bound to an account, answering TP-Link's discovery on a port of its own. */
   let tapo: SmartSimulatedDevice;
+  let tpap: SmartSimulatedDevice;
   let nodeRed: NodeRedHandle;
   let browser: BrowserContext;
   let page: Page;
@@ -70,6 +71,8 @@ describe('editor in chromium', () => {
     await hs110.start();
     tapo = new SmartSimulatedDevice({ model: 'p110', port: 0, tdpPort: 0, username: 'owner@example.com', password: 'secret', seed: 'browser' });
     await tapo.start();
+    tpap = new SmartSimulatedDevice({ model: 'p110', transport: 'tpap', port: 0, tdpPort: 0, nickname: 'New firmware', username: 'owner@example.com', password: 'secret', seed: 'browser tpap' });
+    await tpap.start();
     nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
     ({ browser, page } = await openLoopbackPage({ outputDir, allowed: nodeRed.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(nodeRed.url);
@@ -81,6 +84,7 @@ describe('editor in chromium', () => {
     await nodeRed?.stop();
     await hs110?.stop();
     await tapo?.stop();
+    await tpap?.stop();
   }, { timeout: 20000 });
 
   it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
@@ -118,19 +122,27 @@ describe('editor in chromium', () => {
     await page.locator('#node-config-kasa-discover').waitFor();
     await screenshot('config-dialog');
     await page.locator('#node-config-kasa-discover-options-toggle').click();
-    await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}, 127.0.0.1:${tapo.tdpPort}`);
+    await page.locator('#node-config-kasa-hosts').fill(`127.0.0.1:${hs110.udpPort}, 127.0.0.1:${tapo.tdpPort}, 127.0.0.1:${tpap.tdpPort}`);
     await page.locator('#node-config-input-timeout').fill('1000');
     await page.locator('#node-config-kasa-discover').click();
     const found = page.locator('#node-config-kasa-discover-result .kasa-flows-item');
     // The Tapo plug is listed with its model, address, family, login and the account it needs.
-    const tapoItem = found.filter({ hasText: 'P110(EU)' });
+    const tapoItem = found.filter({ hasText: `127.0.0.1:${tapo.port}` });
     await tapoItem.waitFor();
     const tapoText = await tapoItem.innerText();
     for (const part of [`127.0.0.1:${tapo.port}`, 'Tapo / SMART', 'KLAP', 'needs your TP-Link account']) {
       assert.ok(tapoText.includes(part), `"${part}" in ${JSON.stringify(tapoText)}`);
     }
     await found.filter({ hasText: 'Browser test lamp' }).waitFor();
-    assert.equal(await found.count(), 2, 'one entry per device');
+    // A plug on 2025 firmware: listed with its TPAP login, and picking it chooses the TPAP transport.
+    const tpapItem = found.filter({ hasText: `127.0.0.1:${tpap.port}` });
+    await tpapItem.waitFor();
+    assert.ok((await tpapItem.innerText()).includes('TPAP login'), await tpapItem.innerText());
+    assert.equal(await found.count(), 3, 'one entry per device');
+    await tpapItem.click();
+    assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'tpap');
+    assert.equal(await page.locator('#node-config-input-klapPort').inputValue(), String(tpap.port));
+    await page.locator('#node-config-input-name').fill('');
     await tapoItem.click();
     assert.equal(await page.locator('#node-config-input-host').inputValue(), '127.0.0.1');
     assert.equal(await page.locator('#node-config-input-transport').inputValue(), 'klap');

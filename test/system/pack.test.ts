@@ -41,9 +41,12 @@ const run = promisify(execFile);
  * With the SMART family and the AES transport it is 201 KB and 768 KB in 149 files (raised to 220 KB).
  * With tplink-smartplug --discover and TDP/KLAP/AES in the decoder and dissector, 224 KB and 858 KB in
  * 159 files (raised to 240 KB).
+ * With the simulator's SMART dimmers, lights and hubs, its Kasa lights, and the TPAP transport and its
+ * simulator: about 270 KB. The one runtime dependency, @noble/curves, is installed beside the package,
+ * not counted here (about 2.5 MB unpacked, with @noble/hashes).
  */
-const MAX_TARBALL_BYTES = 240_000;
-const MAX_UNPACKED_BYTES = 1_000_000;
+const MAX_TARBALL_BYTES = 290_000;
+const MAX_UNPACKED_BYTES = 1_200_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
   /^package\.json$/,
@@ -82,8 +85,8 @@ describe('the packed package', () => {
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: projectRoot, timeout: NPM_MS });
     [packed] = JSON.parse(stdout) as PackResult[];
     shipped = new Set(packed.files.map((f) => f.path));
-    // A user directory as `~/.node-red` is, with the tarball installed the README's way. The package
-    // has no dependencies, so npm needs nothing from a registry.
+    // A user directory as `~/.node-red` is, with the tarball installed the README's way. Its one
+    // dependency (@noble/curves) comes from npm's cache, filled by the project's own install: no registry.
     userDir = path.join(work, 'node-red-user');
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, 'package.json'), '{ "name": "node-red-user", "private": true }\n');

@@ -123,7 +123,7 @@ const SMART_MODELS: readonly SmartModelName[] = ['p110', 'p300'];
 const SMART_FAULTS = ['session-9999', 'session-1001', 'slow', 'drop-replies', 'refuse-batches', 'batch-stops-at-error'] as const;
 type SmartFault = (typeof SMART_FAULTS)[number];
 /** Each SMART device drops its sessions after this many requests: the next one gets HTTP 403. */
-const INVALIDATE_AFTER: Record<SmartModelName, number> = { p110: 23, p110m: 23, p300: 37, p304m: 37, kp125m: 23 };
+const INVALIDATE_AFTER: Partial<Record<SmartModelName, number>> = { p110: 23, p110m: 23, p300: 37, p304m: 37, kp125m: 23 };
 
 /**
  * A simulated SMART device over KLAP v2 whose commands are counted where they arrive, and which
@@ -179,7 +179,7 @@ class SoakSmartDevice {
       version: 2,
       bound: false,
       defaultCredentials: { username: TAPO_DEFAULT_USERNAME, password: TAPO_DEFAULT_PASSWORD },
-      invalidateAfter: INVALIDATE_AFTER[this.model],
+      invalidateAfter: INVALIDATE_AFTER[this.model] ?? 23,
       handle: (json) => {
         this.commands += setDeviceInfos(json);
         return this.device.handle(json);

@@ -10,11 +10,11 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeCapture } from '../../src/capture/decoder';
 import type { DecodedMessage } from '../../src/capture/decoder';
-import { KasaClient } from '../../src/client';
+import { KasaClient } from '../../src/family/iot/client';
 import { SimulatedDevice } from '../../src/simulator';
 import { TddpCode, TddpType, buildTddpPacket, deriveTddpKey } from '../../src/tddp';
 import { formatAddress } from '../../src/transport/transport';
-import { encodeDatagram, encodeTcpFrame } from '../../src/xor-cipher';
+import { encodeDatagram, encodeTcpFrame } from '../../src/transport/xor-cipher';
 
 /*
  * The Lua dissector run by a real tshark on captures made with text2pcap (and one captured live on

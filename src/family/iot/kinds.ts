@@ -1,5 +1,5 @@
-import type { DeviceKind } from '../../device-kind';
-import { isObject } from '../../reply';
+import type { DeviceKind } from '../../device/kind';
+import { isObject } from '../../util/json';
 import {
   Module,
   ModuleRole,
@@ -16,7 +16,7 @@ import {
 } from './modules';
 
 /** The kinds of Kasa JSON device, told apart by their sysinfo. */
-export type IotKind = DeviceKind;
+export type IotKind = Exclude<DeviceKind, 'hub'>;
 
 /** The wire names of a kind's modules: the only thing that differs between kinds. */
 type ModuleNames = Readonly<{
@@ -97,9 +97,9 @@ const MODULES: Readonly<Record<IotKind, IotModules>> = Object.fromEntries(
   Object.entries(KIND_MODULES).map(([kind, names]) => [kind, build(names)]),
 ) as Record<IotKind, IotModules>;
 
-/** The modules of a kind of device. */
-export function modulesOf(kind: IotKind): IotModules {
-  return MODULES[kind];
+/** The modules of a kind of device (hubs are SMART devices only: a Kasa device is never one). */
+export function modulesOf(kind: DeviceKind): IotModules {
+  return kind === 'hub' ? MODULES.plug : MODULES[kind];
 }
 
 /** Every module of every kind, for guards that must hold before the kind is known. */

@@ -1,4 +1,4 @@
-import type { Request } from '../../client';
+import type { Request } from './message';
 
 /**
  * The modules of the Kasa JSON ("IOT") family. A module is a role (what it does) and a name (what

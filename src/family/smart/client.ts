@@ -1,9 +1,9 @@
-import { RANGES, checkNumber } from '../../bounds';
-import { RequestQueue } from '../../request-queue';
-import { displayText } from '../../display-text';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import { ExchangeTrace, reportExchange } from '../../trace';
+import { RANGES, checkNumber } from '../../util/bounds';
+import { RequestQueue } from '../../util/request-queue';
+import { displayText } from '../../util/display-text';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import { ExchangeTrace, reportExchange } from '../../util/trace';
 import type { Transport } from '../../transport/transport';
 import { isSmartReadOnly } from './commands';
 import { SmartReply, SmartRequest, buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, readSmartReply } from './envelope';
@@ -125,7 +125,11 @@ export class SmartClient {
    * `sum` entries are read, a page comes back empty, or `maxPages` requests were made.
    */
   async paged(method: string, listKey: string, params: Record<string, unknown> = {}): Promise<unknown[]> {
-    const first = await this.call(method, Object.keys(params).length === 0 ? undefined : params);
+    return this.pagedFrom(await this.call(method, Object.keys(params).length === 0 ? undefined : params), method, listKey, params);
+  }
+
+  /** The whole list, given its first page (read in a batch with other requests): the rest is asked page by page. */
+  async pagedFrom(first: Record<string, unknown>, method: string, listKey: string, params: Record<string, unknown> = {}): Promise<unknown[]> {
     const entries = [...this.pageEntries(first, method, listKey)];
     const sum = first['sum'];
     if (typeof sum !== 'number' || !Number.isSafeInteger(sum) || sum <= entries.length) return entries;
@@ -160,14 +164,21 @@ export class SmartClient {
    * child's result from `responseData`.
    */
   async controlChild(childId: string, method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (typeof childId !== 'string' || childId === '') {
-      throw new KasaError(ErrorCode.BAD_INPUT, 'control_child needs the id of the outlet (its device_id).');
-    }
-    const inner = checkSmartRequest(params === undefined ? { method } : { method, params });
-    const { reply } = await this.exchange({ method: 'control_child', params: { device_id: childId, requestData: inner } });
-    const what = `${method} on outlet ${childId}`;
-    if (reply.errorCode !== 0) throw smartError(reply.errorCode, what, this.address);
-    const answer = readSmartReply(reply.result?.['responseData'], this.address, `an answer to ${displayText(what)}`);
+    const request = childRequest(childId, params === undefined ? { method } : { method, params });
+    const { reply } = await this.exchange(request);
+    if (reply.errorCode !== 0) throw smartError(reply.errorCode, `${method} on outlet ${childId}`, this.address);
+    return this.childResult(reply.result, request);
+  }
+
+  /**
+   * The child's own result inside a control_child answer (its `responseData`), for an answer read
+   * in a batch; throws the child's refusal.
+   */
+  childResult(result: Record<string, unknown> | undefined, request: SmartRequest): Record<string, unknown> {
+    const params = request.params ?? {};
+    const inner = isObject(params['requestData']) ? params['requestData'] : {};
+    const what = `${displayText(String(inner['method']))} on outlet ${displayText(String(params['device_id']))}`;
+    const answer = readSmartReply(result?.['responseData'], this.address, `an answer to ${what}`);
     if (answer.errorCode !== 0) throw smartError(answer.errorCode, what, this.address);
     return answer.result ?? {};
   }
@@ -228,7 +239,11 @@ export class SmartClient {
         if (!isSmartReadOnly(chunk[index]!)) outcomes[index] = { method, error: smartError(answer.errorCode, method, this.address) };
       } else outcomes[index] = { method, error: smartError(answer.errorCode, method, this.address) };
     }
-    // A batch may stop at its first failing entry: whatever has no answer is asked again, alone.
+    // A batch may stop at its first failing entry: a read without an answer is asked again, alone;
+    // a command without one may or may not have run, and is never sent a second time.
+    chunk.forEach((request, i) => {
+      if (outcomes[i] === undefined && !isSmartReadOnly(request)) outcomes[i] = { method: request.method, error: unanswered(request.method, this.address) };
+    });
     const missing = chunk.filter((_request, i) => outcomes[i] === undefined);
     const again = await this.runSingly(missing);
     return outcomes.map((outcome) => outcome ?? again.shift()!);
@@ -289,4 +304,21 @@ export class SmartClient {
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
     return this.queue.run(job);
   }
+}
+
+/** A request to one child (a strip's outlet) through control_child, to send alone or in a batch. */
+export function childRequest(childId: string, request: SmartRequest): SmartRequest {
+  if (typeof childId !== 'string' || childId === '') {
+    throw new KasaError(ErrorCode.BAD_INPUT, 'control_child needs the id of the outlet (its device_id).');
+  }
+  return { method: 'control_child', params: { device_id: childId, requestData: checkSmartRequest(request) } };
+}
+
+/** A command a batch left unanswered: it may have run, and is not sent again. */
+function unanswered(method: string, device: string): KasaError {
+  return new KasaError(
+    ErrorCode.RESET,
+    `${device} answered a batch without an answer to ${displayText(method)}: it may or may not have run, and was not sent again.`,
+    { device, method },
+  );
 }

@@ -1,4 +1,4 @@
-import { isObject } from '../../reply';
+import { isObject } from '../../util/json';
 import type { SmartRequest } from './envelope';
 
 /**

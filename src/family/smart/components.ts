@@ -1,4 +1,4 @@
-import { isObject } from '../../reply';
+import { isObject } from '../../util/json';
 
 /** What a SMART device has: component id -> ver_code, from component_nego. */
 export type SmartComponents = ReadonlyMap<string, number>;

@@ -1,7 +1,7 @@
-import type { DeviceKind } from '../../device-kind';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import type { DeviceInfo, OutletInfo } from '../../sysinfo';
+import type { ChildKind, DeviceKind } from '../../device/kind';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import type { ChildInfo, DeviceInfo, OutletInfo } from '../../device/state';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -32,8 +32,8 @@ export function normaliseMac(value: unknown): string {
 export interface SmartInfoOptions {
   /** From component_nego (energy_monitoring): get_device_info does not say. */
   hasEnergyMeter?: boolean;
-  /** A strip's outlets (normaliseChildList): its parent has no `device_on` of its own. */
-  outlets?: OutletInfo[];
+  /** A strip's or hub's children (normaliseChildren): a strip's parent has no `device_on` of its own. */
+  children?: ChildInfo[];
 }
 
 /**
@@ -60,6 +60,7 @@ function warningsOf(raw: Record<string, unknown>): string[] {
  */
 function smartKindOf(raw: Record<string, unknown>, hasOutlets: boolean): DeviceKind {
   const type = (text(raw['type']) ?? '').toUpperCase();
+  if (type.includes('HUB')) return 'hub';
   if (hasOutlets) return 'strip';
   if (type.includes('BULB')) return 'bulb';
   if (type.includes('SWITCH')) return typeof raw['brightness'] === 'number' ? 'dimmer' : 'switch';
@@ -69,13 +70,16 @@ function smartKindOf(raw: Record<string, unknown>, hasOutlets: boolean): DeviceK
 /** A SMART get_device_info result in the package's DeviceInfo shape; tolerant of missing fields. */
 export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions = {}): DeviceInfo {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The device sent device info that is not an object.');
+  // A strip's outlets are its children of that kind; a hub's children are no outlets.
+  const outlets = options.children === undefined ? undefined : outletsOf(options.children);
+  const hasOutlets = outlets !== undefined && (outlets.length > 0 || options.children!.length === 0);
   const info: DeviceInfo = {
     alias: decodeBase64Text(raw['nickname']),
     model: text(raw['model']) ?? '',
     deviceId: text(raw['device_id']) ?? '',
     mac: normaliseMac(raw['mac']),
     type: text(raw['type']) ?? '',
-    kind: smartKindOf(raw, options.outlets !== undefined),
+    kind: smartKindOf(raw, hasOutlets),
     hasEnergyMeter: options.hasEnergyMeter ?? false,
     on: false,
   };
@@ -87,36 +91,72 @@ export function normaliseSmartDeviceInfo(raw: unknown, options: SmartInfoOptions
   if (typeof raw['ssid'] === 'string') info.ssid = decodeBase64Text(raw['ssid']);
   const warnings = warningsOf(raw);
   if (warnings.length > 0) info.warnings = warnings;
-  if (options.outlets !== undefined) {
-    info.outlets = options.outlets;
-    info.on = typeof raw['device_on'] === 'boolean' ? raw['device_on'] : options.outlets.some((outlet) => outlet.on);
+  if (options.children !== undefined) info.children = options.children;
+  if (outlets !== undefined && hasOutlets) {
+    info.outlets = outlets;
+    info.on = typeof raw['device_on'] === 'boolean' ? raw['device_on'] : outlets.some((outlet) => outlet.on);
   } else {
     info.on = raw['device_on'] === true;
   }
   return info;
 }
 
+/** The kind of child each SMART `category` names; a child without one is a strip's outlet. */
+const CHILD_KINDS: ReadonlyArray<[RegExp, ChildKind]> = [
+  [/powerstrip|sub-plug/, 'outlet'],
+  [/sub-fan/, 'fan'],
+  [/sub-dimmer/, 'dimmer'],
+  [/motion-sensor/, 'motion-sensor'],
+  [/contact-sensor/, 'contact-sensor'],
+  [/water-leak-sensor/, 'leak-sensor'],
+  [/temp-hmdt-sensor|temp-sensor/, 'climate-sensor'],
+  [/button/, 'button'],
+  [/trv/, 'valve'],
+  [/switch/, 'switch'],
+];
+
+export function childKindOf(category: unknown): ChildKind {
+  if (typeof category !== 'string' || category === '') return 'outlet';
+  return CHILD_KINDS.find(([pattern]) => pattern.test(category))?.[1] ?? 'unknown';
+}
+
 /**
- * get_child_device_list entries as outlets: `index` counts from 1 in the order the strip lists
- * them (as for Kasa strips), `id` is the child's device_id, `alias` its decoded nickname.
- * Entries that are not objects or have no id are left out.
+ * get_child_device_list entries as children of every kind: `index` counts from 1 in the order the
+ * device lists them, `id` is the child's device_id, `alias` its decoded nickname, the kind from its
+ * category. Entries that are not objects or have no id are left out.
  */
-export function normaliseChildList(list: readonly unknown[]): OutletInfo[] {
-  const outlets: OutletInfo[] = [];
-  for (const child of list) {
-    if (!isObject(child)) continue;
-    const id = text(child['device_id']);
+export function normaliseChildren(list: readonly unknown[]): ChildInfo[] {
+  const children: ChildInfo[] = [];
+  for (const entry of list) {
+    if (!isObject(entry)) continue;
+    const id = text(entry['device_id']);
     if (id === undefined || id === '') continue;
-    const outlet: OutletInfo = {
-      index: outlets.length + 1,
-      id,
-      alias: decodeBase64Text(child['nickname']),
-      on: child['device_on'] === true,
-    };
-    assign(outlet, 'onTime', num(child['on_time']));
-    outlets.push(outlet);
+    const raw = { ...entry, ...(typeof entry['nickname'] === 'string' ? { nickname: decodeBase64Text(entry['nickname']) } : {}) };
+    const child: ChildInfo = { index: children.length + 1, id, alias: decodeBase64Text(entry['nickname']), kind: childKindOf(entry['category']), raw };
+    assign(child, 'model', text(entry['model']));
+    if (typeof entry['device_on'] === 'boolean') child.on = entry['device_on'];
+    children.push(child);
   }
-  return outlets;
+  return children;
+}
+
+/**
+ * The outlets among a device's children, as strips name them: `index` counts from 1 in the order
+ * the strip lists its outlets (as for Kasa strips).
+ */
+export function outletsOf(children: readonly ChildInfo[]): OutletInfo[] {
+  return children
+    .filter((child) => child.kind === 'outlet')
+    .map((child, position) => {
+      const outlet: OutletInfo = { index: position + 1, id: child.id, alias: child.alias, on: child.on === true };
+      assign(outlet, 'onTime', num(child.raw['on_time']));
+      return outlet;
+    });
+}
+
+/** get_child_device_list entries as a strip's outlets (the children of other kinds left out). */
+export function normaliseChildList(list: readonly unknown[]): OutletInfo[] {
+  return outletsOf(normaliseChildren(list));
 }
 
 function text(value: unknown): string | undefined {

@@ -1,59 +1,40 @@
-import type { Reply, Request } from '../../client';
-import { Device, DeviceReading, MeterReading, StatsPeriod, SwitchResult, SysinfoRead, Target, partKey } from '../../device';
-import type { EnergyStat } from '../../energy';
-import { ErrorCode, KasaError } from '../../errors';
-import { isObject } from '../../reply';
-import type { DeviceInfo } from '../../sysinfo';
-import type { SmartClient, SmartOutcome } from './client';
+import { Device, DeviceReading, MeterReading, Part, SysinfoRead, Target, partKey } from '../../device/device';
+import type { DeviceInfo } from '../../device/state';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { isObject } from '../../util/json';
+import { SmartClient, SmartOutcome, childRequest } from './client';
 import { smartCommands } from './commands';
 import { SmartComponents, hasComponent, parseComponents } from './components';
-import { decodeBase64Text, normaliseChildList, normaliseSmartDeviceInfo } from './device-info';
-import { checkSmartRequest, SmartRequest } from './envelope';
-import type { SmartEnergyReading } from './energy';
-import { smartError } from './errors';
+import { decodeBase64Text, normaliseChildren, normaliseSmartDeviceInfo } from './device-info';
+import type { SmartRequest } from './envelope';
 import { SmartMeter } from './meter';
-
-/**
- * The seed's presets in the SMART dialect, gated on the component that offers them. Those with no
- * SMART counterpart are absent and answer NOT_SUPPORTED in plain words.
- */
-const PRESET_METHODS: Readonly<Record<string, { component: string; request: SmartRequest }>> = {
-  time: { component: 'time', request: smartCommands.getTime() },
-  countdown: { component: 'countdown', request: smartCommands.getCountdownRules() },
-  schedule: { component: 'schedule', request: { method: 'get_schedule_rules', params: {} } },
-  ledon: { component: 'led', request: { method: 'set_led_info', params: { led_rule: 'always' } } },
-  ledoff: { component: 'led', request: { method: 'set_led_info', params: { led_rule: 'never' } } },
-  cloudinfo: { component: 'cloud_connect', request: { method: 'get_connect_cloud_state' } },
-  wlanscan: { component: 'wireless', request: { method: 'get_wireless_scan_info', params: {} } },
-  reboot: { component: 'device', request: smartCommands.reboot() },
-  reset: { component: 'device', request: smartCommands.factoryReset() },
-};
-
-/** Why a preset has no SMART counterpart, for the NOT_SUPPORTED message. */
-const NO_SMART_PRESET: Readonly<Record<string, string>> = {
-  antitheft: 'Tapo devices have no away (anti-theft) mode',
-  energy_reset: 'Tapo devices offer no way to erase their energy statistics',
-  runtime_reset: 'Tapo devices offer no way to erase their runtime statistics',
-};
+import { smartModules } from './capabilities';
+import { SmartRaw } from './capabilities/basics';
+import type { SmartContext } from './capabilities/context';
+import { meterReading } from './capabilities/energy';
 
 /**
  * A Tapo plug or strip, or newer Kasa hardware, speaking the SMART dialect: `component_nego` says
- * what it has (read once), `get_device_info` its state, a strip's outlets come from the paged
- * child list and take their commands through `control_child`.
+ * what it has (read once) and so which modules it gets (family/smart/capabilities), `get_device_info`
+ * its state; a strip's outlets come from the paged child list and take their commands through
+ * `control_child`.
  */
 export class SmartDevice extends Device {
   readonly family = 'smart' as const;
   private components: SmartComponents | undefined;
-  /** Each outlet's own components (a P304M meters per outlet), asked once when an outlet is metered. */
+  /** Each outlet's own components (a P304M meters per outlet), asked once with the device's. */
   private outletComponents: Map<string, SmartComponents> | undefined;
   private timeDiffMinutes = 0;
   private readonly meters = new Map<string, SmartMeter>();
+  /** The device refuses control_child inside a batch: outlets' commands go alone. */
+  private childCommandsApart = false;
 
   constructor(
     readonly client: SmartClient,
     readonly host: string,
   ) {
     super();
+    this.modules = { raw: new SmartRaw(client) };
   }
 
   get address(): string {
@@ -64,9 +45,27 @@ export class SmartDevice extends Device {
     return this.client.close();
   }
 
-  /** What the device has, asked once. */
-  async knownComponents(): Promise<SmartComponents> {
-    this.components ??= parseComponents(await this.client.call('component_nego'));
+  /** What the device has, asked once: its components, and its outlets' where it has any. */
+  protected async learnModules(): Promise<void> {
+    await this.knownComponents();
+  }
+
+  private async knownComponents(): Promise<SmartComponents> {
+    if (this.components === undefined) {
+      // The device information comes in the same batch: what the device is named in messages from the start.
+      const [nego, first] = await this.client.callMany([{ method: 'component_nego' }, smartCommands.getDeviceInfo()]);
+      if (nego?.result === undefined) throw nego?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer component_nego.`);
+      const components = parseComponents(nego.result);
+      const parent = hasComponent(components, 'control_child');
+      const childComponents = parent ? await this.componentsOfOutlets() : new Map<string, SmartComponents>();
+      this.components = components;
+      const type = typeof first?.result?.['type'] === 'string' ? first.result['type'] : '';
+      this.modules = { raw: this.modules.raw!, ...smartModules(this.context(), { components, childComponents, type }) };
+      // What the device is, for messages, until its first full read (a strip's or hub's children come with that).
+      if (first?.result !== undefined && this.lastInfo === undefined) {
+        this.lastInfo = normaliseSmartDeviceInfo(first.result, { hasEnergyMeter: this.has('energy'), ...(parent ? { children: [] } : {}) });
+      }
+    }
     return this.components;
   }
 
@@ -75,25 +74,58 @@ export class SmartDevice extends Device {
   }
 
   /**
-   * get_device_info, with `extra` requests in the same batch (a poll's meter), and a strip's paged
-   * child list; resolves with the information and the extra requests' outcomes.
+   * get_device_info and a strip's child list (its first page; further pages after), with `writes`
+   * before them and `extra` requests after them in the same batch: a command and its read-back, or
+   * a poll's meter, in one round trip. A write the device refused fails the whole call, unread.
    */
-  private async readInfo(extra: readonly SmartRequest[]): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
+  private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
     const components = await this.knownComponents();
-    const [first, ...outcomes] = await this.client.callMany([smartCommands.getDeviceInfo(), ...extra]);
+    const strip = hasComponent(components, 'control_child');
+    const childList: SmartRequest = { method: 'get_child_device_list' };
+    const all = await this.client.callMany([...writes, smartCommands.getDeviceInfo(), ...(strip ? [childList] : []), ...extra]);
+    writes.forEach((write, i) => {
+      const outcome = all[i]!;
+      if (outcome.error !== undefined) throw outcome.error;
+      if (write.method === 'control_child') this.client.childResult(outcome.result, write);
+    });
+    const [first, listed, ...outcomes] = all.slice(writes.length);
     if (first?.result === undefined) throw first?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_device_info.`);
     const result = first.result;
-    const children = hasComponent(components, 'control_child')
-      ? (await this.client.paged('get_child_device_list', 'child_device_list')).filter(isObject)
-      : undefined;
+    let children: Record<string, unknown>[] | undefined;
+    if (strip) {
+      if (listed?.result === undefined) throw listed?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_child_device_list.`);
+      children = (await this.client.pagedFrom(listed.result, childList.method, 'child_device_list')).filter(isObject);
+    } else if (listed !== undefined) {
+      outcomes.unshift(listed);
+    }
     const info = normaliseSmartDeviceInfo(result, {
       // A strip that meters per outlet has a meter, though not one of its own.
-      hasEnergyMeter: new SmartMeter(this.client, components).present || (children !== undefined && (await this.metersPerOutlet())),
-      ...(children === undefined ? {} : { outlets: normaliseChildList(children) }),
+      hasEnergyMeter: this.has('energy'),
+      ...(children === undefined ? {} : { children: normaliseChildren(children) }),
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;
     return { read: { info, raw: decoded(result), children: (children ?? []).map(decoded) }, outcomes };
+  }
+
+  /**
+   * A command to the device or each outlet of the part, and the state read back, in one batch. A
+   * device that knows control_child only on its own (it answers "unknown method" in a batch, so the
+   * command did not run) gets its outlets' commands apart from then on, and the state read after.
+   */
+  private async writeAndRead(part: Part, request: SmartRequest): Promise<SysinfoRead> {
+    if (part.outlets.length > 0 && this.childCommandsApart) {
+      await this.each(part, request);
+      return this.getSysinfo();
+    }
+    const writes = part.outlets.length === 0 ? [request] : part.outlets.map((outlet) => childRequest(outlet.id, request));
+    try {
+      return (await this.readInfo([], writes)).read;
+    } catch (err) {
+      if (part.outlets.length === 0 || !(err instanceof KasaError) || err.errCode !== UNKNOWN_METHOD || err.method !== 'control_child') throw err;
+      this.childCommandsApart = true;
+      return this.writeAndRead(part, request);
+    }
   }
 
   /** State and the device's own meter in one batch; each outlet's meter through control_child. */
@@ -105,7 +137,7 @@ export class SmartDevice extends Device {
     const { read, outcomes } = await this.readInfo(meter?.plannedRequests() ?? []);
     if (meter !== undefined) {
       try {
-        meters.set('', this.meterReading(this, await meter.readFrom(outcomes)));
+        meters.set('', meterReading(this, await meter.readFrom(outcomes)));
       } catch (err) {
         if (!(err instanceof KasaError)) throw err;
         meters.set('', err);
@@ -115,73 +147,8 @@ export class SmartDevice extends Device {
     return { info: read.info, meters };
   }
 
-  /** A raw `{method, params}`: the device's whole reply; for outlets, each outlet's result by id. */
-  async runOn(target: Target, request: Request): Promise<Reply> {
-    const checked = checkSmartRequest(request);
-    if (target.outlets.length === 0) {
-      const { reply } = await this.client.exchange(checked);
-      if (reply.errorCode !== 0) throw smartError(reply.errorCode, checked.method, this.address);
-      return { error_code: reply.errorCode, ...(reply.result === undefined ? {} : { result: reply.result }) };
-    }
-    const results: Reply = {};
-    for (const outlet of target.outlets) results[outlet.id] = await this.client.controlChild(outlet.id, checked.method, checked.params);
-    return results;
-  }
-
-  async switchTarget(target: Target, on: boolean): Promise<SwitchResult> {
-    await this.knownComponents();
-    await this.each(target, smartCommands.setDeviceOn(on));
-    return target.stateIn((await this.getSysinfo()).info);
-  }
-
-  async dimTarget(): Promise<SwitchResult> {
-    throw this.cannot('dim its light through this package yet');
-  }
-
-  async renameTarget(target: Target, alias: string): Promise<SwitchResult> {
-    await this.each(target, smartCommands.setNickname(alias));
-    return target.stateIn((await this.getSysinfo()).info);
-  }
-
-  async presetOn(target: Target, name: string): Promise<unknown> {
-    const preset = PRESET_METHODS[name];
-    if (preset === undefined) {
-      const why = NO_SMART_PRESET[name] ?? `"${name}" has no counterpart in the SMART protocol`;
-      throw new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} speaks the SMART protocol: ${why}.`, { device: this.address });
-    }
-    if (!hasComponent(await this.knownComponents(), preset.component)) {
-      throw new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} does not offer "${name}" (it lists no ${preset.component} component).`, {
-        device: this.address,
-      });
-    }
-    const results = await this.each(target, preset.request);
-    return results.length === 1 ? results[0] : results;
-  }
-
-  async meterPart(part: Target): Promise<MeterReading> {
-    return this.meterReading(part, await (await this.meterOf(part)).read());
-  }
-
-  /** `raw` is the reading with today's and this month's energy (kWh), which only SMART devices report. */
-  private meterReading(part: Target, smartReading: SmartEnergyReading): MeterReading {
-    const { today, month, ...reading } = smartReading;
-    const raw = { ...reading, ...(today === undefined ? {} : { today }), ...(month === undefined ? {} : { month }) };
-    return { reading, raw, ...(part.outlets[0] === undefined ? {} : { outlet: part.outlets[0] }) };
-  }
-
-  async statsOfPart(part: Target, period: StatsPeriod): Promise<EnergyStat[]> {
-    const meter = await this.meterOf(part);
-    return meter.stats(period.kind === 'day' ? { year: period.year, month: period.month } : { year: period.year }, this.timeDiffMinutes);
-  }
-
-  async eraseMeterOf(): Promise<void> {
-    throw new KasaError(ErrorCode.NOT_SUPPORTED, `${this.describe()} speaks the SMART protocol: ${NO_SMART_PRESET['energy_reset']}.`, {
-      device: this.address,
-    });
-  }
-
   /** The meter of the device, or of one outlet (which has one only where the strip meters per outlet). */
-  private async meterOf(part: Target): Promise<SmartMeter> {
+  private async meterOf(part: Part): Promise<SmartMeter> {
     const key = partKey(part);
     let meter = this.meters.get(key);
     if (meter === undefined) {
@@ -206,19 +173,39 @@ export class SmartDevice extends Device {
     return this.outletComponents;
   }
 
-  private async metersPerOutlet(): Promise<boolean> {
-    for (const components of (await this.componentsOfOutlets()).values()) if (new SmartMeter(this.client, components).present) return true;
-    return false;
-  }
-
   /** One request to the device, or the same request to each outlet through control_child. */
-  private async each(target: Target, request: SmartRequest): Promise<Record<string, unknown>[]> {
-    if (target.outlets.length === 0) return [await this.client.call(request.method, request.params)];
+  private async each(part: Part, request: SmartRequest): Promise<Record<string, unknown>[]> {
+    if (part.outlets.length === 0) return [await this.client.call(request.method, request.params)];
     const results: Record<string, unknown>[] = [];
-    for (const outlet of target.outlets) results.push(await this.client.controlChild(outlet.id, request.method, request.params));
+    for (const outlet of part.outlets) results.push(await this.client.controlChild(outlet.id, request.method, request.params));
     return results;
   }
+
+  /** What the capability modules use of this device. */
+  private context(): SmartContext {
+    const timeDiff = (): number => this.timeDiffMinutes;
+    const components = (): SmartComponents => this.components ?? new Map();
+    return {
+      address: this.address,
+      client: this.client,
+      get components(): SmartComponents {
+        return components();
+      },
+      get timeDiffMinutes(): number {
+        return timeDiff();
+      },
+      each: (part, request) => this.each(part, request),
+      writeAndRead: (part, request) => this.writeAndRead(part, request),
+      getSysinfo: () => this.getSysinfo(),
+      meterOf: (part) => this.meterOf(part),
+      describe: () => this.describe(),
+      cannot: (what) => this.cannot(what),
+    };
+  }
 }
+
+/** SMART's "unknown method": the device did not run what it was asked. */
+const UNKNOWN_METHOD = -1002;
 
 /** The device's information as sent, with its base64 texts (nickname, ssid) decoded for people. */
 function decoded(raw: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,6 @@
-import { ErrorCode, KasaError } from '../../errors';
-import { EnergyReading, EnergyStats, checkPlausible, keepReadable, round, withDropped } from '../../energy';
-import { isObject } from '../../reply';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { EnergyReading, EnergyStats, checkPlausible, keepReadable, round, withDropped } from '../../device/energy';
+import { isObject } from '../../util/json';
 
 /**
  * A SMART meter reading in the package's units (W, V, A, kWh), plus the energy used today and

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { displayText, displayValue } from '../../display-text';
-import { ErrorCode, KasaError } from '../../errors';
-import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../json-depth';
-import { errCodeOf, isObject, parseReplyText } from '../../reply';
+import { displayText, displayValue } from '../../util/display-text';
+import { ErrorCode, KasaError } from '../../util/errors';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../util/json-depth';
+import { errCodeOf } from '../iot/reply';
+import { isObject, parseReplyText } from '../../util/json';
 
 /** One SMART call: a method and, when it takes any, its parameters. */
 export interface SmartRequest {

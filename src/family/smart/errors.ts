@@ -1,5 +1,5 @@
-import { displayText } from '../../display-text';
-import { ErrorCode, KasaError } from '../../errors';
+import { displayText } from '../../util/display-text';
+import { ErrorCode, KasaError } from '../../util/errors';
 
 /**
  * The SMART dialect's error codes, sorted by what a client does about them (PROTOCOL.md section 5):

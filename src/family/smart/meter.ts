@@ -1,5 +1,5 @@
-import { ErrorCode, KasaError } from '../../errors';
-import type { EnergyStat } from '../../energy';
+import { ErrorCode, KasaError } from '../../util/errors';
+import type { EnergyStat } from '../../device/energy';
 import type { SmartClient, SmartOutcome } from './client';
 import type { SmartRequest } from './envelope';
 import { SmartComponents, energyMethods } from './components';
@@ -47,7 +47,7 @@ export class SmartMeter {
     return (best.length > 0 ? best : methods).map((method) => ({ method }));
   }
 
-  /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better answered. */
+  /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better gave one. */
   async readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
     const methods = this.methods();
     if (methods.length === 0) {
@@ -56,7 +56,10 @@ export class SmartMeter {
     const parts: SmartEnergyParts = {};
     let failure = this.collect(outcomes, parts);
     const asked = new Set(outcomes.map((o) => o.method));
-    if (parts.emeterData === undefined && parts.energyUsage === undefined && methods.includes('get_current_power') && !asked.has('get_current_power')) {
+    // A P304M's outlets answer get_energy_usage with today's and this month's energy but no
+    // current_power: their power is in get_current_power alone.
+    const noPower = parts.emeterData === undefined && (parts.energyUsage === undefined || parts.energyUsage['current_power'] === undefined);
+    if (noPower && methods.includes('get_current_power') && !asked.has('get_current_power')) {
       failure = this.collect(await this.ask([{ method: 'get_current_power' }]), parts) ?? failure;
     }
     if (Object.keys(parts).length === 0) {

@@ -1,18 +1,9 @@
 import type { EventEmitter } from 'node:events';
-import { ErrorCode, KasaError } from '../../errors';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { DeviceIdentity, ModelSpec, defaultAlias, defaultOutletAlias, deriveIdentity, seededInt } from '../models';
 import type { DateParts } from './daily-series';
-import type { Json, Target } from './module';
+import type { Json, Outlet, Target } from './module';
 
-/** A relay: a plug's own, or one outlet of a strip. Modules keep their per-outlet state by its index. */
-export interface Outlet {
-  /** Strips: deviceId + 2-digit index. Plugs: the deviceId. */
-  id: string;
-  alias: string;
-  on: boolean;
-  /** When the relay last went on (ms since the epoch). */
-  onSince: number;
-}
 
 /** Events: 'relay' (RelayEvent), emitted when a relay changes. */
 export interface RelayEvent {

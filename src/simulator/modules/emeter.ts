@@ -1,8 +1,9 @@
-import type { EnergyReading, EnergyStat } from '../../energy';
-import { ErrorCode, KasaError } from '../../errors';
+import type { EnergyReading, EnergyStat } from '../../device/energy';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { seededInt } from '../models';
 import type { MeterUnits } from '../models';
-import type { DeviceCore, Outlet } from './core';
+import type { DeviceCore } from './core';
+import type { Outlet } from './module';
 import { DailySeries } from './daily-series';
 import { ERR_ARGUMENT, Json, MethodTable, SimModule, isCount, isMonth, isYear } from './module';
 
@@ -30,7 +31,8 @@ export class EmeterModule implements SimModule {
     const voltage = 228 + (seededInt('voltage', core.seed) % 50) / 10;
     this.meters = core.outlets.map((_outlet, index) => {
       const slot = core.slot(index);
-      const power = 5 + (seededInt('power', core.seed, slot) % 1200) / 10;
+      // A bulb draws a few watts; a plug's load anything up to 125 W.
+      const power = units === 'power-only' ? 2 + (seededInt('power', core.seed, slot) % 100) / 10 : 5 + (seededInt('power', core.seed, slot) % 1200) / 10;
       const total = 1 + (seededInt('total', core.seed, slot) % 200_000) / 1000;
       return {
         reading: { power, voltage, current: power / voltage, total },
@@ -41,7 +43,7 @@ export class EmeterModule implements SimModule {
   }
 
   sysinfo(info: Json): void {
-    info['feature'] = 'TIM:ENE';
+    if (this.units !== 'power-only') info['feature'] = 'TIM:ENE';
   }
 
   reset(): void {
@@ -134,6 +136,7 @@ export class EmeterModule implements SimModule {
 
   private realtimeReply(outlet: Outlet): Json {
     const reading = this.getReading(outlet);
+    if (this.units === 'power-only') return { power_mw: Math.round(reading.power * 1000) };
     if (this.units === 'old') {
       return {
         current: round(reading.current, 6),

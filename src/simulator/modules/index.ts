@@ -1,9 +1,11 @@
 /** The modules a simulated device is composed of, by the names the model table uses. */
+import { ErrorCode, KasaError } from '../../util/errors';
 import type { ModuleName } from '../models';
 import { CloudModule } from './cloud';
 import type { DeviceCore } from './core';
 import { DimmerModule } from './dimmer';
 import { EmeterModule } from './emeter';
+import { LightModule } from './light';
 import type { SimModule } from './module';
 import { NetifModule } from './netif';
 import { RulesModule } from './rules';
@@ -18,4 +20,8 @@ export const MODULE_FACTORIES: Readonly<Record<ModuleName, (core: DeviceCore) =>
   rules: (core) => new RulesModule(core),
   emeter: (core) => new EmeterModule(core),
   dimmer: (core) => new DimmerModule(core),
+  light: (core) => {
+    if (core.spec.light === undefined) throw new KasaError(ErrorCode.BAD_INPUT, `A ${core.spec.model} has no light.`);
+    return new LightModule(core, core.spec.light);
+  },
 };

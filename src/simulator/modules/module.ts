@@ -2,7 +2,6 @@
  * What every simulated module shares: a module answers one or more request keys (its names, as
  * data), each with a table of methods, keeps its own state, and may add fields to sysinfo.
  */
-import type { Outlet } from './core';
 
 export type Json = Record<string, unknown>;
 
@@ -44,4 +43,14 @@ export function isYear(value: unknown): value is number {
 
 export function isMonth(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 12;
+}
+
+/** A relay: a plug's own, or one outlet of a strip. Modules keep their per-outlet state by its index. */
+export interface Outlet {
+  /** Strips: deviceId + 2-digit index. Plugs: the deviceId. */
+  id: string;
+  alias: string;
+  on: boolean;
+  /** When the relay last went on (ms since the epoch). */
+  onSince: number;
 }

@@ -34,6 +34,7 @@ export class SystemModule implements SimModule {
   baseSysinfo(): Json {
     const { core } = this;
     const spec = core.spec;
+    if (spec.light !== undefined) return this.bulbSysinfo();
     const info: Json = {
       sw_ver: spec.swVer,
       hw_ver: spec.hwVer,
@@ -80,29 +81,64 @@ export class SystemModule implements SimModule {
     return info;
   }
 
+  /**
+   * A bulb's or light strip's sysinfo: IOT.SMARTBULB, `mic_mac` without separators, a description
+   * instead of dev_name, no relay_state or LED (the light module adds light_state and the rest).
+   */
+  private bulbSysinfo(): Json {
+    const { core } = this;
+    const spec = core.spec;
+    return {
+      sw_ver: spec.swVer,
+      hw_ver: spec.hwVer,
+      model: spec.model,
+      description: spec.light?.description,
+      alias: core.alias,
+      [spec.typeKey]: 'IOT.SMARTBULB',
+      dev_state: 'normal',
+      mic_mac: core.identity.mac.replace(/:/g, ''),
+      deviceId: core.identity.deviceId,
+      oemId: core.identity.oemId,
+      hwId: core.identity.hwId,
+      is_factory: false,
+      disco_ver: '1.0',
+      ctrl_protocols: { name: 'Linkie', version: '1.0' },
+      active_mode: 'none',
+      rssi: -40 - (seededInt('rssi', core.seed) % 36),
+      latitude_i: Math.round(this.latitude * 10_000),
+      longitude_i: Math.round(this.longitude * 10_000),
+    };
+  }
+
   private table(): MethodTable {
     const core = this.core;
     const ok = (): Json => ({});
+    const plugOnly: MethodTable =
+      core.spec.light !== undefined
+        ? {}
+        : {
+            set_relay_state: {
+              perOutlet: true,
+              run: (args, target) => {
+                const state = args['state'];
+                if (state !== 0 && state !== 1) return { ...ERR_ARGUMENT };
+                for (const outlet of core.addressed(target)) core.switchOutlet(outlet, state === 1);
+                return {};
+              },
+            },
+            set_led_off: {
+              run: (args) => {
+                const off = args['off'];
+                if (off !== 0 && off !== 1) return { ...ERR_ARGUMENT };
+                this.ledOff = off;
+                return {};
+              },
+            },
+          };
     return {
+      ...plugOnly,
       // The composition builds it: every module adds its fields.
       get_sysinfo: { run: () => core.sysinfo() },
-      set_relay_state: {
-        perOutlet: true,
-        run: (args, target) => {
-          const state = args['state'];
-          if (state !== 0 && state !== 1) return { ...ERR_ARGUMENT };
-          for (const outlet of core.addressed(target)) core.switchOutlet(outlet, state === 1);
-          return {};
-        },
-      },
-      set_led_off: {
-        run: (args) => {
-          const off = args['off'];
-          if (off !== 0 && off !== 1) return { ...ERR_ARGUMENT };
-          this.ledOff = off;
-          return {};
-        },
-      },
       set_dev_alias: {
         perOutlet: true,
         run: (args, target) => {

@@ -33,3 +33,14 @@ export function fromBase64(value: unknown): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * One page of a child list, as get_child_device_list answers: `pageSize` entries from
+ * `start_index` (0 when not given), with `start_index` and `sum`; -1008 for a bad start.
+ */
+export function pageOf<T>(params: Record<string, unknown> | undefined, key: string, items: readonly T[], pageSize: number, entry: (item: T) => Record<string, unknown>): SmartAnswer {
+  const start = params?.['start_index'] ?? 0;
+  if (!Number.isSafeInteger(start) || (start as number) < 0) return fail(SIM_CODES.params);
+  const from = start as number;
+  return ok({ [key]: items.slice(from, from + pageSize).map(entry), start_index: from, sum: items.length });
+}

@@ -1,4 +1,4 @@
-import { MethodTable, SIM_CODES, fail, ok } from './answer';
+import { MethodTable, ok, pageOf } from './answer';
 import { SimCountdown } from './countdown';
 import type { SmartModelSpec } from './models';
 import { SimSmartMeter } from './meter';
@@ -53,10 +53,9 @@ export class SimChildren {
   get parentMethods(): MethodTable {
     if (this.outlets.length === 0) return {};
     return {
-      get_child_device_list: (params) =>
-        this.page(params, 'child_device_list', (outlet) => this.childInfo(outlet)),
+      get_child_device_list: (params) => pageOf(params, 'child_device_list', this.outlets, this.pageSize, (outlet) => this.childInfo(outlet)),
       get_child_device_component_list: (params) =>
-        this.page(params, 'child_component_list', (outlet) => ({ device_id: outlet.id, component_list: this.childComponents() })),
+        pageOf(params, 'child_component_list', this.outlets, this.pageSize, (outlet) => ({ device_id: outlet.id, component_list: this.childComponents() })),
     };
   }
 
@@ -86,21 +85,6 @@ export class SimChildren {
       mac: macTail,
       ...outlet.relay.infoFields(),
     };
-  }
-
-  private page(
-    params: Record<string, unknown> | undefined,
-    key: string,
-    entry: (outlet: SimOutlet) => Record<string, unknown>,
-  ): ReturnType<MethodTable[string]> {
-    const start = params?.['start_index'] ?? 0;
-    if (!Number.isSafeInteger(start) || (start as number) < 0) return fail(SIM_CODES.params);
-    const from = start as number;
-    return ok({
-      [key]: this.outlets.slice(from, from + this.pageSize).map(entry),
-      start_index: from,
-      sum: this.outlets.length,
-    });
   }
 
   private childComponents(): Array<{ id: string; ver_code: number }> {

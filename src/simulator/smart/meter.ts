@@ -69,7 +69,7 @@ export class SimSmartMeter {
       today_energy: today,
       month_energy: MONTH_BASE_WH + (today - TODAY_BASE_WH),
       local_time: this.localTime(),
-      current_power: this.powerMw(),
+      ...(this.spec.energy?.usagePower === false ? {} : { current_power: this.powerMw() }),
     });
   }
 

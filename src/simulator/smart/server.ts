@@ -3,6 +3,7 @@ import { formatAddress } from '../../transport/transport';
 import { AesServer } from '../aes-server';
 import { KlapServer } from '../klap-server';
 import { TdpResponder, tdpOwnerOf } from '../tdp-responder';
+import { TpapServer } from '../tpap-server';
 import { SmartDevice, SmartDeviceOptions } from './device';
 
 export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
@@ -10,8 +11,13 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   host?: string;
   /** HTTP port; default 0 (any free port, read it after start()). */
   port?: number;
-  /** 'klap' (default): KLAP v2, as current firmware; 'aes': AES securePassthrough, as older Tapo firmware. */
-  transport?: 'klap' | 'aes';
+  /** 'klap' (default): KLAP v2, as current firmware; 'aes': AES securePassthrough, as older Tapo firmware; 'tpap': 2025 firmware. */
+  transport?: 'klap' | 'aes' | 'tpap';
+  /** TPAP: HTTPS (tls mode 1) for the login and requests with this key and certificate (PEM), on `tlsPort` (default any free port). */
+  tls?: { key: string; cert: string };
+  tlsPort?: number;
+  /** TPAP: ask for the SHA-1 of the password (extra_crypt password_shadow, passwd_id 2). */
+  passwordShadow?: boolean;
   /** AES only: the login version, 1 (default, `password`) or 2 (`password2`). */
   loginVersion?: 1 | 2;
   /** The account it is bound to; without one it is unbound and answers to the Tapo default credentials. */
@@ -32,11 +38,11 @@ export interface SmartSimulatedDeviceOptions extends SmartDeviceOptions {
   tdpAlsoListenOn?: string;
 }
 
-/** A simulated SMART device on port 80's HTTP API: KLAP v2, or AES for older Tapo firmware. */
+/** A simulated SMART device on port 80's HTTP API: KLAP v2, AES for older Tapo firmware, or TPAP for 2025 firmware. */
 export class SmartSimulatedDevice {
   readonly device: SmartDevice;
-  readonly transport: 'klap' | 'aes';
-  readonly server: KlapServer | AesServer;
+  readonly transport: 'klap' | 'aes' | 'tpap';
+  readonly server: KlapServer | AesServer | TpapServer;
   /** Null when built with `tdpPort: null`. */
   readonly tdp: TdpResponder | null;
   private readonly host: string;
@@ -58,7 +64,15 @@ export class SmartSimulatedDevice {
       ...(options.replyDelayMs === undefined ? {} : { replyDelayMs: options.replyDelayMs }),
     };
     this.server =
-      this.transport === 'aes'
+      this.transport === 'tpap'
+        ? new TpapServer({
+            ...common,
+            mac: this.device.mac,
+            ...(options.tls === undefined ? {} : { tls: options.tls }),
+            ...(options.tlsPort === undefined ? {} : { tlsPort: options.tlsPort }),
+            ...(options.passwordShadow === true ? { extraCrypt: 'password_shadow' as const } : {}),
+          })
+        : this.transport === 'aes'
         ? new AesServer({ ...common, ...(options.loginVersion === undefined ? {} : { loginVersion: options.loginVersion }) })
         : new KlapServer({ ...common, version: 2 });
     const owner = tdpOwnerOf(options.username);
@@ -81,7 +95,7 @@ export class SmartSimulatedDevice {
               is_support_iot_cloud: true,
               mgt_encrypt_schm: {
                 is_support_https: false,
-                encrypt_type: this.transport === 'aes' ? 'AES' : 'KLAP',
+                encrypt_type: this.transport.toUpperCase(),
                 http_port: this.server.port,
                 lv: this.transport === 'aes' ? (options.loginVersion ?? 1) : 2,
               },
@@ -103,6 +117,12 @@ export class SmartSimulatedDevice {
   /** The AES server; throws for a device that speaks KLAP. */
   get aes(): AesServer {
     if (!(this.server instanceof AesServer)) throw new TypeError('this simulated device speaks KLAP, not AES');
+    return this.server;
+  }
+
+  /** The TPAP server; throws for a device that speaks another login. */
+  get tpap(): TpapServer {
+    if (!(this.server instanceof TpapServer)) throw new TypeError(`this simulated device speaks ${this.transport.toUpperCase()}, not TPAP`);
     return this.server;
   }
 

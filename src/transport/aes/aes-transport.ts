@@ -1,8 +1,8 @@
 import * as http from 'node:http';
-import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
+import { ErrorCode, KasaError, commandMayHaveRun } from '../../util/errors';
 import { smartErrorClass } from '../../family/smart/errors';
-import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
-import { decodeReplyText, isObject, parseReplyText } from '../../reply';
+import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
+import { decodeReplyText, isObject, parseReplyText } from '../../util/json';
 import { LEGACY_SESSION_COOKIE, SESSION_COOKIE, DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from '../klap/cookies';
 import { CredentialSource, KlapCredentialSource, accountRefusedError, credentialSources, hasUserCredentials } from '../klap/credentials';
 import { HttpReply, closeAgent, httpPost } from '../klap/http-post';

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ErrorCode, KasaError } from '../../errors';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { KlapVersion, authHash, serverHash } from './auth-hash';
 
 /** Where the credentials that opened a session came from. */

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
-import { ErrorCode, KasaError, fromSocketError } from '../../errors';
+import * as https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
 import { formatSeconds } from '../transport';
 
 export interface HttpReply {
@@ -8,6 +10,8 @@ export interface HttpReply {
   headers: http.IncomingHttpHeaders;
   /** The body for status 200; empty otherwise (an error page is discarded unread). */
   body: Buffer;
+  /** Over HTTPS: the SHA-256 fingerprint of the certificate the device showed. */
+  certificateFingerprint?: string;
 }
 
 export interface HttpPostOptions {
@@ -19,8 +23,10 @@ export interface HttpPostOptions {
   cookie?: string;
   /** Content-Type of the body; default application/octet-stream (KLAP). AES sends application/json. */
   contentType?: string;
-  /** A keep-alive agent, or false for a connection of its own. */
+  /** A keep-alive agent (an https.Agent over HTTPS), or false for a connection of its own. */
   agent: http.Agent | false;
+  /** HTTPS instead of HTTP (TPAP's tls mode 1); certificates are checked by the agent's options. */
+  https?: boolean;
   /** host:port, for messages. */
   device: string;
   /** Absolute time (Date.now()) by which the reply must be complete. */
@@ -78,7 +84,7 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
     };
     if (options.cookie !== undefined) headers['Cookie'] = options.cookie;
 
-    const req = http.request({
+    const req = (options.https === true ? https.request : http.request)({
       host: options.host,
       port: options.port,
       path: options.path,
@@ -124,6 +130,8 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
     req.on('response', (res) => {
       gotResponse = true;
       const status = res.statusCode ?? 0;
+      const certificateFingerprint = options.https === true ? (res.socket as TLSSocket).getPeerCertificate?.().fingerprint256 : undefined;
+      const tls = certificateFingerprint === undefined ? {} : { certificateFingerprint };
       const broken = (): void => {
         if (options.signal?.aborted === true) return fail(closedError(device));
         fail(new KasaError(ErrorCode.RESET, `${device} closed the connection in the middle of its reply.`, { device }));
@@ -135,7 +143,7 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
       if (status !== 200) {
         // Only the status matters; drain the error page so the connection can be reused.
         res.resume();
-        res.on('end', () => finish(() => resolve({ status, headers: res.headers, body: Buffer.alloc(0) })));
+        res.on('end', () => finish(() => resolve({ status, headers: res.headers, body: Buffer.alloc(0), ...tls })));
         return;
       }
       const announced = Number(res.headers['content-length']);
@@ -148,7 +156,7 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
         chunks.push(chunk);
       });
       res.on('end', () =>
-        finish(() => resolve({ status, headers: res.headers, body: Buffer.concat(chunks, received) })),
+        finish(() => resolve({ status, headers: res.headers, body: Buffer.concat(chunks, received), ...tls })),
       );
     });
 
@@ -187,4 +195,35 @@ export async function closeAgent(agent: http.Agent, running: Iterable<AbortContr
   agent.destroy();
   // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
   await Promise.all(sockets.map((socket) => once(socket, 'close')));
+}
+
+/** The time budget of one exchange, shared by its login steps and its request; close() aborts it. */
+export interface ExchangeBudget {
+  /** Absolute time (Date.now()) by which the exchange must be done. */
+  deadline: number;
+  budgetMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * An HTTP transport's exchanges, run one after another (a session counts its requests in order),
+ * each with its budget from the moment it starts; `running` is what closeAgent aborts.
+ */
+export class ExchangeQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly running = new Set<AbortController>();
+
+  run<T>(timeoutMs: number, work: (budget: ExchangeBudget) => Promise<T>): Promise<T> {
+    const result = this.#tail.then(async () => {
+      const controller = new AbortController();
+      this.running.add(controller);
+      try {
+        return await work({ deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal });
+      } finally {
+        this.running.delete(controller);
+      }
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
 }

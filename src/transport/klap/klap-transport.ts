@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { ErrorCode, KasaError, commandMayHaveRun } from '../../errors';
-import { DEFAULT_MAX_REPLY_BYTES } from '../../frame-reader';
-import { decodeReplyText } from '../../reply';
+import { ErrorCode, KasaError, commandMayHaveRun } from '../../util/errors';
+import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
+import { decodeReplyText } from '../../util/json';
 import { Transport, formatAddress } from '../transport';
 import { KlapVersion, handshake2Hash } from './auth-hash';
 import { DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from './cookies';
@@ -27,7 +27,7 @@ const HANDSHAKE1_REPLY_BYTES = SEED_BYTES + 32;
  */
 export const NOT_KLAP_HINT =
   ' It answers HTTP but not KLAP: its firmware may use the older AES login of Tapo devices (choose the AES transport),' +
-  ' or TPAP, the newer TP-Link login of 2025 firmware, which this package does not speak yet.';
+  ' or TPAP, the newer TP-Link login of 2025 firmware (choose the TPAP transport).';
 
 export interface KlapTransportOptions {
   host: string;

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, KasaError } from '../../errors';
+import { ErrorCode, KasaError } from '../../util/errors';
 import { digest } from './auth-hash';
 
 export const SEED_BYTES = 16;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { discoveryPortOf } from '../../../src/family/discovered';
-import type { DeviceSettings } from '../../../src/family/connect';
+import type { DeviceSettings } from '../../../src/family/settings';
 
 const settings = (extra: Partial<DeviceSettings>): DeviceSettings => ({ transport: 'auto', host: '127.0.0.1', port: 9999, ...extra });
 

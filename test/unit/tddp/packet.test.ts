@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ErrorCode, KasaError } from '../../../src/errors';
+import { ErrorCode, KasaError } from '../../../src/util/errors';
 import {
   KNOWN_SUBTYPES,
   TddpCode,

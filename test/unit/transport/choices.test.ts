@@ -21,8 +21,9 @@ void describe('the transport choices of the factory and the device node editor',
     assert.equal(labels['aes'], 'AES (older Tapo firmware)');
   });
 
-  void it("knows 'aes'", () => {
+  void it("knows 'aes' and 'tpap'", () => {
     assert.ok(isTransportChoice('aes'));
-    assert.ok(!isTransportChoice('tpap'));
+    assert.ok(isTransportChoice('tpap'));
+    assert.ok(!isTransportChoice('tpap2'));
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PRESETS, destructiveMethods } from '../../../../src/commands';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { PRESETS, destructiveMethods } from '../../../../src/family/iot/commands';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { kindOf, modulesOf } from '../../../../src/family/iot/kinds';
-import { normaliseSysinfo } from '../../../../src/sysinfo';
+import { normaliseSysinfo } from '../../../../src/family/iot/sysinfo';
 
 describe('kinds of Kasa device and their modules', () => {
   it('tells the kind from what the sysinfo reports', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { SmartClient } from '../../../../src/family/smart/client';
 import type { Transport } from '../../../../src/transport/transport';
 

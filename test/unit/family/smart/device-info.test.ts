@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
-import { decodeBase64Text, normaliseChildList, normaliseMac, normaliseSmartDeviceInfo } from '../../../../src/family/smart/device-info';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
+import { decodeBase64Text, normaliseChildList, normaliseChildren, normaliseMac, normaliseSmartDeviceInfo } from '../../../../src/family/smart/device-info';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
@@ -92,10 +92,34 @@ void describe('SMART strip outlets', () => {
   });
 
   void it("gives a strip's parent (no device_on) the state of its outlets", () => {
-    const outlets = normaliseChildList(children);
-    const info = normaliseSmartDeviceInfo({ model: 'P300' }, { outlets });
+    const info = normaliseSmartDeviceInfo({ model: 'P300' }, { children: normaliseChildren(children) });
     assert.equal(info.on, true);
-    assert.equal(info.outlets, outlets);
-    assert.equal(normaliseSmartDeviceInfo({ model: 'P300' }, { outlets: [] }).on, false);
+    assert.deepEqual(info.outlets, normaliseChildList(children));
+    assert.equal(info.kind, 'strip');
+    assert.equal(normaliseSmartDeviceInfo({ model: 'P300' }, { children: [] }).on, false);
+  });
+
+  void it("tells a hub's children by their category, and gives a hub no outlets", () => {
+    const hubChildren = [
+      { device_id: 'M1', category: 'subg.trigger.motion-sensor', model: 'T100', nickname: 'SGFsbA==', detected: false },
+      { device_id: 'C1', category: 'subg.trigger.contact-sensor', model: 'T110', open: true },
+      { device_id: 'W1', category: 'subg.trigger.water-leak-sensor' },
+      { device_id: 'T1', category: 'subg.trigger.temp-hmdt-sensor' },
+      { device_id: 'B1', category: 'subg.trigger.button' },
+      { device_id: 'S1', category: 'subg.plugswitch.switch', device_on: true },
+      { device_id: 'V1', category: 'subg.trv' },
+      { device_id: 'X1', category: 'subg.something.new' },
+    ];
+    const found = normaliseChildren(hubChildren);
+    assert.deepEqual(
+      found.map((child) => child.kind),
+      ['motion-sensor', 'contact-sensor', 'leak-sensor', 'climate-sensor', 'button', 'switch', 'valve', 'unknown'],
+    );
+    assert.deepEqual([found[0]!.alias, found[0]!.model, found[0]!.raw['detected'], found[5]!.on], ['Hall', 'T100', false, true]);
+    const hub = normaliseSmartDeviceInfo({ model: 'H100', type: 'SMART.TAPOHUB' }, { children: found });
+    assert.equal(hub.kind, 'hub');
+    assert.equal(hub.outlets, undefined, 'a hub has no outlets to switch');
+    assert.equal(hub.children?.length, 8);
+    assert.deepEqual(normaliseChildList(hubChildren), []);
   });
 });

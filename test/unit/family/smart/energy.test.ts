@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { energyMethods, hasComponent, parseComponents } from '../../../../src/family/smart/components';
 import { combineSmartEnergy, energyDataParams, normaliseEnergyData } from '../../../../src/family/smart/energy';
 
@@ -27,6 +27,17 @@ void describe('SMART energy readings', () => {
 
   void it('uses get_current_power (whole W) only when nothing better answered', () => {
     assert.deepEqual(combineSmartEnergy({ currentPower: { current_power: 42 } }), { power: 42, voltage: 0, current: 0, total: 0 });
+  });
+
+  void it("takes a P304M outlet's power from get_current_power beside an energy usage without current_power", () => {
+    assert.deepEqual(combineSmartEnergy({ energyUsage: { today_energy: 250, month_energy: 5_400 }, currentPower: { current_power: 15 } }), {
+      power: 15,
+      voltage: 0,
+      current: 0,
+      total: 0,
+      today: 0.25,
+      month: 5.4,
+    });
   });
 
   void it('refuses a reading without power and an impossible value', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply } from '../../../../src/family/smart/envelope';
 
 function isCode(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode } from '../../../../src/errors';
+import { ErrorCode } from '../../../../src/util/errors';
 import { smartError, smartErrorClass } from '../../../../src/family/smart/errors';
 
 void describe('SMART error codes', () => {

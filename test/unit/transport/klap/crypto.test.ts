@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/errors';
+import { ErrorCode, KasaError } from '../../../../src/util/errors';
 import { KlapVersion, authHash, handshake2Hash, serverHash } from '../../../../src/transport/klap/auth-hash';
 import { credentialCandidates, matchCandidate } from '../../../../src/transport/klap/credentials';
 import { KlapSession, nextSeq } from '../../../../src/transport/klap/session';

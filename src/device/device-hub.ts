@@ -1,0 +1,168 @@
+import { PollingHub } from './poll-hub';
+import type { DeviceInfo, OutletInfo } from './state';
+import type { Target } from './device';
+import type { DeviceReading } from './types';
+
+/** The state of one part of a device that a person can see change: the device itself, or one outlet. */
+export interface PartState {
+  /** '' for the device itself, an outlet's id otherwise. */
+  key: string;
+  on: boolean;
+  /** Dimmers and dimmable lights. */
+  brightness?: number;
+  /** The outlet, for an outlet's state. */
+  outlet?: OutletInfo;
+}
+
+/**
+ * What a device's hub tells those who watch it. `online`: the first reading they get, and the first
+ * after an outage, with the state of every part they follow; `change`: a part they follow changed
+ * (in a poll, or by another node's command), once per change; `offline`: the first failed poll
+ * after a success, once per outage; `reading`: a poll made for them (with the meters they asked for).
+ */
+export type DeviceEvent =
+  | { type: 'online'; reading: DeviceReading; parts: PartState[] }
+  | { type: 'change'; reading: DeviceReading; part: PartState }
+  | { type: 'offline'; error: unknown }
+  | { type: 'reading'; reading: DeviceReading };
+
+export interface DeviceSubscriber {
+  /** How often this subscriber wants a reading (ms). */
+  readonly intervalMs: number;
+  /** The targets whose meters this subscriber wants read with every poll made for it (none: the state only). */
+  meters?(info: DeviceInfo): readonly Target[];
+  /** The parts it follows, by key (see PartState); the device itself alone when absent. */
+  follows?(info: DeviceInfo): ReadonlySet<string> | undefined;
+  onEvent(event: DeviceEvent): void;
+}
+
+/** The parts of a device whose state can change: the device itself, and each outlet of a strip. */
+export function partStates(info: DeviceInfo): PartState[] {
+  const own: PartState = { key: '', on: info.on, ...(info.brightness === undefined ? {} : { brightness: info.brightness }) };
+  return [own, ...(info.outlets ?? []).map((outlet) => ({ key: outlet.id, on: outlet.on, outlet }))];
+}
+
+/** What tells one state of a part from another: its relay and, for a dimmer, its level. */
+function stateKey(part: PartState): string {
+  return `${part.on}/${part.brightness ?? ''}`;
+}
+
+/**
+ * One poll per device for all who watch it (a PollingHub), and the comparing of its readings: the
+ * hub keeps the last state of every part and tells each subscriber what changed among the parts it
+ * follows. Nodes only turn events into messages; none compares state itself.
+ */
+export class DeviceHub {
+  private readonly polling: PollingHub<DeviceReading, HubEntry>;
+  private readonly entries = new Map<DeviceSubscriber, HubEntry>();
+  private readonly unwatch = new Map<HubEntry, () => Promise<void>>();
+  /** The last state of every part, by key: what a new reading is compared with. */
+  private known = new Map<string, string>();
+
+  constructor(poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>) => Promise<DeviceReading>) {
+    this.polling = new PollingHub<DeviceReading, HubEntry>((due) => {
+      return poll(due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)])));
+    });
+  }
+
+  /** How many subscribers there are now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The interval polling runs at now (ms); 0 while nobody watches. */
+  get intervalMs(): number {
+    return this.polling.intervalMs;
+  }
+
+  /** Adds a subscriber; polling starts with the first and runs at the shortest interval asked. */
+  subscribe(subscriber: DeviceSubscriber): void {
+    if (this.entries.has(subscriber)) return;
+    const entry = new HubEntry(subscriber, this);
+    this.entries.set(subscriber, entry);
+    this.unwatch.set(entry, this.polling.watch(entry));
+  }
+
+  /** Removes a subscriber (resolving once a poll it ended is done); polling stops with the last. */
+  unsubscribe(subscriber: DeviceSubscriber): Promise<void> {
+    const entry = this.entries.get(subscriber);
+    if (entry === undefined) return Promise.resolve();
+    this.entries.delete(subscriber);
+    const unwatch = this.unwatch.get(entry);
+    this.unwatch.delete(entry);
+    return unwatch?.() ?? Promise.resolve();
+  }
+
+  /**
+   * A reading made outside the polls (a command's read-back): what it changed goes to every
+   * subscriber but `except` (the node that sent the command, which reports its own result).
+   */
+  publish(reading: DeviceReading, except?: DeviceSubscriber): void {
+    this.compare(reading, except === undefined ? undefined : this.entries.get(except));
+  }
+
+  /** Removes every subscriber and stops polling. */
+  stop(): Promise<void> {
+    this.entries.clear();
+    this.unwatch.clear();
+    this.known = new Map();
+    return this.polling.stop();
+  }
+
+  /** Tells the online subscribers (but `except`) of each part that changed since the last reading, then remembers the new states. */
+  compare(reading: DeviceReading, except?: HubEntry): void {
+    const parts = partStates(reading.info);
+    const changed = parts.filter((part) => this.known.has(part.key) && this.known.get(part.key) !== stateKey(part));
+    this.known = new Map(parts.map((part) => [part.key, stateKey(part)]));
+    if (changed.length === 0) return;
+    for (const entry of this.entries.values()) {
+      if (entry === except || !entry.online) continue;
+      const follows = entry.follows(reading.info);
+      for (const part of changed) if (follows === undefined ? part.key === '' : follows.has(part.key)) entry.tell({ type: 'change', reading, part });
+    }
+  }
+}
+
+/** One subscriber as the polling hub sees it: its interval, meters, and whether it has heard the device is online. */
+class HubEntry {
+  online = false;
+
+  constructor(
+    readonly subscriber: DeviceSubscriber,
+    private readonly hub: DeviceHub,
+  ) {}
+
+  get intervalMs(): number {
+    return this.subscriber.intervalMs;
+  }
+
+  follows(info: DeviceInfo): ReadonlySet<string> | undefined {
+    return this.subscriber.follows?.(info);
+  }
+
+  /** A poll made for this subscriber (among others). */
+  onReading(reading: DeviceReading): void {
+    // Changes first, to those already online; then this one's own news.
+    this.hub.compare(reading);
+    if (!this.online) {
+      this.online = true;
+      const follows = this.follows(reading.info);
+      const parts = partStates(reading.info).filter((part) => (follows === undefined ? part.key === '' : follows.has(part.key)));
+      this.tell({ type: 'online', reading, parts });
+    }
+    this.tell({ type: 'reading', reading });
+  }
+
+  onOutage(error: unknown): void {
+    this.online = false;
+    this.tell({ type: 'offline', error });
+  }
+
+  tell(event: DeviceEvent): void {
+    try {
+      this.subscriber.onEvent(event);
+    } catch {
+      // a subscriber's own mistake must not stop the others or the polling
+    }
+  }
+}

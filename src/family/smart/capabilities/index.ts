@@ -1,0 +1,22 @@
+import type { ModuleSet } from '../../../device/capabilities';
+import { hasComponent } from '../components';
+import { nameModule } from './basics';
+import type { SmartContext, SmartFindings, SmartModuleSpec } from './context';
+import { brightnessModule } from './brightness';
+import { energyModule } from './energy';
+import { powerModule } from './power';
+import { presetsModule } from './presets';
+
+/** Every SMART capability module there is; a device gets those whose component it lists. Adding one is adding a line. */
+const SMART_MODULES: readonly SmartModuleSpec[] = [powerModule, brightnessModule, energyModule, nameModule, presetsModule];
+
+/** The modules a SMART device has, from what component_nego (and its children's lists) said. */
+export function smartModules(device: SmartContext, found: SmartFindings): ModuleSet {
+  const modules: Record<string, unknown> = {};
+  for (const spec of SMART_MODULES) {
+    if (spec.component !== undefined && !hasComponent(found.components, spec.component)) continue;
+    if (spec.when !== undefined && !spec.when(found)) continue;
+    modules[spec.capability] = spec.create(device);
+  }
+  return modules as ModuleSet;
+}
