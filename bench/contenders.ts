@@ -8,11 +8,14 @@
  * connection drops the option (a new socket per request whatever it says), so the shared socket
  * is { transport: 'udp', useSharedSocket: true }; the TCP run with the option set shows it is ignored.
  */
+import * as net from 'node:net';
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
 import { KasaClient } from '../src/family/iot/client';
 import { connectDevice } from '../src/family/connect';
 import { SmartClient } from '../src/family/smart/client';
+import { FrameReader } from '../src/transport/frame-reader';
 import { KlapTransport } from '../src/transport/klap';
+import { decrypt, encodeTcpFrame } from '../src/transport/xor-cipher';
 import { DeviceHost, HOST, HostStats } from './device-host';
 import { Contender, OpenContender } from './request-bench';
 
@@ -61,6 +64,43 @@ function openClients(clients: readonly KasaClient[]): OpenContender {
     lanes: clients.map((client) => () => client.send(SYSINFO_REQUEST)),
     close: async () => {
       await Promise.all(clients.map((client) => client.close()));
+    },
+  };
+}
+
+/**
+ * The floor: one persistent TCP socket (no delay) doing only what any client must, the framing:
+ * write the encrypted frame, cut the reply out of the stream, decrypt it, JSON.parse it. No queue,
+ * no timeout, no checks of the reply, no reconnection: what our client adds on top is its cost.
+ */
+function bareSocket(name: string, host: DeviceHost): Contender {
+  return {
+    name,
+    expectedDeviceIds: host.deviceIds.slice(0, 1),
+    deviceIdOf: deviceIdInReply,
+    seenByDevices: xorDevices(1),
+    open: async () => {
+      const socket = net.connect({ host: HOST, port: host.xorPorts[0]!, noDelay: true });
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const reader = new FrameReader();
+      let waiting: ((reply: unknown) => void) | null = null;
+      socket.on('data', (segment: Buffer) => {
+        for (const frame of reader.push(segment)) waiting?.(JSON.parse(decrypt(frame).toString('utf8')));
+      });
+      const frame = (): Buffer => encodeTcpFrame(JSON.stringify(SYSINFO_REQUEST));
+      return {
+        lanes: [
+          () =>
+            new Promise((resolve) => {
+              waiting = resolve;
+              socket.write(frame());
+            }),
+        ],
+        close: () => {
+          socket.destroy();
+          return Promise.resolve();
+        },
+      };
     },
   };
 }
@@ -155,6 +195,7 @@ function smartDeviceApi(name: string, host: DeviceHost): Contender {
 }
 
 export const CONTENDER_NAMES = {
+  bare: 'bare persistent socket, framing only (the floor)',
   persistent: 'ours, XOR/TCP, persistent',
   perRequest: 'ours, XOR/TCP, connection per request',
   peer: 'tplink-smarthome-api, TCP (default)',
@@ -173,6 +214,7 @@ export const DEVICES_NEEDED = 4;
 
 export function contenders(host: DeviceHost): Contender[] {
   return [
+    bareSocket(CONTENDER_NAMES.bare, host),
     ours(CONTENDER_NAMES.persistent, host, 1, true),
     ours(CONTENDER_NAMES.perRequest, host, 1, false),
     peer(CONTENDER_NAMES.peer, host, 1, PEER_SETTINGS.default),

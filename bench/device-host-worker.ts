@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { KlapServer } from '../src/simulator/klap-server';
 import { startFleet } from '../src/simulator';
 import { SmartSimulatedDevice } from '../src/simulator/smart/server';
+import type { SmartModelName } from '../src/simulator/smart/models';
 import type { HostCommand, HostMessage, HostOptions } from './device-host';
 
 async function main(): Promise<void> {
@@ -25,16 +26,35 @@ async function main(): Promise<void> {
   await klap.start();
   const smart = new SmartSimulatedDevice({ model: 'p110' });
   await smart.start();
+  // The Tapo fleet: no discovery responders (the nodes are told KLAP), each on its own port.
+  const tapoModels = Object.entries(options.tapo ?? {}) as Array<[SmartModelName, number]>;
+  const tapo: SmartSimulatedDevice[] = [];
+  const tapoPorts: Record<string, number[]> = {};
+  const tapoOffsets: Record<string, number> = {};
+  for (const [model, count] of tapoModels) {
+    tapoOffsets[model] = tapo.length;
+    const devices = Array.from({ length: count }, (_unused, i) => new SmartSimulatedDevice({ model, tdpPort: null, nickname: `fleet ${model} ${i}` }));
+    await Promise.all(devices.map((device) => device.start()));
+    tapo.push(...devices);
+    tapoPorts[model] = devices.map((device) => device.port);
+  }
   const send = (message: HostMessage): void => port.postMessage(message);
 
   const onCommand = (command: HostCommand): void => {
     if (command.kind === 'stats') {
-      send({ kind: 'stats', id: command.id, xor: fleet.devices.map((device) => device.stats), klap: { ...klap.stats }, smart: { ...smart.klap.stats } });
+      send({
+        kind: 'stats',
+        id: command.id,
+        xor: fleet.devices.map((device) => device.stats),
+        klap: { ...klap.stats },
+        smart: { ...smart.klap.stats },
+        tapo: tapo.map((device) => ({ ...device.klap.stats })),
+      });
       return;
     }
     // Stop: once nothing listens for messages any more, the worker's event loop empties and it exits.
     port.off('message', onCommand);
-    Promise.all([fleet.stop(), klap.stop(), smart.stop()]).then(
+    Promise.all([fleet.stop(), klap.stop(), smart.stop(), ...tapo.map((device) => device.stop())]).then(
       () => send({ kind: 'stopped' }),
       (err: unknown) => send({ kind: 'failed', message: String(err) }),
     );
@@ -48,6 +68,8 @@ async function main(): Promise<void> {
     klapPort: klap.port,
     smartPort: smart.port,
     smartDeviceId: smart.device.deviceId,
+    tapoPorts,
+    tapoOffsets,
   });
 }
 

@@ -3,12 +3,15 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KlapServerStats } from '../src/simulator/klap-server';
 import type { SimulatorStats } from '../src/simulator';
+import type { SmartModelName } from '../src/simulator/smart/models';
 
 export interface HostOptions {
   /** HS110s on TCP, each on its own ephemeral port of 127.0.0.1. */
   devices: number;
   /** The devices answer UDP too (for tplink-smarthome-api's shared socket); default false. */
   udp?: boolean;
+  /** Tapo devices speaking SMART over KLAP v2, unbound (Tapo default credentials), each on its own port, by model. */
+  tapo?: Partial<Record<SmartModelName, number>>;
 }
 
 export interface HostStats {
@@ -16,12 +19,24 @@ export interface HostStats {
   klap: KlapServerStats;
   /** The simulated Tapo P110 (SMART over KLAP v2). */
   smart: KlapServerStats;
+  /** The Tapo fleet (HostOptions.tapo), in the order of DeviceHost.tapoPorts. */
+  tapo: KlapServerStats[];
 }
 
 export type HostCommand = { kind: 'stats'; id: number } | { kind: 'stop' };
 
 export type HostMessage =
-  | { kind: 'ready'; xorPorts: number[]; udpPorts: Array<number | undefined>; deviceIds: string[]; klapPort: number; smartPort: number; smartDeviceId: string }
+  | {
+      kind: 'ready';
+      xorPorts: number[];
+      udpPorts: Array<number | undefined>;
+      deviceIds: string[];
+      klapPort: number;
+      smartPort: number;
+      smartDeviceId: string;
+      tapoPorts: Record<string, number[]>;
+      tapoOffsets: Record<string, number>;
+    }
   | ({ kind: 'stats'; id: number } & HostStats)
   | { kind: 'stopped' }
   | { kind: 'failed'; message: string };
@@ -45,10 +60,13 @@ export class DeviceHost {
     /** A simulated Tapo P110 speaking SMART over KLAP v2, and its device_id. */
     readonly smartPort: number,
     readonly smartDeviceId: string,
+    /** The Tapo fleet's ports by model, and where each model's devices start in HostStats.tapo. */
+    readonly tapoPorts: Readonly<Record<string, readonly number[]>>,
+    readonly tapoOffsets: Readonly<Record<string, number>>,
   ) {
     worker.on('message', (message: HostMessage) => {
       if (message.kind !== 'stats') return;
-      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap, smart: message.smart });
+      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap, smart: message.smart, tapo: message.tapo });
       this.waiting.delete(message.id);
     });
   }
@@ -63,7 +81,10 @@ export class DeviceHost {
       worker.once('error', fail);
       worker.once('message', (message: HostMessage) => {
         worker.off('error', fail);
-        if (message.kind === 'ready') resolve(new DeviceHost(worker, message.xorPorts, message.udpPorts, message.deviceIds, message.klapPort, message.smartPort, message.smartDeviceId));
+        if (message.kind === 'ready') {
+          const { xorPorts, udpPorts, deviceIds, klapPort, smartPort, smartDeviceId, tapoPorts, tapoOffsets } = message;
+          resolve(new DeviceHost(worker, xorPorts, udpPorts, deviceIds, klapPort, smartPort, smartDeviceId, tapoPorts, tapoOffsets));
+        }
         else fail(new Error(`the simulated devices did not start: ${message.kind === 'failed' ? message.message : message.kind}`));
       });
     });

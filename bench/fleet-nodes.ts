@@ -4,9 +4,13 @@
  * does what plug-energy does in the benchmark's flow (poll the power every interval, show it in
  * the status, send it on) with tplink-smarthome-api in place of this package's client. It uses the
  * same Poller, so both contenders poll on the same schedule and differ only in the device client.
+ * `fleet-peer-tapo-energy` and `fleet-peer-tapo-watch` do the same for Tapo plugs with
+ * tp-link-tapo-connect (its KLAP login by address, one session per node, as its API gives).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { AnyDevice, Client, RealtimeNormalized } from 'tplink-smarthome-api';
+import { loginDeviceByIp } from 'tp-link-tapo-connect';
+import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
 import { Poller } from '../src/device/poller';
 import { recordArrival } from './fleet-probe';
 
@@ -71,7 +75,78 @@ export = function register(RED: NodeAPI): void {
     client ??= new Client();
     watchRelay(this, client, def);
   });
+
+  // The floor: the same Poller, status and message, and no device asked at all.
+  RED.nodes.registerType('fleet-floor-energy', function FloorEnergyNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    const reading = { power: 42.5, voltage: 230.1, current: 0.19, total: 12.3 };
+    const poller = new Poller(Number(def.interval) * 1000, () => Promise.resolve({ ...reading }), {
+      onResult: (realtime) => {
+        this.status({ fill: 'green', shape: 'dot', text: `${realtime.power.toFixed(1)} W` });
+        this.send({ payload: realtime.power, energy: realtime, topic: 'floor', device: { host: '127.0.0.1', alias: 'floor', model: 'none', deviceId: '', mac: '' } } as NodeMessage);
+      },
+      onOutage: () => undefined,
+    });
+    poller.start();
+    this.on('close', (_removed: boolean, done: () => void) => {
+      void poller.stop().finally(done);
+    });
+  });
+
+  RED.nodes.registerType('fleet-peer-tapo-energy', function PeerTapoEnergyNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    pollTapo<TapoEnergyUsage>(this, def, (device) => device.getEnergyUsage() as Promise<TapoEnergyUsage>, (usage) => {
+      const watts = (usage.current_power ?? 0) / 1000;
+      this.status({ fill: 'green', shape: 'dot', text: `${watts.toFixed(1)} W` });
+      this.send({ payload: watts, energy: { power: watts, today: usage.today_energy, month: usage.month_energy }, topic: `${def.host}:${def.port}` } as NodeMessage);
+    });
+  });
+
+  RED.nodes.registerType('fleet-peer-tapo-watch', function PeerTapoWatchNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    let last: boolean | undefined;
+    pollTapo<boolean>(this, def, async (device) => (await device.getDeviceInfo()).device_on === true, (on) => {
+      if (on === last) return;
+      last = on;
+      this.status({ fill: on ? 'green' : 'grey', shape: 'dot', text: on ? 'on' : 'off' });
+      this.send({ payload: on, event: 'change' });
+    });
+  });
 };
+
+type TapoDevice = Awaited<ReturnType<typeof loginDeviceByIp>>;
+/** The fields of get_energy_usage read here (mW and Wh, as the device sends them). */
+interface TapoEnergyUsage {
+  current_power?: number;
+  today_energy?: number;
+  month_energy?: number;
+}
+
+/**
+ * Polls a Tapo plug through tp-link-tapo-connect with the same Poller: logs in (KLAP, by
+ * "address:port") on the first poll and again after any failure, so one lost session does not
+ * stop the node; the unbound simulated plugs take the Tapo default account.
+ */
+function pollTapo<T>(node: Node, def: PeerPollDef, read: (device: TapoDevice) => Promise<T>, onResult: (value: T) => void): void {
+  let device: TapoDevice | null = null;
+  const task = async (): Promise<T> => {
+    try {
+      device ??= await loginDeviceByIp(TAPO_DEFAULT_USERNAME, TAPO_DEFAULT_PASSWORD, `${def.host}:${Number(def.port)}`);
+      return await read(device);
+    } catch (err) {
+      device = null;
+      throw err;
+    }
+  };
+  const poller = new Poller<T>(Number(def.interval) * 1000, task, {
+    onResult,
+    onOutage: (err) => node.error(err instanceof Error ? err : new Error(String(err))),
+  });
+  poller.start();
+  node.on('close', (_removed: boolean, done: () => void) => {
+    void poller.stop().finally(done);
+  });
+}
 
 /**
  * One getDevice per node, as the energy node does; then a Poller reading the sysinfo, sending the

@@ -3,8 +3,16 @@
  * in a child process (bench/fleet-runtime.ts) say to each other over the IPC channel.
  */
 
-/** Which node polls the devices: this package's plug-energy, or a node built on tplink-smarthome-api. */
-export type ContenderName = 'ours' | 'peer';
+/**
+ * Which node polls the devices: this package's plug-energy, or a node built on the peer library of
+ * the family (tplink-smarthome-api for Kasa, tp-link-tapo-connect for Tapo); 'floor' is a node
+ * that does the same (Poller, status, message) without asking any device: what Node-RED and the
+ * polling cost whatever the client, so the least CPU per poll any client could have.
+ */
+export type ContenderName = 'ours' | 'peer' | 'floor';
+
+/** The devices polled: Kasa HS110s over XOR/TCP, or Tapo plugs (P110, P110M) speaking SMART over KLAP v2. */
+export type Family = 'kasa' | 'tapo';
 
 /**
  * What polls each device: 'single', one energy node; 'trio', a node watching the relay and two
@@ -18,8 +26,9 @@ export const ENERGY_NODES: Record<Layout, number> = { single: 1, trio: 2 };
 export interface RunRequest {
   kind: 'run';
   contender: ContenderName;
+  family: Family;
   layout: Layout;
-  /** TCP ports of the simulated devices on 127.0.0.1, polled by the layout's nodes each. */
+  /** TCP ports of the simulated devices on 127.0.0.1 (Tapo: their HTTP ports), polled by the layout's nodes each. */
   ports: number[];
   /** Seconds between polls of each node. */
   intervalSeconds: number;

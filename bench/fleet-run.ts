@@ -6,10 +6,13 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import type { DeviceHost, HostStats } from './device-host';
-import { ContenderName, ENERGY_NODES, Layout, RunRequest, RuntimeMessage, WarmUp, WindowFigures } from './fleet-protocol';
+import { ContenderName, ENERGY_NODES, Family, Layout, RunRequest, RuntimeMessage, WarmUp, WindowFigures } from './fleet-protocol';
 
 export interface FleetRunOptions {
   contender: ContenderName;
+  family: Family;
+  /** Tapo: which model of the host's Tapo fleet. */
+  tapoModel?: string;
   layout: Layout;
   devices: number;
   intervalSeconds: number;
@@ -22,6 +25,7 @@ export interface FleetRunOptions {
 
 export interface FleetRunResult extends WindowFigures {
   contender: ContenderName;
+  family: Family;
   layout: Layout;
   devices: number;
   /** Energy nodes per device: the readings each device's nodes deliver per interval. */
@@ -30,7 +34,7 @@ export interface FleetRunResult extends WindowFigures {
   due: number;
   /** Requests the devices polled answered during the window, as they counted them. */
   deviceRequests: number;
-  /** Of those, how many asked system.get_sysinfo and emeter.get_realtime (a combined one counts in both). */
+  /** Of those, how many asked system.get_sysinfo and emeter.get_realtime (a combined one counts in both); Kasa only, 0 for Tapo. */
   deviceSysinfo: number;
   deviceRealtime: number;
   /** Connections those devices accepted during the window. */
@@ -43,9 +47,14 @@ const SLACK_MS = 90_000;
 const EXIT_GRACE_MS = 10_000;
 
 export async function runFleet(host: DeviceHost, options: FleetRunOptions): Promise<FleetRunResult> {
-  const ports = host.xorPorts.slice(0, options.devices);
-  if (ports.length < options.devices) throw new Error(`the device host runs ${host.xorPorts.length} devices, ${options.devices} needed`);
-  const execArgv = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.contender}-${options.devices}.cpuprofile`];
+  const tapoModel = options.tapoModel ?? 'p110';
+  const fleetPorts = options.family === 'kasa' ? host.xorPorts : (host.tapoPorts[tapoModel] ?? []);
+  const ports = fleetPorts.slice(0, options.devices);
+  if (ports.length < options.devices) throw new Error(`the device host runs ${fleetPorts.length} ${options.family} devices, ${options.devices} needed`);
+  const execArgv =
+    options.profileDir === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.family}-${options.layout}-${options.contender}-${options.devices}.cpuprofile`];
   const child = fork(path.join(__dirname, 'fleet-runtime.js'), [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   const collect = (chunk: Buffer): void => {
@@ -55,6 +64,16 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   child.stderr?.on('data', collect);
 
   const totalsOf = (stats: HostStats): { requests: number; connections: number; sysinfo: number; realtime: number } => {
+    if (options.family === 'tapo') {
+      const offset = host.tapoOffsets[tapoModel] ?? 0;
+      const devices = stats.tapo.slice(offset, offset + options.devices);
+      return {
+        requests: devices.reduce((total, device) => total + device.requests, 0),
+        connections: devices.reduce((total, device) => total + device.connections, 0),
+        sysinfo: 0,
+        realtime: 0,
+      };
+    }
     const devices = stats.xor.slice(0, options.devices);
     const sum = (count: (device: HostStats['xor'][number]) => number): number => devices.reduce((total, device) => total + count(device), 0);
     return {
@@ -85,8 +104,8 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
     });
     child.once('error', fail);
     child.once('exit', (code, signal) => fail(new Error(`the runtime exited early (code ${String(code)}, signal ${String(signal)})`)));
-    const { contender, layout, intervalSeconds, warmUp, settleSeconds, seconds } = options;
-    const request: RunRequest = { kind: 'run', contender, layout, ports, intervalSeconds, warmUp, settleSeconds, seconds };
+    const { contender, family, layout, intervalSeconds, warmUp, settleSeconds, seconds } = options;
+    const request: RunRequest = { kind: 'run', contender, family, layout, ports, intervalSeconds, warmUp, settleSeconds, seconds };
     child.send(request);
   });
   child.removeAllListeners('exit');
@@ -97,6 +116,7 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   return {
     ...figures,
     contender: options.contender,
+    family: options.family,
     layout: options.layout,
     devices: options.devices,
     energyNodes: ENERGY_NODES[options.layout],

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodeRed from 'node-red';
 import { arrivalsEver, arrivalsSoFar, beginMeasuring, endMeasuring, installPollerProbe, heardFromCount, nextPollStart, stampSentMessages, sustainedRate } from './fleet-probe';
 import { GcWatch } from './fleet-gc';
-import type { ContenderName, Layout, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
+import type { ContenderName, Family, Layout, RunRequest, RuntimeMessage, WindowFigures } from './fleet-protocol';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const LOOPBACK = '127.0.0.1';
@@ -61,50 +61,70 @@ function writeBenchNodesPackage(dir: string): void {
  * one counter. In the trio layout each device has a relay-watching node (wired to nothing: it sends
  * only changes, and nothing changes the relays here) and two energy nodes, both counted.
  */
-function fleetFlow(contender: ContenderName, layout: Layout, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
+function fleetFlow(contender: ContenderName, family: Family, layout: Layout, ports: readonly number[], intervalSeconds: number): Record<string, unknown>[] {
   const flow: Record<string, unknown>[] = [
     { id: 'fleet', type: 'tab', label: 'fleet benchmark' },
     { id: 'counter', type: 'fleet-counter', z: 'fleet', x: 600, y: 100, wires: [] },
   ];
   ports.forEach((port, i) => {
-    if (contender === 'ours') {
-      flow.push({ id: `device-${i}`, type: 'tplink-device', name: `plug ${i}`, host: LOOPBACK, port, transport: 'tcp', tddpPort: 1040, tddpReplyPort: 61000 });
-    }
-    flow.push(pollingNode(contender, `energy-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+    if (contender === 'ours') flow.push(deviceConfig(family, `device-${i}`, `plug ${i}`, port));
+    flow.push(pollingNode(contender, family, `energy-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
     if (layout === 'trio') {
-      flow.push(pollingNode(contender, `energy-b-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
-      flow.push(watchingNode(contender, `watch-${i}`, i, port, intervalSeconds));
+      flow.push(pollingNode(contender, family, `energy-b-${i}`, i, port, intervalSeconds, 'fleet', 'counter'));
+      flow.push(watchingNode(contender, family, `watch-${i}`, i, port, intervalSeconds));
     }
   });
   return flow;
 }
 
+/** Our config node: XOR over TCP for Kasa; KLAP on the device's HTTP port for Tapo (unbound: the Tapo default login). */
+function deviceConfig(family: Family, id: string, name: string, port: number): Record<string, unknown> {
+  const common = { id, type: 'tplink-device', name, host: LOOPBACK, tddpPort: 1040, tddpReplyPort: 61000 };
+  return family === 'kasa' ? { ...common, port, transport: 'tcp' } : { ...common, port: 9999, transport: 'klap', klapPort: port };
+}
+
+/** The peer's node types per family. */
+const PEER_TYPES: Record<Family, { energy: string; watch: string }> = {
+  kasa: { energy: 'fleet-peer-energy', watch: 'fleet-peer-watch' },
+  tapo: { energy: 'fleet-peer-tapo-energy', watch: 'fleet-peer-tapo-watch' },
+};
+
 /** A node that watches the relay every interval and sends only changes. */
-function watchingNode(contender: ContenderName, id: string, device: number, port: number, intervalSeconds: number): Record<string, unknown> {
+function watchingNode(contender: ContenderName, family: Family, id: string, device: number, port: number, intervalSeconds: number): Record<string, unknown> {
   const place = { id, z: 'fleet', x: 400, y: 100 + device * 40, wires: [[]] };
   if (contender === 'ours') return { type: 'plug-control', device: `device-${device}`, action: '', pollInterval: intervalSeconds, ...place };
-  return { type: 'fleet-peer-watch', host: LOOPBACK, port, interval: intervalSeconds, ...place };
+  return { type: PEER_TYPES[family].watch, host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 
 /** Tab `warm-up`: `copies` more polling nodes per device, on the same config nodes, wired to a counter of their own. */
-function warmUpTab(contender: ContenderName, ports: readonly number[], copies: number, intervalSeconds: number): Record<string, unknown>[] {
+function warmUpTab(contender: ContenderName, family: Family, ports: readonly number[], copies: number, intervalSeconds: number): Record<string, unknown>[] {
   const tab: Record<string, unknown>[] = [
     { id: 'warm-up', type: 'tab', label: 'warm-up' },
     { id: 'warm-up-counter', type: 'fleet-counter', z: 'warm-up', x: 600, y: 100, wires: [] },
   ];
   ports.forEach((port, i) => {
-    for (let copy = 0; copy < copies; copy++) tab.push(pollingNode(contender, `warm-${i}-${copy}`, i, port, intervalSeconds, 'warm-up', 'warm-up-counter'));
+    for (let copy = 0; copy < copies; copy++) tab.push(pollingNode(contender, family, `warm-${i}-${copy}`, i, port, intervalSeconds, 'warm-up', 'warm-up-counter'));
   });
   return tab;
 }
 
-function pollingNode(contender: ContenderName, id: string, device: number, port: number, intervalSeconds: number, tab: string, counter: string): Record<string, unknown> {
+function pollingNode(
+  contender: ContenderName,
+  family: Family,
+  id: string,
+  device: number,
+  port: number,
+  intervalSeconds: number,
+  tab: string,
+  counter: string,
+): Record<string, unknown> {
   // Flow nodes need x and y, or Node-RED takes them for config nodes.
   const place = { id, z: tab, x: 200, y: 100 + device * 40, wires: [[counter]] };
   if (contender === 'ours') {
     return { type: 'plug-energy', device: `device-${device}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place };
   }
-  return { type: 'fleet-peer-energy', host: LOOPBACK, port, interval: intervalSeconds, ...place };
+  if (contender === 'floor') return { type: 'fleet-floor-energy', interval: intervalSeconds, ...place };
+  return { type: PEER_TYPES[family].energy, host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 
 function resourceCounts(): Record<string, number> {
@@ -183,9 +203,9 @@ async function run(request: RunRequest): Promise<WindowFigures> {
   try {
     const benchNodesDir = path.join(userDir, BENCH_NODES_PACKAGE);
     writeBenchNodesPackage(benchNodesDir);
-    const measured = fleetFlow(request.contender, request.layout, request.ports, request.intervalSeconds);
+    const measured = fleetFlow(request.contender, request.family, request.layout, request.ports, request.intervalSeconds);
     const shape = warmUpShape(request.ports.length, request.warmUp.perSecond);
-    const warmUp = warmUpTab(request.contender, request.ports, shape.copies, shape.intervalSeconds);
+    const warmUp = warmUpTab(request.contender, request.family, request.ports, shape.copies, shape.intervalSeconds);
     fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...measured, ...warmUp]));
     installPollerProbe();
     const RED = nodeRed as unknown as EmbeddedNodeRed;

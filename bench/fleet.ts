@@ -5,14 +5,18 @@
  * sockets per fleet size, the ratios ours/peer, and PASS or MISS against the targets.
  * Then the trio run: every plug has three nodes (plug-control watching, two plug-energy), and the
  * devices count the requests they see per second, against the target of one poll per plug.
- * Options: --sizes 50,200,500 (or none)  --trio-plugs 50 (0: no trio run)  --seconds 20
- * --cpu-prof (V8 profiles of each runtime process).
+ * Then the same for Tapo plugs over KLAP v2 against tp-link-tapo-connect: a P110 fleet, and a trio
+ * run on P110Ms.
+ * Options: --sizes 50,200,500 (or none)  --trio-plugs 50 (0: no trio run)  --tapo-sizes 200 (or
+ * none)  --tapo-trio 50 (0: none)  --seconds 20  --no-floor (skip the node asking no device, run at
+ * the smallest size of each family)  --cpu-prof (V8 profiles of each runtime process).
+ * A short run: --sizes 20 --trio-plugs 0 --tapo-sizes 20 --tapo-trio 0 --seconds 5.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeviceHost } from './device-host';
-import type { ContenderName, Layout, WarmUp } from './fleet-protocol';
+import type { ContenderName, Family, Layout, WarmUp } from './fleet-protocol';
 import { FleetRunResult, runFleet } from './fleet-run';
 import { formatNumber, summarise } from './stats';
 import { Row, renderTable } from './table';
@@ -24,6 +28,10 @@ const WARM_UP: WarmUp = { polls: 10_000, perSecond: 2_000, maxSeconds: 25 };
 const SETTLE_SECONDS = 5;
 /** The trio run is smaller, and warms up for less long, so it adds under 2 minutes to the bench. */
 const TRIO_WARM_UP: WarmUp = { polls: 5_000, perSecond: 2_000, maxSeconds: 10 };
+/** Tapo polls cost a KLAP round trip with AES and SHA-256 on both sides: a gentler warm-up. */
+const TAPO_WARM_UP: WarmUp = { polls: 3_000, perSecond: 500, maxSeconds: 10 };
+const DEFAULT_TAPO_SIZES = [200];
+const DEFAULT_TAPO_TRIO = 50;
 const DEFAULT_TRIO_PLUGS = 50;
 /**
  * The trio's target (issue 14): one poll per plug per second, whatever number of nodes use the
@@ -44,37 +52,54 @@ const PACE_TARGET = 0.99;
 /** Ours must use at most this share of the peer's CPU per poll (2x less). */
 const CPU_SHARE_TARGET = 0.5;
 const CONTENDERS: readonly ContenderName[] = ['ours', 'peer'];
-const LABELS: Record<ContenderName, string> = { ours: 'plug-energy (ours)', peer: 'tplink-smarthome-api' };
+const PEER_LABELS: Record<Family, string> = { kasa: 'tplink-smarthome-api', tapo: 'tp-link-tapo-connect' };
+const labelOf = (contender: ContenderName, family: Family): string =>
+  contender === 'ours' ? 'plug-energy (ours)' : contender === 'floor' ? 'floor (no device asked)' : PEER_LABELS[family];
 
 interface Settings {
   sizes: number[];
   /** Plugs of the trio run; 0: none. */
   trioPlugs: number;
+  /** Tapo P110 fleet sizes, and P110Ms of the Tapo trio run (0: none). */
+  tapoSizes: number[];
+  tapoTrio: number;
+  /** Measure the floor (a node asking no device) at the smallest size of each family. */
+  floor: boolean;
   seconds: number;
   profileDir?: string;
 }
 
-const USAGE = 'usage: node dist/bench/fleet.js [--sizes 50,200,500 | --sizes none] [--trio-plugs 50 | --trio-plugs 0] [--seconds 20] [--cpu-prof]';
+const USAGE =
+  'usage: node dist/bench/fleet.js [--sizes 50,200,500 | --sizes none] [--trio-plugs 50 | --trio-plugs 0] ' +
+  '[--tapo-sizes 200 | --tapo-sizes none] [--tapo-trio 50 | --tapo-trio 0] [--seconds 20] [--no-floor] [--cpu-prof]';
 
 /** null for --help. */
 function parseArguments(args: readonly string[]): Settings | null {
   if (args.includes('--help') || args.includes('-h')) return null;
-  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, seconds: DEFAULT_SECONDS };
+  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, tapoSizes: DEFAULT_TAPO_SIZES, tapoTrio: DEFAULT_TAPO_TRIO, seconds: DEFAULT_SECONDS, floor: true };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--cpu-prof') {
+    if (arg === '--no-floor') {
+      settings.floor = false;
+    } else if (arg === '--cpu-prof') {
       settings.profileDir = path.join(os.tmpdir(), `kasa-fleet-profiles-${Date.now()}`);
-    } else if (arg === '--sizes' || arg === '--seconds' || arg === '--trio-plugs') {
+    } else if (['--sizes', '--seconds', '--trio-plugs', '--tapo-sizes', '--tapo-trio'].includes(arg)) {
       const value = args[++i];
       if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      const sizes = (): number[] => (value === 'none' ? [] : value.split(',').map((size) => positiveInteger(size, arg, MAX_DEVICES)));
+      const count = (): number => (value === '0' ? 0 : positiveInteger(value, arg, MAX_DEVICES));
       if (arg === '--seconds') settings.seconds = positiveInteger(value, arg, 3600);
-      else if (arg === '--trio-plugs') settings.trioPlugs = value === '0' ? 0 : positiveInteger(value, arg, MAX_DEVICES);
-      else settings.sizes = value === 'none' ? [] : value.split(',').map((size) => positiveInteger(size, arg, MAX_DEVICES));
+      else if (arg === '--trio-plugs') settings.trioPlugs = count();
+      else if (arg === '--tapo-trio') settings.tapoTrio = count();
+      else if (arg === '--tapo-sizes') settings.tapoSizes = sizes();
+      else settings.sizes = sizes();
     } else {
       throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
   }
-  if (settings.sizes.length === 0 && settings.trioPlugs === 0) throw new Error(`nothing to run: no sizes and no trio run\n${USAGE}`);
+  if (settings.sizes.length === 0 && settings.trioPlugs === 0 && settings.tapoSizes.length === 0 && settings.tapoTrio === 0) {
+    throw new Error(`nothing to run: no sizes and no trio run\n${USAGE}`);
+  }
   return settings;
 }
 
@@ -91,14 +116,16 @@ async function main(): Promise<void> {
     return;
   }
   printEnvironment(settings);
-  const largest = Math.max(...settings.sizes, settings.trioPlugs);
-  const host = await DeviceHost.start({ devices: largest });
+  const largest = Math.max(1, ...settings.sizes, settings.trioPlugs);
+  const host = await DeviceHost.start({ devices: largest, tapo: { p110: Math.max(0, ...settings.tapoSizes), p110m: settings.tapoTrio } });
   const results: FleetRunResult[] = [];
-  const measure = async (layout: Layout, devices: number, contender: ContenderName, warmUp: WarmUp): Promise<void> => {
-    const what = layout === 'trio' ? `${devices} plugs x 3 nodes` : `${devices} devices`;
-    process.stdout.write(`  ${what}, ${LABELS[contender]}: warm-up, then ${settings.seconds} s measured... `);
+  const measure = async (layout: Layout, devices: number, contender: ContenderName, warmUp: WarmUp, family: Family = 'kasa'): Promise<void> => {
+    const what = `${family === 'tapo' ? (layout === 'trio' ? 'Tapo P110M ' : 'Tapo P110 ') : ''}${layout === 'trio' ? `${devices} plugs x 3 nodes` : `${devices} devices`}`;
+    process.stdout.write(`  ${what}, ${labelOf(contender, family)}: warm-up, then ${settings.seconds} s measured... `);
     const result = await runFleet(host, {
       contender,
+      family,
+      ...(family === 'tapo' ? { tapoModel: layout === 'trio' ? 'p110m' : 'p110' } : {}),
       layout,
       devices,
       intervalSeconds: INTERVAL_SECONDS,
@@ -113,16 +140,29 @@ async function main(): Promise<void> {
   try {
     for (const devices of settings.sizes) {
       for (const contender of CONTENDERS) await measure('single', devices, contender, WARM_UP);
+      if (settings.floor && devices === Math.min(...settings.sizes)) await measure('single', devices, 'floor', WARM_UP);
     }
     if (settings.trioPlugs > 0) {
       for (const contender of CONTENDERS) await measure('trio', settings.trioPlugs, contender, TRIO_WARM_UP);
     }
+    for (const devices of settings.tapoSizes) {
+      for (const contender of CONTENDERS) await measure('single', devices, contender, TAPO_WARM_UP, 'tapo');
+      if (settings.floor && devices === Math.min(...settings.tapoSizes)) await measure('single', devices, 'floor', TAPO_WARM_UP, 'tapo');
+    }
+    if (settings.tapoTrio > 0) {
+      for (const contender of CONTENDERS) await measure('trio', settings.tapoTrio, contender, TAPO_WARM_UP, 'tapo');
+    }
   } finally {
     await host.stop();
   }
-  if (settings.sizes.length > 0) printSingleRuns(settings, results.filter((r) => r.layout === 'single'));
-  const trio = results.filter((r) => r.layout === 'trio');
-  if (trio.length > 0) printTrioRun(settings, trio);
+  for (const family of ['kasa', 'tapo'] as const) {
+    const sizes = family === 'kasa' ? settings.sizes : settings.tapoSizes;
+    const ofFamily = results.filter((r) => r.family === family);
+    if (family === 'tapo' && ofFamily.length > 0) console.log(`\n\n=== Tapo plugs (SMART over KLAP v2): ours against ${PEER_LABELS.tapo} ===`);
+    if (sizes.length > 0) printSingleRuns({ ...settings, sizes }, ofFamily.filter((r) => r.layout === 'single'));
+    const trio = ofFamily.filter((r) => r.layout === 'trio');
+    if (trio.length > 0) printTrioRun(settings, trio);
+  }
   if (settings.profileDir !== undefined && fs.existsSync(settings.profileDir)) {
     console.log(`\nCPU profiles of the runtime processes: ${settings.profileDir} (open in Chrome DevTools > Performance)`);
     console.log("The profiler's own sampling counts in the CPU figures above: judge the targets on a run without --cpu-prof.");
@@ -132,7 +172,7 @@ async function main(): Promise<void> {
 function printSingleRuns(settings: Settings, results: readonly FleetRunResult[]): void {
   console.log(`\nPer fleet size and client (one window of ${settings.seconds} s each)\n`);
   console.log(resultTable(results));
-  console.log('\nRatios ours / tplink-smarthome-api\n');
+  console.log(`\nRatios ours / ${PEER_LABELS[results[0]?.family ?? 'kasa']}\n`);
   console.log(ratioTable(settings.sizes, results));
   const split = cpuSplitTable(results);
   if (split !== null) {
@@ -155,6 +195,12 @@ function printEnvironment(settings: Settings): void {
     console.log(
       `Trio:      ${settings.trioPlugs} HS110s, each with a watching plug-control and two plug-energy, all every ${INTERVAL_SECONDS} s ` +
         `(warm-up at most ${TRIO_WARM_UP.maxSeconds} s)`,
+    );
+  }
+  if (settings.tapoSizes.length > 0 || settings.tapoTrio > 0) {
+    console.log(
+      `Tapo:      ${settings.tapoSizes.length === 0 ? 'no' : settings.tapoSizes.join(', ')} simulated P110s, and ${settings.tapoTrio} P110Ms with three nodes each, ` +
+        `SMART over KLAP v2, against tp-link-tapo-connect ${packageVersion('tp-link-tapo-connect')} (warm-up at most ${TAPO_WARM_UP.maxSeconds} s)`,
     );
   }
   console.log(`Runtime:   one Node-RED process per size and client; polls every ${INTERVAL_SECONDS} s, ${settings.seconds} s measured`);
@@ -191,7 +237,7 @@ const megabytes = (bytes: number): string => formatNumber(bytes / 1024 / 1024);
 function resultTable(results: readonly FleetRunResult[]): string {
   const rows: Row[] = results.map((r) => [
     String(r.devices),
-    LABELS[r.contender],
+    labelOf(r.contender, r.family),
     whole(r.due),
     whole(r.done),
     percent(pace(r)),
@@ -248,7 +294,8 @@ function cpuSplitTable(results: readonly FleetRunResult[]): string | null {
   const fits = CONTENDERS.map((contender) => ({ contender, runs: results.filter((r) => r.contender === contender) }));
   if (fits.some(({ runs }) => new Set(runs.map((r) => r.devices)).size < 2)) return null;
   const lines = fits.map(({ contender, runs }) => ({ contender, ...fitCpu(runs) }));
-  const rows: Row[] = lines.map((line) => [LABELS[line.contender], formatNumber(line.fixedMsPerSecond), formatNumber(line.msPerPoll * 1000)]);
+  const family = results[0]?.family ?? 'kasa';
+  const rows: Row[] = lines.map((line) => [labelOf(line.contender, family), formatNumber(line.fixedMsPerSecond), formatNumber(line.msPerPoll * 1000)]);
   const [ours, peer] = lines;
   // An intercept near zero can come out negative on a noisy machine; a ratio of it means nothing.
   const ratio = (a: number, b: number): string => (a > 0 && b > 0 ? (a / b).toFixed(2) : '-');
@@ -272,9 +319,17 @@ function targetTable(sizes: readonly number[], results: readonly FleetRunResult[
     rows.push([`${devices} devices: p99 latency < ${P99_TARGET_MS} ms`, `${formatNumber(p99(ours))} ms`, verdict(p99(ours) < P99_TARGET_MS)]);
     const share = cpuPerThousand(ours) / cpuPerThousand(peer);
     rows.push([`${devices} devices: CPU per poll at most 1/2 of the peer's`, `${share.toFixed(2)} (${formatNumber(1 / share)}x less)`, verdict(share <= CPU_SHARE_TARGET)]);
+    const floor = results.find((r) => r.devices === devices && r.contender === 'floor');
+    if (floor !== undefined) {
+      // What Node-RED, the Poller, the status and the message cost with no device asked: no client goes below it.
+      const least = cpuPerThousand(floor) / cpuPerThousand(peer);
+      rows.push([`${devices} devices: (the floor: least share any client could reach)`, `${least.toFixed(2)} of the peer's`, least > CPU_SHARE_TARGET ? 'target out of reach' : 'info']);
+    }
   }
   return renderTable(['target', 'ours', 'result'], rows);
 }
+
+const ours0 = (results: readonly FleetRunResult[]): Family => results[0]?.family ?? 'kasa';
 
 /** What each plug saw per second of the window: all requests, sysinfo reads, meter reads, new connections. */
 const perPlugSecond = (r: FleetRunResult, count: number): number => count / r.devices / r.seconds;
@@ -282,8 +337,9 @@ const perPlugSecond = (r: FleetRunResult, count: number): number => count / r.de
 function printTrioRun(settings: Settings, results: readonly FleetRunResult[]): void {
   const devices = results[0]!.devices;
   console.log(`\nTrio: ${devices} plugs, each with a plug-control watching at ${INTERVAL_SECONDS} s and two plug-energy at ${INTERVAL_SECONDS} s (one window of ${settings.seconds} s each)\n`);
+  const kasa = results[0]?.family !== 'tapo';
   const rows: Row[] = results.map((r) => [
-    LABELS[r.contender],
+    labelOf(r.contender, r.family),
     whole(r.due),
     whole(r.done),
     percent(pace(r)),
@@ -292,15 +348,15 @@ function printTrioRun(settings: Settings, results: readonly FleetRunResult[]): v
     formatNumber(p99(r)),
     formatNumber(cpuPerThousand(r)),
     perPlugSecond(r, r.deviceRequests).toFixed(2),
-    perPlugSecond(r, r.deviceSysinfo).toFixed(2),
-    perPlugSecond(r, r.deviceRealtime).toFixed(2),
+    kasa ? perPlugSecond(r, r.deviceSysinfo).toFixed(2) : '-',
+    kasa ? perPlugSecond(r, r.deviceRealtime).toFixed(2) : '-',
     perPlugSecond(r, r.deviceConnections).toFixed(2),
   ]);
   const header = ['client', 'readings due', 'done', 'pace', 'failed', 'p50 ms', 'p99 ms', 'CPU ms/1000 readings', 'requests/plug/s', 'sysinfo/plug/s', 'get_realtime/plug/s', 'conns/plug/s'];
   console.log(renderTable(header, rows, 1));
   const both = pair(results, devices);
   if (both !== null) {
-    console.log('\nRatios ours / tplink-smarthome-api\n');
+    console.log(`\nRatios ours / ${PEER_LABELS[ours0(results)]}\n`);
     const { ours, peer } = both;
     const requestRatio = perPlugSecond(ours, ours.deviceRequests) / perPlugSecond(peer, peer.deviceRequests);
     console.log(

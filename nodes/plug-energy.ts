@@ -4,7 +4,7 @@ import { RANGES } from '../src/util/bounds';
 import { Deadband } from '../src/device/deadband';
 import { displayValue } from '../src/util/display-text';
 import { Device, DeviceReading, MeterReading, MeterSnapshot, StatsPeriod, Target, partKey, resolveOutlets } from '../src/device/device';
-import { sumReadings } from '../src/device/energy';
+import { DroppedStat, sumReadings } from '../src/device/energy';
 import { ErrorCode, KasaError } from '../src/util/errors';
 import type { DeviceInfo, OutletInfo } from '../src/device/state';
 import type { DeviceSubscriber } from '../src/device/device-hub';
@@ -91,11 +91,15 @@ export = function register(RED: NodeAPI): void {
       const command = commandOf(msg['command'], def.command);
       if (command === 'erase') checkPermission({ kind: 'preset', name: 'energy_reset' }, { allowRaw: false, allowDestructive: def.allowDestructive === true });
       const period = command === 'daystat' || command === 'monthstat' ? statsPeriod(command, msg['year'], msg['month']) : undefined;
+      let dropped: DroppedStat[] | undefined;
       const { device, target, snapshot } = await deviceNode.use(async (device) => {
         const target = await targetOf(device, msg['outlet']);
         if (command === 'realtime') return { device, target, snapshot: await target.realtime() };
-        if (period !== undefined) msg.payload = await target.stats(period);
-        else {
+        if (period !== undefined) {
+          const stats = await target.stats(period);
+          msg.payload = [...stats];
+          dropped = stats.dropped;
+        } else {
           await target.eraseStats();
           msg.payload = true;
         }
@@ -107,6 +111,12 @@ export = function register(RED: NodeAPI): void {
         const messages = readingMessages(device, snapshot, msg);
         send(messages.length === 1 ? messages[0]! : [messages]);
         return;
+      }
+      // Impossible entries of the statistics are left out and named, so one broken day does not blank a month's chart.
+      if (dropped === undefined) delete msg['dropped'];
+      else {
+        msg['dropped'] = dropped;
+        this.warn(`${dropped.length} impossible ${dropped.length === 1 ? 'entry' : 'entries'} of the device's statistics left out: see msg.dropped.`);
       }
       msg['device'] = device.identity();
       if (outlets.length > 0) msg['outlet'] = outlets.length === 1 ? outletOut(outlets[0]!) : outlets.map(outletOut);

@@ -77,14 +77,38 @@ function uncopyable(forWhom: string, cause: unknown): KasaError {
   );
 }
 
-/** Reports an error with a message Node-RED can copy: the original could not be, so Catch nodes got nothing yet. */
+/**
+ * Reports an error with a message Node-RED can copy: the original could not be, so Catch nodes got
+ * nothing yet. The copy keeps every top-level property that can be copied (topic, _msgid, the
+ * flow's own ids...) and leaves out those nested too deeply or unreadable, so a Catch flow can tell
+ * which message failed. Should even that copy fail (a getter that throws only on a later read),
+ * `_msgid` and a string `topic` are sent alone.
+ */
 function reportUncopyable(node: Node, msg: NodeMessageInFlow, err: Error): void {
-  const stub: Record<string, unknown> = { _msgid: msg._msgid };
-  if (typeof msg.topic === 'string') stub['topic'] = msg.topic;
+  const copyable: Record<string, unknown> = {};
+  let keys: string[] = [];
   try {
-    node.error(err, stub as NodeMessage);
+    keys = Object.keys(msg);
   } catch {
-    // Nothing left to try: the runtime could not even report the error.
+    // a Proxy that refuses to list its keys: the bare stub below
+  }
+  for (const key of keys) {
+    try {
+      const value = (msg as Record<string, unknown>)[key];
+      if (!valueNestsDeeperThan(value, MAX_MESSAGE_DEPTH, { cycles: 'ignore' })) copyable[key] = value;
+    } catch {
+      // unreadable: left out
+    }
+  }
+  const bare: Record<string, unknown> = { _msgid: msg._msgid };
+  if (typeof msg.topic === 'string') bare['topic'] = msg.topic;
+  for (const stub of [copyable, bare]) {
+    try {
+      node.error(err, stub as NodeMessage);
+      return;
+    } catch {
+      // Node-RED could not copy this one either: try the bare one, then give up.
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { CAPABILITY_VERBS, Capabilities, CapabilityName, ModuleSet } from './capabilities';
-import type { EnergyStat } from './energy';
-import { sumReadings } from './energy';
+import type { DroppedStat, EnergyStat, EnergyStats } from './energy';
+import { sumReadings, withDropped } from './energy';
 import { KIND_LABELS } from './kind';
 import { LightChange, checkLightChange } from './light';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
@@ -125,18 +125,26 @@ export abstract class Target implements Part {
     return { reading: readings.length === 1 ? readings[0]!.reading : sumReadings(readings.map((r) => r.reading)), parts: readings };
   }
 
-  /** Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order. */
-  async stats(period: StatsPeriod): Promise<EnergyStat[]> {
+  /**
+   * Energy per day of a month, or per month of a year (kWh), summed over the parts, in date order;
+   * `dropped` lists the impossible entries left out, with the outlet they came from.
+   */
+  async stats(period: StatsPeriod): Promise<EnergyStats> {
     const energy = await this.device.need('energy');
     const totals = new Map<string, EnergyStat>();
+    const dropped: DroppedStat[] = [];
     for (const part of this.parts()) {
-      for (const stat of await energy.stats(part, period)) {
+      const stats: EnergyStats = await energy.stats(part, period);
+      const outlet = part.outlets[0]?.index;
+      for (const entry of stats.dropped ?? []) dropped.push(outlet === undefined ? entry : { ...entry, outlet });
+      for (const stat of stats) {
         const key = `${stat.year}-${stat.month}-${stat.day ?? ''}`;
         const seen = totals.get(key);
         totals.set(key, seen === undefined ? { ...stat } : { ...seen, energy: Math.round((seen.energy + stat.energy) * 1e6) / 1e6 });
       }
     }
-    return [...totals.values()].sort((a, b) => a.year - b.year || a.month - b.month || (a.day ?? 0) - (b.day ?? 0));
+    const sorted = [...totals.values()].sort((a, b) => a.year - b.year || a.month - b.month || (a.day ?? 0) - (b.day ?? 0));
+    return withDropped(sorted, dropped);
   }
 
   /** Erases the meter's statistics of each part. */

@@ -16,6 +16,51 @@ export interface EnergyStat {
   energy: number;
 }
 
+/** An entry of a statistics answer that was left out: where it was in the list, and why. */
+export interface DroppedStat {
+  /** 0-based position in the device's list. */
+  index: number;
+  reason: string;
+  /** The outlet (1-based) whose statistics it was in, on a strip metering per outlet. */
+  outlet?: number;
+}
+
+/**
+ * Statistics as read: the entries kept, and in `dropped` those left out because they were not
+ * entries at all or impossible (a terawatt-hour day), so one broken entry does not blank a chart.
+ */
+export type EnergyStats = EnergyStat[] & { dropped?: DroppedStat[] };
+
+/** `stats` with `dropped` attached when anything was left out. */
+export function withDropped(stats: EnergyStat[], dropped: readonly DroppedStat[]): EnergyStats {
+  const result: EnergyStats = stats;
+  if (dropped.length > 0) result.dropped = [...dropped];
+  return result;
+}
+
+/**
+ * Keeps what `read` makes of each entry; an entry it refuses (undefined, or a KasaError) is
+ * dropped and said. A list of entries none of which could be used is PROTOCOL: the answer is broken.
+ */
+export function keepReadable<T>(list: readonly unknown[], read: (entry: unknown, index: number) => T | undefined, what: string): { kept: T[]; dropped: DroppedStat[] } {
+  const kept: T[] = [];
+  const dropped: DroppedStat[] = [];
+  list.forEach((entry, index) => {
+    try {
+      const value = read(entry, index);
+      if (value === undefined) dropped.push({ index, reason: `not a ${what}` });
+      else kept.push(value);
+    } catch (err) {
+      if (!(err instanceof KasaError)) throw err;
+      dropped.push({ index, reason: err.message });
+    }
+  });
+  if (list.length > 0 && kept.length === 0) {
+    throw new KasaError(ErrorCode.PROTOCOL, `None of the ${list.length} entries of the energy statistics could be used (the first: ${dropped[0]!.reason}).`);
+  }
+  return { kept, dropped };
+}
+
 /** Sums of the outlets' power, current and energy, with the mean voltage. */
 export function sumReadings(readings: readonly EnergyReading[]): EnergyReading {
   const sum = (key: keyof EnergyReading) => readings.reduce((acc, r) => acc + r[key], 0);

@@ -131,8 +131,7 @@ export class TcpTransport implements Transport {
         written: false,
         resolve: (text) => {
           settle();
-          if (this.persistent) socket.setTimeout(this.idleTimeoutMs);
-          else this.dropSocket();
+          if (!this.persistent) this.dropSocket();
           resolve(text);
         },
         reject: (err) => {
@@ -141,7 +140,6 @@ export class TcpTransport implements Transport {
         },
       };
       this.pending = pending;
-      socket.setTimeout(0);
       socket.write(frame, (err) => {
         if (err === undefined || err === null) pending.written = true;
       });
@@ -191,6 +189,9 @@ export class TcpTransport implements Transport {
     socket.on('end', () => {
       if (this.socket === socket && this.pending === null) this.dropSocket();
     });
+    // Idle for idleTimeoutMs: let go. Set once: each read and write restarts the count (and re-arms
+    // it after it fired), and while an exchange waits its own timer rules, so the idle one is ignored.
+    if (this.persistent) socket.setTimeout(this.idleTimeoutMs);
     socket.on('timeout', () => {
       if (this.pending === null && this.socket === socket) this.dropSocket();
     });

@@ -12,8 +12,22 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** At least `count` opening brackets ({ or [) in `text`? Native searches, no per-character loop. */
+function hasOpeningBrackets(text: string, count: number): boolean {
+  let found = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      if (++found >= count) return true;
+    }
+  }
+  return false;
+}
+
 /** True when JSON text nests objects and arrays deeper than `max`; one pass, no parsing. */
 export function textNestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
+  // Nesting deeper than `max` takes more than `max` opening brackets: most texts (a sysinfo has a
+  // handful) are cleared by counting them, strings included, which can only count too many.
+  if (!hasOpeningBrackets(text, max + 1)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

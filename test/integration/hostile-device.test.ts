@@ -98,6 +98,22 @@ describe('frames nobody asked for never pass for a reply', () => {
     fresh();
   });
 
+  it('a reply that answers only some of the methods asked is PROTOCOL, and the connection is not reused', async () => {
+    // The read answered, the switch not: taking it would say the plug switched.
+    const rogue = new RogueDevice(() => JSON.stringify({ system: { get_sysinfo: { err_code: 0, relay_state: 1 } } }));
+    await rogue.start();
+    const client = new KasaClient({ host: '127.0.0.1', port: rogue.port, timeoutMs: 1000 });
+    try {
+      await assert.rejects(client.send(batch(system.setRelayState(true), system.getSysinfo())), isCode(ErrorCode.PROTOCOL, /does not answer the request/));
+      await assert.rejects(client.exchange(batch(system.getSysinfo(), system.setLed(true))), isCode(ErrorCode.PROTOCOL));
+      assert.deepEqual(Object.keys((await client.send(system.getSysinfo()))['system'] as object), ['get_sysinfo'], 'a full answer still passes');
+    } finally {
+      await client.close();
+      await rogue.stop();
+    }
+    fresh();
+  });
+
   it('a command the device took before closing without an answer is not sent again', async () => {
     fresh();
     plug.state.setRelay(false);
@@ -107,6 +123,27 @@ describe('frames nobody asked for never pass for a reply', () => {
     assert.equal(relaySets.length, 1, 'set_relay_state reached the device once');
     assert.equal(plug.state.getRelay(), true, 'and it ran');
     assert.equal((await device.getSysinfo()).info.on, true, 'the next request works on a new connection');
+  });
+
+  it('no command that is not a read is sent again after the connection broke under it: reboot, erasures, rules', async () => {
+    const commandsThatAreNotSets: Array<Record<string, unknown>> = [
+      { system: { reboot: { delay: 1 } } },
+      { emeter: { erase_emeter_stat: null } },
+      { schedule: { add_rule: { stime_opt: 0, smin: 60, sact: 1, enable: 1, wday: [1, 1, 1, 1, 1, 1, 1], repeat: 1 } } },
+      { count_down: { delete_all_rules: null } },
+      { schedule: { erase_runtime_stat: null } },
+    ];
+    for (const request of commandsThatAreNotSets) {
+      const name = JSON.stringify(request);
+      fresh();
+      await device.getSysinfo(); // the connection is now a reused one: a read would be asked again on a fresh one
+      const before = plug.stats.requests;
+      plug.injectFault({ kind: 'close-after-request' }, { times: 1 });
+      await assert.rejects(device.client.send(request), isCode(ErrorCode.RESET, /may or may not have run/), name);
+      assert.equal(plug.stats.requests - before, 1, `${name} reached the device once`);
+      await device.client.close();
+    }
+    fresh();
   });
 
   it('a command whose reply is cut off is RESET saying it may or may not have run, and is not sent again', async () => {
@@ -132,6 +169,28 @@ describe('frames nobody asked for never pass for a reply', () => {
     plug.injectFault({ kind: 'close-after-request' }, { times: 2 });
     await assert.rejects(device.getSysinfo(), isCode(ErrorCode.RESET, /without answering/));
     assert.equal((await device.getSysinfo()).info.alias, 'Heater');
+  });
+
+  it('an idle persistent connection is let go after idleTimeoutMs, but never under an exchange slower than that', async () => {
+    const idle = new TcpTransport({ host: '127.0.0.1', port: plug.port, idleTimeoutMs: 150 });
+    const client = new KasaClient({ host: '127.0.0.1', port: plug.port, timeoutMs: 2000, transport: idle });
+    try {
+      const opened = plug.stats.connectionsOpened;
+      await client.send(system.getSysinfo());
+      // A reply slower than the idle timeout: the connection stays and carries the next request too.
+      plug.injectFault({ kind: 'delay', ms: 400 }, { times: 1 });
+      await client.send(system.getSysinfo());
+      assert.equal(idle.connected, true, 'kept through the slow exchange');
+      await client.send(system.getSysinfo());
+      assert.equal(plug.stats.connectionsOpened - opened, 1, 'one connection for the three requests');
+      const lastUse = Date.now();
+      await waitFor(() => !idle.connected, 'the idle connection to be let go', 3000);
+      assert.ok(Date.now() - lastUse >= 120, `let go after ${Date.now() - lastUse} ms, not at once`);
+      await client.send(system.getSysinfo());
+      assert.equal(plug.stats.connectionsOpened - opened, 2, 'the next request opens a new one');
+    } finally {
+      await client.close();
+    }
   });
 
   it('a connection the device closed while idle is let go before a command is written to it', async () => {

@@ -93,6 +93,24 @@ describe('hostile replies and messages in Node-RED', () => {
     assert.ok(await out.quietFor(100));
   });
 
+  it('a message too deep for Catch to copy reaches Catch with every property that can be copied: topic, ids, _msgid', async () => {
+    let deep: unknown = 'end';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const { node, caught } = await load(flowWith(control(), rogueDevice()));
+    const ids = { order: 'A-17', attempt: 2 };
+    const received = { payload: deep, topic: 'kitchen/kettle', ids, requestId: 4711, note: readableOnce(), _msgid: 'm-100000' };
+    node.receive(received);
+    const msg = (await caught.next()) as Msg;
+    assert.equal(msg.error?.code, ErrorCode.BAD_INPUT);
+    assert.equal(msg['topic'], 'kitchen/kettle');
+    assert.equal(msg['_msgid'], 'm-100000');
+    assert.deepEqual(msg['ids'], ids);
+    assert.equal(msg['requestId'], 4711);
+    // What cannot be copied is left out rather than taking the rest with it.
+    assert.equal('payload' in msg, false, 'the payload nested 100,000 deep');
+    assert.equal('note' in msg, false, 'the property that throws when read again');
+  });
+
   // The depth bound keeps deep messages away from Node-RED's copies; these reach the copies
   // themselves, with a message that can be read once but not copied (a getter that throws from its
   // second read on), so the guards around send() and done() are what holds.
@@ -150,6 +168,33 @@ describe('hostile replies and messages in Node-RED', () => {
     node.receive({ payload: 'read' });
     assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.PROTOCOL);
     assert.ok(await out.quietFor(100));
+  });
+
+  it('a daystat answer with one impossible entry keeps the good ones and names the dropped one in msg.dropped', async () => {
+    const days = [
+      { year: 2026, month: 11, day: 1, energy_wh: 1500 },
+      { year: 2026, month: 11, day: 2, energy_wh: 1e308 },
+      { year: 2026, month: 11, day: 3, energy_wh: 500 },
+    ];
+    rogueReply = (request) =>
+      'emeter' in request ? JSON.stringify({ emeter: { get_daystat: { err_code: 0, day_list: days } } }) : sysinfoReply({});
+    const { node, out, caught } = await load(flowWith({ type: 'plug-energy', name: 'meter', command: 'daystat' }, rogueDevice()));
+    node.receive({ year: 2026, month: 11, dropped: 'stale, from upstream' });
+    const msg = (await out.next()) as Msg;
+    assert.deepEqual(msg['payload'], [
+      { year: 2026, month: 11, day: 1, energy: 1.5 },
+      { year: 2026, month: 11, day: 3, energy: 0.5 },
+    ]);
+    const dropped = msg['dropped'] as Array<{ index: number; reason: string }>;
+    assert.deepEqual(dropped.map((d) => d.index), [1]);
+    assert.match(dropped[0]!.reason, /impossible energy statistic/);
+    // A clean answer carries no msg.dropped, not even one the message came in with.
+    days.splice(1, 1);
+    node.receive({ year: 2026, month: 11, dropped: 'stale, from upstream' });
+    const clean = (await out.next()) as Msg;
+    assert.equal((clean['payload'] as unknown[]).length, 2);
+    assert.equal('dropped' in clean, false);
+    assert.ok(await caught.quietFor(100));
   });
 
   it('an err_code sent as "0" is success; one sent as an object is DEVICE_ERROR', async () => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import RED = require('node-red');
 import type { Node, NodeMessage } from 'node-red';
 import { FAULT_KINDS, Fault, FaultKind, ModelName, SimulatedDevice } from '../../src/simulator';
@@ -570,6 +572,7 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     };
 
     const rssAtStart = process.memoryUsage().rss;
+    const memory = memorySampler();
     const started = Date.now();
     const end = started + SOAK_SECONDS * 1000;
     const redeployCount = Math.max(2, Math.floor(SOAK_SECONDS / 15));
@@ -594,6 +597,10 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
       if (now >= nextHistoryReset) {
         forgetHelperHistory();
         nextHistoryReset = now + 1000;
+      }
+      if (memory !== null && now >= memory.next) {
+        memory.next = now + memory.everyMs;
+        memory.sample(`${((now - started) / 1000).toFixed(0)} s, ledger ${ledger.entries.size} messages`);
       }
       await sleep(tick);
     }
@@ -694,6 +701,31 @@ describe('fault soak: every node, every fault, restarts and redeploys, in one No
     );
   });
 });
+
+/**
+ * SOAK_MEMORY=<seconds>: prints the heap after full collections, and the RSS, that often, to tell
+ * what grows (the ledger of every message, the runtime, or memory V8 keeps without using it).
+ */
+function memorySampler(): { next: number; everyMs: number; sample(label: string): void } | null {
+  const every = positiveNumber(process.env['SOAK_MEMORY'], 0);
+  if (every === 0) return null;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return {
+    next: Date.now(),
+    everyMs: every * 1000,
+    sample(label: string): void {
+      const before = process.memoryUsage();
+      gc();
+      const after = process.memoryUsage();
+      const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+      console.log(
+        `soak memory ${label}: rss ${mib(before.rss)} MiB (after GC ${mib(after.rss)}), heap used ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB after GC ` +
+          `of ${mib(after.heapTotal)} MiB total, external ${mib(after.external)} MiB`,
+      );
+    },
+  };
+}
 
 /** Redeploys summed by kind: messages in flight, their outcomes, and how many still reached the flow. */
 function redeployReport(atRedeploy: ReadonlyArray<{ kind: string; inFlight: number; reached: number; codes: Set<string> }>): string {

@@ -45,8 +45,17 @@ export function methodsOf(request: Request): string[] {
  */
 export function isReadOnly(request: Request): boolean {
   // The method names themselves: module names may have dots of their own (smartlife.iot.dimmer).
-  const methods = Object.entries(request).flatMap(([module, m]) => (module === 'context' || !isObject(m) ? [] : Object.keys(m)));
-  return methods.length > 0 && methods.every((name) => name.startsWith('get_'));
+  // Plain loops: this runs for every request, and allocates nothing.
+  let methods = 0;
+  for (const module of Object.keys(request)) {
+    const m = request[module];
+    if (module === 'context' || !isObject(m)) continue;
+    for (const name of Object.keys(m)) {
+      if (!name.startsWith('get_')) return false;
+      methods++;
+    }
+  }
+  return methods > 0;
 }
 
 /** How the editor groups presets in a node's action list. */

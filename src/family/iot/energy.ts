@@ -1,4 +1,4 @@
-import { EnergyReading, EnergyStat, checkPlausible, finite, round } from '../../device/energy';
+import { EnergyReading, EnergyStat, EnergyStats, checkPlausible, finite, keepReadable, round, withDropped } from '../../device/energy';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { isObject } from '../../util/json';
 
@@ -29,22 +29,35 @@ export function normaliseRealtime(raw: unknown): EnergyReading {
   };
 }
 
-/** `get_daystat` / `get_monthstat` replies: `{day_list|month_list: [{year, month, day?, energy|energy_wh}]}`. */
-export function normaliseStats(raw: unknown): EnergyStat[] {
+/**
+ * `get_daystat` / `get_monthstat` replies: `{day_list|month_list: [{year, month, day?, energy|energy_wh}]}`.
+ * An entry without year, month and energy, or with an impossible one, is left out and listed in `dropped`.
+ */
+export function normaliseStats(raw: unknown): EnergyStats {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics are not an object.');
   const list = raw['day_list'] ?? raw['month_list'];
   if (!Array.isArray(list)) {
     throw new KasaError(ErrorCode.PROTOCOL, 'The energy statistics have no day_list or month_list.');
   }
-  return list.filter(isObject).flatMap((entry) => {
-    const year = finite(entry['year']);
-    const month = finite(entry['month']);
-    const energy = pick(entry, 'energy', 'energy_wh');
-    if (year === undefined || month === undefined || energy === undefined) return [];
-    checkPlausible(energy, 'energy statistic');
-    const day = finite(entry['day']);
-    return [day === undefined ? { year, month, energy } : { year, month, day, energy }];
-  });
+  const { kept, dropped } = keepReadable(list, statOf, 'statistics entry with year, month and energy');
+  return withDropped(kept, dropped);
+}
+
+function statOf(entry: unknown): EnergyStat | undefined {
+  if (!isObject(entry)) return undefined;
+  const year = finite(entry['year']);
+  const month = finite(entry['month']);
+  const energy = pick(entry, 'energy', 'energy_wh');
+  if (year === undefined || month === undefined || energy === undefined) return undefined;
+  checkPlausible(energy, 'energy statistic');
+  if (!Number.isInteger(month) || month < 1 || month > 12) {
+    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible month (${month}); it was not used.`);
+  }
+  const day = finite(entry['day']);
+  if (day !== undefined && (!Number.isInteger(day) || day < 1 || day > 31)) {
+    throw new KasaError(ErrorCode.PROTOCOL, `The device sent an impossible day (${day}); it was not used.`);
+  }
+  return day === undefined ? { year, month, energy } : { year, month, day, energy };
 }
 
 /** The base unit value, or the milli-unit value divided by 1000. */

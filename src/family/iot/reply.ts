@@ -8,15 +8,11 @@ import { isObject } from '../../util/json';
  * asked or a module-wide err_code ({"emeter":{"err_code":-1}}).
  */
 export function checkAnswers(request: Record<string, unknown>, reply: Record<string, unknown>, device: string): void {
-  for (const [module, methods] of Object.entries(request)) {
+  for (const module of Object.keys(request)) {
     if (module === 'context') continue;
+    const methods = request[module];
     const answer = reply[module];
-    const answered =
-      Object.prototype.hasOwnProperty.call(reply, module) &&
-      (!isObject(methods) ||
-        (isObject(answer) &&
-          (Object.prototype.hasOwnProperty.call(answer, 'err_code') ||
-            Object.keys(methods).every((method) => Object.prototype.hasOwnProperty.call(answer, method)))));
+    const answered = hasOwn(reply, module) && (!isObject(methods) || (isObject(answer) && (hasOwn(answer, 'err_code') || answersEvery(answer, methods))));
     if (!answered) {
       throw new KasaError(
         ErrorCode.PROTOCOL,
@@ -27,6 +23,14 @@ export function checkAnswers(request: Record<string, unknown>, reply: Record<str
   }
 }
 
+const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
+/** Every method asked has its answer in the module's reply. */
+function answersEvery(answer: Record<string, unknown>, methods: Record<string, unknown>): boolean {
+  for (const method of Object.keys(methods)) if (!hasOwn(answer, method)) return false;
+  return true;
+}
+
 /** err_code -1 "module not support" and -2 "member not support" mean the device lacks the feature. */
 const UNSUPPORTED_CODES = new Set([-1, -2]);
 
@@ -35,10 +39,12 @@ const UNSUPPORTED_CODES = new Set([-1, -2]);
  * Replies report errors either per module ({"emeter":{"err_code":-1}}) or per method.
  */
 export function checkReply(reply: Record<string, unknown>, device: string): void {
-  for (const [module, moduleReply] of Object.entries(reply)) {
+  for (const module of Object.keys(reply)) {
+    const moduleReply = reply[module];
     if (!isObject(moduleReply)) continue;
     throwIfFailed(moduleReply, device, module, undefined);
-    for (const [method, methodReply] of Object.entries(moduleReply)) {
+    for (const method of Object.keys(moduleReply)) {
+      const methodReply = moduleReply[method];
       if (isObject(methodReply)) throwIfFailed(methodReply, device, module, method);
     }
   }
@@ -54,7 +60,7 @@ export function errCodeOf(value: unknown): number | undefined {
 }
 
 function throwIfFailed(part: Record<string, unknown>, device: string, module: string, method: string | undefined): void {
-  if (!Object.prototype.hasOwnProperty.call(part, 'err_code')) return;
+  if (!hasOwn(part, 'err_code')) return;
   const raw = part['err_code'];
   const code = errCodeOf(raw);
   if (code === 0) return;

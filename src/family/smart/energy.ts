@@ -1,5 +1,5 @@
 import { ErrorCode, KasaError } from '../../util/errors';
-import { EnergyReading, EnergyStat, checkPlausible, round } from '../../device/energy';
+import { EnergyReading, EnergyStats, checkPlausible, keepReadable, round, withDropped } from '../../device/energy';
 import { isObject } from '../../util/json';
 
 /**
@@ -56,7 +56,7 @@ export function combineSmartEnergy(parts: SmartEnergyParts): SmartEnergyReading 
  * the device's local time once `timeDiffMinutes` (get_device_info `time_diff`) is added; this
  * shape is unverified on hardware (docs/protocol.md, section 4, Energy units). Entries that are not numbers are left out.
  */
-export function normaliseEnergyData(raw: unknown, timeDiffMinutes = 0): EnergyStat[] {
+export function normaliseEnergyData(raw: unknown, timeDiffMinutes = 0): EnergyStats {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The energy history is not an object.');
   const data = raw['data'];
   const start = raw['start_timestamp'];
@@ -70,20 +70,27 @@ export function normaliseEnergyData(raw: unknown, timeDiffMinutes = 0): EnergySt
   const local = new Date((start + timeDiffMinutes * 60) * 1000);
   if (Number.isNaN(local.getTime())) throw new KasaError(ErrorCode.PROTOCOL, 'The energy history starts at an impossible time.');
   const [year, month, day] = [local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()];
-  const stats: EnergyStat[] = [];
-  data.slice(0, 400).forEach((value, i) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return;
-    checkPlausible(value, 'energy statistic');
-    const energy = round(value / 1000);
-    if (interval === ENERGY_INTERVAL.day) {
-      const date = new Date(Date.UTC(year, month, day + i));
-      stats.push({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), energy });
-    } else {
+  // Entries that are not numbers are days or months without data, left out; impossible ones are dropped and said.
+  const numbers = data.slice(0, 400).flatMap((value, i) => (typeof value === 'number' && Number.isFinite(value) ? [{ value, i }] : []));
+  const { kept, dropped } = keepReadable(
+    numbers,
+    (entry) => {
+      const { value, i } = entry as (typeof numbers)[number];
+      checkPlausible(value, 'energy statistic');
+      const energy = round(value / 1000);
+      if (interval === ENERGY_INTERVAL.day) {
+        const date = new Date(Date.UTC(year, month, day + i));
+        return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), energy };
+      }
       const date = new Date(Date.UTC(year, month + i, 1));
-      stats.push({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, energy });
-    }
-  });
-  return stats;
+      return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, energy };
+    },
+    'number',
+  );
+  return withDropped(
+    kept,
+    dropped.map((d) => ({ ...d, index: numbers[d.index]!.i })),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkPermission, parseAction, parseOutletSelectors } from '../../../src/device/actions';
+import { PRESETS } from '../../../src/family/iot/commands';
 import { ErrorCode, KasaError } from '../../../src/util/errors';
 
 describe('reading actions from messages', () => {
@@ -52,6 +53,25 @@ describe('reading actions from messages', () => {
     assert.throws(() => checkPermission(parseAction({ payload: { cnCloud: { unbind: {} } } }), rawOnly), /cnCloud.unbind/);
     assert.doesNotThrow(() => checkPermission(parseAction({ command: 'reboot' }), { allowRaw: false, allowDestructive: true }));
     assert.doesNotThrow(() => checkPermission(parseAction({ payload: 'toggle' }), none));
+  });
+
+  it('refuses every destructive preset and raw command without the permission, in either dialect and inside batches', () => {
+    const rawOnly = { allowRaw: true, allowDestructive: false };
+    for (const name of Object.keys(PRESETS).filter((n) => PRESETS[n as keyof typeof PRESETS].destructive)) {
+      assert.throws(() => checkPermission(parseAction({ command: name }), rawOnly), { code: ErrorCode.NOT_ALLOWED }, name);
+    }
+    const destructiveRaw: Array<Record<string, unknown>> = [
+      { system: { get_sysinfo: {}, reboot: { delay: 1 } } }, // one destructive method among reads
+      { emeter: { erase_emeter_stat: null } },
+      { 'smartlife.iot.common.emeter': { erase_emeter_stat: null } }, // another kind's module name
+      { netif: { set_stainfo: { ssid: 'x', password: 'y', key_type: 3 } } },
+      { method: 'device_reset' },
+      { method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }, { method: 'device_reboot' }] } },
+      { method: 'control_child', params: { device_id: 'x', requestData: { method: 'device_reset' } } },
+    ];
+    for (const request of destructiveRaw) {
+      assert.throws(() => checkPermission(parseAction({ payload: request }), rawOnly), { code: ErrorCode.NOT_ALLOWED }, JSON.stringify(request));
+    }
   });
 
   it('reads outlet selectors in every form', () => {

@@ -106,4 +106,31 @@ describe('one poll for every watcher of a device', () => {
     assert.equal(slow.readings.length, slowBefore + 1, 'the slow watcher hears the recovery at once, not a second later');
     await hub.stop();
   });
+
+  it('after the recovery, reads each watcher at its own pace again, not everyone every poll', async () => {
+    let failing = false;
+    const readForSlow: boolean[] = [];
+    const slow = recorder(60_000);
+    const hub = new PollingHub<number>(async (watchers) => {
+      readForSlow.push(watchers.includes(slow.watcher));
+      if (failing) throw new Error('unplugged');
+      return readForSlow.length;
+    });
+    const fast = recorder(15);
+    hub.watch(fast.watcher);
+    hub.watch(slow.watcher);
+    await fast.readingNumber(2);
+    failing = true;
+    const failedAt = readForSlow.length;
+    while (readForSlow.length < failedAt + 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    failing = false;
+    const recoveredAt = readForSlow.length;
+    await fast.readingNumber(fast.readings.length + 8);
+    await hub.stop();
+    assert.equal(slow.readings.length, 2, 'the first reading and the recovery');
+    // One poll at most reads for everyone after the outage (the one that recovers); the rest only for the fast watcher.
+    const afterRecovery = readForSlow.slice(recoveredAt);
+    assert.ok(afterRecovery.length >= 8, `${afterRecovery.length} polls after the recovery`);
+    assert.ok(afterRecovery.filter(Boolean).length <= 1, `the slow watcher was read for in ${afterRecovery.filter(Boolean).length} of ${afterRecovery.length} polls after the recovery`);
+  });
 });

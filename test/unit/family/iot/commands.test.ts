@@ -91,4 +91,31 @@ describe('command catalogue', () => {
     assert.equal(isReadOnly({ 'vendor.get_things': { set_thing: {} } }), false);
     assert.equal(isReadOnly({}), false);
   });
+
+  it('never calls a command a read because it is not a set_: reboots, erasures, rules, bindings are sent once', () => {
+    // The no-double-write promise rests on this: whatever isReadOnly passes may be sent twice.
+    const commandsThatAreNotSets: Array<Record<string, unknown>> = [
+      { system: { reboot: { delay: 1 } } },
+      { system: { reset: { delay: 1 } } },
+      { emeter: { erase_emeter_stat: null } },
+      { schedule: { add_rule: { stime_opt: 0, wday: [1, 1, 1, 1, 1, 1, 1] } } },
+      { schedule: { edit_rule: { id: 'x' } } },
+      { schedule: { delete_rule: { id: 'x' } } },
+      { schedule: { delete_all_rules: null } },
+      { schedule: { erase_runtime_stat: null } },
+      { count_down: { add_rule: { delay: 60, act: 1 } } },
+      { anti_theft: { delete_all_rules: null } },
+      { cnCloud: { bind: { username: 'u', password: 'p' } } },
+      { cnCloud: { unbind: null } },
+      { netif: { get_scaninfo: { refresh: 1 } }, system: { reboot: { delay: 1 } } },
+      { 'smartlife.iot.smartbulb.lightingservice': { transition_light_state: { on_off: 1 } } },
+      { system: { getsysinfo: {} } }, // no underscore: not the get_ prefix
+      { system: { GET_SYSINFO: {} } },
+    ];
+    for (const request of commandsThatAreNotSets) {
+      assert.equal(isReadOnly(request), false, methodsOf(request).join(', '));
+    }
+    // Every preset the editor offers that is not in the read group is not a read either.
+    for (const [name, preset] of Object.entries(PRESETS)) assert.equal(isReadOnly(preset.request()), preset.group === 'read', name);
+  });
 });

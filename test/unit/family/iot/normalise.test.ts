@@ -113,8 +113,35 @@ describe('energy normalisation', () => {
       { year: 2026, month: 11, day: 3, energy: 1.25 },
       { year: 2026, month: 11, day: 4, energy: 0.5 },
     ]);
-    assert.deepEqual(normaliseStats({ month_list: [{ year: 2026, month: 1, energy: 30.1 }, { bogus: true }] }), [{ year: 2026, month: 1, energy: 30.1 }]);
+    const withBogus = normaliseStats({ month_list: [{ year: 2026, month: 1, energy: 30.1 }, { bogus: true }] });
+    assert.deepEqual([...withBogus], [{ year: 2026, month: 1, energy: 30.1 }]);
+    assert.deepEqual(withBogus.dropped, [{ index: 1, reason: 'not a statistics entry with year, month and energy' }]);
     assert.throws(() => normaliseStats({}), { code: ErrorCode.PROTOCOL });
+  });
+
+  it('keeps the good entries of statistics with impossible ones among them, and says which were dropped', () => {
+    const days = [
+      { year: 2026, month: 11, day: 1, energy_wh: 1200 },
+      { year: 2026, month: 11, day: 2, energy_wh: 1e308 },
+      { year: 2026, month: 11, day: 3, energy_wh: 800 },
+      { year: 2026, month: 13, day: 4, energy_wh: 5 },
+      { year: 2026, month: 11, day: 0, energy_wh: 5 },
+      { year: 2026, month: 11, day: 6, energy_wh: -2e12 },
+      'junk',
+    ];
+    const stats = normaliseStats({ day_list: days });
+    assert.deepEqual([...stats], [
+      { year: 2026, month: 11, day: 1, energy: 1.2 },
+      { year: 2026, month: 11, day: 3, energy: 0.8 },
+    ]);
+    assert.deepEqual(stats.dropped?.map((d) => d.index), [1, 3, 4, 5, 6]);
+    assert.match(stats.dropped![0]!.reason, /impossible energy statistic/);
+    assert.match(stats.dropped![1]!.reason, /impossible month \(13\)/);
+    // Nothing dropped: no list at all, so a message carries none.
+    assert.equal(normaliseStats({ day_list: [days[0]] }).dropped, undefined);
+    // No usable entry at all: the answer is broken, not an empty month.
+    assert.throws(() => normaliseStats({ day_list: [days[1], days[3]] }), { code: ErrorCode.PROTOCOL });
+    assert.deepEqual([...normaliseStats({ day_list: [] })], []);
   });
 
   it('sums outlets and averages the voltage', () => {

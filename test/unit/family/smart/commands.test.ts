@@ -29,6 +29,18 @@ void describe('SMART commands', () => {
     assert.equal(isSmartReadOnly({ method: 'multipleRequest', params: { requests: [] } }), false);
   });
 
+  void it('never calls a command a read because it is not a set_: reboots, rules, erasures, child commands are sent once', () => {
+    const notReads = ['device_reboot', 'device_reset', 'add_countdown_rule', 'edit_countdown_rule', 'remove_countdown_rules', 'add_schedule_rule',
+      'fw_download', 'play_alarm', 'component_nego_x', 'getDeviceInfo', 'GET_DEVICE_INFO', 'multipleRequest', 'control_child'];
+    for (const method of notReads) assert.equal(isSmartReadOnly({ method }), false, method);
+    const toChild = (requestData: Record<string, unknown>) => ({ method: 'control_child', params: { device_id: 'x', requestData } });
+    assert.equal(isSmartReadOnly(toChild({ method: 'get_device_info' })), true, 'a read of an outlet');
+    assert.equal(isSmartReadOnly(toChild({ method: 'device_reboot' })), false);
+    assert.equal(isSmartReadOnly(toChild({ method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }, { method: 'add_countdown_rule' }] } })), false);
+    // A control_child whose requestData is not a request cannot be checked: never a read.
+    assert.equal(isSmartReadOnly({ method: 'control_child', params: { device_id: 'x', requestData: 'get_device_info' } }), false);
+  });
+
   void it('encodes a new nickname in base64 and asks countdown rules with params {}', () => {
     assert.deepEqual(smartCommands.setNickname('Lamp'), { method: 'set_device_info', params: { nickname: 'TGFtcA==' } });
     assert.deepEqual(smartCommands.getCountdownRules(), { method: 'get_countdown_rules', params: {} });

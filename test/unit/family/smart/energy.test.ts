@@ -82,6 +82,10 @@ void describe('SMART energy history', () => {
     assert.throws(() => normaliseEnergyData({ data: 'x', start_timestamp: 0, interval: 1440 }), isProtocol);
     assert.throws(() => normaliseEnergyData([1]), isProtocol);
     assert.throws(() => normaliseEnergyData({ data: [1e12], start_timestamp: 0, interval: 1440 }), isProtocol);
+    // One impossible day among good ones: the good ones are kept, the bad one named by its place.
+    const mixed = normaliseEnergyData({ data: [1000, 1e12, null, 2000], start_timestamp: Date.UTC(2026, 2, 1) / 1000, interval: 1440 });
+    assert.deepEqual([...mixed].map((s) => [s.day, s.energy]), [[1, 1], [4, 2]]);
+    assert.deepEqual(mixed.dropped?.map((d) => d.index), [1]);
   });
 });
 

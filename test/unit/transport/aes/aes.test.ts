@@ -65,8 +65,14 @@ void describe('PKCS#1 v1.5 unpadding', () => {
     assert.equal(unpadPkcs1v15(Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(126, 0xaa)])), undefined, 'no 00 separator');
     assert.equal(unpadPkcs1v15(Buffer.from([0, 2, 1, 1, 1, 1, 1, 1, 1, 0])), undefined, 'too short');
     assert.equal(unpadPkcs1v15(Buffer.alloc(0)), undefined, 'empty');
-    // Exactly 8 padding bytes is the least allowed.
+    // Exactly 8 padding bytes is the least allowed; seven, in a block long enough, is refused.
     assert.deepEqual(unpadPkcs1v15(Buffer.from([0, 2, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0x41])), Buffer.from('A'));
+    assert.equal(unpadPkcs1v15(Buffer.from([0, 2, 9, 9, 9, 9, 9, 9, 9, 0, 0x41, 0x42])), undefined, 'seven padding bytes');
+    for (let padding = 0; padding < 8; padding++) {
+      const shortPadding = Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(padding, 0x5a), Buffer.from([0]), Buffer.alloc(32, 0x41)]);
+      assert.equal(unpadPkcs1v15(shortPadding), undefined, `${padding} padding bytes`);
+      assert.equal(unpadPkcs1v15(block(Buffer.alloc(32, 0x41), 128, (b) => (b[2 + padding] = 0x00))), undefined, `a 00 after ${padding} padding bytes`);
+    }
   });
 
   void it('decrypts what a device encrypts with PKCS#1 v1.5 to a fresh handshake key', async () => {
