@@ -98,7 +98,7 @@ describe('examples/*.json as a user imports them', () => {
         owner.set(port, name);
       }
     }
-    assert.equal(owner.size, 10, 'ten simulated devices in the eight examples');
+    assert.equal(owner.size, 13, 'thirteen simulated devices in the nine examples');
   });
 
   it('every non-config node type of the package is in some example (Flow Library scorecard N02)', () => {

@@ -204,7 +204,7 @@ describe('the demo (npm start)', () => {
       (globalThis as unknown as { RED: { editor: { editConfig(name: string, type: string, id: string): void } } }).RED.editor.editConfig('', 'tplink-device', id);
     }, device.id);
     await page.locator('#node-config-kasa-discover').waitFor();
-    const hosts = [demo.hs110.udpPort, demo.hs300.udpPort, demo.p110m.tdpPort, demo.p300.tdpPort].map((port) => `127.0.0.1:${port!}`).join(', ');
+    const hosts = [demo.hs110.udpPort, demo.hs300.udpPort, demo.kl430.udpPort, demo.p110m.tdpPort, demo.p300.tdpPort, demo.l530.tdpPort].map((port) => `127.0.0.1:${port!}`).join(', ');
     assert.equal(demo.searchHosts, hosts, 'the Kasa simulators by their UDP port, the Tapo ones by their discovery port');
     assert.equal(await page.locator('#node-config-kasa-hosts').inputValue(), hosts, 'the hosts settings.js gives');
     assert.match(await page.locator('#node-config-kasa-discover-options .form-tips').innerText(), /host:port/);
@@ -212,13 +212,14 @@ describe('the demo (npm start)', () => {
     const found = page.locator('#node-config-kasa-discover-result .kasa-flows-item');
     await found.filter({ hasText: 'Demo lamp' }).waitFor();
     await found.filter({ hasText: 'Demo strip' }).waitFor();
+    await found.filter({ hasText: 'Demo light strip' }).waitFor();
     // The Tapo simulators answer TP-Link's discovery: listed by model, their KLAP port and family.
-    for (const tapo of [demo.p110m, demo.p300]) {
+    for (const tapo of [demo.p110m, demo.p300, demo.l530]) {
       const item = found.filter({ hasText: `127.0.0.1:${tapo.port}` });
       await item.waitFor();
       assert.match(await item.innerText(), /Tapo \/ SMART.*KLAP/s);
     }
-    assert.equal(await found.count(), 4, 'the four simulated devices, each once');
+    assert.equal(await found.count(), 6, 'the six simulated devices, each once');
     await screenshot('device-search');
 
     // Placeholders show when the fields are empty: each must fit its field.
