@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
+import type { DeviceEvent, DeviceHub } from '../../src/device/device-hub';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { TddpResponder } from '../../src/simulator/tddp-responder';
 import { FlowNode, boxOf, overlaps } from '../support/flow-layout';
@@ -66,6 +67,7 @@ describe('examples/*.json as a user imports them', () => {
       '05-tddp-query.json',
       `06-dashboard ${NEEDS_DASHBOARD}.json`,
       '07-tapo-plug-and-strip.json',
+      '08-tapo-hub-sensors.json',
     ]);
   });
 
@@ -131,7 +133,7 @@ describe('examples/*.json as a user imports them', () => {
       it('a comment says what to run; every node is named, entirely on the canvas, and overlaps no other', () => {
         const comments = flow.filter((n) => n.type === 'comment');
         assert.ok(comments.length >= 1, 'a comment node explains the example');
-        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300) --port \d+/);
+        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300|h100) --port \d+/);
         if (needsDashboard) assert.match(String(comments[0]!['info']), /Needs FlowFuse Dashboard 2 \(@flowfuse\/node-red-dashboard\)/);
         const boxes = onCanvas.map((node) => {
           assert.ok(typeof node.name === 'string' && node.name !== '', `${node.type} ${node.id} has a name (its label on the canvas)`);
@@ -191,7 +193,7 @@ function prepare(name: string, devices: Record<string, Record<string, unknown>>)
     .filter((n) => !['ui-base', 'ui-theme', 'ui-page', 'ui-group'].includes(n.type))
     .map((n) => {
       if (n.type === 'tplink-device') {
-        const model = /HS\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
+        const model = /HS\d+|H\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
         assert.ok(devices[model] !== undefined, `a simulator for ${String(n.name)}`);
         return { ...n, ...devices[model] };
       }
@@ -464,7 +466,55 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal(strip.device.children.outlets[1]!.relay.isOn, false);
     assert.equal(await errors.quietFor(100), true);
   });
+
+  it('08 Tapo hub: the door opening switches the plug on, a button press toggles it', async () => {
+    const hub = new SmartSimulatedDevice({ model: 'h100', tdpPort: null });
+    const plug = new SmartSimulatedDevice({ model: 'p110m', tdpPort: null });
+    for (const sim of [hub, plug]) {
+      await sim.start();
+      sims.push(sim);
+    }
+    const flow = prepare('08-tapo-hub-sensors.json', { h100: { klapPort: hub.port }, p110m: { klapPort: plug.port } }).map((n) =>
+      n.type === 'hub-sensor' ? { ...n, pollInterval: 1 } : n,
+    );
+    await helper.load([...packageNodes, ...coreNodes], flow);
+    const door = new Inbox(helper.getNode(idOf(flow, 'helper', 'door events')));
+    const button = new Inbox(helper.getNode(idOf(flow, 'helper', 'button events')));
+    const state = new Inbox(helper.getNode(idOf(flow, 'helper', 'plug state')));
+    const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+    assert.equal((await door.next(8000))['event'], 'online');
+    assert.equal((await button.next(8000))['event'], 'online');
+    // A child named (not picked by id) is found in the first reading; the next poll learns where its log stands.
+    await pollsOf(idOf(flow, 'tplink-device', 'Simulated Tapo H100 hub (127.0.0.1:8083)'), 2);
+
+    hub.device.hub!.fire('contact', { type: 'open' });
+    assert.equal((await door.next(8000))['event'], 'open');
+    assert.equal((await state.next(8000)).payload, true);
+    assert.equal(plug.device.relay.isOn, true);
+    hub.device.hub!.fire('button', { type: 'singleClick' });
+    assert.equal((await button.next(8000))['event'], 'press');
+    assert.equal((await state.next(8000)).payload, false);
+    assert.equal(plug.device.relay.isOn, false);
+    assert.equal(await errors.quietFor(100), true);
+  });
 });
+
+/** Resolves after `count` more polls of a device node's hub (a subscriber that asks for nothing of its own). */
+function pollsOf(deviceId: string, count: number): Promise<void> {
+  const hub = (helper.getNode(deviceId) as unknown as { hub: DeviceHub }).hub;
+  return new Promise((resolve) => {
+    let seen = 0;
+    const watcher = {
+      intervalMs: 1000,
+      onEvent: (event: DeviceEvent) => {
+        if (event.type !== 'reading' || ++seen < count) return;
+        void hub.unsubscribe(watcher);
+        resolve();
+      },
+    };
+    hub.subscribe(watcher);
+  });
+}
 
 async function freeUdpPort(): Promise<number> {
   const probe = dgram.createSocket('udp4');

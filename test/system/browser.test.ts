@@ -17,7 +17,7 @@ import { openLoopbackPage } from '../support/chromium';
 
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
 const CATEGORY = 'tplink_kasa';
-const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query'];
+const PALETTE_TYPES = ['plug-control', 'strip-outlet', 'plug-energy', 'tddp-query', 'hub-sensor'];
 /** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
 const STEP_MS = 8000;
 const TEST_MS = 20000;
@@ -83,7 +83,7 @@ describe('editor in chromium', () => {
     await tapo?.stop();
   }, { timeout: 20000 });
 
-  it('shows the four nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
+  it('shows the five nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
     const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
     await category.waitFor();
     assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa');

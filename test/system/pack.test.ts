@@ -43,8 +43,10 @@ const run = promisify(execFile);
  * 159 files (raised to 240 KB).
  * With the simulator's SMART dimmers, lights and hubs and its Kasa lights, 248 KB and 953 KB in 170
  * files (raised to 270 KB and 1.1 MB; the lead may prefer another limit).
+ * With hubs (the hub-sensor node, its icon, help and example, children's readings and trigger logs),
+ * 271 KB and 1.05 MB in 206 files (raised to 290 KB; the lead may prefer another limit).
  */
-const MAX_TARBALL_BYTES = 270_000;
+const MAX_TARBALL_BYTES = 290_000;
 const MAX_UNPACKED_BYTES = 1_100_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
