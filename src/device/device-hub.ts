@@ -127,6 +127,25 @@ export class DeviceHub {
     this.compare(reading, except === undefined ? undefined : this.entries.get(except));
   }
 
+  /**
+   * Resolves after `count` more polls made at `intervalMs` (joining the polls there are; asking for
+   * nothing of its own): lets tests and benchmarks wait for polls rather than sleep.
+   */
+  polls(count: number, intervalMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const watcher: DeviceSubscriber = {
+        intervalMs,
+        onEvent: (event) => {
+          if (event.type !== 'reading' || ++seen < count) return;
+          void this.unsubscribe(watcher);
+          resolve();
+        },
+      };
+      this.subscribe(watcher);
+    });
+  }
+
   /** Removes every subscriber and stops polling. */
   stop(): Promise<void> {
     this.entries.clear();

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { SimulatedDevice } from '../../src/simulator';
-import type { DeviceEvent, DeviceHub } from '../../src/device/device-hub';
+import type { DeviceHub } from '../../src/device/device-hub';
 import { SmartSimulatedDevice } from '../../src/simulator/smart/server';
 import { TddpResponder } from '../../src/simulator/tddp-responder';
 import { FlowNode, boxOf, overlaps } from '../support/flow-layout';
@@ -485,7 +485,7 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal((await door.next(8000))['event'], 'online');
     assert.equal((await button.next(8000))['event'], 'online');
     // A child named (not picked by id) is found in the first reading; the next poll learns where its log stands.
-    await pollsOf(idOf(flow, 'tplink-device', 'Simulated Tapo H100 hub (127.0.0.1:8083)'), 2);
+    await (helper.getNode(idOf(flow, 'tplink-device', 'Simulated Tapo H100 hub (127.0.0.1:8083)')) as unknown as { hub: DeviceHub }).hub.polls(2, 1000);
 
     hub.device.hub!.fire('contact', { type: 'open' });
     assert.equal((await door.next(8000))['event'], 'open');
@@ -498,23 +498,6 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal(await errors.quietFor(100), true);
   });
 });
-
-/** Resolves after `count` more polls of a device node's hub (a subscriber that asks for nothing of its own). */
-function pollsOf(deviceId: string, count: number): Promise<void> {
-  const hub = (helper.getNode(deviceId) as unknown as { hub: DeviceHub }).hub;
-  return new Promise((resolve) => {
-    let seen = 0;
-    const watcher = {
-      intervalMs: 1000,
-      onEvent: (event: DeviceEvent) => {
-        if (event.type !== 'reading' || ++seen < count) return;
-        void hub.unsubscribe(watcher);
-        resolve();
-      },
-    };
-    hub.subscribe(watcher);
-  });
-}
 
 async function freeUdpPort(): Promise<number> {
   const probe = dgram.createSocket('udp4');

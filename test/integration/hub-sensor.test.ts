@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import type { Node } from 'node-red';
 import { ErrorCode } from '../../src/util/errors';
-import type { DeviceEvent, DeviceHub } from '../../src/device/device-hub';
+import type { DeviceHub } from '../../src/device/device-hub';
 import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/simulator/smart/server';
 import type { HubChildKind } from '../../src/simulator/smart/hub-kinds';
 import { Inbox, TrackedNode, helper, loadTracked, unloadChecked } from '../support/node-red';
@@ -51,21 +51,9 @@ function deviceHub(): DeviceHub {
   return (helper.getNode('dev') as unknown as { hub: DeviceHub }).hub;
 }
 
-/** Resolves after `count` more polls of the hub have been delivered. */
-function polls(count: number, intervalMs = 1000): Promise<void> {
-  const hub = deviceHub();
-  return new Promise((resolve) => {
-    let seen = 0;
-    const watcher = {
-      intervalMs,
-      onEvent: (event: DeviceEvent) => {
-        if (event.type !== 'reading' || ++seen < count) return;
-        void hub.unsubscribe(watcher);
-        resolve();
-      },
-    };
-    hub.subscribe(watcher);
-  });
+/** Resolves after `count` more polls of the hub (at 1 s, the nodes' interval). */
+function polls(count: number): Promise<void> {
+  return deviceHub().polls(count, 1000);
 }
 
 /** The next `count` messages of an inbox, as [event, payload] pairs. */
