@@ -70,8 +70,7 @@ function setupHubSensor(RED: NodeAPI, node: Node, def: HubSensorDef): void {
       : {
           intervalMs: Math.round(seconds * 1000),
           follows: () => NO_PARTS,
-          // Before the first reading the id is all there is: a name is found once the list is read.
-          children: (info) => new Set([info === undefined ? configured : resolveChild(info, configured, deviceNode.host).id]),
+          children: (info) => new Set([resolveChild(info, configured, deviceNode.host).id]),
           onEvent: (event) => {
             switch (event.type) {
               case 'online':

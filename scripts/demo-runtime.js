@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const dgram = require('node:dgram');
 const path = require('node:path');
-const { setTimeout, clearTimeout } = require('node:timers');
+const { setTimeout, clearTimeout, setInterval, clearInterval } = require('node:timers');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
@@ -159,18 +159,18 @@ function exampleFlows() {
 /**
  * The demo's flows: every example on a tab of its own (their ids never collide, a test sees to
  * that), each device node pointed at the simulators: a Tapo device (its name says which) at the
- * simulated P110M or P300 over KLAP, a device that a strip-outlet node uses at the HS300, any
+ * simulated P110M, P300 or H100 hub over KLAP, a device that a strip-outlet node uses at the HS300, any
  * other at the HS110; TDDP at the responder.
  */
-function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, tddpPort, tddpReplyPort }) {
+function demoFlows({ hs110Port, hs300Port, p110mPort, p300Port, h100Port, tddpPort, tddpReplyPort }) {
   const flows = exampleFlows().flatMap(({ flow }) => flow);
   const strips = new Set(flows.filter((node) => node.type === 'strip-outlet').map((node) => node.device));
   for (const node of flows) {
     if (node.type === 'tplink-device') {
-      const tapo = /\bTapo (P110M|P300)\b/.exec(String(node.name || ''));
+      const tapo = /\bTapo (P110M|P300|H100)\b/.exec(String(node.name || ''));
       let port;
       if (tapo) {
-        port = tapo[1] === 'P300' ? p300Port : p110mPort;
+        port = { P300: p300Port, P110M: p110mPort, H100: h100Port }[tapo[1]];
         Object.assign(node, { host: LOOPBACK, klapPort: port, transport: 'klap', tddpPort, tddpReplyPort });
       } else {
         port = strips.has(node.id) ? hs300Port : hs110Port;
@@ -192,12 +192,13 @@ function dashboardPath(flows) {
 }
 
 /**
- * The whole demo on loopback: a simulated HS110, an HS300, a Tapo P110M and a P300 (SMART over
- * KLAP, unbound: no account needed), a TDDP responder, and Node-RED with every example wired to
- * them. Resolves with { url, dashboardUrl, nodeRed, hs110, hs300, p110m, p300, tddp,
- * tddpReplyPort, stop() }.
+ * The whole demo on loopback: a simulated HS110, an HS300, a Tapo P110M, a P300 and an H100 hub
+ * (SMART over KLAP, unbound: no account needed), a TDDP responder, and Node-RED with every example
+ * wired to them. With `fireEveryMs`, the hub's sensors fire the simulator's demo events (a door
+ * opening, presses, ...) one after another at that interval. Resolves with { url, dashboardUrl,
+ * nodeRed, hs110, hs300, p110m, p300, h100, tddp, tddpReplyPort, stop() }.
  */
-async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log } = {}) {
+async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log, fireEveryMs = 0, onFired } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
   const { TddpResponder } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'tddp-responder.js'));
   const { SmartSimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'smart', 'server.js'));
@@ -205,16 +206,21 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
   const hs300 = new SimulatedDevice({ model: 'hs300', host: LOOPBACK, port: 0, alias: 'Demo strip' });
   const p110m = new SmartSimulatedDevice({ model: 'p110m', host: LOOPBACK, port: 0, nickname: 'Demo Tapo plug' });
   const p300 = new SmartSimulatedDevice({ model: 'p300', host: LOOPBACK, port: 0, nickname: 'Demo Tapo strip' });
+  const h100 = new SmartSimulatedDevice({ model: 'h100', host: LOOPBACK, port: 0, nickname: 'Demo Tapo hub' });
   const tddpReplyPort = await freeUdpPort();
   const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
   const started = [];
-  const stopSimulators = () => Promise.all(started.map((part) => part.stop()));
+  let firing = null;
+  const stopSimulators = () => {
+    if (firing !== null) clearInterval(firing);
+    return Promise.all(started.map((part) => part.stop()));
+  };
   try {
-    for (const part of [hs110, hs300, p110m, p300, tddp]) {
+    for (const part of [hs110, hs300, p110m, p300, h100, tddp]) {
       await part.start();
       started.push(part);
     }
-    const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, p110mPort: p110m.port, p300Port: p300.port, tddpPort: tddp.port, tddpReplyPort });
+    const flows = demoFlows({ hs110Port: hs110.port, hs300Port: hs300.port, p110mPort: p110m.port, p300Port: p300.port, h100Port: h100.port, tddpPort: tddp.port, tddpReplyPort });
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
@@ -222,12 +228,21 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
       tplinkDeviceSearchHosts: [hs110, hs300].map((device) => `${LOOPBACK}:${device.udpPort}`).join(', '),
     };
     const nodeRed = await startNodeRed({ userDir, flows, port, log, settings });
+    if (fireEveryMs > 0) {
+      const { DEMO_EVENTS, describeFired, fireOn } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'smart', 'hub-commands.js'));
+      let next = 0;
+      firing = setInterval(() => {
+        const { child, event } = DEMO_EVENTS[next++ % DEMO_EVENTS.length];
+        const fired = fireOn(h100.device.hub, event, child);
+        if (onFired) onFired(describeFired(fired.child, event, fired.entry));
+      }, fireEveryMs);
+    }
     const stop = async () => {
       await nodeRed.stop();
       await stopSimulators();
     };
     const dashboard = dashboardPath(flows);
-    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, tddp, tddpReplyPort, stop };
+    return { url: nodeRed.url, dashboardUrl: dashboard && nodeRed.url + dashboard, nodeRed, hs110, hs300, p110m, p300, h100, tddp, tddpReplyPort, stop };
   } catch (err) {
     await stopSimulators();
     throw err;

@@ -37,8 +37,8 @@ export interface DeviceSubscriber {
   meters?(info: DeviceInfo): readonly Target[];
   /** The parts it follows, by key (see PartState); the device itself alone when absent. */
   follows?(info: DeviceInfo): ReadonlySet<string> | undefined;
-  /** A hub's children it follows, by id: their logs are read with every poll (`info` absent before the first reading). */
-  children?(info: DeviceInfo | undefined): ReadonlySet<string>;
+  /** A hub's children it follows, by id (named from the hub's child list): their logs are read with every poll. */
+  children?(info: DeviceInfo): ReadonlySet<string>;
   onEvent(event: DeviceEvent): void;
 }
 
@@ -69,14 +69,13 @@ export class DeviceHub {
   private cursors = new Map<string, number>();
   /** Children whose log has been read: their motion, doors and water come from their logs. */
   private logged = new Set<string>();
-  private lastInfo: DeviceInfo | undefined;
 
   constructor(
-    poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs: ReadonlyMap<string, number | undefined>) => Promise<DeviceReading>,
+    poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>) => Promise<DeviceReading>,
   ) {
     this.polling = new PollingHub<DeviceReading, HubEntry>((due) => {
       const meters = due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)]));
-      return poll(meters, this.logsToRead());
+      return poll(meters, (info) => this.logsToRead(info));
     });
   }
 
@@ -85,8 +84,8 @@ export class DeviceHub {
    * learns the newest id, so nothing from before is told). A child nobody watches any more loses its
    * place: watched again later, it starts afresh rather than telling old entries.
    */
-  private logsToRead(): Map<string, number | undefined> {
-    const ids = new Set([...this.entries.values()].flatMap((entry) => [...entry.childrenOf(this.lastInfo)]));
+  private logsToRead(info: DeviceInfo): Map<string, number | undefined> {
+    const ids = new Set([...this.entries.values()].flatMap((entry) => [...entry.childrenOf(info)]));
     for (const id of this.cursors.keys()) if (!ids.has(id)) this.cursors.delete(id);
     return new Map([...ids].map((id) => [id, this.cursors.get(id)]));
   }
@@ -158,7 +157,6 @@ export class DeviceHub {
 
   /** Tells the online subscribers (but `except`) of each part that changed since the last reading, then remembers the new states. */
   compare(reading: DeviceReading, except?: HubEntry): void {
-    this.lastInfo = reading.info;
     this.compareChildren(reading, except);
     const parts = partStates(reading.info);
     const changed = parts.filter((part) => this.known.has(part.key) && this.known.get(part.key) !== stateKey(part));
@@ -225,7 +223,7 @@ class HubEntry {
     return this.subscriber.follows?.(info);
   }
 
-  childrenOf(info: DeviceInfo | undefined): ReadonlySet<string> {
+  childrenOf(info: DeviceInfo): ReadonlySet<string> {
     try {
       return this.subscriber.children?.(info) ?? NONE;
     } catch {

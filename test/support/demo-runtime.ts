@@ -31,6 +31,8 @@ export interface Demo {
   /** The Tapo plug (SMART over KLAP, with a meter) and strip. */
   p110m: SmartSimulatedDevice;
   p300: SmartSimulatedDevice;
+  /** The Tapo hub (SMART over KLAP) with one child of each kind. */
+  h100: SmartSimulatedDevice;
   tddpReplyPort: number;
   stop(): Promise<void>;
 }

@@ -163,13 +163,16 @@ export class SmartDevice extends Device {
    * State and the device's own meter in one batch, with a hub's child list and the first page of
    * each watched child's event log; each outlet's meter through control_child; older log pages after.
    */
-  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs: ReadonlyMap<string, number | undefined> = new Map()): Promise<DeviceReading> {
+  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>): Promise<DeviceReading> {
     const meters = new Map<string, MeterReading | KasaError>();
     // The device's own meter joins the state's batch; a strip that meters only per outlet has none.
     const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
     const meter = wholeMeter && new SmartMeter(this.client, await this.knownComponents()).present ? await this.meterOf(this) : undefined;
     const meterRequests = meter?.plannedRequests() ?? [];
-    const readers = await this.logReaders(logs);
+    // The children named from the last child list go in the state's batch; before one was read
+    // (the first poll), they are asked right after it.
+    const known = this.lastInfo?.children !== undefined && this.lastInfo.children.length > 0 ? this.lastInfo : undefined;
+    let readers = logs !== undefined && known !== undefined ? await this.logReaders(logs(known)) : [];
     const batched = this.childCommandsApart ? [] : readers.map((reader) => reader.first());
     const { read, outcomes } = await this.readInfo([...meterRequests, ...batched]);
     if (meter !== undefined) {
@@ -180,7 +183,12 @@ export class SmartDevice extends Device {
         meters.set('', err);
       }
     }
-    const logReads = readers.length === 0 ? undefined : await this.readLogs(readers, outcomes.slice(meterRequests.length));
+    let firstPages = outcomes.slice(meterRequests.length);
+    if (logs !== undefined && known === undefined) {
+      readers = await this.logReaders(logs(read.info));
+      firstPages = [];
+    }
+    const logReads = readers.length === 0 ? undefined : await this.readLogs(readers, firstPages);
     await this.readMeters(Device.partsOf(wanted, read.info), meters);
     return { info: read.info, meters, ...(logReads === undefined ? {} : { logs: logReads }) };
   }
