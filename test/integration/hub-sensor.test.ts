@@ -10,6 +10,17 @@ import { SmartSimulatedDevice, SmartSimulatedDeviceOptions } from '../../src/sim
 import type { HubChildKind } from '../../src/simulator/smart/hub-kinds';
 import { Inbox, TrackedNode, helper, loadTracked, unloadChecked } from '../support/node-red';
 
+/** The package's kind of each simulated child kind. */
+const CHILD_KINDS: Record<HubChildKind, string> = {
+  motion: 'motion-sensor',
+  contact: 'contact-sensor',
+  leak: 'leak-sensor',
+  climate: 'climate-sensor',
+  button: 'button',
+  switch: 'switch',
+  trv: 'valve',
+};
+
 type Msg = Record<string, unknown> & { event?: string; payload?: unknown; error?: { code?: string; message?: string } };
 
 const LIMIT = { timeout: 30_000 };
@@ -239,6 +250,31 @@ describe('hub-sensor on a simulated H100', () => {
     nodes[0]!.receive({ command: 'state', child: 'Living room climate' });
     const state = (await out.next(6000)) as Msg;
     assert.deepEqual([state.event, (state['device'] as { model: string }).model, (state.payload as { humidity: number }).humidity], ['state', 'T315', 48]);
+  });
+
+  it("lists the hub's children for the edit dialog (name, model, kind), deployed or typed in; a plug has none", LIMIT, async () => {
+    const sim = await hubSim();
+    await helper.startServer();
+    try {
+      await loadHub(hubFlow(sim, [{ kind: 'contact' }]), 1);
+      const deployed = await helper.request().get('/kasa-flows/children?device=dev');
+      assert.equal(deployed.status, 200, JSON.stringify(deployed.body));
+      const body = deployed.body as { model: string; kind: string; children: Array<{ id: string; alias: string; model: string; kind: string; label: string; online: boolean }> };
+      assert.deepEqual([body.model, body.kind], ['H100', 'hub']);
+      assert.deepEqual(
+        body.children.map((child) => `${child.alias}/${child.model}/${child.kind}`),
+        sim.device.hub!.children.map((child) => `${child.nickname}/${child.spec.model}/${CHILD_KINDS[child.kind]}`),
+      );
+      assert.equal(body.children[1]!.label, 'door or window sensor');
+      assert.equal(body.children[1]!.id, sim.device.hub!.child('contact').id);
+      const typed = await helper.request().get(`/kasa-flows/children?host=127.0.0.1&transport=klap&klapPort=${sim.port}`);
+      assert.equal((typed.body as { children: unknown[] }).children.length, 7);
+      const plug = await hubSim({ model: 'p110' });
+      const none = await helper.request().get(`/kasa-flows/children?host=127.0.0.1&transport=klap&klapPort=${plug.port}`);
+      assert.deepEqual([none.status, (none.body as { children: unknown[] }).children], [200, []]);
+    } finally {
+      await helper.stopServer();
+    }
   });
 
   for (const mode of ['accept', 'refuse'] as const) {
