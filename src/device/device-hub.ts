@@ -171,8 +171,9 @@ export class DeviceHub {
 
   /**
    * A hub's children: each new log entry (after the last id seen, in id order) and each change of
-   * readings is told once to the subscribers following that child, whether they have had their
-   * first reading or not (an entry made while a node was being redeployed reaches the new node).
+   * readings is told once to the subscribers following that child; one that has not had its first
+   * reading yet (a node just redeployed, or the hub back after an outage) hears them right after
+   * it, so nothing made meanwhile is lost.
    */
   private compareChildren(reading: DeviceReading, except?: HubEntry): void {
     const children = (reading.info.children ?? []).filter((child) => child.readings !== undefined);
@@ -199,7 +200,7 @@ export class DeviceHub {
     for (const entry of this.entries.values()) {
       if (entry === except) continue;
       const follows = entry.childrenOf(reading.info);
-      for (const { child, event } of news) if (follows.has(child.id)) entry.tell({ type: 'child', reading, child, event });
+      for (const { child, event } of news) if (follows.has(child.id)) entry.tellChild({ type: 'child', reading, child, event });
     }
   }
 }
@@ -209,6 +210,8 @@ const NONE: ReadonlySet<string> = new Set();
 /** One subscriber as the polling hub sees it: its interval, meters, and whether it has heard the device is online. */
 class HubEntry {
   online = false;
+  /** A child's events found before this subscriber's first reading (or the first after an outage): told right after it. */
+  private held: DeviceEvent[] = [];
 
   constructor(
     readonly subscriber: DeviceSubscriber,
@@ -240,8 +243,15 @@ class HubEntry {
       const follows = this.follows(reading.info);
       const parts = partStates(reading.info).filter((part) => (follows === undefined ? part.key === '' : follows.has(part.key)));
       this.tell({ type: 'online', reading, parts });
+      for (const event of this.held.splice(0)) this.tell(event);
     }
     this.tell({ type: 'reading', reading });
+  }
+
+  /** A child's event: now, or once this subscriber has heard the device is online. */
+  tellChild(event: DeviceEvent): void {
+    if (this.online) this.tell(event);
+    else this.held.push(event);
   }
 
   onOutage(error: unknown): void {

@@ -215,6 +215,30 @@ describe('hub-sensor on a simulated H100', () => {
     ]);
   });
 
+  it('the hub out of reach: one offline message and one error; back, the state and then what happened meanwhile, once', LIMIT, async () => {
+    const sim = await hubSim();
+    const hub = sim.device.hub!;
+    const { inboxes, caught } = await loadHub(hubFlow(sim, [{ kind: 'contact' }]), 1);
+    const door = inboxes[0]!;
+    assert.deepEqual(await events(door, 1), [['online', true]]);
+    // Slower than the device node's timeout (3 s): every poll fails.
+    sim.server.replyDelayMs = 5000;
+    const gone = (await door.next(12_000)) as Msg;
+    assert.deepEqual([gone.event, gone.payload, gone.error?.code], ['offline', false, ErrorCode.TIMEOUT]);
+    assert.equal(((await caught.next(2000)) as Msg).error?.code, ErrorCode.TIMEOUT);
+    hub.fire('contact', { type: 'open' });
+    hub.fire('contact', { type: 'close' });
+    sim.server.replyDelayMs = 0;
+    assert.deepEqual(await events(door, 3, 15_000), [
+      ['online', true],
+      ['open', true],
+      ['close', false],
+    ]);
+    await polls(2);
+    assert.equal(door.size, 0, 'nothing twice');
+    assert.equal(caught.size, 0, 'one error for the outage');
+  });
+
   it("the valve's target temperature and frost protection are set and read back; a target out of its range is BAD_INPUT, nothing sent", LIMIT, async () => {
     const sim = await hubSim();
     const valve = sim.device.hub!.child('trv');
