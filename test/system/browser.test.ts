@@ -34,6 +34,8 @@ describe('editor in chromium', () => {
   let hs110: SimulatedDevice;
   /** A Tapo plug bound to an account, answering TP-Link's discovery on a port of its own. */
   let tapo: SmartSimulatedDevice;
+  /** A Tapo hub with one child of each kind. */
+  let hub: SmartSimulatedDevice;
   let nodeRed: NodeRedHandle;
   let browser: BrowserContext;
   let page: Page;
@@ -70,6 +72,8 @@ describe('editor in chromium', () => {
     await hs110.start();
     tapo = new SmartSimulatedDevice({ model: 'p110', port: 0, tdpPort: 0, username: 'owner@example.com', password: 'secret', seed: 'browser' });
     await tapo.start();
+    hub = new SmartSimulatedDevice({ model: 'h100', port: 0, tdpPort: null, seed: 'browser-hub' });
+    await hub.start();
     nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
     ({ browser, page } = await openLoopbackPage({ outputDir, allowed: nodeRed.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(nodeRed.url);
@@ -81,6 +85,7 @@ describe('editor in chromium', () => {
     await nodeRed?.stop();
     await hs110?.stop();
     await tapo?.stop();
+    await hub?.stop();
   }, { timeout: 20000 });
 
   it('shows the five nodes with their icons under "TP-Link Kasa" in the palette', { timeout: TEST_MS }, async () => {
@@ -180,5 +185,33 @@ describe('editor in chromium', () => {
     assert.equal(event.on, !before, 'the toggle switched the relay over');
     assert.equal(hs110.state.getRelay(), !before);
     await screenshot('plug-switched');
+  });
+
+  it("hub-sensor's dialog lists the hub's children and a click picks one", { timeout: TEST_MS }, async () => {
+    await dropFromPalette('hub-sensor', 400, 360);
+    const hubNode = page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ hasText: 'hub sensor' });
+    await hubNode.waitFor();
+    await hubNode.locator('rect.red-ui-flow-node').dblclick();
+    await page.locator('#node-input-kasa-list-children').waitFor();
+    // A new device node for the simulated hub, over KLAP on its port.
+    await page.locator('#node-input-btn-device-add').click();
+    await page.locator('#node-config-input-host').waitFor();
+    await page.locator('#node-config-input-host').fill('127.0.0.1');
+    await page.locator('#node-config-input-transport').selectOption('klap');
+    await page.locator('#node-config-input-klapPort').fill(String(hub.port));
+    await page.locator('#node-config-input-name').fill('Browser test hub');
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
+    await page.locator('#node-input-kasa-list-children').click();
+    const items = page.locator('#node-input-kasa-children .kasa-flows-item');
+    await items.filter({ hasText: 'Front door' }).waitFor();
+    assert.equal(await items.count(), 7, 'one entry per child');
+    assert.match(await items.filter({ hasText: 'Front door' }).innerText(), /T110[\s\S]*door or window sensor/);
+    await items.filter({ hasText: 'Front door' }).click();
+    assert.equal(await page.locator('#node-input-child').inputValue(), hub.device.hub!.child('contact').id);
+    await screenshot('hub-children');
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-input-kasa-list-children').waitFor({ state: 'detached' });
+    await page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ hasText: 'Front door' }).waitFor();
   });
 });
