@@ -140,6 +140,19 @@ describe('hub-sensor on a simulated H100', () => {
     for (const inbox of inboxes) assert.equal(inbox.size, 0, 'no event twice');
   });
 
+  it('a Kasa KH100 hub works alike: its button presses and its valve', LIMIT, async () => {
+    const sim = await hubSim({ model: 'kh100' });
+    const { inboxes, nodes } = await loadHub(hubFlow(sim, [{ kind: 'button' }, { kind: 'trv' }]), 2);
+    const [button, valve] = inboxes as [Inbox, Inbox];
+    assert.deepEqual(await events(button, 1), [['online', true]]);
+    assert.equal(((await valve.next(6000)) as Msg)['device'] !== undefined, true);
+    sim.device.hub!.fire('button', { type: 'doubleClick' });
+    const pressed = (await button.next(6000)) as Msg;
+    assert.deepEqual([pressed.event, (pressed['device'] as { hub: { model: string } }).hub.model], ['double-press', 'KH100']);
+    nodes[1]!.receive({ targetTemperature: 18 });
+    assert.deepEqual(await events(valve, 1), [['state', 18]]);
+  });
+
   it('a burst of presses between two polls all arrive, in log order', LIMIT, async () => {
     const sim = await hubSim();
     const hub = sim.device.hub!;
