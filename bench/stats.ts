@@ -27,6 +27,12 @@ export function summarise(values: readonly number[]): Summary {
   };
 }
 
+/** The q-quantile (0-1) of some values, e.g. 0.99 for the 99th percentile. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error('percentile: no samples');
+  return quantile([...values].sort((a, b) => a - b), q);
+}
+
 /** Linear interpolation between the nearest ranks of an ascending array. */
 function quantile(sorted: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;

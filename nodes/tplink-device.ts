@@ -145,9 +145,9 @@ export = function register(RED: NodeAPI): void {
       };
     };
 
-    this.hub = new DeviceHub(async (meters) => {
+    this.hub = new DeviceHub(async (meters, logs) => {
       try {
-        const reading = await (await this.device()).poll(meters);
+        const reading = await (await this.device()).poll(meters, logs);
         tell('online');
         return reading;
       } catch (err) {

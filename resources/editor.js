@@ -81,7 +81,8 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
             host: config.host || '',
             port: config.port || 9999,
             timeout: config.timeout || 5000,
-            transport: config.transport || 'auto'
+            transport: config.transport || 'auto',
+            klapPort: config.klapPort || 80
         };
     }
 
@@ -102,7 +103,6 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
      * `list` shows them, and clicking them writes their indexes ("1,3") or "all" into `field`.
      */
     function outletPicker(options) {
-        var button = $(options.button);
         var field = $(options.field);
         var list = $(options.list);
 
@@ -155,6 +155,56 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
             refresh();
         }
 
+        askOnClick(options, 'outlets', render);
+    }
+
+    /**
+     * The child picker of hub-sensor: `button` asks the hub (via the chosen config node) for its
+     * children, `list` shows each one's name, model and kind, and a click writes its id into `field`.
+     */
+    function childPicker(options) {
+        var field = $(options.field);
+        var list = $(options.list);
+
+        function render(reply) {
+            list.empty();
+            var name = reply.alias || reply.model || '';
+            if (!reply.children || reply.children.length === 0) {
+                message(list, t('editor.children.noChildren', { name: name }));
+                return;
+            }
+            $('<div class="kasa-flows-message">').text(t('editor.children.title', { name: name, model: reply.model || '?' })).appendTo(list);
+            var ul = $('<ul class="kasa-flows-list">').appendTo(list);
+            var items = [];
+            var refresh = function () {
+                items.forEach(function (item) { item.button.toggleClass('selected', field.val() === item.child.id || field.val() === item.child.alias); });
+            };
+            reply.children.forEach(function (child) {
+                var item = $('<button type="button" class="kasa-flows-item">');
+                $('<span>').text((child.alias || child.id) + '  ' + (child.model || '')).appendTo(item);
+                $('<span class="kasa-flows-detail">').text(child.label + (child.online ? '' : ', ' + t('editor.children.offline'))).appendTo(item);
+                item.on('click', function (event) {
+                    event.preventDefault();
+                    field.val(child.id).trigger('change');
+                    if (options.onPick) options.onPick(child);
+                    refresh();
+                });
+                items.push({ child: child, button: item });
+                $('<li>').append(item).appendTo(ul);
+            });
+            refresh();
+        }
+
+        askOnClick(options, 'children', render);
+    }
+
+    /**
+     * A click on `options.button` asks the device of the chosen config node (through Node-RED's
+     * admin endpoint `path`) and hands the answer to `render`; a failure is said in `options.list`.
+     */
+    function askOnClick(options, path, render) {
+        var button = $(options.button);
+        var list = $(options.list);
         button.on('click', function (event) {
             event.preventDefault();
             var query = deviceQuery($(options.deviceSelect).val());
@@ -163,12 +213,12 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
             message(list, t('editor.outlets.loading'));
             button.prop('disabled', true);
             $.ajax({
-                url: ADMIN + 'outlets',
+                url: ADMIN + path,
                 data: query,
                 dataType: 'json',
                 timeout: Number(query.timeout) + 5000
             }).done(render).fail(function (xhr, textStatus) {
-                message(list, t('editor.outlets.failed', { error: errorOf(xhr, textStatus, 'editor.outlets.noAnswer') }), true);
+                message(list, t('editor.' + path + '.failed', { error: errorOf(xhr, textStatus, 'editor.outlets.noAnswer') }), true);
             }).always(function () {
                 button.prop('disabled', false);
             });
@@ -311,6 +361,7 @@ window.KasaFlowsEditor = window.KasaFlowsEditor || (function () {
         errorOf: errorOf,
         message: message,
         outletPicker: outletPicker,
+        childPicker: childPicker,
         integerIn: integerIn,
         zeroOrMore: zeroOrMore,
         checkHost: checkHost,

@@ -14,7 +14,7 @@ cd "$root"
 
 # The tests that load the nodes into a real Node-RED runtime, and the editor in chromium. The soak
 # (40 s) and the rest, which do not depend on Node-RED's version, run once, in `npm test`.
-TESTS=(nodes-control nodes-energy nodes-klap nodes-tpap nodes-tddp hostile-nodes discovery security scorecard browser)
+TESTS=(nodes-control nodes-energy nodes-klap nodes-tpap nodes-tddp hostile-nodes hub-sensor discovery security scorecard browser)
 
 if [ ! -d dist/test ]; then
     echo "No build: run npm run build first." >&2

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const dgram = require('node:dgram');
 const path = require('node:path');
-const { setTimeout, clearTimeout } = require('node:timers');
+const { setInterval, clearInterval, setTimeout, clearTimeout } = require('node:timers');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const PACKAGE_NAME = require(path.join(PROJECT_ROOT, 'package.json')).name;
@@ -159,9 +159,9 @@ function exampleFlows() {
 /**
  * The demo's preferred ports, fixed so that what `npm start` prints stays the same from one start to
  * the next; a port in use falls back to any free one (printed all the same). None is an example's
- * own (examples/*.json use 9901-9907, 8171 and 8172), so an example's simulator can run beside the demo.
+ * own (examples/*.json use 9901-9910 and 8171-8176), so an example's simulator can run beside the demo.
  */
-const DEMO_PORTS = { hs110: 9991, hs300: 9992, kl430: 9993, p110m: 8191, p300: 8192, l530: 8193, p110mTdp: 20191, p300Tdp: 20192, l530Tdp: 20193 };
+const DEMO_PORTS = { hs110: 9991, hs300: 9992, kl430: 9993, p110m: 8191, p300: 8192, l530: 8193, h100: 8194, p110mTdp: 20191, p300Tdp: 20192, l530Tdp: 20193, h100Tdp: 20194 };
 
 /** The demo's device nodes, one per simulated device, every example's device node replaced by one of them. */
 const DEMO_DEVICES = [
@@ -171,6 +171,7 @@ const DEMO_DEVICES = [
   { key: 'p110m', model: 'Tapo P110M', tapo: true, named: /\bTapo P110M\b/ },
   { key: 'p300', model: 'Tapo P300', tapo: true, named: /\bTapo P300\b/ },
   { key: 'l530', model: 'Tapo L530', tapo: true, named: /\bTapo L530\b/ },
+  { key: 'h100', model: 'Tapo H100 hub', tapo: true, named: /\bTapo H100\b/ },
 ];
 
 /**
@@ -241,13 +242,14 @@ function dashboardPath(flows) {
 
 /**
  * The whole demo on loopback: a simulated HS110, an HS300, a KL430 light strip, a Tapo P110M, a
- * P300 and an L530 bulb (SMART over KLAP, unbound: no account needed, each answering TP-Link's
+ * P300, an L530 bulb and an H100 hub with one child of each kind (SMART over KLAP, unbound: no account needed, each answering TP-Link's
  * discovery on a UDP port of its own), a TDDP responder, and Node-RED with every example wired to
- * them; the device dialog's search asks every simulated device (tplinkDeviceSearchHosts). Resolves
- * with { url, dashboardUrl, nodeRed, hs110, hs300, kl430, p110m, p300, l530, tddp, tddpReplyPort,
+ * them; the device dialog's search asks every simulated device (tplinkDeviceSearchHosts). With
+ * `fireEveryMs`, the hub's sensors fire demo events (a door, a press, ...), each told to `onFired`. Resolves
+ * with { url, dashboardUrl, nodeRed, hs110, hs300, kl430, p110m, p300, l530, h100, tddp, tddpReplyPort,
  * searchHosts, stop() }.
  */
-async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log, ports = DEMO_PORTS } = {}) {
+async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PREFERRED_EDITOR_PORT, log, ports = DEMO_PORTS, fireEveryMs = 0, onFired } = {}) {
   const { SimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'server.js'));
   const { TddpResponder } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'tddp-responder.js'));
   const { SmartSimulatedDevice } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'smart', 'server.js'));
@@ -269,21 +271,34 @@ async function startDemo({ userDir = path.join(PROJECT_ROOT, '.demo'), port = PR
     const kl430 = await start(kasa('kl430', 'Demo light strip', ports.kl430));
     const p300 = await start(tapo('p300', 'Demo Tapo strip', ports.p300, ports.p300Tdp));
     const l530 = await start(tapo('l530', 'Demo Tapo bulb', ports.l530, ports.l530Tdp));
+    const h100 = await start(tapo('h100', 'Demo Tapo hub', ports.h100, ports.h100Tdp));
     const tddp = new TddpResponder({ profile: 'hs110', host: LOOPBACK, port: 0, replyTo: 'reply-port', replyPort: tddpReplyPort });
     await tddp.start();
     started.push(tddp);
-    const devices = { hs110, hs300, kl430, p110m, p300, l530 };
+    const devices = { hs110, hs300, kl430, p110m, p300, l530, h100 };
     const flows = demoFlows({ ports: Object.fromEntries(Object.entries(devices).map(([key, device]) => [key, device.port])), tddpPort: tddp.port, tddpReplyPort });
     // Kasa devices answer their sysinfo over UDP on their port, Tapo ones TP-Link's discovery (TDP):
     // each on a port of its own, which a broadcast would not reach, so the search lists them all.
-    const searchHosts = [hs110.udpPort, hs300.udpPort, kl430.udpPort, p110m.tdpPort, p300.tdpPort, l530.tdpPort].map((udpPort) => `${LOOPBACK}:${udpPort}`).join(', ');
+    const searchHosts = [hs110.udpPort, hs300.udpPort, kl430.udpPort, p110m.tdpPort, p300.tdpPort, l530.tdpPort, h100.tdpPort].map((udpPort) => `${LOOPBACK}:${udpPort}`).join(', ');
     const settings = {
       // Nothing of the demo listens beyond this machine: TDDP replies come to loopback only.
       tddpQueryReplyAddress: LOOPBACK,
       tplinkDeviceSearchHosts: searchHosts,
     };
     const nodeRed = await startNodeRed({ userDir, flows, port, log, settings });
+    // With fireEveryMs, the hub's sensors fire the simulator's demo events one after another.
+    let firing;
+    if (fireEveryMs > 0) {
+      const { DEMO_EVENTS, describeFired, fireOn } = require(path.join(PROJECT_ROOT, 'dist', 'src', 'simulator', 'smart', 'hub-commands.js'));
+      let next = 0;
+      firing = setInterval(() => {
+        const { child, event } = DEMO_EVENTS[next++ % DEMO_EVENTS.length];
+        const fired = fireOn(h100.device.hub, event, child);
+        if (onFired) onFired(describeFired(fired.child, event, fired.entry));
+      }, fireEveryMs);
+    }
     const stop = async () => {
+      clearInterval(firing);
       await nodeRed.stop();
       await stopSimulators();
     };

@@ -26,6 +26,21 @@ export function registerOutletsEndpoint(RED: NodeAPI): void {
 }
 
 async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  await answerFromDevice(RED, req, res, async (device) => {
+    const { info } = await device.getSysinfo();
+    return {
+      alias: info.alias,
+      model: info.model,
+      outlets: (info.outlets ?? []).map(({ index, id, alias, on }) => ({ index, id, alias, on })),
+    };
+  });
+}
+
+/**
+ * Answers an editor's request with what `work` reads of the device the query names: the deployed
+ * config node's device, or one opened for this request only (and closed again).
+ */
+export async function answerFromDevice(RED: NodeAPI, req: Request, res: Response, work: (device: Device) => Promise<unknown>): Promise<void> {
   let temporary: Device | null = null;
   try {
     const query = outletsQuery(RED, req.query);
@@ -38,12 +53,7 @@ async function answerOutlets(RED: NodeAPI, req: Request, res: Response): Promise
       const settings = { transport: query.transport, host: query.host, port: query.port, klapPort: query.klapPort, timeoutMs: query.timeoutMs };
       device = temporary = await connectDevice({ ...settings, persistent: false });
     }
-    const { info } = await device.getSysinfo();
-    res.json({
-      alias: info.alias,
-      model: info.model,
-      outlets: (info.outlets ?? []).map(({ index, id, alias, on }) => ({ index, id, alias, on })),
-    });
+    res.json(await work(device));
   } catch (err) {
     answerError(res, err);
   } finally {

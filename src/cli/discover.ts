@@ -113,5 +113,8 @@ export function describeDevice(device: DiscoveredDevice): string {
     `encryption=${device.encryption}`,
     `port=${port}`,
     `account=${device.needsAccount ? 'needed' : 'not needed'}`,
-  ].join(' ');
+    device.hub ? 'kind=hub' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

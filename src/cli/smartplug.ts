@@ -13,6 +13,8 @@ import { KLAP_DEFAULT_PORT } from '../transport/klap';
 import { TRANSPORT_CHOICES, TransportChoice, isTransportChoice } from '../transport/factory';
 import { isObject } from '../util/json';
 import type { OutletInfo } from '../device/state';
+import { CHILD_KIND_LABELS } from '../device/kind';
+import { displayText } from '../util/display-text';
 import type { ExchangeTrace } from '../util/trace';
 import { runDiscover } from './discover';
 import { CliIo, EXIT_FAILURE, EXIT_OK, UsageError, integerOption, numberOption, parseCommandLine, runTool } from './io';
@@ -45,6 +47,10 @@ always SMART).
 
        tplink-smartplug --discover [--broadcast <addr>] [--hosts <list>] [--timeout <s>] [-q]
 lists the devices that answer port 9999 or TP-Link's discovery (UDP 20002), one line each.
+
+       tplink-smartplug -t <host> --children --transport klap|aes|auto [-u <e-mail>] [-q]
+lists a hub's children (H100, KH100: sensors, buttons, switches, valves) and their readings,
+one line each (with -q, the JSON of each).
 
   -t, --target <host>    address of the plug: an IP address or a host name
   -p, --port <port>      port (default ${DEFAULT_PORT}; with --transport klap, KLAP's port, default ${KLAP_DEFAULT_PORT})
@@ -98,6 +104,8 @@ export interface SmartplugOptions {
   /** Outlet selectors as the nodes take them, resolved against the strip's sysinfo when sent. */
   outlets: OutletSelector[];
   quiet: boolean;
+  /** --children: list a hub's children and their readings instead of sending a command. */
+  children: boolean;
   timeoutMs: number;
   transport: TransportChoice;
   klapPort: number;
@@ -130,6 +138,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
       'color-temp': { type: 'string' },
       effect: { type: 'string' },
       transition: { type: 'string' },
+      children: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -139,6 +148,10 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
   const host = v.target.trim();
   // Checked here so a typo fails at once, before any DNS lookup or connection.
   if (!isValidHost(host)) throw new UsageError(`-t ${JSON.stringify(host)} is not a valid host name or IP address`);
+  const children = v.children ?? false;
+  if (children && (v.command !== undefined || v.json !== undefined || v.outlet !== undefined)) throw new UsageError('--children lists the children: it takes no -c, -j or -o');
+  // --children reads the device information (a preset every device answers).
+  if (children) v.command = 'info';
   const light = lightOptions(v);
   if (light !== undefined && (v.command !== undefined || v.json !== undefined)) throw new UsageError('light options are a command of their own: leave out -c and -j');
   if (light === undefined && (v.command === undefined) === (v.json === undefined)) {
@@ -199,6 +212,7 @@ export function parseSmartplugArgs(argv: readonly string[], env: NodeJS.ProcessE
     dialect,
     outlets: outletSelectors(v.outlet ?? []),
     quiet: v.quiet ?? false,
+    children,
     timeoutMs: numberOption(v.timeout, 5, 'timeout', (n) => n > 0 && n <= 3600) * 1000,
     transport,
     ...(v.username === undefined ? {} : { username: v.username }),
@@ -285,6 +299,7 @@ async function sendCommand(options: SmartplugOptions, io: CliIo): Promise<number
     const found = (device = await connecting);
     // A SMART device's components (asked once), a light's kind and range, and the model (for messages) are read here, out of the command's lines.
     if (found.family === 'smart' || options.light !== undefined) await found.getSysinfo();
+    if (options.children) return await printChildren(found, options.quiet, io);
     checkDialect(found, options);
     outlets = options.outlets.length === 0 ? [] : await resolve(found, options.outlets);
     const target = outlets.length === 0 ? found : found.children(outlets);
@@ -324,6 +339,21 @@ async function run(device: Device, target: Target, options: SmartplugOptions): P
   }
   const action = options.preset === undefined ? { kind: 'raw' as const, request: options.request } : parseAction({ command: options.preset });
   return JSON.stringify((await runAction(target, action)).payload);
+}
+
+/** --children: one line per child of a hub (its readings after its kind), or with -q its JSON. */
+async function printChildren(device: Device, quiet: boolean, io: CliIo): Promise<number> {
+  const children = ((await device.getSysinfo()).info.children ?? []).filter((child) => child.kind !== 'outlet');
+  if (children.length === 0) throw new KasaError(ErrorCode.BAD_INPUT, `${device.describe()} carries no sensors, switches or valves: is it a hub (H100, KH100)?`, { device: device.address });
+  for (const child of children) {
+    const { index, id, alias, model, kind, readings } = child;
+    if (quiet) io.out(JSON.stringify({ index, id, alias, model: model ?? '', kind, readings }));
+    else {
+      const values = Object.entries(readings ?? {}).map(([key, value]) => `${key}=${String(value)}`).join(' ');
+      io.out(`${index} ${displayText(model ?? '?')} ${CHILD_KIND_LABELS[kind]} ${JSON.stringify(displayText(alias))} (id ${displayText(id)}): ${values}`);
+    }
+  }
+  return EXIT_OK;
 }
 
 /** -j written in the other family's dialect is refused before it is sent. */

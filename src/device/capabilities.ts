@@ -2,6 +2,8 @@ import type { EnergyStat } from './energy';
 import type { LightChange, LightFeatures } from './light-state';
 import type { MeterReading, Part, StatsPeriod, SwitchResult } from './types';
 import type { JsonObject } from '../util/json';
+import type { LogRead } from './child-events';
+import type { ChildInfo } from './state';
 
 /**
  * What a device can do, family by family the same: each capability is an interface here, and each
@@ -61,6 +63,22 @@ export interface RawModule {
   run(target: Part, request: JsonObject): Promise<JsonObject>;
 }
 
+/** A hub's children: their event logs, and switching a child that switches (a hub's wall switch). */
+export interface ChildrenModule {
+  /** The child's log entries after `afterId`, oldest first; without one, only the newest id. */
+  events(child: ChildInfo, afterId: number | undefined): Promise<LogRead>;
+  /** Switches a child and reads it back. */
+  switchChild(child: ChildInfo, on: boolean): Promise<ChildInfo>;
+}
+
+/** A hub's radiator valves. */
+export interface ThermostatModule {
+  /** Sets the temperature the valve heats to (°C, within its range; BAD_INPUT otherwise) and reads it back. */
+  setTarget(child: ChildInfo, celsius: number): Promise<ChildInfo>;
+  /** Frost protection on (the valve only keeps the room from freezing) or off, read back. */
+  setFrostProtection(child: ChildInfo, on: boolean): Promise<ChildInfo>;
+}
+
 /** The modules each capability is served by. */
 export interface Capabilities {
   power: PowerModule;
@@ -70,6 +88,8 @@ export interface Capabilities {
   name: NameModule;
   presets: PresetsModule;
   raw: RawModule;
+  children: ChildrenModule;
+  thermostat: ThermostatModule;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -86,4 +106,6 @@ export const CAPABILITY_VERBS: Readonly<Record<CapabilityName, string>> = {
   name: 'be renamed',
   presets: 'run presets',
   raw: 'take raw commands',
+  children: 'carry sensors, switches or valves of its own',
+  thermostat: 'set a radiator valve',
 };

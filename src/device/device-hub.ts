@@ -1,6 +1,8 @@
+import { ChildMemory, childChanges } from './child-changes';
+import type { ChildEvent } from './child-events';
 import { PollingHub } from './poll-hub';
 import type { LightState } from './light-state';
-import type { DeviceInfo, OutletInfo } from './state';
+import type { ChildInfo, DeviceInfo, OutletInfo } from './state';
 import type { Target } from './device';
 import type { DeviceReading } from './types';
 
@@ -27,7 +29,9 @@ export type DeviceEvent =
   | { type: 'online'; reading: DeviceReading; parts: PartState[] }
   | { type: 'change'; reading: DeviceReading; part: PartState }
   | { type: 'offline'; error: unknown }
-  | { type: 'reading'; reading: DeviceReading };
+  | { type: 'reading'; reading: DeviceReading }
+  /** Something happened to a hub's child the subscriber follows: an entry of its log (once, in log order), or a change of its readings. */
+  | { type: 'child'; reading: DeviceReading; child: ChildInfo; event: ChildEvent };
 
 export interface DeviceSubscriber {
   /** How often this subscriber wants a reading (ms). */
@@ -36,6 +40,8 @@ export interface DeviceSubscriber {
   meters?(info: DeviceInfo): readonly Target[];
   /** The parts it follows, by key (see PartState); the device itself alone when absent. */
   follows?(info: DeviceInfo): ReadonlySet<string> | undefined;
+  /** A hub's children it follows, by id (named from the hub's child list): their logs are read with every poll. */
+  children?(info: DeviceInfo): ReadonlySet<string>;
   onEvent(event: DeviceEvent): void;
 }
 
@@ -67,11 +73,30 @@ export class DeviceHub {
   private readonly unwatch = new Map<HubEntry, () => Promise<void>>();
   /** The last state of every part, by key: what a new reading is compared with. */
   private known = new Map<string, string>();
+  /** A hub's children: the last readings of each, and the last log id seen of each child whose log is read. */
+  private children = new Map<string, ChildMemory>();
+  private cursors = new Map<string, number>();
+  /** Children whose log has been read: their motion, doors and water come from their logs. */
+  private logged = new Set<string>();
 
-  constructor(poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>) => Promise<DeviceReading>) {
+  constructor(
+    poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>) => Promise<DeviceReading>,
+  ) {
     this.polling = new PollingHub<DeviceReading, HubEntry>((due) => {
-      return poll(due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)])));
+      const meters = due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)]));
+      return poll(meters, (info) => this.logsToRead(info));
     });
+  }
+
+  /**
+   * Every watched child's log, whoever is due: each from the last id seen (none yet: the poll only
+   * learns the newest id, so nothing from before is told). A child nobody watches any more loses its
+   * place: watched again later, it starts afresh rather than telling old entries.
+   */
+  private logsToRead(info: DeviceInfo): Map<string, number | undefined> {
+    const ids = new Set([...this.entries.values()].flatMap((entry) => [...entry.childrenOf(info)]));
+    for (const id of this.cursors.keys()) if (!ids.has(id)) this.cursors.delete(id);
+    return new Map([...ids].map((id) => [id, this.cursors.get(id)]));
   }
 
   /** How many subscribers there are now. */
@@ -110,16 +135,38 @@ export class DeviceHub {
     this.compare(reading, except === undefined ? undefined : this.entries.get(except));
   }
 
+  /**
+   * Resolves after `count` more polls made at `intervalMs` (joining the polls there are; asking for
+   * nothing of its own): lets tests and benchmarks wait for polls rather than sleep.
+   */
+  polls(count: number, intervalMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const watcher: DeviceSubscriber = {
+        intervalMs,
+        onEvent: (event) => {
+          if (event.type !== 'reading' || ++seen < count) return;
+          void this.unsubscribe(watcher);
+          resolve();
+        },
+      };
+      this.subscribe(watcher);
+    });
+  }
+
   /** Removes every subscriber and stops polling. */
   stop(): Promise<void> {
     this.entries.clear();
     this.unwatch.clear();
     this.known = new Map();
+    this.children = new Map();
+    this.cursors = new Map();
     return this.polling.stop();
   }
 
   /** Tells the online subscribers (but `except`) of each part that changed since the last reading, then remembers the new states. */
   compare(reading: DeviceReading, except?: HubEntry): void {
+    this.compareChildren(reading, except);
     const parts = partStates(reading.info);
     const changed = parts.filter((part) => this.known.has(part.key) && this.known.get(part.key) !== stateKey(part));
     this.known = new Map(parts.map((part) => [part.key, stateKey(part)]));
@@ -130,11 +177,50 @@ export class DeviceHub {
       for (const part of changed) if (follows === undefined ? part.key === '' : follows.has(part.key)) entry.tell({ type: 'change', reading, part });
     }
   }
+
+  /**
+   * A hub's children: each new log entry (after the last id seen, in id order) and each change of
+   * readings is told once to the subscribers following that child; one that has not had its first
+   * reading yet (a node just redeployed, or the hub back after an outage) hears them right after
+   * it, so nothing made meanwhile is lost.
+   */
+  private compareChildren(reading: DeviceReading, except?: HubEntry): void {
+    const children = (reading.info.children ?? []).filter((child) => child.readings !== undefined);
+    if (children.length === 0) return;
+    const news: Array<{ child: ChildInfo; event: ChildEvent }> = [];
+    for (const child of children) {
+      const read = reading.logs?.get(child.id);
+      if (read !== undefined && 'entries' in read) {
+        this.logged.add(child.id);
+        const cursor = this.cursors.get(child.id);
+        // The first read only sets the place; a log that went back (the child paired anew) starts over.
+        if (cursor === undefined || read.newestId < cursor) this.cursors.set(child.id, read.newestId);
+        else {
+          const entries = read.entries.filter((entry) => entry.id > cursor);
+          for (const entry of entries) news.push({ child, event: { name: entry.name, value: entry.value, log: entry } });
+          this.cursors.set(child.id, Math.max(cursor, read.newestId, ...entries.map((entry) => entry.id)));
+        }
+      }
+      const { events, memory } = childChanges(this.children.get(child.id), child.readings!, this.logged.has(child.id));
+      this.children.set(child.id, memory);
+      for (const event of events) news.push({ child, event });
+    }
+    if (news.length === 0) return;
+    for (const entry of this.entries.values()) {
+      if (entry === except) continue;
+      const follows = entry.childrenOf(reading.info);
+      for (const { child, event } of news) if (follows.has(child.id)) entry.tellChild({ type: 'child', reading, child, event });
+    }
+  }
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** One subscriber as the polling hub sees it: its interval, meters, and whether it has heard the device is online. */
 class HubEntry {
   online = false;
+  /** A child's events found before this subscriber's first reading (or the first after an outage): told right after it. */
+  private held: DeviceEvent[] = [];
 
   constructor(
     readonly subscriber: DeviceSubscriber,
@@ -149,6 +235,14 @@ class HubEntry {
     return this.subscriber.follows?.(info);
   }
 
+  childrenOf(info: DeviceInfo): ReadonlySet<string> {
+    try {
+      return this.subscriber.children?.(info) ?? NONE;
+    } catch {
+      return NONE; // a child it cannot find now: it hears nothing of it
+    }
+  }
+
   /** A poll made for this subscriber (among others). */
   onReading(reading: DeviceReading): void {
     // Changes first, to those already online; then this one's own news.
@@ -158,8 +252,15 @@ class HubEntry {
       const follows = this.follows(reading.info);
       const parts = partStates(reading.info).filter((part) => (follows === undefined ? part.key === '' : follows.has(part.key)));
       this.tell({ type: 'online', reading, parts });
+      for (const event of this.held.splice(0)) this.tell(event);
     }
     this.tell({ type: 'reading', reading });
+  }
+
+  /** A child's event: now, or once this subscriber has heard the device is online. */
+  tellChild(event: DeviceEvent): void {
+    if (this.online) this.tell(event);
+    else this.held.push(event);
   }
 
   onOutage(error: unknown): void {

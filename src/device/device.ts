@@ -262,9 +262,13 @@ export abstract class Device extends Target {
 
   /**
    * One poll for all who watch the device: its state, and the meters of the targets each of
-   * `wanted` names from that state (one that throws only leaves its own out).
+   * `wanted` names from that state (one that throws only leaves its own out); for a hub, the event
+   * logs of the children `logs` names from that state, each since the id given (none: only the newest id).
    */
-  abstract poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading>;
+  abstract poll(
+    wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>,
+    logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>,
+  ): Promise<DeviceReading>;
 
   /** Releases the connection. */
   abstract close(): Promise<void>;

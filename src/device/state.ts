@@ -1,3 +1,4 @@
+import type { ChildReadings } from './child-events';
 import type { ChildKind, DeviceKind } from './kind';
 import type { LightState } from './light-state';
 
@@ -22,6 +23,8 @@ export interface ChildInfo {
   on?: boolean;
   /** What the child sent about itself (its readings among them), base64 texts decoded. */
   raw: Record<string, unknown>;
+  /** A hub's child: its readings (sensors, switches, valves). */
+  readings?: ChildReadings;
 }
 
 /** What the package needs to know of any device, whatever its model or firmware calls it. */

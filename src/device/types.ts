@@ -1,3 +1,4 @@
+import type { LogRead } from './child-events';
 import type { EnergyReading } from './energy';
 import type { DeviceInfo, OutletInfo } from './state';
 import type { KasaError } from '../util/errors';
@@ -53,6 +54,8 @@ export interface DeviceReading {
   info: DeviceInfo;
   /** By part (`partKey`): the reading, or why there is none. Empty for a command's read-back. */
   meters: ReadonlyMap<string, MeterReading | KasaError>;
+  /** A hub's children's event logs read in this poll, by child id: what came since the id asked, or why not. */
+  logs?: ReadonlyMap<string, LogRead | KasaError>;
 }
 
 /** A reading shared after a command: the state only. */

@@ -27,6 +27,8 @@ export interface DiscoveredDevice extends XorDiscoveredDevice {
   owner: string;
   /** AES login version (`lv`); null when not said. */
   loginVersion: number | null;
+  /** A hub (H100, KH100: SMART.TAPOHUB, SMART.KASAHUB), whose children are sensors, switches and valves. */
+  hub: boolean;
   answered: DiscoveryProtocol[];
 }
 
@@ -131,6 +133,7 @@ export function fromXor(xor: XorDiscoveredDevice): DiscoveredDevice {
     factoryDefault: false,
     owner: '',
     loginVersion: null,
+    hub: false,
     answered: ['xor'],
   };
 }
@@ -157,6 +160,7 @@ export function fromTdp(answer: TdpAnswer, from: Pick<dgram.RemoteInfo, 'address
     factoryDefault: answer.factoryDefault,
     owner: answer.owner,
     loginVersion: answer.loginVersion ?? null,
+    hub: answer.deviceType.toUpperCase().includes('HUB'),
     answered: ['tdp'],
   };
 }

@@ -221,4 +221,29 @@ describe('tplink-smartplug on SMART devices over KLAP', () => {
     assert.equal(right.code, 0, right.stderr);
     assert.equal(bound.device.relay.isOn, true);
   });
+
+  it('--children lists a hub\'s children and their readings, one line each (-q: their JSON); a plug has none, said in words', LIMIT, async () => {
+    const hub = new SmartSimulatedDevice({ model: 'h100' });
+    await hub.start();
+    try {
+      hub.device.hub!.fire('contact', { type: 'open' });
+      const listed = await run(klap(hub, '--children'));
+      assert.equal(listed.code, 0, listed.stderr);
+      const rows = listed.stdout.trimEnd().split('\n');
+      assert.equal(rows.length, 7);
+      assert.match(rows[1]!, /^2 T110 door or window sensor "Front door" \(id \w+01\): online=true lowBattery=false open=true signal=-\d+$/);
+      assert.match(rows[6]!, /^7 KE100 radiator valve "Radiator" .*targetTemperature=21 minTemperature=5 maxTemperature=30 frostProtection=false/);
+      const quiet = await run(klap(hub, '--children', '-q'));
+      const climate = quiet.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { model: string; kind: string; readings: { temperature: number; humidity: number } })[3]!;
+      assert.deepEqual([climate.model, climate.kind, climate.readings.temperature, climate.readings.humidity], ['T315', 'climate-sensor', 21.5, 48]);
+      const none = await run(klap(plug, '--children'));
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /carries no sensors, switches or valves: is it a hub \(H100, KH100\)\? \[BAD_INPUT\]/);
+      const mixed = await run(klap(hub, '--children', '-c', 'on'));
+      assert.equal(mixed.code, 2);
+      assert.match(mixed.stderr, /--children lists the children: it takes no -c, -j or -o/);
+    } finally {
+      await hub.stop();
+    }
+  });
 });

@@ -367,6 +367,7 @@ describe('GET /kasa-flows/discover in a Node-RED runtime', () => {
         factoryDefault: false,
         owner: '',
         loginVersion: null,
+        hub: false,
         answered: ['xor'],
       },
     );

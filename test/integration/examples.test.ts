@@ -68,6 +68,7 @@ describe('examples/*.json as a user imports them', () => {
       '07-tapo-plug-and-strip.json',
       '08-mqtt-scale-out.json',
       '09-light-control.json',
+      '10-tapo-hub-sensors.json',
     ]);
   });
 
@@ -152,7 +153,7 @@ describe('examples/*.json as a user imports them', () => {
       it('a comment says what to run; every node is named, entirely on the canvas, and overlaps no other', () => {
         const comments = flow.filter((n) => n.type === 'comment');
         assert.ok(comments.length >= 1, 'a comment node explains the example');
-        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300|kl430|l530) --port \d+/);
+        assert.match(String(comments[0]!['info']), /npx tplink-sim --model (hs110|hs300|p110m|p300|kl430|l530|h100) --port \d+/);
         if (needsDashboard) assert.match(String(comments[0]!['info']), /Needs FlowFuse Dashboard 2 \(@flowfuse\/node-red-dashboard\)/);
         const boxes = onCanvas.map((node) => {
           assert.ok(typeof node.name === 'string' && node.name !== '', `${node.type} ${node.id} has a name (its label on the canvas)`);
@@ -212,7 +213,7 @@ function prepare(name: string, devices: Record<string, Record<string, unknown>>)
     .filter((n) => !['ui-base', 'ui-theme', 'ui-page', 'ui-group'].includes(n.type))
     .map((n) => {
       if (n.type === 'tplink-device') {
-        const model = /HS\d+|KL\d+|L\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
+        const model = /HS\d+|KL\d+|L\d+|H\d+|P\d+M?\b/.exec(String(n.name))?.[0].toLowerCase() ?? '';
         assert.ok(devices[model] !== undefined, `a simulator for ${String(n.name)}`);
         return { ...n, ...devices[model] };
       }
@@ -523,7 +524,7 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
     assert.equal(await errors.quietFor(100), true);
   });
 
-  it('08 light control: colour, white, an effect on the KL430; colour, white, effect, range error, fade on the L530', async () => {
+  it('09 light control: colour, white, an effect on the KL430; colour, white, effect, range error, fade on the L530', async () => {
     const strip = new SimulatedDevice({ model: 'kl430', port: 0, udp: false });
     await strip.start();
     const bulb = new SmartSimulatedDevice({ model: 'l530' });
@@ -574,6 +575,35 @@ describe('the Tapo example runs against the simulated SMART devices', () => {
       await helper.unload();
       await strip.stop();
     }
+  });
+
+  it('10 Tapo hub: the door opening switches the plug on, a button press toggles it', async () => {
+    const hub = new SmartSimulatedDevice({ model: 'h100', tdpPort: null });
+    const plug = new SmartSimulatedDevice({ model: 'p110m', tdpPort: null });
+    for (const sim of [hub, plug]) {
+      await sim.start();
+      sims.push(sim);
+    }
+    const flow = prepare('10-tapo-hub-sensors.json', { h100: { klapPort: hub.port }, p110m: { klapPort: plug.port } }).map((n) =>
+      n.type === 'hub-sensor' ? { ...n, pollInterval: 1 } : n,
+    );
+    await helper.load([...packageNodes, ...coreNodes], flow);
+    const door = new Inbox(helper.getNode(idOf(flow, 'helper', 'door events')));
+    const button = new Inbox(helper.getNode(idOf(flow, 'helper', 'button events')));
+    const state = new Inbox(helper.getNode(idOf(flow, 'helper', 'plug state')));
+    const errors = new Inbox(helper.getNode(idOf(flow, 'helper', 'error code and message')));
+    assert.equal((await door.next(8000))['event'], 'online');
+    assert.equal((await button.next(8000))['event'], 'online');
+
+    hub.device.hub!.fire('contact', { type: 'open' });
+    assert.equal((await door.next(8000))['event'], 'open');
+    assert.equal((await state.next(8000)).payload, true);
+    assert.equal(plug.device.relay.isOn, true);
+    hub.device.hub!.fire('button', { type: 'singleClick' });
+    assert.equal((await button.next(8000))['event'], 'press');
+    assert.equal((await state.next(8000)).payload, false);
+    assert.equal(plug.device.relay.isOn, false);
+    assert.equal(await errors.quietFor(100), true);
   });
 });
 

@@ -300,6 +300,7 @@ describe('security in a real Node-RED runtime with adminAuth', () => {
     const guarded = [
       `/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}`,
       '/kasa-flows/outlets?device=dev-strip',
+      '/kasa-flows/children?device=dev-strip',
       `/kasa-flows/discover?hosts=127.0.0.1&port=${plug.udpPort}&timeout=500`,
       '/flows',
       '/credentials/tplink-device/dev-klap-right',
@@ -324,6 +325,7 @@ describe('security in a real Node-RED runtime with adminAuth', () => {
     const sending = [
       `/kasa-flows/outlets?host=127.0.0.1&port=${strip.port}`,
       '/kasa-flows/outlets?device=dev-strip',
+      `/kasa-flows/children?host=127.0.0.1&port=${strip.port}`,
       `/kasa-flows/discover?hosts=127.0.0.1&port=${plug.udpPort}&timeout=500`,
     ];
     const before = { plug: plug.stats.requests, strip: strip.stats.requests };

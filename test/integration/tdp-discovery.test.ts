@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { DiscoveredDevice, discoverDevices } from '../../src/discovery';
+import { describeDevice } from '../../src/cli/discover';
 import { DeviceState, SimulatedDevice, SmartSimulatedDevice, TdpResponder, tdpOwnerOf } from '../../src/simulator';
 import { decrypt, encodeDatagram } from '../../src/transport/xor-cipher';
 import { within } from '../support/wait';
@@ -125,6 +126,25 @@ describe('discoverDevices: port 9999 and TDP in one list', () => {
     });
     assert.equal(byId.get(newKasa.state.deviceId)!.alias, 'New Kasa');
     assert.equal(seen.length, 4, 'onDevice once per device');
+  });
+
+  it('lists a hub as a hub (H100 over TDP), and the other devices as none', async () => {
+    const hub = new SmartSimulatedDevice({ model: 'h100', port: 0, tdpPort: 0, seed: 'tdp-hub' });
+    await hub.start();
+    try {
+      const devices = await within(
+        discoverDevices({ broadcast: null, hosts: [`127.0.0.1:${hub.tdpPort!}`, `127.0.0.1:${tapo.tdpPort!}`], timeoutMs: 10_000 }),
+        6000,
+        'the search of two hosts',
+      );
+      const byId = new Map(devices.map((d) => [d.deviceId, d]));
+      assert.deepEqual([byId.get(hub.device.deviceId)?.hub, byId.get(hub.device.deviceId)?.type], [true, 'SMART.TAPOHUB']);
+      assert.equal(byId.get(tapo.device.deviceId)?.hub, false);
+      assert.match(describeDevice(byId.get(hub.device.deviceId)!), / kind=hub$/);
+      assert.doesNotMatch(describeDevice(byId.get(tapo.device.deviceId)!), /kind=/);
+    } finally {
+      await hub.stop();
+    }
   });
 
   it('lists an AES device (older Tapo firmware) and a TPAP one as such, next to the others', async () => {

@@ -34,6 +34,8 @@ export interface Demo {
   /** The Kasa light strip and the Tapo colour bulb (lights examples and the dashboard's light card). */
   kl430: SimulatedDevice;
   l530: SmartSimulatedDevice;
+  /** The Tapo hub (SMART over KLAP) with one child of each kind. */
+  h100: SmartSimulatedDevice;
   tddpReplyPort: number;
   /** What the device dialog's search asks (tplinkDeviceSearchHosts): every simulated device's UDP port. */
   searchHosts: string;
@@ -43,7 +45,7 @@ export interface Demo {
 export interface DemoRuntime {
   PROJECT_ROOT: string;
   /** The ports the demo's simulators prefer (any free one when taken). */
-  DEMO_PORTS: { hs110: number; hs300: number; kl430: number; p110m: number; p300: number; l530: number; p110mTdp: number; p300Tdp: number; l530Tdp: number };
+  DEMO_PORTS: { hs110: number; hs300: number; kl430: number; p110m: number; p300: number; l530: number; h100: number; p110mTdp: number; p300Tdp: number; l530Tdp: number; h100Tdp: number };
   startNodeRed(options: { userDir: string; flows?: unknown[]; port?: number; linkPackage?: boolean; settings?: Record<string, unknown> }): Promise<NodeRedHandle>;
   startDemo(options: { userDir: string; port?: number }): Promise<Demo>;
 }

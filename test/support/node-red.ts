@@ -13,8 +13,9 @@ import lightControl = require('../../nodes/light-control');
 import stripOutlet = require('../../nodes/strip-outlet');
 import plugEnergy = require('../../nodes/plug-energy');
 import tddpQuery = require('../../nodes/tddp-query');
+import hubSensor = require('../../nodes/hub-sensor');
 
-export const nodeModules = { tplinkDevice, plugControl, lightControl, stripOutlet, plugEnergy, tddpQuery };
+export const nodeModules = { tplinkDevice, plugControl, lightControl, stripOutlet, plugEnergy, tddpQuery, hubSensor };
 
 /** Node-RED's own Catch node, so errors are checked as a flow author would see them. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JS file without types

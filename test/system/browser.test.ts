@@ -17,7 +17,7 @@ import { openLoopbackPage } from '../support/chromium';
 
 const outputDir = path.join(projectRoot, 'test-output', 'browser');
 const CATEGORY = 'tplink_kasa_tapo';
-const PALETTE_TYPES = ['plug-control', 'light-control', 'strip-outlet', 'plug-energy', 'tddp-query'];
+const PALETTE_TYPES = ['plug-control', 'light-control', 'strip-outlet', 'plug-energy', 'tddp-query', 'hub-sensor'];
 /** Bounds every single browser step; a test as a whole is bounded by its own timeout. */
 const STEP_MS = 8000;
 const TEST_MS = 20000;
@@ -35,6 +35,8 @@ describe('editor in chromium', () => {
   /** A Tapo plug bound to an account, answering TP-Link's discovery on a port of its own. */
   let tapo: SmartSimulatedDevice;
   let tpap: SmartSimulatedDevice;
+  /** A Tapo hub with one child of each kind. */
+  let hub: SmartSimulatedDevice;
   let nodeRed: NodeRedHandle;
   let browser: BrowserContext;
   let page: Page;
@@ -73,6 +75,8 @@ describe('editor in chromium', () => {
     await tapo.start();
     tpap = new SmartSimulatedDevice({ model: 'p110', transport: 'tpap', port: 0, tdpPort: 0, nickname: 'New firmware', username: 'owner@example.com', password: 'secret', seed: 'browser tpap' });
     await tpap.start();
+    hub = new SmartSimulatedDevice({ model: 'h100', port: 0, tdpPort: null, seed: 'browser-hub' });
+    await hub.start();
     nodeRed = await runtime.startNodeRed({ userDir: path.join(outputDir, 'node-red-user'), flows: [], port: 0 });
     ({ browser, page } = await openLoopbackPage({ outputDir, allowed: nodeRed.url, stepMs: STEP_MS, viewport: { width: 1400, height: 900 } }));
     await page.goto(nodeRed.url);
@@ -85,9 +89,10 @@ describe('editor in chromium', () => {
     await hs110?.stop();
     await tapo?.stop();
     await tpap?.stop();
+    await hub?.stop();
   }, { timeout: 20000 });
 
-  it('shows the five nodes with their icons under "TP-Link Kasa & Tapo" in the palette', { timeout: TEST_MS }, async () => {
+  it('shows the six nodes with their icons under "TP-Link Kasa & Tapo" in the palette', { timeout: TEST_MS }, async () => {
     const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
     await category.waitFor();
     assert.equal((await category.locator('.red-ui-palette-header').innerText()).trim(), 'TP-Link Kasa & Tapo');
@@ -209,5 +214,33 @@ describe('editor in chromium', () => {
     assert.equal(event.on, !before, 'the toggle switched the relay over');
     assert.equal(hs110.state.getRelay(), !before);
     await screenshot('plug-switched');
+  });
+
+  it("hub-sensor's dialog lists the hub's children and a click picks one", { timeout: TEST_MS }, async () => {
+    await dropFromPalette('hub-sensor', 400, 360);
+    const hubNode = page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ hasText: 'hub sensor' });
+    await hubNode.waitFor();
+    await hubNode.locator('rect.red-ui-flow-node').dblclick();
+    await page.locator('#node-input-kasa-list-children').waitFor();
+    // A new device node for the simulated hub, over KLAP on its port.
+    await page.locator('#node-input-btn-device-add').click();
+    await page.locator('#node-config-input-host').waitFor();
+    await page.locator('#node-config-input-host').fill('127.0.0.1');
+    await page.locator('#node-config-input-transport').selectOption('klap');
+    await page.locator('#node-config-input-klapPort').fill(String(hub.port));
+    await page.locator('#node-config-input-name').fill('Browser test hub');
+    await page.locator('#node-config-dialog-ok').click();
+    await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
+    await page.locator('#node-input-kasa-list-children').click();
+    const items = page.locator('#node-input-kasa-children .kasa-flows-item');
+    await items.filter({ hasText: 'Front door' }).waitFor();
+    assert.equal(await items.count(), 7, 'one entry per child');
+    assert.match(await items.filter({ hasText: 'Front door' }).innerText(), /T110[\s\S]*door or window sensor/);
+    await items.filter({ hasText: 'Front door' }).click();
+    assert.equal(await page.locator('#node-input-child').inputValue(), hub.device.hub!.child('contact').id);
+    await screenshot('hub-children');
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-input-kasa-list-children').waitFor({ state: 'detached' });
+    await page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').filter({ hasText: 'Front door' }).waitFor();
   });
 });

@@ -121,6 +121,7 @@ describe('the demo (npm start)', () => {
       { name: `Simulated Tapo P110M (127.0.0.1:${demo.p110m.port})`, transport: 'klap', klapPort: demo.p110m.port },
       { name: `Simulated Tapo P300 (127.0.0.1:${demo.p300.port})`, transport: 'klap', klapPort: demo.p300.port },
       { name: `Simulated Tapo L530 (127.0.0.1:${demo.l530.port})`, transport: 'klap', klapPort: demo.l530.port },
+      { name: `Simulated Tapo H100 hub (127.0.0.1:${demo.h100.port})`, transport: 'klap', klapPort: demo.h100.port },
     ];
     assert.deepEqual(devices.map((d) => String(d['name'])).sort(), simulated.map((d) => d.name).sort(), 'one device node per simulated device');
     for (const expected of simulated) {
@@ -135,7 +136,7 @@ describe('the demo (npm start)', () => {
     for (const node of flows.filter((n) => n['device'] !== undefined)) assert.ok(deviceIds.has(String(node['device'])), `${String(node['name'])} uses one of them`);
     // Fixed ports, so what npm start prints holds from one start to the next (unless one was taken).
     const preferred = runtime.DEMO_PORTS;
-    for (const [name, port] of [['hs110', demo.hs110.port], ['hs300', demo.hs300.port], ['kl430', demo.kl430.port], ['p110m', demo.p110m.port], ['p300', demo.p300.port], ['l530', demo.l530.port]] as const) {
+    for (const [name, port] of [['hs110', demo.hs110.port], ['hs300', demo.hs300.port], ['kl430', demo.kl430.port], ['p110m', demo.p110m.port], ['p300', demo.p300.port], ['l530', demo.l530.port], ['h100', demo.h100.port]] as const) {
       if (port !== preferred[name]) console.log(`# the demo's ${name} took port ${port}: ${preferred[name]} was in use`);
     }
     await screenshot('editor');
@@ -146,7 +147,7 @@ describe('the demo (npm start)', () => {
     const simulators = listeningSockets(process.pid);
     assert.ok(nodeRed.some((s) => s.protocol === 'udp' && s.port === demo.tddpReplyPort), `the TDDP reply port is among ${JSON.stringify(nodeRed)}`);
     assert.ok(simulators.some((s) => s.protocol === 'tcp' && s.port === demo.hs110.port), 'the simulated HS110 listens');
-    for (const tapo of [demo.p110m, demo.p300]) assert.ok(simulators.some((s) => s.protocol === 'tcp' && s.port === tapo.port), `the simulated ${tapo.device.spec.model} listens`);
+    for (const tapo of [demo.p110m, demo.p300, demo.h100]) assert.ok(simulators.some((s) => s.protocol === 'tcp' && s.port === tapo.port), `the simulated ${tapo.device.spec.model} listens`);
     for (const socket of [...nodeRed, ...simulators]) assert.equal(socket.address, '127.0.0.1', `${socket.protocol} port ${socket.port} listens on ${socket.address}`);
   });
 
@@ -197,6 +198,24 @@ describe('the demo (npm start)', () => {
     await screenshot('tapo-tab');
   });
 
+  it('the hub tab works: the door opening switches the P110M on, a press of the button toggles it', { timeout: TEST_MS }, async () => {
+    demo.p110m.device.relay.setOn(false);
+    const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
+    const tab = flows.find((n) => n.type === 'tab' && n.label === 'Tapo hub: door and button');
+    assert.ok(tab, 'a hub tab');
+    await page.evaluate((id) => (globalThis as unknown as { RED: { workspaces: { show(id: string): void } } }).RED.workspaces.show(id), tab.id);
+    await page.locator('.red-ui-flow-node-status-label').filter({ hasText: 'Front door: closed' }).first().waitFor({ timeout: STEP_MS });
+    await page.locator('.red-ui-flow-node-status-label').filter({ hasText: 'Bedside button' }).first().waitFor({ timeout: STEP_MS });
+    // A hub sensor shows its child's state after its first reading, which also learnt where the child's log stands.
+    let change = nextChange(demo.p110m.device.relay);
+    demo.h100.device.hub!.fire('contact', { type: 'open' });
+    assert.equal(await change, true, 'the door opening switched the simulated P110M on');
+    change = nextChange(demo.p110m.device.relay);
+    demo.h100.device.hub!.fire('button', { type: 'singleClick' });
+    assert.equal(await change, false, 'the press toggled it off');
+    await screenshot('hub-tab');
+  });
+
   it("the device dialog's search finds the demo's devices as it opens, and its placeholders fit", { timeout: TEST_MS }, async () => {
     const flows = (await (await page.request.get(`${demo.url}flows`)).json()) as FlowNode[];
     const device = flows.find((n) => n.type === 'tplink-device')!;
@@ -204,7 +223,7 @@ describe('the demo (npm start)', () => {
       (globalThis as unknown as { RED: { editor: { editConfig(name: string, type: string, id: string): void } } }).RED.editor.editConfig('', 'tplink-device', id);
     }, device.id);
     await page.locator('#node-config-kasa-discover').waitFor();
-    const hosts = [demo.hs110.udpPort, demo.hs300.udpPort, demo.kl430.udpPort, demo.p110m.tdpPort, demo.p300.tdpPort, demo.l530.tdpPort].map((port) => `127.0.0.1:${port!}`).join(', ');
+    const hosts = [demo.hs110.udpPort, demo.hs300.udpPort, demo.kl430.udpPort, demo.p110m.tdpPort, demo.p300.tdpPort, demo.l530.tdpPort, demo.h100.tdpPort].map((port) => `127.0.0.1:${port!}`).join(', ');
     assert.equal(demo.searchHosts, hosts, 'the Kasa simulators by their UDP port, the Tapo ones by their discovery port');
     assert.equal(await page.locator('#node-config-kasa-hosts').inputValue(), hosts, 'the hosts settings.js gives');
     assert.match(await page.locator('#node-config-kasa-discover-options .form-tips').innerText(), /host:port/);
@@ -219,7 +238,7 @@ describe('the demo (npm start)', () => {
       await item.waitFor();
       assert.match(await item.innerText(), /Tapo \/ SMART.*KLAP/s);
     }
-    assert.equal(await found.count(), 6, 'the six simulated devices, each once');
+    assert.equal(await found.count(), 7, 'the seven simulated devices, each once');
     await screenshot('device-search');
 
     // Placeholders show when the fields are empty: each must fit its field.

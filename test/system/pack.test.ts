@@ -42,12 +42,13 @@ const run = promisify(execFile);
  * With tplink-smartplug --discover and TDP/KLAP/AES in the decoder and dissector, 224 KB and 858 KB in
  * 159 files (raised to 240 KB).
  * With the simulator's lights, SMART dimmers and hubs, the TPAP transport and its simulator, and
- * light-control with the light capability: about 285 KB and 1.1 MB (raised to 310 KB and 1.25 MB).
+ * light-control with the light capability, and hub-sensor with children's readings and trigger logs:
+ * about 300 KB and 1.2 MB (raised to 330 KB and 1.35 MB).
  * The one runtime dependency, @noble/curves, is installed beside the package, not counted here
  * (about 2.5 MB unpacked, with @noble/hashes).
  */
-const MAX_TARBALL_BYTES = 310_000;
-const MAX_UNPACKED_BYTES = 1_250_000;
+const MAX_TARBALL_BYTES = 330_000;
+const MAX_UNPACKED_BYTES = 1_350_000;
 /** Everything a user needs; a file matching none of these is something that should not ship. */
 const ALLOWED = [
   /^package\.json$/,

@@ -47,9 +47,9 @@ describe('scripts/scorecard.js', () => {
     assert.equal(stderr, '');
     for (const id of CHECK_IDS) assert.match(lineOf(lines, id), /^PASS /, lineOf(lines, id));
     assert.equal(lines.filter((l) => l.startsWith('FAIL')).length, 0, lines.join('\n'));
-    assert.match(lineOf(lines, 'N01'), /tplink-device, plug-control, light-control, strip-outlet, plug-energy, tddp-query/);
+    assert.match(lineOf(lines, 'N01'), /tplink-device, plug-control, light-control, strip-outlet, plug-energy, tddp-query, hub-sensor/);
     // The config node needs no example; every other node does.
-    assert.match(lineOf(lines, 'N02'), /: plug-control, light-control, strip-outlet, plug-energy, tddp-query$/);
+    assert.match(lineOf(lines, 'N02'), /: plug-control, light-control, strip-outlet, plug-energy, tddp-query, hub-sensor$/);
     assert.equal(status, 0);
   });
 

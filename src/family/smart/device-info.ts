@@ -1,6 +1,7 @@
 import type { ChildKind, DeviceKind } from '../../device/kind';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { isObject } from '../../util/json';
+import { smartChildReadings } from './child-readings';
 import type { ChildInfo, DeviceInfo, OutletInfo } from '../../device/state';
 import { smartLightState } from './light';
 
@@ -137,6 +138,7 @@ export function normaliseChildren(list: readonly unknown[]): ChildInfo[] {
     const child: ChildInfo = { index: children.length + 1, id, alias: decodeBase64Text(entry['nickname']), kind: childKindOf(entry['category']), raw };
     assign(child, 'model', text(entry['model']));
     if (typeof entry['device_on'] === 'boolean') child.on = entry['device_on'];
+    if (child.kind !== 'outlet') child.readings = smartChildReadings(entry);
     children.push(child);
   }
   return children;

@@ -8,6 +8,8 @@ import { SmartComponents, hasComponent, parseComponents } from './components';
 import { decodeBase64Text, normaliseChildren, normaliseSmartDeviceInfo } from './device-info';
 import type { SmartRequest } from './envelope';
 import { SmartMeter } from './meter';
+import { TriggerLogReader } from './trigger-log';
+import type { LogRead } from '../../device/child-events';
 import { smartModules } from './capabilities';
 import { SmartRaw } from './capabilities/basics';
 import type { SmartContext } from './capabilities/context';
@@ -28,6 +30,8 @@ export class SmartDevice extends Device {
   private readonly meters = new Map<string, SmartMeter>();
   /** The device refuses control_child inside a batch: outlets' commands go alone. */
   private childCommandsApart = false;
+  /** How the last child list came: entries a page, and how many in all (a hub lists a few a page). */
+  private childPaging: { pageSize: number; sum: number } | undefined;
 
   constructor(
     readonly client: SmartClient,
@@ -80,24 +84,19 @@ export class SmartDevice extends Device {
    */
   private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
     const components = await this.knownComponents();
-    const strip = hasComponent(components, 'control_child');
-    const childList: SmartRequest = { method: 'get_child_device_list' };
-    const all = await this.client.callMany([...writes, smartCommands.getDeviceInfo(), ...(strip ? [childList] : []), ...extra]);
+    const parent = hasComponent(components, 'control_child');
+    const childLists = parent ? this.childListRequests() : [];
+    const all = await this.client.callMany([...writes, smartCommands.getDeviceInfo(), ...childLists, ...extra]);
     writes.forEach((write, i) => {
       const outcome = all[i]!;
       if (outcome.error !== undefined) throw outcome.error;
       if (write.method === 'control_child') this.client.childResult(outcome.result, write);
     });
-    const [first, listed, ...outcomes] = all.slice(writes.length);
+    const [first, ...outcomes] = all.slice(writes.length);
+    const lists = outcomes.splice(0, childLists.length);
     if (first?.result === undefined) throw first?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_device_info.`);
     const result = first.result;
-    let children: Record<string, unknown>[] | undefined;
-    if (strip) {
-      if (listed?.result === undefined) throw listed?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_child_device_list.`);
-      children = (await this.client.pagedFrom(listed.result, childList.method, 'child_device_list')).filter(isObject);
-    } else if (listed !== undefined) {
-      outcomes.unshift(listed);
-    }
+    const children = parent ? (await this.childListFrom(lists)).filter(isObject) : undefined;
     const info = normaliseSmartDeviceInfo(result, {
       // A strip that meters per outlet has a meter, though not one of its own.
       hasEnergyMeter: this.has('energy'),
@@ -106,6 +105,38 @@ export class SmartDevice extends Device {
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;
     return { read: { info, raw: decoded(result), children: (children ?? []).map(decoded) }, outcomes };
+  }
+
+  /**
+   * The child list's pages to ask in one batch: the first, and those the last read showed (a hub
+   * lists a few children a page), so a poll needs no round trip per page.
+   */
+  private childListRequests(): SmartRequest[] {
+    const later: SmartRequest[] = [];
+    const paging = this.childPaging;
+    if (paging !== undefined && paging.pageSize > 0) {
+      for (let start = paging.pageSize; start < paging.sum && later.length < 10; start += paging.pageSize) {
+        later.push({ method: CHILD_LIST, params: { start_index: start } });
+      }
+    }
+    return [{ method: CHILD_LIST }, ...later];
+  }
+
+  /** The whole child list from the pages asked in the batch; pages still missing (the list grew) are asked after. */
+  private async childListFrom(lists: readonly SmartOutcome[]): Promise<unknown[]> {
+    const [listed, ...later] = lists;
+    if (listed?.result === undefined) throw listed?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer ${CHILD_LIST}.`);
+    const first = listed.result;
+    const firstPage = first[CHILD_LIST_KEY];
+    if (!Array.isArray(firstPage)) return this.client.pagedFrom(first, CHILD_LIST, CHILD_LIST_KEY);
+    const entries: unknown[] = [...firstPage];
+    for (const page of later) {
+      const list = page.result?.[CHILD_LIST_KEY];
+      if (!Array.isArray(list) || list.length === 0 || page.result?.['start_index'] !== entries.length) break;
+      entries.push(...list);
+    }
+    if (typeof first['sum'] === 'number') this.childPaging = { pageSize: firstPage.length, sum: first['sum'] };
+    return this.client.pagedFrom({ ...first, [CHILD_LIST_KEY]: entries }, CHILD_LIST, CHILD_LIST_KEY);
   }
 
   /**
@@ -129,23 +160,98 @@ export class SmartDevice extends Device {
     }
   }
 
-  /** State and the device's own meter in one batch; each outlet's meter through control_child. */
-  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
+  /**
+   * State and the device's own meter in one batch, with a hub's child list and the first page of
+   * each watched child's event log; each outlet's meter through control_child; older log pages after.
+   */
+  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>): Promise<DeviceReading> {
     const meters = new Map<string, MeterReading | KasaError>();
     // The device's own meter joins the state's batch; a strip that meters only per outlet has none.
     const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
     const meter = wholeMeter && new SmartMeter(this.client, await this.knownComponents()).present ? await this.meterOf(this) : undefined;
-    const { read, outcomes } = await this.readInfo(meter?.plannedRequests() ?? []);
+    const meterRequests = meter?.plannedRequests() ?? [];
+    // The children named from the last child list go in the state's batch; before one was read
+    // (the first poll), they are asked right after it.
+    const known = this.lastInfo?.children !== undefined && this.lastInfo.children.length > 0 ? this.lastInfo : undefined;
+    let readers = logs !== undefined && known !== undefined ? await this.logReaders(logs(known)) : [];
+    const batched = this.childCommandsApart ? [] : readers.map((reader) => reader.first());
+    const { read, outcomes } = await this.readInfo([...meterRequests, ...batched]);
     if (meter !== undefined) {
       try {
-        meters.set('', meterReading(this, await meter.readFrom(outcomes)));
+        meters.set('', meterReading(this, await meter.readFrom(outcomes.slice(0, meterRequests.length))));
       } catch (err) {
         if (!(err instanceof KasaError)) throw err;
         meters.set('', err);
       }
     }
+    let firstPages = outcomes.slice(meterRequests.length);
+    if (logs !== undefined && known === undefined) {
+      readers = await this.logReaders(logs(read.info));
+      firstPages = [];
+    }
+    const logReads = readers.length === 0 ? undefined : await this.readLogs(readers, firstPages);
     await this.readMeters(Device.partsOf(wanted, read.info), meters);
-    return { info: read.info, meters };
+    return { info: read.info, meters, ...(logReads === undefined ? {} : { logs: logReads }) };
+  }
+
+  /** A reader for each child asked whose components include a trigger log. */
+  private async logReaders(logs: ReadonlyMap<string, number | undefined>): Promise<TriggerLogReader[]> {
+    if (logs.size === 0) return [];
+    const components = await this.componentsOfOutlets();
+    return [...logs].filter(([id]) => hasComponent(components.get(id) ?? new Map(), 'trigger_log')).map(([id, after]) => new TriggerLogReader(id, after));
+  }
+
+  /**
+   * Reads each child's log pages until each reader is done: the first pages' outcomes come from the
+   * poll's batch (`firstOutcomes`, empty when they could not go in one), later pages in batches of
+   * their own. A child that refuses gets its error; the others go on.
+   */
+  private async readLogs(readers: readonly TriggerLogReader[], firstOutcomes: readonly SmartOutcome[]): Promise<Map<string, LogRead | KasaError>> {
+    const reads = new Map<string, LogRead | KasaError>();
+    let round = readers.map((reader) => ({ reader, request: reader.first() }));
+    let given: readonly SmartOutcome[] | undefined = firstOutcomes.length === round.length ? firstOutcomes : undefined;
+    while (round.length > 0) {
+      const answers = await this.childCalls(
+        round.map((step) => step.request),
+        given,
+      );
+      given = undefined;
+      const next: typeof round = [];
+      round.forEach(({ reader }, i) => {
+        const answer = answers[i]!;
+        if (answer instanceof KasaError) return void reads.set(reader.childId, answer);
+        const request = reader.take(answer);
+        if (request === undefined) reads.set(reader.childId, reader.result());
+        else next.push({ reader, request });
+      });
+      round = next;
+    }
+    return reads;
+  }
+
+  /**
+   * The children's own results of control_child reads: from `given` outcomes of a batch, else in a
+   * batch of their own where the device takes control_child in batches, else one at a time. A child's
+   * refusal is its answer; a failure of the connection fails the whole call.
+   */
+  private async childCalls(requests: readonly SmartRequest[], given?: readonly SmartOutcome[]): Promise<Array<Record<string, unknown> | KasaError>> {
+    const outcomes = given ?? (this.childCommandsApart || requests.length === 1 ? [] : await this.client.callMany(requests));
+    const answers: Array<Record<string, unknown> | KasaError> = [];
+    for (const [i, request] of requests.entries()) {
+      const outcome = outcomes[i];
+      const refused = outcome?.error?.errCode === UNKNOWN_METHOD;
+      // The device takes control_child only alone: reads are safe to ask again, so they are.
+      if (refused) this.childCommandsApart = true;
+      try {
+        if (outcome === undefined || refused) answers.push(this.client.childResult(await this.client.call(request.method, request.params), request));
+        else if (outcome.error !== undefined) answers.push(outcome.error);
+        else answers.push(this.client.childResult(outcome.result, request));
+      } catch (err) {
+        if (!(err instanceof KasaError) || (err.errCode === undefined && err.code !== ErrorCode.PROTOCOL)) throw err;
+        answers.push(err);
+      }
+    }
+    return answers;
   }
 
   /** The meter of the device, or of one outlet (which has one only where the strip meters per outlet). */
@@ -211,6 +317,8 @@ export class SmartDevice extends Device {
 
 /** SMART's "unknown method": the device did not run what it was asked. */
 const UNKNOWN_METHOD = -1002;
+const CHILD_LIST = 'get_child_device_list';
+const CHILD_LIST_KEY = 'child_device_list';
 
 /** The device's information as sent, with its base64 texts (nickname, ssid) decoded for people. */
 function decoded(raw: Record<string, unknown>): Record<string, unknown> {
