@@ -99,7 +99,7 @@ describe('examples/*.json as a user imports them', () => {
         owner.set(port, name);
       }
     }
-    assert.equal(owner.size, 13, 'thirteen simulated devices in the nine examples');
+    assert.equal(owner.size, 15, 'fifteen simulated devices in the ten examples');
   });
 
   it('every non-config node type of the package is in some example (Flow Library scorecard N02)', () => {
