@@ -71,6 +71,8 @@ export class DeviceHub {
   private readonly polling: PollingHub<DeviceReading, HubEntry>;
   private readonly entries = new Map<DeviceSubscriber, HubEntry>();
   private readonly unwatch = new Map<HubEntry, () => Promise<void>>();
+  /** The reading compared last (see compare). */
+  private lastCompared: DeviceReading | undefined;
   /** The last state of every part, by key: what a new reading is compared with. */
   private known = new Map<string, string>();
   /** A hub's children: the last readings of each, and the last log id seen of each child whose log is read. */
@@ -166,10 +168,14 @@ export class DeviceHub {
 
   /** Tells the online subscribers (but `except`) of each part that changed since the last reading, then remembers the new states. */
   compare(reading: DeviceReading, except?: HubEntry): void {
+    // One poll's reading reaches every subscriber it was made for: it is compared once, by the first.
+    if (reading === this.lastCompared) return;
+    this.lastCompared = reading;
     this.compareChildren(reading, except);
     const parts = partStates(reading.info);
-    const changed = parts.filter((part) => this.known.has(part.key) && this.known.get(part.key) !== stateKey(part));
-    this.known = new Map(parts.map((part) => [part.key, stateKey(part)]));
+    const keys = parts.map(stateKey);
+    const changed = parts.filter((part, i) => this.known.has(part.key) && this.known.get(part.key) !== keys[i]);
+    this.known = new Map(parts.map((part, i) => [part.key, keys[i]!]));
     if (changed.length === 0) return;
     for (const entry of this.entries.values()) {
       if (entry === except || !entry.online) continue;
