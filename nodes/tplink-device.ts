@@ -134,10 +134,7 @@ export = function register(RED: NodeAPI): void {
       safely(() => onLink(link));
       // The first node opens the connection: every node shows at once whether the device answers.
       if (listeners.size === 1 && !closed) {
-        void this.device().then(
-          () => tell('online'),
-          (err: unknown) => tell(linkStateAfter(err), err),
-        );
+        this.use(async () => undefined).catch(() => undefined); // the outcome is told to every node by use()
       }
       return () => {
         listeners.delete(key);
@@ -145,16 +142,8 @@ export = function register(RED: NodeAPI): void {
       };
     };
 
-    this.hub = new DeviceHub(async (meters, logs) => {
-      try {
-        const reading = await (await this.device()).poll(meters, logs);
-        tell('online');
-        return reading;
-      } catch (err) {
-        tell(linkStateAfter(err), err);
-        throw err;
-      }
-    });
+    // A poll's outcome tells the link as a command's does.
+    this.hub = new DeviceHub((meters, logs) => this.use((device) => device.poll(meters, logs)));
 
     /** Closes the connection (the last node left, or the flow stops); the next use opens a new one. */
     const closeDevice = async (): Promise<void> => {
