@@ -152,7 +152,8 @@ export = function register(RED: NodeAPI): void {
       connected = null;
       link = { state: 'connecting', status: link.status };
       const device = await closing?.catch(() => null);
-      await device?.close();
+      // Closing cannot fail in a way a flow could act on; a rejection here would be an unhandled one.
+      await device?.close().catch(() => undefined);
     };
 
     this.on('close', (_removed: boolean, done: () => void) => {

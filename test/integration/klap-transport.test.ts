@@ -9,6 +9,7 @@ import { ErrorCode, KasaError } from '../../src/util/errors';
 import { KlapTransport, KlapTransportOptions, probeKlap } from '../../src/transport/klap';
 import { KlapServer, KlapServerOptions } from '../../src/simulator/klap-server';
 import { createTransport } from '../../src/transport/factory';
+import { waitFor } from '../support/wait';
 
 const OWNER = { username: 'owner@example.com', password: 'correct horse battery' };
 const TIMEOUT_MS = 3000;
@@ -350,6 +351,17 @@ void describe('KlapTransport failures', () => {
       await transport.close();
       await silent.stop();
     }
+  });
+
+  void it('closes cleanly while a request waits on a kept-alive connection', async () => {
+    await withDevice({ version: 2, bound: true, ...OWNER }, OWNER, async (transport, server) => {
+      await transport.exchange(request(1), TIMEOUT_MS);
+      server.replyDelayMs = 2000;
+      const pending = transport.exchange(request(2), TIMEOUT_MS);
+      await waitFor(() => server.stats.requests === 2, 'the second request at the device');
+      // The aborted request's socket errors before it closes: close() must still resolve.
+      await Promise.all([assert.rejects(pending, isKasaError(ErrorCode.CLOSED)), transport.close()]);
+    });
   });
 
   void it('leaves no socket or timer behind after close()', async () => {

@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
 import { formatSeconds } from '../transport';
@@ -191,10 +191,22 @@ function tooLargeError(device: string, max: number, announced?: number): KasaErr
  */
 export async function closeAgent(agent: http.Agent, running: Iterable<AbortController>): Promise<void> {
   const sockets = [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].flat().filter((socket) => socket !== undefined);
+  // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
+  const closed = sockets.map(closeOf);
   for (const controller of running) controller.abort();
   agent.destroy();
-  // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
-  await Promise.all(sockets.map((socket) => once(socket, 'close')));
+  await Promise.all(closed);
+}
+
+/**
+ * Resolves when the socket has closed. An exchange aborted mid-request makes its socket emit the
+ * AbortError before 'close': that is the ending asked for, not a failure of close().
+ */
+function closeOf(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve());
+  });
 }
 
 /** The time budget of one exchange, shared by its login steps and its request; close() aborts it. */
