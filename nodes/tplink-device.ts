@@ -143,7 +143,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     // A poll's outcome tells the link as a command's does.
-    this.hub = new DeviceHub((meters, logs) => this.use((device) => device.poll(meters, logs)));
+    this.hub = new DeviceHub((request) => this.use((device) => device.poll(request)));
 
     /** Closes the connection (the last node left, or the flow stops); the next use opens a new one. */
     const closeDevice = async (): Promise<void> => {

@@ -3,7 +3,7 @@ import type { ChildEvent } from './child-events';
 import { PollingHub } from './poll-hub';
 import type { LightState } from './light-state';
 import type { ChildInfo, DeviceInfo, OutletInfo } from './state';
-import type { Target } from './device';
+import type { PollRequest, Target } from './device';
 import type { DeviceReading } from './types';
 
 /** The state of one part of a device that a person can see change: the device itself, or one outlet. */
@@ -45,6 +45,12 @@ export interface DeviceSubscriber {
   onEvent(event: DeviceEvent): void;
 }
 
+/**
+ * While only meters are watched, polls read the meters alone; the state is still read at least this
+ * often, so names, outlets and a strip's outlet list in the meters' messages stay current.
+ */
+export const STATE_AT_LEAST_EVERY_MS = 60_000;
+
 /** The parts of a device whose state can change: the device itself, and each outlet of a strip. */
 export function partStates(info: DeviceInfo): PartState[] {
   const own: PartState = {
@@ -80,14 +86,36 @@ export class DeviceHub {
   private cursors = new Map<string, number>();
   /** Children whose log has been read: their motion, doors and water come from their logs. */
   private logged = new Set<string>();
+  /** When a poll last read the state (-Infinity: never, or a poll failed since). */
+  private stateReadAt = -Infinity;
 
-  constructor(
-    poll: (meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>) => Promise<DeviceReading>,
-  ) {
+  private readonly stateAtLeastEveryMs: number;
+
+  constructor(poll: (request: PollRequest) => Promise<DeviceReading>, options: { stateAtLeastEveryMs?: number } = {}) {
+    this.stateAtLeastEveryMs = options.stateAtLeastEveryMs ?? STATE_AT_LEAST_EVERY_MS;
     this.polling = new PollingHub<DeviceReading, HubEntry>((due) => {
       const meters = due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)]));
-      return poll(meters, (info) => this.logsToRead(info));
+      return poll({ meters, logs: (info) => this.logsToRead(info), state: this.stateWanted(due) }).then(
+        (reading) => {
+          if (reading.metersOnly !== true) this.stateReadAt = Date.now();
+          return reading;
+        },
+        (err: unknown) => {
+          this.stateReadAt = -Infinity; // back from an outage, the state is read first
+          throw err;
+        },
+      );
     });
+  }
+
+  /**
+   * Whether a poll for `due` must read the state: someone due follows a part or a child, or only
+   * wants readings (no meters), or the state is unknown, older than a minute, or from before an outage.
+   */
+  private stateWanted(due: readonly HubEntry[]): boolean {
+    const info = this.lastCompared?.info;
+    if (info === undefined || Date.now() - this.stateReadAt >= this.stateAtLeastEveryMs) return true;
+    return due.some((entry) => entry.subscriber.meters === undefined || entry.followsState(info));
   }
 
   /**
@@ -169,7 +197,8 @@ export class DeviceHub {
   /** Tells the online subscribers (but `except`) of each part that changed since the last reading, then remembers the new states. */
   compare(reading: DeviceReading, except?: HubEntry): void {
     // One poll's reading reaches every subscriber it was made for: it is compared once, by the first.
-    if (reading === this.lastCompared) return;
+    // A reading of the meters alone carries the state read before: nothing in it to compare.
+    if (reading === this.lastCompared || reading.metersOnly === true) return;
     this.lastCompared = reading;
     this.compareChildren(reading, except);
     const parts = partStates(reading.info);
@@ -239,6 +268,16 @@ class HubEntry {
 
   follows(info: DeviceInfo): ReadonlySet<string> | undefined {
     return this.subscriber.follows?.(info);
+  }
+
+  /** Whether this subscriber needs the state read: it follows a part or a child (one whose parts cannot be told now: yes). */
+  followsState(info: DeviceInfo): boolean {
+    try {
+      const parts = this.follows(info);
+      return parts === undefined || parts.size > 0 || this.childrenOf(info).size > 0;
+    } catch {
+      return true;
+    }
   }
 
   childrenOf(info: DeviceInfo): ReadonlySet<string> {

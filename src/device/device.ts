@@ -2,6 +2,7 @@ import { CAPABILITY_VERBS, Capabilities, CapabilityName, ModuleSet } from './cap
 import type { DroppedStat, EnergyStat, EnergyStats } from './energy';
 import { sumReadings, withDropped } from './energy';
 import { KIND_LABELS } from './kind';
+import { linkStateAfter } from './link';
 import { LightChange, checkLightChange } from './light';
 import { OutletSelector, resolveOutlets } from './outlet-selection';
 import { DeviceInfo, OutletInfo, currentOutlets } from './state';
@@ -22,6 +23,16 @@ import { ErrorCode, KasaError } from '../util/errors';
 import type { JsonObject } from '../util/json';
 
 export { OutletSelector, resolveOutlets };
+
+/** What one poll is for (see Device.poll). */
+export interface PollRequest {
+  /** For each watcher the poll is for: the targets whose meters it wants, named from the state. */
+  meters: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>;
+  /** A hub's children whose event logs to read, each since the id given. */
+  logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>;
+  /** false: nobody the poll is for follows the state; the meters may be read alone. */
+  state?: boolean;
+}
 export * from './types';
 
 /**
@@ -262,13 +273,50 @@ export abstract class Device extends Target {
 
   /**
    * One poll for all who watch the device: its state, and the meters of the targets each of
-   * `wanted` names from that state (one that throws only leaves its own out); for a hub, the event
-   * logs of the children `logs` names from that state, each since the id given (none: only the newest id).
+   * `request.meters` names from that state (one that throws only leaves its own out); for a hub,
+   * the event logs of the children `request.logs` names from that state, each since the id given
+   * (none: only the newest id). With `state: false` the meters alone are read where the state is
+   * known and a meter answers (see metersOnly), so a device only metered costs its meter's request.
    */
-  abstract poll(
+  async poll(request: PollRequest): Promise<DeviceReading> {
+    if (request.state === false) {
+      const reading = await this.readMetersOnly(request.meters);
+      if (reading !== undefined) return reading;
+    }
+    return this.pollState(request.meters, request.logs);
+  }
+
+  /** The whole poll: the state, with the meters and logs asked, in as few round trips as the family allows. */
+  protected abstract pollState(
     wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>,
     logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>,
   ): Promise<DeviceReading>;
+
+  /**
+   * The meters of `wanted`, named from the state read last, and nothing else; undefined when that
+   * cannot stand for a poll: no state read yet, no meter wanted, or no meter that answered (a poll
+   * must always ask the device something, or an unplugged device would look alive).
+   */
+  private async readMetersOnly(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading | undefined> {
+    const info = this.info;
+    const energy = this.modules.energy;
+    if (info === undefined || energy === undefined) return undefined;
+    const meters = new Map<string, MeterReading | KasaError>();
+    for (const part of Device.partsOf(wanted, info)) {
+      const key = partKey(part);
+      if (meters.has(key)) continue;
+      try {
+        meters.set(key, await energy.read(part));
+      } catch (err) {
+        // The device answered (a meter it lacks, a reply without a reading): that part's watcher
+        // reports it, as after a whole poll. Anything else is the device unreached: the poll failed.
+        if (!(err instanceof KasaError) || linkStateAfter(err) !== 'online') throw err;
+        meters.set(key, err);
+      }
+    }
+    if (![...meters.values()].some((meter) => !(meter instanceof KasaError))) return undefined;
+    return { info, meters, metersOnly: true };
+  }
 
   /** Releases the connection. */
   abstract close(): Promise<void>;

@@ -51,7 +51,10 @@ export interface SysinfoRead {
 
 /** What one poll of a device found: its state, and the meter readings its watchers asked for. */
 export interface DeviceReading {
+  /** The device's state: as read in this poll, or (with `metersOnly`) as read last. */
   info: DeviceInfo;
+  /** Only the meters were read: nobody this poll was for follows the state, so `info` is the last one read. */
+  metersOnly?: true;
   /** By part (`partKey`): the reading, or why there is none. Empty for a command's read-back. */
   meters: ReadonlyMap<string, MeterReading | KasaError>;
   /** A hub's children's event logs read in this poll, by child id: what came since the id asked, or why not. */

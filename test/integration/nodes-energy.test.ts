@@ -4,7 +4,7 @@ import { ErrorCode } from '../../src/util/errors';
 import { SimulatedDevice } from '../../src/simulator';
 import { flowWith, load, unloadChecked } from '../support/node-red';
 import { startPeer } from '../support/peer';
-import { openResources, resourcesBackTo } from '../support/wait';
+import { openResources, resourcesBackTo, until } from '../support/wait';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 const energyNode = (extra: Record<string, unknown> = {}) => ({ type: 'plug-energy', name: 'meter', ...extra });
@@ -135,6 +135,35 @@ describe('plug-energy in a Node-RED runtime', () => {
     sim.off('request', onRequest);
     assert.equal(overlapped, false);
     sim.state.setReading(READING);
+  });
+
+  it('polls the meter alone while no node follows the plug, the state with it when one does', async () => {
+    const sim = sims['hs110']!;
+    const asked: string[] = [];
+    const onRequest = (request: Record<string, unknown>): void => void asked.push(Object.keys(request).sort().join('+'));
+    sim.on('request', onRequest);
+    const requests = (count: number): Promise<void> => until(sim, 'request', () => asked.length >= count);
+    try {
+      const { caught } = await load(flowWith(energyNode({ interval: 0.1 }), device('hs110')));
+      await requests(8);
+      assert.ok(asked.slice(0, 2).some((keys) => keys.includes('system')), `the first poll reads the state too: ${asked.join(', ')}`);
+      assert.deepEqual(asked.slice(-4), ['emeter', 'emeter', 'emeter', 'emeter'], asked.join(', '));
+      // Unreached, a poll of the meter alone is an outage like any other.
+      sim.injectFault({ kind: 'silence' });
+      assert.equal(((await caught.next()) as Msg).error?.code, ErrorCode.TIMEOUT);
+      sim.clearFaults();
+      await unloadChecked();
+
+      asked.length = 0;
+      const flow = flowWith(energyNode({ interval: 0.1 }), device('hs110'));
+      flow.push({ id: 'w', z: 'f1', x: 100, y: 400, type: 'plug-control', device: 'dev', pollInterval: 0.1, wires: [] });
+      await load(flow);
+      await requests(8);
+      assert.ok(asked.slice(2).every((keys) => keys === 'emeter+system'), `a watching plug-control follows the state: ${asked.join(', ')}`);
+    } finally {
+      sim.off('request', onRequest);
+      sim.clearFaults();
+    }
   });
 
   it('reports a polling outage once and stops cleanly on close', async () => {

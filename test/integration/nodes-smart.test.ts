@@ -8,6 +8,7 @@ import { smartSims } from '../support/smart-rig';
 import type { Node } from 'node-red';
 import { Inbox, flowWith, helper, load, unloadChecked } from '../support/node-red';
 import { freeTcpPort } from '../support/ports';
+import { waitFor } from '../support/wait';
 
 type Msg = Record<string, unknown> & { error?: { code?: string; message?: string } };
 
@@ -256,6 +257,14 @@ describe('the nodes on SMART devices over KLAP', () => {
     // Five polls: five requests (give or take the one in flight), each one batch of state and meter.
     assert.ok(sim.device.received.length <= 6, sim.device.received.join(','));
     assert.ok(sim.device.received.every((method) => method === 'multipleRequest'), sim.device.received.join(','));
+  });
+
+  it('a plug-energy alone on a P110 reads its meter alone at each poll, no device info', LIMIT, async () => {
+    const sim = await smart({ model: 'p110' });
+    const { out } = await load(flowWith({ type: 'plug-energy', name: 'meter', interval: 0.1 }, klapDevice(sim)));
+    assert.equal(typeof (await out.next())['payload'], 'number');
+    await waitFor(() => sim.device.received.length >= 8, 'eight requests');
+    assert.deepEqual(sim.device.received.slice(-4), ['get_energy_usage', 'get_energy_usage', 'get_energy_usage', 'get_energy_usage'], sim.device.received.join(','));
   });
 
   it('plug-energy reads a P304M per outlet, sums several, and statistics per outlet', LIMIT, async () => {

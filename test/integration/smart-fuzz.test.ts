@@ -145,7 +145,7 @@ void describe('fuzzing a SMART device over KLAP', () => {
             await settle(() => found.getSysinfo());
             await settle(() => found.setPower(true));
             await settle(() => found.realtime());
-            await settle(() => found.poll([(info) => info.outlets?.slice(0, 1).map(() => found) ?? [found]]));
+            await settle(() => found.poll({ meters: [(info) => info.outlets?.slice(0, 1).map(() => found) ?? [found]] }));
           }
         } finally {
           rogue.answer = () => undefined;

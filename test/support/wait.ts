@@ -49,3 +49,16 @@ export async function waitFor(condition: () => boolean, what: string, ms = 3000)
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
+
+/** Waits (bounded) until `condition` holds, checking now and at each `event` of the emitter. */
+export function until(emitter: EventEmitter, event: string, condition: () => boolean, ms = 5000): Promise<void> {
+  let check = (): void => undefined;
+  const met = new Promise<void>((resolve) => {
+    check = () => {
+      if (condition()) resolve();
+    };
+    emitter.on(event, check);
+    check();
+  });
+  return within(met, ms, `"${event}" events until the condition held`).finally(() => emitter.off(event, check));
+}

@@ -69,7 +69,7 @@ export class IotDevice extends Device {
    * Sysinfo and, in the same request, the device's own meter; each outlet asked for is read on its
    * own (a strip meters one outlet per request).
    */
-  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
+  protected async pollState(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading> {
     const known = this.lastInfo;
     const meters = new Map<string, MeterReading | KasaError>();
     let info: DeviceInfo;

@@ -164,7 +164,7 @@ export class SmartDevice extends Device {
    * State and the device's own meter in one batch, with a hub's child list and the first page of
    * each watched child's event log; each outlet's meter through control_child; older log pages after.
    */
-  async poll(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>): Promise<DeviceReading> {
+  protected async pollState(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, logs?: (info: DeviceInfo) => ReadonlyMap<string, number | undefined>): Promise<DeviceReading> {
     const meters = new Map<string, MeterReading | KasaError>();
     // The device's own meter joins the state's batch; a strip that meters only per outlet has none.
     const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
