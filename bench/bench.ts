@@ -2,7 +2,8 @@
  * `npm run bench`: this project's codec and clients against tplink-smarthome-crypto and
  * tplink-smarthome-api (its default and its shared socket), on simulated devices on 127.0.0.1, in one run;
  * and switching a simulated Tapo P110 over KLAP v2: ours through the Device API (switch and read-back
- * in one batch) against a bare KLAP client (the switch alone, unchecked) and tp-link-tapo-connect.
+ * in one batch) against a bare KLAP client (the switch alone, unchecked; and the same batch as ours,
+ * unchecked) and tp-link-tapo-connect.
  * Prints medians with their quartiles and the ratios the targets ask for; it reports, it does not
  * judge by exit code.
  * Options: --quick (a shorter, rougher run).
@@ -223,6 +224,14 @@ function switchInformation(results: readonly RequestResult[]): Array<{ label: st
     {
       label: 'switches/s, Tapo P110 over KLAP: ours / tp-link-tapo-connect turnOn/turnOff (it does not read the state back; ours does)',
       ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.ours, SWITCH_CONTENDER_NAMES.peer),
+    },
+    {
+      label: 'switches/s over KLAP, the read-back on the wire: bare client, switch + read-back batch / the switch alone',
+      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.bareBatch, SWITCH_CONTENDER_NAMES.bare),
+    },
+    {
+      label: 'switches/s over KLAP, our checks and normalising: ours / the bare client sending the same batch unchecked',
+      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.ours, SWITCH_CONTENDER_NAMES.bareBatch),
     },
   ];
 }

@@ -6,6 +6,9 @@
  *   multipleRequest, every reply checked;
  * - a bare KLAP client, the floor of a switch over KLAP: our KlapTransport carrying
  *   {"method":"set_device_info","params":{"device_on":...}} alone, its reply parsed and nothing more;
+ * - the same bare client sending what ours sends, the switch and get_device_info in one
+ *   multipleRequest, unchecked: the floor of a switch with its read-back, so the gap between ours
+ *   and the bare switch splits into what the read-back costs and what our checks cost;
  * - tp-link-tapo-connect's turnOn / turnOff over its own KLAP session (it reads nothing back).
  * They share the P110 and one plan of what comes next, started from the relay's state, so every
  * request of every contender changes the relay: the device counts the changes, and each check
@@ -86,12 +89,22 @@ function ours(name: string, host: DeviceHost, plan: Alternation): Contender {
   };
 }
 
-/** The floor: one KLAP session carrying the bare set_device_info, the reply only parsed. */
-function bareKlap(name: string, host: DeviceHost, plan: Alternation): Contender {
+const setDeviceOn = (on: boolean): object => ({ method: 'set_device_info', params: { device_on: on } });
+
+/**
+ * A floor: one KLAP session carrying `request(on)` as it is, the reply only parsed. The client checks
+ * nothing; `replyProblem` is the benchmark's check of the replies to the check requests.
+ */
+function bareKlap(
+  name: string,
+  host: DeviceHost,
+  plan: Alternation,
+  request: (on: boolean) => object,
+  replyProblem: (reply: unknown, asked: boolean) => string | undefined,
+): Contender {
   return {
     name,
-    // The client checks nothing; the benchmark checks its replies during the check requests.
-    checkReply: switchedTo(name, (reply) => (field(reply, 'error_code') === 0 ? undefined : `the P110 answered ${JSON.stringify(reply)}`)),
+    checkReply: switchedTo(name, replyProblem),
     seenByDevices: p110,
     open: () => {
       const transport = new KlapTransport({ host: HOST, port: host.smartPort, family: 'smart' });
@@ -99,14 +112,24 @@ function bareKlap(name: string, host: DeviceHost, plan: Alternation): Contender 
         lanes: [
           async (): Promise<Switched> => {
             const asked = plan.take();
-            const request = JSON.stringify({ method: 'set_device_info', params: { device_on: asked } });
-            return { asked, reply: JSON.parse(await transport.exchange(request, 5000)) as unknown };
+            return { asked, reply: JSON.parse(await transport.exchange(JSON.stringify(request(asked)), 5000)) as unknown };
           },
         ],
         close: () => transport.close(),
       });
     },
   };
+}
+
+const answered = (reply: unknown): string | undefined => (field(reply, 'error_code') === 0 ? undefined : `the P110 answered ${JSON.stringify(reply)}`);
+
+/** The switch and its read-back in one batch, as ours sends them: both answered, the read-back in the state asked for. */
+function batchAnswered(reply: unknown, asked: boolean): string | undefined {
+  const responses = field(field(reply, 'result'), 'responses');
+  const [set, read] = Array.isArray(responses) ? (responses as unknown[]) : [];
+  if (field(reply, 'error_code') !== 0 || field(set, 'error_code') !== 0 || field(read, 'error_code') !== 0) return `the P110 answered ${JSON.stringify(reply)}`;
+  const on = field(field(read, 'result'), 'device_on');
+  return on === asked ? undefined : `its read-back says ${onOff(on)}`;
 }
 
 /** tp-link-tapo-connect: KLAP login by "address:port" (the unbound P110 takes the Tapo default account), then turnOn / turnOff. */
@@ -135,6 +158,7 @@ function peer(name: string, host: DeviceHost, plan: Alternation): Contender {
 export const SWITCH_CONTENDER_NAMES = {
   ours: 'ours, Device API setPower (switch + read-back in one batch)',
   bare: 'bare KLAP client, set_device_info only (the floor)',
+  bareBatch: 'bare KLAP client, set + get_device_info in one batch, unchecked',
   peer: 'tp-link-tapo-connect, turnOn/turnOff',
 } as const;
 
@@ -143,7 +167,14 @@ export function switchContenders(host: DeviceHost, relayOn: boolean): Contender[
   const plan = new Alternation(!relayOn);
   return [
     ours(SWITCH_CONTENDER_NAMES.ours, host, plan),
-    bareKlap(SWITCH_CONTENDER_NAMES.bare, host, plan),
+    bareKlap(SWITCH_CONTENDER_NAMES.bare, host, plan, setDeviceOn, answered),
+    bareKlap(
+      SWITCH_CONTENDER_NAMES.bareBatch,
+      host,
+      plan,
+      (on) => ({ method: 'multipleRequest', params: { requests: [setDeviceOn(on), { method: 'get_device_info' }] } }),
+      batchAnswered,
+    ),
     peer(SWITCH_CONTENDER_NAMES.peer, host, plan),
   ];
 }
