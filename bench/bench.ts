@@ -219,21 +219,15 @@ function switchVerdicts(results: readonly RequestResult[]): Verdict[] {
   ];
 }
 
+/** Beside the target: against the peer, and the gap to the bare switch split in two (the read-back's share, our checks' share). */
 function switchInformation(results: readonly RequestResult[]): Array<{ label: string; ratio: Summary }> {
-  return [
-    {
-      label: 'switches/s, Tapo P110 over KLAP: ours / tp-link-tapo-connect turnOn/turnOff (it does not read the state back; ours does)',
-      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.ours, SWITCH_CONTENDER_NAMES.peer),
-    },
-    {
-      label: 'switches/s over KLAP, the read-back on the wire: bare client, switch + read-back batch / the switch alone',
-      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.bareBatch, SWITCH_CONTENDER_NAMES.bare),
-    },
-    {
-      label: 'switches/s over KLAP, our checks and normalising: ours / the bare client sending the same batch unchecked',
-      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.ours, SWITCH_CONTENDER_NAMES.bareBatch),
-    },
+  const names = SWITCH_CONTENDER_NAMES;
+  const rows: Array<[label: string, ours: string, theirs: string]> = [
+    ['switches/s, Tapo P110 over KLAP: ours / tp-link-tapo-connect turnOn/turnOff (it does not read the state back; ours does)', names.ours, names.peer],
+    ['switches/s over KLAP, the read-back on the wire: bare client, switch + read-back batch / the switch alone', names.bareBatch, names.bare],
+    ['switches/s over KLAP, our checks and normalising: ours / the bare client sending the same batch unchecked', names.ours, names.bareBatch],
   ];
+  return rows.map(([label, ours, theirs]) => ({ label, ratio: ratioOf(results, ours, theirs) }));
 }
 
 function codecVerdicts(results: readonly CodecResult[]): Verdict[] {
