@@ -1,7 +1,11 @@
 /**
  * `npm run bench`: this project's codec and clients against tplink-smarthome-crypto and
- * tplink-smarthome-api (its default and its shared socket), on simulated devices on 127.0.0.1, in one run. Prints medians with their
- * quartiles and the ratios the targets ask for; it reports, it does not judge by exit code.
+ * tplink-smarthome-api (its default and its shared socket), on simulated devices on 127.0.0.1, in one run;
+ * and switching a simulated Tapo P110 over KLAP v2: ours through the Device API (switch and read-back
+ * in one batch) against a bare KLAP client (the switch alone, unchecked; and the same batch as ours,
+ * unchecked) and tp-link-tapo-connect.
+ * Prints medians with their quartiles and the ratios the targets ask for; it reports, it does not
+ * judge by exit code.
  * Options: --quick (a shorter, rougher run).
  */
 import * as os from 'node:os';
@@ -11,6 +15,7 @@ import { DeviceHost } from './device-host';
 import { loginTable, runLoginBench } from './login-bench';
 import { LatencyResult, runHubLatencyBench } from './hub-latency';
 import { RequestResult, runRequestBench } from './request-bench';
+import { SWITCH_CONTENDER_NAMES, switchContenders } from './switch-contenders';
 import { Summary, formatNumber, formatRatio, formatSummary, pairedRatios, percentile, summarise } from './stats';
 import { Row, renderTable } from './table';
 
@@ -18,6 +23,8 @@ const REQUESTS_TARGET = 1.5;
 /** Within 10% of the floor: what the client adds per request (queue, checks, trace) costs at most that. */
 const BARE_SOCKET_TARGET = 0.9;
 const CODEC_TARGET = 1.0;
+/** A switch with its checks and read-back costs at most 15% more than the bare switch over KLAP. */
+const SWITCH_BARE_TARGET = 0.85;
 
 interface Settings {
   codec: { samples: number; sampleMs: number };
@@ -68,8 +75,10 @@ async function main(): Promise<void> {
 
   const host = await DeviceHost.start({ devices: DEVICES_NEEDED, udp: true });
   let requests: RequestResult[];
+  let switches: RequestResult[];
   try {
     requests = await runRequestBench(host, contenders(host), settings.requests);
+    switches = await runRequestBench(host, switchContenders(host, (await host.stats()).smartRelay.on), settings.requests);
   } finally {
     await host.stop();
   }
@@ -79,6 +88,11 @@ async function main(): Promise<void> {
       `(${rounds} rounds of ${formatNumber(roundMs / 1000)} s per client, turns rotated; median, quartiles in brackets)\n`,
   );
   console.log(requestTable(requests));
+  console.log(
+    `\n3b. Switches per second: a simulated Tapo P110 over KLAP v2 switched on and off in turn, every request ` +
+      `seen to change its relay (${rounds} rounds of ${formatNumber(roundMs / 1000)} s per client, turns rotated; median, quartiles in brackets)\n`,
+  );
+  console.log(requestTable(switches));
 
   const logins = await runLoginBench({ rounds: settings.requests.rounds, roundMs: settings.requests.roundMs / 2 });
   console.log(
@@ -94,9 +108,9 @@ async function main(): Promise<void> {
   );
   console.log(latencyTable(latency));
 
-  const verdicts = [...requestVerdicts(requests), ...codecVerdicts(codec)];
+  const verdicts = [...requestVerdicts(requests), ...switchVerdicts(switches), ...codecVerdicts(codec)];
   console.log('\nRatios (paired round by round) and targets\n');
-  console.log(verdictTable(verdicts, requestInformation(requests)));
+  console.log(verdictTable(verdicts, [...requestInformation(requests), ...switchInformation(switches)]));
   console.log(`\nLoad average at the end: ${loadAverage()}. Whole run: ${formatNumber((Date.now() - started) / 1000)} s.`);
 }
 
@@ -193,6 +207,27 @@ function requestInformation(results: readonly RequestResult[]): Array<{ label: s
       ratio: ratioOf(results, CONTENDER_NAMES.smartDevice, CONTENDER_NAMES.klap),
     },
   ];
+}
+
+function switchVerdicts(results: readonly RequestResult[]): Verdict[] {
+  return [
+    {
+      target: 'switches/s, Tapo P110 over KLAP: ours (Device API, switch + read-back in one batch, checked) / a bare KLAP client (the switch alone, unchecked)',
+      ratio: ratioOf(results, SWITCH_CONTENDER_NAMES.ours, SWITCH_CONTENDER_NAMES.bare),
+      goal: SWITCH_BARE_TARGET,
+    },
+  ];
+}
+
+/** Beside the target: against the peer, and the gap to the bare switch split in two (the read-back's share, our checks' share). */
+function switchInformation(results: readonly RequestResult[]): Array<{ label: string; ratio: Summary }> {
+  const names = SWITCH_CONTENDER_NAMES;
+  const rows: Array<[label: string, ours: string, theirs: string]> = [
+    ['switches/s, Tapo P110 over KLAP: ours / tp-link-tapo-connect turnOn/turnOff (it does not read the state back; ours does)', names.ours, names.peer],
+    ['switches/s over KLAP, the read-back on the wire: bare client, switch + read-back batch / the switch alone', names.bareBatch, names.bare],
+    ['switches/s over KLAP, our checks and normalising: ours / the bare client sending the same batch unchecked', names.ours, names.bareBatch],
+  ];
+  return rows.map(([label, ours, theirs]) => ({ label, ratio: ratioOf(results, ours, theirs) }));
 }
 
 function codecVerdicts(results: readonly CodecResult[]): Verdict[] {

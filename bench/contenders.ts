@@ -17,7 +17,7 @@ import { FrameReader } from '../src/transport/frame-reader';
 import { KlapTransport } from '../src/transport/klap';
 import { decrypt, encodeTcpFrame } from '../src/transport/xor-cipher';
 import { DeviceHost, HOST, HostStats } from './device-host';
-import { Contender, OpenContender } from './request-bench';
+import { Contender, OpenContender, fromDevices } from './request-bench';
 
 const SYSINFO_REQUEST = { system: { get_sysinfo: {} } };
 
@@ -49,8 +49,7 @@ function xorDevices(count: number): Contender['seenByDevices'] {
 function ours(name: string, host: DeviceHost, devices: number, persistent: boolean): Contender {
   return {
     name,
-    expectedDeviceIds: host.deviceIds.slice(0, devices),
-    deviceIdOf: deviceIdInReply,
+    checkReply: fromDevices(name, host.deviceIds.slice(0, devices), deviceIdInReply),
     seenByDevices: xorDevices(devices),
     open: () => {
       const clients = host.xorPorts.slice(0, devices).map((port) => new KasaClient({ host: HOST, port, persistent }));
@@ -76,8 +75,7 @@ function openClients(clients: readonly KasaClient[]): OpenContender {
 function bareSocket(name: string, host: DeviceHost): Contender {
   return {
     name,
-    expectedDeviceIds: host.deviceIds.slice(0, 1),
-    deviceIdOf: deviceIdInReply,
+    checkReply: fromDevices(name, host.deviceIds.slice(0, 1), deviceIdInReply),
     seenByDevices: xorDevices(1),
     open: async () => {
       const socket = net.connect({ host: HOST, port: host.xorPorts[0]!, noDelay: true });
@@ -119,8 +117,7 @@ function peer(name: string, host: DeviceHost, devices: number, sendOptions: Send
   const ports = (udp ? host.udpPorts : host.xorPorts).slice(0, devices);
   return {
     name,
-    expectedDeviceIds: host.deviceIds.slice(0, devices),
-    deviceIdOf: deviceIdInSysinfo,
+    checkReply: fromDevices(name, host.deviceIds.slice(0, devices), deviceIdInSysinfo),
     seenByDevices: xorDevices(devices),
     open: async () => {
       // One Client per device, as each of our devices gets its own KasaClient. getDevice() asks for
@@ -148,8 +145,7 @@ function peer(name: string, host: DeviceHost, devices: number, sendOptions: Send
 function klap(name: string, host: DeviceHost): Contender {
   return {
     name,
-    expectedDeviceIds: host.deviceIds.slice(0, 1),
-    deviceIdOf: deviceIdInReply,
+    checkReply: fromDevices(name, host.deviceIds.slice(0, 1), deviceIdInReply),
     seenByDevices: (stats) => ({ requests: stats.klap.requests, connections: stats.klap.connections }),
     open: () => {
       const transport = new KlapTransport({ host: HOST, port: host.klapPort });
@@ -165,8 +161,7 @@ const smartDevice: Contender['seenByDevices'] = (stats) => ({ requests: stats.sm
 function smartClient(name: string, host: DeviceHost): Contender {
   return {
     name,
-    expectedDeviceIds: [host.smartDeviceId],
-    deviceIdOf: (result) => field(result, 'device_id'),
+    checkReply: fromDevices(name, [host.smartDeviceId], (result) => field(result, 'device_id')),
     seenByDevices: smartDevice,
     open: () => {
       const client = new SmartClient({ transport: new KlapTransport({ host: HOST, port: host.smartPort, family: 'smart' }) });
@@ -183,8 +178,7 @@ function smartClient(name: string, host: DeviceHost): Contender {
 function smartDeviceApi(name: string, host: DeviceHost): Contender {
   return {
     name,
-    expectedDeviceIds: [host.smartDeviceId],
-    deviceIdOf: (read) => field(field(read, 'raw'), 'device_id'),
+    checkReply: fromDevices(name, [host.smartDeviceId], (read) => field(field(read, 'raw'), 'device_id')),
     seenByDevices: smartDevice,
     open: async () => {
       const device = await connectDevice({ transport: 'klap', host: HOST, port: 9999, klapPort: host.smartPort });

@@ -1,7 +1,7 @@
 /**
  * Worker-thread entry that hosts the simulated devices for the benchmark: a fleet of HS110s on
  * TCP (and UDP when asked), a KLAP server answering from the first one's state, and a Tapo P110
- * speaking SMART over KLAP v2. In their own thread they use the
+ * speaking SMART over KLAP v2 (its relay's changes counted). In their own thread they use the
  * machine's other core, as a real plug is a computer of its own, and the clients being measured
  * do not pay for the simulator's work on their event loop.
  */
@@ -26,6 +26,14 @@ async function main(): Promise<void> {
   await klap.start();
   const smart = new SmartSimulatedDevice({ model: 'p110' });
   await smart.start();
+  // Every change of the P110's relay counted, so a switching contender's requests can be seen to switch it.
+  const relay = smart.device.relay;
+  const smartRelay = { changes: 0 };
+  const previous = relay.onChange;
+  relay.onChange = (on) => {
+    smartRelay.changes++;
+    previous?.(on);
+  };
   // The Tapo fleet: no discovery responders (the nodes are told KLAP), each on its own port.
   const tapoModels = Object.entries(options.tapo ?? {}) as Array<[SmartModelName, number]>;
   const tapo: SmartSimulatedDevice[] = [];
@@ -48,6 +56,7 @@ async function main(): Promise<void> {
         xor: fleet.devices.map((device) => device.stats),
         klap: { ...klap.stats },
         smart: { ...smart.klap.stats },
+        smartRelay: { on: relay.isOn, changes: smartRelay.changes },
         tapo: tapo.map((device) => ({ ...device.klap.stats })),
       });
       return;

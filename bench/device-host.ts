@@ -19,6 +19,8 @@ export interface HostStats {
   klap: KlapServerStats;
   /** The simulated Tapo P110 (SMART over KLAP v2). */
   smart: KlapServerStats;
+  /** Its relay: whether it is on now, and how often it has changed since the start. */
+  smartRelay: { on: boolean; changes: number };
   /** The Tapo fleet (HostOptions.tapo), in the order of DeviceHost.tapoPorts. */
   tapo: KlapServerStats[];
 }
@@ -66,7 +68,7 @@ export class DeviceHost {
   ) {
     worker.on('message', (message: HostMessage) => {
       if (message.kind !== 'stats') return;
-      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap, smart: message.smart, tapo: message.tapo });
+      this.waiting.get(message.id)?.({ xor: message.xor, klap: message.klap, smart: message.smart, smartRelay: message.smartRelay, tapo: message.tapo });
       this.waiting.delete(message.id);
     });
   }

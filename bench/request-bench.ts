@@ -1,7 +1,8 @@
 /**
  * Requests per second against the simulated devices. Contenders take turns round after round,
  * in a rotating order, so a change in the machine's load hits all of them alike; the devices'
- * own counters confirm that every request the client counted was one round trip they answered.
+ * own counters confirm that every request the client counted was one round trip they answered
+ * (and, for a contender that switches, one change of the relay).
  */
 import { performance } from 'node:perf_hooks';
 import type { DeviceHost, HostStats } from './device-host';
@@ -21,15 +22,33 @@ export interface OpenContender {
   socketsOpened?(): number;
 }
 
+/** What the devices counted of a contender's work. */
+export interface DeviceCounts {
+  requests: number;
+  connections: number;
+  /** Changes of a relay, for a contender that switches: one per request. */
+  switches?: number;
+}
+
 export interface Contender {
   name: string;
   open(): Promise<OpenContender>;
-  /** The device id in a reply, to check it is the sysinfo of the device that lane talks to. */
-  deviceIdOf(reply: unknown): unknown;
-  /** Expected deviceIdOf() of each lane's replies. */
-  expectedDeviceIds: readonly string[];
-  /** This contender's requests and connections as the devices count them. */
-  seenByDevices(stats: HostStats): { requests: number; connections: number };
+  /**
+   * Throws unless one check request's reply on lane `lane` is right: the sysinfo of that lane's
+   * device, or the switch it asked for; `devices` reads the devices' own state after it.
+   */
+  checkReply(reply: unknown, lane: number, devices: () => Promise<HostStats>): Promise<void>;
+  /** This contender's requests and connections (and switches) as the devices count them. */
+  seenByDevices(stats: HostStats): DeviceCounts;
+}
+
+/** The check of a reading contender: each lane's replies name that lane's device. */
+export function fromDevices(name: string, expectedDeviceIds: readonly string[], deviceIdOf: (reply: unknown) => unknown): Contender['checkReply'] {
+  return (reply, lane) => {
+    const id = deviceIdOf(reply);
+    if (id !== expectedDeviceIds[lane]) throw new Error(`${name}: lane ${lane} got a reply from device ${String(id)}, expected ${expectedDeviceIds[lane]}`);
+    return Promise.resolve();
+  };
 }
 
 export interface RequestResult {
@@ -75,9 +94,7 @@ export async function runRequestBench(host: DeviceHost, contenders: readonly Con
         const { requests, seconds } = await runFor(open.lanes, options.roundMs);
         const socketsAfter = open.socketsOpened?.() ?? 0;
         const after = contender.seenByDevices(await host.stats());
-        if (after.requests - before.requests !== requests) {
-          throw new Error(`${contender.name}: the client counted ${requests} requests, the devices answered ${after.requests - before.requests}`);
-        }
+        checkCounts(contender.name, `the client counted ${requests} requests`, requests, before, after);
         result.rates.push(requests / seconds);
         result.requests += requests;
         result.connections += after.connections - before.connections;
@@ -97,24 +114,27 @@ export async function runRequestBench(host: DeviceHost, contenders: readonly Con
   }
 }
 
-/** Replies must be the sysinfo of the lane's own device, one device request per client request. */
+/** Replies must be right for the lane (its device's sysinfo, or its switch), one device request per client request. */
 async function checkContender(host: DeviceHost, contender: Contender, open: OpenContender): Promise<void> {
   const before = contender.seenByDevices(await host.stats());
+  const devices = (): Promise<HostStats> => host.stats();
   await Promise.all(
     open.lanes.map(async (lane, index) => {
-      for (let i = 0; i < CHECK_REQUESTS; i++) {
-        const id = contender.deviceIdOf(await lane());
-        if (id !== contender.expectedDeviceIds[index]) {
-          throw new Error(`${contender.name}: lane ${index} got a reply from device ${String(id)}, expected ${contender.expectedDeviceIds[index]}`);
-        }
-      }
+      for (let i = 0; i < CHECK_REQUESTS; i++) await contender.checkReply(await lane(), index, devices);
     }),
   );
   const after = contender.seenByDevices(await host.stats());
   const expected = CHECK_REQUESTS * open.lanes.length;
-  if (after.requests - before.requests !== expected) {
-    throw new Error(`${contender.name}: ${expected} requests made, the devices answered ${after.requests - before.requests}`);
-  }
+  checkCounts(contender.name, `${expected} requests made`, expected, before, after);
+}
+
+/** One device request per client request, and where the contender switches, one relay change per request. */
+function checkCounts(name: string, made: string, requests: number, before: DeviceCounts, after: DeviceCounts): void {
+  const answered = after.requests - before.requests;
+  if (answered !== requests) throw new Error(`${name}: ${made}, the devices answered ${answered}`);
+  if (before.switches === undefined || after.switches === undefined) return;
+  const switched = after.switches - before.switches;
+  if (switched !== requests) throw new Error(`${name}: ${made}, the relay changed ${switched} times`);
 }
 
 /** Every lane keeps one request in flight until `ms` have passed; requests under way are finished and counted. */

@@ -6,7 +6,17 @@ import { isObject } from '../../util/json';
 import { ExchangeTrace, reportExchange } from '../../util/trace';
 import type { Transport } from '../../transport/transport';
 import { isSmartReadOnly } from './commands';
-import { SmartReply, SmartRequest, buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, readSmartReply } from './envelope';
+import {
+  PreparedSmartRequest,
+  SmartReply,
+  SmartRequest,
+  checkSmartRequest,
+  newTerminalUuid,
+  parseSmartReply,
+  prepareSmartRequest,
+  readSmartReply,
+  stampSmartRequest,
+} from './envelope';
 import { smartError, smartErrorClass } from './errors';
 
 export const SMART_DEFAULT_TIMEOUT_MS = 5000;
@@ -95,14 +105,14 @@ export class SmartClient {
    * A session error is handled first: a new session, and for a read one more try.
    */
   exchange(request: SmartRequest): Promise<SmartExchange> {
-    let checked: SmartRequest;
+    // Checked and written here, before it waits in the queue; the time is stamped as it goes out.
+    let prepared: PreparedSmartRequest;
     try {
-      checked = checkSmartRequest(request);
-      buildSmartRequest(checked, this.terminalUuid);
+      prepared = prepareSmartRequest(request, this.terminalUuid);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(() => this.sendWithSession(checked));
+    return this.enqueue(() => this.sendWithSession(prepared));
   }
 
   /**
@@ -226,7 +236,7 @@ export class SmartClient {
       const method = chunk[index]!.method;
       let answer: SmartReply;
       try {
-        answer = readSmartReply(entry, this.address, `an answer to ${displayText(method)}`);
+        answer = readSmartReply(entry, this.address, () => `an answer to ${displayText(method)}`);
       } catch (err) {
         outcomes[index] = { method, error: err as KasaError };
         continue;
@@ -245,6 +255,7 @@ export class SmartClient {
       if (outcomes[i] === undefined && !isSmartReadOnly(request)) outcomes[i] = { method: request.method, error: unanswered(request.method, this.address) };
     });
     const missing = chunk.filter((_request, i) => outcomes[i] === undefined);
+    if (missing.length === 0) return outcomes as SmartOutcome[];
     const again = await this.runSingly(missing);
     return outcomes.map((outcome) => outcome ?? again.shift()!);
   }
@@ -269,10 +280,10 @@ export class SmartClient {
    * One request, with the session rules: a session error code makes the transport start a new
    * session; a read is then sent once more, a command is not (it is reported instead).
    */
-  private async sendWithSession(request: SmartRequest): Promise<SmartExchange> {
-    const readOnly = isSmartReadOnly(request);
+  private async sendWithSession(prepared: PreparedSmartRequest): Promise<SmartExchange> {
+    const readOnly = isSmartReadOnly(prepared.request);
     for (let attempt = 1; ; attempt++) {
-      const exchanged = await this.sendOnce(request, readOnly);
+      const exchanged = await this.sendOnce(prepared, readOnly);
       const { errorCode } = exchanged.reply;
       if (errorCode === 0 || smartErrorClass(errorCode) !== 'session') return exchanged;
       this.transport.newSession?.();
@@ -280,9 +291,9 @@ export class SmartClient {
     }
   }
 
-  private async sendOnce(request: SmartRequest, readOnly: boolean): Promise<SmartExchange> {
-    const sent = buildSmartRequest(request, this.terminalUuid);
+  private async sendOnce(prepared: PreparedSmartRequest, readOnly: boolean): Promise<SmartExchange> {
     const started = Date.now();
+    const sent = stampSmartRequest(prepared, started);
     let received: string | undefined;
     try {
       received = await this.transport.exchange(sent, this.timeoutMs, readOnly);

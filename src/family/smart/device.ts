@@ -83,7 +83,8 @@ export class SmartDevice extends Device {
    * a poll's meter, in one round trip. A write the device refused fails the whole call, unread.
    */
   private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
-    const components = await this.knownComponents();
+    // Known after the first use: no await then, one step less for every command and poll.
+    const components = this.components ?? (await this.knownComponents());
     const parent = hasComponent(components, 'control_child');
     const childLists = parent ? this.childListRequests() : [];
     const all = await this.client.callMany([...writes, smartCommands.getDeviceInfo(), ...childLists, ...extra]);
@@ -104,7 +105,7 @@ export class SmartDevice extends Device {
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;
-    return { read: { info, raw: decoded(result), children: (children ?? []).map(decoded) }, outcomes };
+    return { read: { info, raw: decodedAs(result, info), children: (children ?? []).map(decoded) }, outcomes };
   }
 
   /**
@@ -324,5 +325,13 @@ const CHILD_LIST_KEY = 'child_device_list';
 function decoded(raw: Record<string, unknown>): Record<string, unknown> {
   const copy = { ...raw };
   for (const key of ['nickname', 'ssid']) if (typeof copy[key] === 'string') copy[key] = decodeBase64Text(copy[key]);
+  return copy;
+}
+
+/** The same, with the texts `info` decoded from this very `raw` (normaliseSmartDeviceInfo): not decoded twice. */
+function decodedAs(raw: Record<string, unknown>, info: DeviceInfo): Record<string, unknown> {
+  const copy = { ...raw };
+  if (typeof raw['nickname'] === 'string') copy['nickname'] = info.alias;
+  if (typeof raw['ssid'] === 'string') copy['ssid'] = info.ssid;
   return copy;
 }

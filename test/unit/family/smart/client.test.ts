@@ -76,6 +76,48 @@ void describe('SmartClient.call', () => {
     assert.deepEqual([transport.sent[0]!.repeatable, transport.sent[1]!.repeatable], [true, false]);
   });
 
+  void it('stamps request_time_milis when the request goes out, not when it was queued; a read sent again gets a new stamp', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
+    let release: () => void = () => undefined;
+    let arrived: () => void = () => undefined;
+    const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const stamps: Array<{ method: string; time: number }> = [];
+    let failNext = true;
+    const transport: Transport = {
+      kind: 'klap',
+      address: 'fake:80',
+      async exchange(json) {
+        const request = JSON.parse(json) as { method: string; request_time_milis: number };
+        stamps.push({ method: request.method, time: request.request_time_milis });
+        if (request.method === 'get_slow') {
+          const released = new Promise<void>((resolve) => (release = resolve));
+          arrived();
+          await released;
+        }
+        if (request.method === 'get_queued' && failNext) {
+          failNext = false;
+          t.mock.timers.tick(7);
+          return '{"error_code":9999}'; // a session error: the read goes again
+        }
+        return '{"error_code":0,"result":{}}';
+      },
+      newSession: () => undefined,
+      close: () => Promise.resolve(),
+    };
+    const client = new SmartClient({ transport });
+    const slow = client.call('get_slow');
+    const queued = client.call('get_queued');
+    await slowArrived;
+    t.mock.timers.tick(5_000);
+    release();
+    await Promise.all([slow, queued]);
+    assert.deepEqual(stamps, [
+      { method: 'get_slow', time: 1_000 },
+      { method: 'get_queued', time: 6_000 },
+      { method: 'get_queued', time: 6_007 },
+    ]);
+  });
+
   void it('throws the mapped error for a non-zero error_code', async () => {
     const client = new SmartClient({ transport: new FakeTransport(device({})) });
     await assert.rejects(client.call('get_nothing'), isCode(ErrorCode.NOT_SUPPORTED, /get_nothing/));

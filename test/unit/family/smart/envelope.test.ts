@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, KasaError } from '../../../../src/util/errors';
-import { buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply } from '../../../../src/family/smart/envelope';
+import { buildSmartRequest, checkSmartRequest, newTerminalUuid, parseSmartReply, prepareSmartRequest, stampSmartRequest } from '../../../../src/family/smart/envelope';
+import { MAX_JSON_VALUES } from '../../../../src/util/json-depth';
 
 function isCode(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {
   return (err) => {
@@ -22,6 +23,23 @@ void describe('SMART request envelope', () => {
       buildSmartRequest({ method: 'set_device_info', params: { device_on: true } }, 'UUID', 5),
       '{"method":"set_device_info","params":{"device_on":true},"request_time_milis":5,"terminal_uuid":"UUID"}',
     );
+  });
+
+  void it('writes a prepared request as buildSmartRequest does, with each time it is stamped with', () => {
+    const request = { method: 'multipleRequest', params: { requests: [{ method: 'set_device_info', params: { device_on: false, nickname: 'a"b' } }, { method: 'get_device_info' }] } };
+    const prepared = prepareSmartRequest(request, 'U"U');
+    for (const now of [0, 5, 1700000000123]) assert.equal(stampSmartRequest(prepared, now), buildSmartRequest(request, 'U"U', now));
+    assert.deepEqual(JSON.parse(stampSmartRequest(prepared, 9)), { ...request, request_time_milis: 9, terminal_uuid: 'U"U' });
+    assert.equal(stampSmartRequest(prepareSmartRequest({ method: 'get_device_info' }, 'U'), 1), buildSmartRequest({ method: 'get_device_info' }, 'U', 1));
+  });
+
+  void it('counts the values the envelope adds against the limit, as when the whole envelope was counted', () => {
+    // The envelope, method, params, the list, its entries, the time and the terminal_uuid.
+    const holding = (entries: number) => ({ method: 'set_x', params: { list: new Array<number>(entries).fill(0) } });
+    const fits = holding(MAX_JSON_VALUES - 6);
+    assert.equal(JSON.parse(buildSmartRequest(fits, 'U', 1)).params.list.length, MAX_JSON_VALUES - 6);
+    assert.throws(() => prepareSmartRequest(holding(MAX_JSON_VALUES - 5), 'U'), isCode(ErrorCode.BAD_INPUT, /values/));
+    assert.throws(() => buildSmartRequest(holding(MAX_JSON_VALUES - 5), 'U'), isCode(ErrorCode.BAD_INPUT, /values/));
   });
 
   void it('makes a terminal_uuid of 16 random bytes in base64', () => {
