@@ -8,14 +8,12 @@
  * connection drops the option (a new socket per request whatever it says), so the shared socket
  * is { transport: 'udp', useSharedSocket: true }; the TCP run with the option set shows it is ignored.
  */
-import * as net from 'node:net';
 import { Client as PeerClient, SendOptions } from 'tplink-smarthome-api';
 import { KasaClient } from '../src/family/iot/client';
 import { connectDevice } from '../src/family/connect';
 import { SmartClient } from '../src/family/smart/client';
-import { FrameReader } from '../src/transport/frame-reader';
 import { KlapTransport } from '../src/transport/klap';
-import { decrypt, encodeTcpFrame } from '../src/transport/xor-cipher';
+import { BareXorClient } from './bare-clients';
 import { DeviceHost, HOST, HostStats } from './device-host';
 import { Contender, OpenContender, fromDevices } from './request-bench';
 
@@ -78,24 +76,11 @@ function bareSocket(name: string, host: DeviceHost): Contender {
     checkReply: fromDevices(name, host.deviceIds.slice(0, 1), deviceIdInReply),
     seenByDevices: xorDevices(1),
     open: async () => {
-      const socket = net.connect({ host: HOST, port: host.xorPorts[0]!, noDelay: true });
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      const reader = new FrameReader();
-      let waiting: ((reply: unknown) => void) | null = null;
-      socket.on('data', (segment: Buffer) => {
-        for (const frame of reader.push(segment)) waiting?.(JSON.parse(decrypt(frame).toString('utf8')));
-      });
-      const frame = (): Buffer => encodeTcpFrame(JSON.stringify(SYSINFO_REQUEST));
+      const client = await BareXorClient.open(HOST, host.xorPorts[0]!);
       return {
-        lanes: [
-          () =>
-            new Promise((resolve) => {
-              waiting = resolve;
-              socket.write(frame());
-            }),
-        ],
+        lanes: [() => client.request(SYSINFO_REQUEST)],
         close: () => {
-          socket.destroy();
+          client.close();
           return Promise.resolve();
         },
       };

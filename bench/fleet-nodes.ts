@@ -6,6 +6,8 @@
  * same Poller, so both contenders poll on the same schedule and differ only in the device client.
  * `fleet-peer-tapo-energy` and `fleet-peer-tapo-watch` do the same for Tapo plugs with
  * tp-link-tapo-connect (its KLAP login by address, one session per node, as its API gives).
+ * `fleet-bare-energy` and `fleet-bare-tapo-energy` read the meter with the bare clients (see
+ * bare-clients): the least CPU per poll any client could spend on the device, beside the floor.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { AnyDevice, Client, RealtimeNormalized } from 'tplink-smarthome-api';
@@ -13,6 +15,7 @@ import { loginDeviceByIp } from 'tp-link-tapo-connect';
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
 import { Poller } from '../src/device/poller';
 import { recordArrival } from './fleet-probe';
+import { BareKlapClient, BareXorClient } from './bare-clients';
 
 interface PeerPollDef extends NodeDef {
   host: string;
@@ -93,6 +96,25 @@ export = function register(RED: NodeAPI): void {
     });
   });
 
+  // The bare clients: what any client must do to read the meter (see bare-clients), with the same Poller, status and message.
+  RED.nodes.registerType('fleet-bare-energy', function BareEnergyNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    pollBare(this, def, () => BareXorClient.open(def.host, Number(def.port)), async (client) => {
+      const reply = (await client.request(KASA_REALTIME)) as { emeter: { get_realtime: { power_mw: number; voltage_mv: number; current_ma: number; total_wh: number } } };
+      const raw = reply.emeter.get_realtime;
+      return { power: raw.power_mw / 1000, voltage: raw.voltage_mv / 1000, current: raw.current_ma / 1000, total: raw.total_wh / 1000 };
+    });
+  });
+
+  RED.nodes.registerType('fleet-bare-tapo-energy', function BareTapoEnergyNode(this: Node, def: PeerPollDef): void {
+    RED.nodes.createNode(this, def);
+    pollBare(this, def, () => BareKlapClient.open(def.host, Number(def.port)), async (client) => {
+      const reply = (await client.request(TAPO_ENERGY_USAGE)) as { result: TapoEnergyUsage };
+      const usage = reply.result;
+      return { power: (usage.current_power ?? 0) / 1000, today: usage.today_energy, month: usage.month_energy };
+    });
+  });
+
   RED.nodes.registerType('fleet-peer-tapo-energy', function PeerTapoEnergyNode(this: Node, def: PeerPollDef): void {
     RED.nodes.createNode(this, def);
     pollTapo<TapoEnergyUsage>(this, def, (device) => device.getEnergyUsage() as Promise<TapoEnergyUsage>, (usage) => {
@@ -113,6 +135,28 @@ export = function register(RED: NodeAPI): void {
     });
   });
 };
+
+const KASA_REALTIME = { emeter: { get_realtime: {} } };
+const TAPO_ENERGY_USAGE = { method: 'get_energy_usage' };
+
+/** Polls with a bare client, opened on the first poll: the reading's watts in the status and a message, as the others. */
+function pollBare<C extends { close(): void }>(node: Node, def: PeerPollDef, open: () => Promise<C>, read: (client: C) => Promise<{ power: number }>): void {
+  let client: Promise<C> | null = null;
+  const poller = new Poller(Number(def.interval) * 1000, async () => read(await (client ??= open())), {
+    onResult: (reading) => {
+      node.status({ fill: 'green', shape: 'dot', text: `${reading.power.toFixed(1)} W` });
+      node.send({ payload: reading.power, energy: reading, topic: `${def.host}:${def.port}` } as NodeMessage);
+    },
+    onOutage: (err) => node.error(err instanceof Error ? err : new Error(String(err))),
+  });
+  poller.start();
+  node.on('close', (_removed: boolean, done: () => void) => {
+    void poller
+      .stop()
+      .then(() => client?.then((opened) => opened.close()))
+      .finally(done);
+  });
+}
 
 type TapoDevice = Awaited<ReturnType<typeof loginDeviceByIp>>;
 /** The fields of get_energy_usage read here (mW and Wh, as the device sends them). */

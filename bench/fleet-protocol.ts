@@ -7,9 +7,10 @@
  * Which node polls the devices: this package's plug-energy, or a node built on the peer library of
  * the family (tplink-smarthome-api for Kasa, tp-link-tapo-connect for Tapo); 'floor' is a node
  * that does the same (Poller, status, message) without asking any device: what Node-RED and the
- * polling cost whatever the client, so the least CPU per poll any client could have.
+ * polling cost whatever the client; 'bare' does the least any client must do to read the meter
+ * (bench/bare-clients): what a device client cannot go below.
  */
-export type ContenderName = 'ours' | 'peer' | 'floor';
+export type ContenderName = 'ours' | 'peer' | 'floor' | 'bare';
 
 /** The devices polled: Kasa HS110s over XOR/TCP, or Tapo plugs (P110, P110M) speaking SMART over KLAP v2. */
 export type Family = 'kasa' | 'tapo';

@@ -54,7 +54,7 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   const execArgv =
     options.profileDir === undefined
       ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.family}-${options.layout}-${options.contender}-${options.devices}.cpuprofile`];
+      : ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.family}-${options.layout}-${options.contender}-${options.devices}.cpuprofile`];
   const child = fork(path.join(__dirname, 'fleet-runtime.js'), [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   const collect = (chunk: Buffer): void => {

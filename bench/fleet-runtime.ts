@@ -124,6 +124,7 @@ function pollingNode(
     return { type: 'plug-energy', device: `device-${device}`, interval: intervalSeconds, output: 'power', command: 'realtime', deadband: 0, ...place };
   }
   if (contender === 'floor') return { type: 'fleet-floor-energy', interval: intervalSeconds, ...place };
+  if (contender === 'bare') return { type: family === 'kasa' ? 'fleet-bare-energy' : 'fleet-bare-tapo-energy', host: LOOPBACK, port, interval: intervalSeconds, ...place };
   return { type: PEER_TYPES[family].energy, host: LOOPBACK, port, interval: intervalSeconds, ...place };
 }
 

@@ -9,7 +9,8 @@
  * run on P110Ms.
  * Options: --sizes 50,200,500 (or none)  --trio-plugs 50 (0: no trio run)  --tapo-sizes 200 (or
  * none)  --tapo-trio 50 (0: none)  --seconds 20  --no-floor (skip the node asking no device, run at
- * the smallest size of each family)  --cpu-prof (V8 profiles of each runtime process).
+ * the smallest size of each family, and the bare client, run at every size)  --cpu-prof (V8
+ * profiles of each runtime process).
  * A short run: --sizes 20 --trio-plugs 0 --tapo-sizes 20 --tapo-trio 0 --seconds 5.
  */
 import * as fs from 'node:fs';
@@ -54,7 +55,13 @@ const CPU_SHARE_TARGET = 0.5;
 const CONTENDERS: readonly ContenderName[] = ['ours', 'peer'];
 const PEER_LABELS: Record<Family, string> = { kasa: 'tplink-smarthome-api', tapo: 'tp-link-tapo-connect' };
 const labelOf = (contender: ContenderName, family: Family): string =>
-  contender === 'ours' ? 'plug-energy (ours)' : contender === 'floor' ? 'floor (no device asked)' : PEER_LABELS[family];
+  contender === 'ours'
+    ? 'plug-energy (ours)'
+    : contender === 'floor'
+      ? 'floor (no device asked)'
+      : contender === 'bare'
+        ? `bare ${family === 'kasa' ? 'XOR socket' : 'KLAP socket'} (no checks)`
+        : PEER_LABELS[family];
 
 interface Settings {
   sizes: number[];
@@ -140,6 +147,7 @@ async function main(): Promise<void> {
   try {
     for (const devices of settings.sizes) {
       for (const contender of CONTENDERS) await measure('single', devices, contender, WARM_UP);
+      if (settings.floor) await measure('single', devices, 'bare', WARM_UP);
       if (settings.floor && devices === Math.min(...settings.sizes)) await measure('single', devices, 'floor', WARM_UP);
     }
     if (settings.trioPlugs > 0) {
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
     }
     for (const devices of settings.tapoSizes) {
       for (const contender of CONTENDERS) await measure('single', devices, contender, TAPO_WARM_UP, 'tapo');
+      if (settings.floor) await measure('single', devices, 'bare', TAPO_WARM_UP, 'tapo');
       if (settings.floor && devices === Math.min(...settings.tapoSizes)) await measure('single', devices, 'floor', TAPO_WARM_UP, 'tapo');
     }
     if (settings.tapoTrio > 0) {
@@ -269,14 +278,17 @@ function ratioTable(sizes: readonly number[], results: readonly FleetRunResult[]
   for (const devices of sizes) {
     const both = pair(results, devices);
     if (both === null) continue;
+    const bare = results.find((r) => r.devices === devices && r.contender === 'bare');
     rows.push([
       String(devices),
       (cpuPerThousand(both.ours) / cpuPerThousand(both.peer)).toFixed(2),
       (p99(both.ours) / p99(both.peer)).toFixed(2),
       (pace(both.ours) / pace(both.peer)).toFixed(3),
+      bare === undefined ? '-' : (cpuPerThousand(bare) / cpuPerThousand(both.peer)).toFixed(2),
+      bare === undefined ? '-' : (cpuPerThousand(both.ours) / cpuPerThousand(bare)).toFixed(2),
     ]);
   }
-  return renderTable(['devices', 'CPU per poll', 'p99 latency', 'polls done (pace)'], rows);
+  return renderTable(['devices', 'CPU per poll', 'p99 latency', 'polls done (pace)', 'bare client / peer (CPU)', 'ours / bare client (CPU)'], rows);
 }
 
 /** Least-squares line of CPU ms per second against readings per second: intercept and slope. */
@@ -324,6 +336,12 @@ function targetTable(sizes: readonly number[], results: readonly FleetRunResult[
       // What Node-RED, the Poller, the status and the message cost with no device asked: no client goes below it.
       const least = cpuPerThousand(floor) / cpuPerThousand(peer);
       rows.push([`${devices} devices: (the floor: least share any client could reach)`, `${least.toFixed(2)} of the peer's`, least > CPU_SHARE_TARGET ? 'target out of reach' : 'info']);
+    }
+    const bare = results.find((r) => r.devices === devices && r.contender === 'bare');
+    if (bare !== undefined) {
+      // A client that only frames, encrypts and sends: one that checks what it reads costs more.
+      const least = cpuPerThousand(bare) / cpuPerThousand(peer);
+      rows.push([`${devices} devices: (a bare client: least share a device client could reach)`, `${least.toFixed(2)} of the peer's`, least > CPU_SHARE_TARGET ? 'target out of reach' : 'info']);
     }
   }
   return renderTable(['target', 'ours', 'result'], rows);
