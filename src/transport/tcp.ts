@@ -39,6 +39,9 @@ export class TcpTransport implements Transport {
   private pending: PendingExchange | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** When the last exchange on the open connection ended (see armIdleCheck). */
+  private lastUsedAt = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(options: TcpTransportOptions) {
     this.host = options.host;
@@ -105,6 +108,29 @@ export class TcpTransport implements Transport {
     this.dropSocket();
   }
 
+  /**
+   * Lets go of a persistent connection nobody used for idleTimeoutMs. One timer per connection,
+   * set when an exchange ends and looking again only when it fires: a poll every second costs a
+   * time stamp, not a timer restarted at every read and write (socket.setTimeout's way).
+   */
+  private armIdleCheck(): void {
+    this.lastUsedAt = Date.now();
+    if (this.idleTimer === null && this.socket !== null) this.idleTimer = this.idleCheckIn(this.idleTimeoutMs);
+  }
+
+  private idleCheckIn(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.idleTimer = null;
+      // An exchange under way sets the check again when it ends.
+      if (this.socket === null || this.pending !== null) return;
+      const idleMs = Date.now() - this.lastUsedAt;
+      if (idleMs >= this.idleTimeoutMs) this.dropSocket();
+      else this.idleTimer = this.idleCheckIn(this.idleTimeoutMs - idleMs);
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
   private attempt(frame: Buffer, timeoutMs: number): Promise<string> {
     if (this.closed) return Promise.reject(this.closedError());
     const socket = this.socket ?? this.connect();
@@ -132,6 +158,7 @@ export class TcpTransport implements Transport {
         resolve: (text) => {
           settle();
           if (!this.persistent) this.dropSocket();
+          else this.armIdleCheck();
           resolve(text);
         },
         reject: (err) => {
@@ -140,9 +167,18 @@ export class TcpTransport implements Transport {
         },
       };
       this.pending = pending;
-      socket.write(frame, (err) => {
-        if (err === undefined || err === null) pending.written = true;
-      });
+      if (socket.connecting) {
+        // A fresh connection: the request leaves once it is made, if it is; the callback says which.
+        socket.write(frame, (err) => {
+          if (err === undefined || err === null) pending.written = true;
+        });
+      } else {
+        // An open connection hands the bytes to the system now. A write the system refuses
+        // (nothing left) marks the stream errored before write() returns; a callback would cost
+        // every request a turn of the event loop for the same answer.
+        socket.write(frame);
+        pending.written = socket.errored === null && !socket.destroyed;
+      }
     });
   }
 
@@ -189,18 +225,13 @@ export class TcpTransport implements Transport {
     socket.on('end', () => {
       if (this.socket === socket && this.pending === null) this.dropSocket();
     });
-    // Idle for idleTimeoutMs: let go. Set once: each read and write restarts the count (and re-arms
-    // it after it fired), and while an exchange waits its own timer rules, so the idle one is ignored.
-    if (this.persistent) socket.setTimeout(this.idleTimeoutMs);
-    socket.on('timeout', () => {
-      if (this.pending === null && this.socket === socket) this.dropSocket();
-    });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       socketError = err;
     });
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.stopIdleCheck();
       const pending = this.pending;
       if (pending === null) return;
       pending.reject(
@@ -221,7 +252,13 @@ export class TcpTransport implements Transport {
   private dropSocket(): void {
     const socket = this.socket;
     this.socket = null;
+    this.stopIdleCheck();
     socket?.destroy();
+  }
+
+  private stopIdleCheck(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private closedError(): KasaError {
