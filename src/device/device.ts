@@ -33,6 +33,7 @@ export interface PollRequest {
   /** false: nobody the poll is for follows the state; the meters may be read alone. */
   state?: boolean;
 }
+
 export * from './types';
 
 /**
