@@ -227,7 +227,10 @@ async function tightLoop(layer: Layer, port: number, reads: number): Promise<num
   }
 }
 
-/** CPU microseconds per read with every device read once a second on its own Poller, over `seconds`. */
+/** Slices of a burst window: their median per read is the steady cost, which a full GC landing in one slice does not move. */
+const SLICES = 5;
+
+/** CPU microseconds per read with every device read once a second on its own Poller: the median of the window's slices. */
 async function bursts(layer: Layer, ports: readonly number[], seconds: number): Promise<{ perRead: number; reads: number }> {
   const opened = await Promise.all(ports.map((port) => layer.open(port)));
   let reads = 0;
@@ -237,46 +240,94 @@ async function bursts(layer: Layer, ports: readonly number[], seconds: number): 
     for (const poller of pollers) poller.start();
     for (const device of opened) device.watch?.(counted);
     await sleep(5000); // warm-up: the JIT and the connections
-    const before = process.cpuUsage();
+    const perRead: number[] = [];
     const readsBefore = reads;
-    await sleep(seconds * 1000);
-    const used = process.cpuUsage(before);
-    return { perRead: (used.user + used.system) / (reads - readsBefore), reads: reads - readsBefore };
+    for (let slice = 0; slice < SLICES; slice++) {
+      const before = process.cpuUsage();
+      const sliceReads = reads;
+      await sleep((seconds * 1000) / SLICES);
+      const used = process.cpuUsage(before);
+      perRead.push((used.user + used.system) / Math.max(1, reads - sliceReads));
+    }
+    return { perRead: summarise(perRead).median, reads: reads - readsBefore };
   } finally {
     await Promise.all(pollers.map((poller) => poller.stop()));
     await Promise.all(opened.map((device) => device.close()));
   }
 }
 
-async function measureFamily(title: string, model: string, layers: readonly Layer[], settings: Settings): Promise<void> {
+const FAMILIES = {
+  kasa: { title: 'Kasa HS110 (XOR over TCP)', model: 'hs110', layers: kasaLayers },
+  tapo: { title: 'Tapo P110 (SMART over KLAP v2)', model: 'p110', layers: tapoLayers },
+} as const;
+type FamilyName = keyof typeof FAMILIES;
+
+interface LayerResult {
+  loop?: number;
+  burst?: { perRead: number; reads: number };
+}
+
+/**
+ * Each layer runs in a process of its own (this script again, with --run): in one process the
+ * layers measured later would find the JIT warmer and cost less for that alone.
+ */
+function runLayerProcess(family: FamilyName, index: number, ports: readonly number[], settings: Settings): Promise<LayerResult> {
+  const args = [__filename, '--run', `${family}:${index}:${ports.join(',')}`, '--devices', String(settings.devices), '--seconds', String(settings.seconds), '--loop', String(settings.loop)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LayerResult) : reject(new Error(`the run of layer ${family}:${index} failed (${String(code)})`))));
+  });
+}
+
+async function measureLayer(family: FamilyName, index: number, ports: readonly number[], settings: Settings): Promise<LayerResult> {
+  const layer = FAMILIES[family].layers[index]!;
+  const loop = await tightLoop(layer, ports[0]!, settings.loop);
+  const burst = layer.loopOnly === true ? undefined : await bursts(layer, ports, settings.seconds);
+  return { ...(loop === undefined ? {} : { loop }), ...(burst === undefined ? {} : { burst }) };
+}
+
+async function measureFamily(family: FamilyName, settings: Settings): Promise<void> {
+  const { title, model, layers } = FAMILIES[family];
   const { ports, child } = await startSimulator(model, settings.devices);
   const rows: Row[] = [];
   try {
-    for (const layer of layers) {
+    for (const [index, layer] of layers.entries()) {
       process.stdout.write(`  ${title}: ${layer.name}... `);
-      const loop = await tightLoop(layer, ports[0]!, settings.loop);
-      const burst = layer.loopOnly === true ? undefined : await bursts(layer, ports, settings.seconds);
+      const { loop, burst } = await runLayerProcess(family, index, ports, settings);
       process.stdout.write('done\n');
       rows.push([layer.name, loop === undefined ? '-' : formatNumber(loop), burst === undefined ? '-' : formatNumber(burst.perRead), burst === undefined ? '-' : String(burst.reads)]);
     }
   } finally {
     child.kill();
   }
-  console.log(`\n${title}: CPU us per meter reading (this process only; the devices run in another)\n`);
+  console.log(`\n${title}: CPU us per meter reading (the layer's process only; the devices run in another)\n`);
   console.log(renderTable(['layer', 'tight loop', `bursts of ${settings.devices}, 1/s`, 'reads in the bursts'], rows));
   console.log('');
 }
 
 async function main(): Promise<void> {
-  const settings = parseArguments(process.argv.slice(2));
-  console.log('kasa-flows layers benchmark: one meter reading, layer by layer');
+  const args = process.argv.slice(2);
+  const run = args.indexOf('--run');
+  if (run >= 0) {
+    // One layer, in this process: --run family:index:port,port,... (see runLayerProcess).
+    const [family, index, ports] = (args[run + 1] ?? '').split(':');
+    const settings = parseArguments([...args.slice(0, run), ...args.slice(run + 2)]);
+    const result = await measureLayer(family as FamilyName, Number(index), ports!.split(',').map(Number), settings);
+    process.stdout.write(JSON.stringify(result));
+    process.exit(0); // the peers' clients keep sockets of their own open
+  }
+  const settings = parseArguments(args);
+  console.log('kasa-flows layers benchmark: one meter reading, layer by layer, each layer in a process of its own');
   console.log(`Date:  ${new Date().toISOString()}`);
   console.log(`Node:  ${process.version}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
-  console.log(`Runs:  tight loop ${settings.loop} reads x 5 rounds (median); bursts ${settings.devices} devices for ${settings.seconds} s after 5 s\n`);
-  await measureFamily('Kasa HS110 (XOR over TCP)', 'hs110', kasaLayers, settings);
-  await measureFamily('Tapo P110 (SMART over KLAP v2)', 'p110', tapoLayers, settings);
+  console.log(
+    `Runs:  tight loop ${settings.loop} reads x 5 rounds (median); bursts ${settings.devices} devices for ${settings.seconds} s after 5 s (median of ${SLICES} slices)\n`,
+  );
+  await measureFamily('kasa', settings);
+  await measureFamily('tapo', settings);
   console.log(`Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
-  process.exit(0); // the peers' clients keep sockets of their own open
 }
 
 main().catch((err: unknown) => {
