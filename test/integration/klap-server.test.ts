@@ -27,7 +27,6 @@ function post(port: number, path: string, body: Buffer, cookie?: string): Promis
     path,
     body,
     ...(cookie === undefined ? {} : { cookie }),
-    agent: false,
     device: `127.0.0.1:${port}`,
     deadline: Date.now() + 3000,
     budgetMs: 3000,

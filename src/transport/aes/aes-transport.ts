@@ -5,7 +5,8 @@ import { DEFAULT_MAX_REPLY_BYTES } from '../frame-reader';
 import { decodeReplyText, isObject, parseReplyText } from '../../util/json';
 import { LEGACY_SESSION_COOKIE, SESSION_COOKIE, DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from '../klap/cookies';
 import { CredentialSource, KlapCredentialSource, accountRefusedError, credentialSources, hasUserCredentials } from '../klap/credentials';
-import { HttpReply, closeAgent, httpPost } from '../klap/http-post';
+import { HttpConnection } from '../http/http-connection';
+import { HttpReply, closeConnection, httpPost } from '../klap/http-post';
 import { Transport, formatAddress } from '../transport';
 import { AES_IV_BYTES, AES_KEY_BYTES, AesSessionCipher } from './cipher';
 import { AesPasswordForm, loginParams, passwordForms } from './login';
@@ -91,7 +92,7 @@ export class AesTransport implements Transport {
   readonly #candidates: LoginCandidate[];
   #matched: LoginCandidate | undefined;
   #session: OpenSession | undefined;
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #connection = new HttpConnection();
   /** Exchanges run one after another: one session, one request at a time. */
   #queue: Promise<unknown> = Promise.resolve();
   readonly #running = new Set<AbortController>();
@@ -148,7 +149,7 @@ export class AesTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await closeAgent(this.#agent, this.#running);
+    await closeConnection(this.#connection, this.#running);
   }
 
   async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
@@ -315,7 +316,7 @@ export class AesTransport implements Transport {
       body: Buffer.from(body, 'utf8'),
       contentType: 'application/json',
       ...(cookie === undefined ? {} : { cookie }),
-      agent: this.#agent,
+      connection: this.#connection,
       device: this.address,
       deadline: budget.deadline,
       budgetMs: budget.budgetMs,

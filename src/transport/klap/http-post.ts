@@ -1,9 +1,10 @@
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
-import { formatSeconds } from '../transport';
+import { KasaError, fromSocketError } from '../../util/errors';
+import { HttpConnection, PlainPost, StaleConnection } from '../http/http-connection';
+import { brokenReplyError, closedError, refusedError, timeoutError, tooLargeError } from '../http/errors';
 
 export interface HttpReply {
   status: number;
@@ -23,10 +24,12 @@ export interface HttpPostOptions {
   cookie?: string;
   /** Content-Type of the body; default application/octet-stream (KLAP). AES sends application/json. */
   contentType?: string;
-  /** A keep-alive agent (an https.Agent over HTTPS), or false for a connection of its own. */
-  agent: http.Agent | false;
+  /** Plain HTTP: the transport's kept-alive connection; without one, a connection of its own, closed after the reply. */
+  connection?: HttpConnection;
   /** HTTPS instead of HTTP (TPAP's tls mode 1); certificates are checked by the agent's options. */
   https?: boolean;
+  /** HTTPS: a keep-alive https.Agent; without one, a connection of its own. */
+  agent?: https.Agent;
   /** host:port, for messages. */
   device: string;
   /** Absolute time (Date.now()) by which the reply must be complete. */
@@ -45,29 +48,55 @@ export interface HttpPostOptions {
   repeatable: boolean;
 }
 
-/** A reused keep-alive connection that the peer had already closed: the request never got there. */
-class StaleConnection extends Error {
-  constructor(readonly error: KasaError) {
-    super(error.message);
-  }
-}
-
 /**
  * One HTTP POST with the failures a device can cause mapped to KasaErrors: refused, timed out,
  * reset, an oversized reply (refused as soon as it passes the limit, never buffered whole).
+ * Plain HTTP goes over our own HttpConnection (Node's http client costs more CPU than a whole KLAP
+ * exchange); HTTPS over Node's https.
  */
 export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
+  if (options.https === true) return retried(options, () => httpsAttempt(options));
+  if (options.connection !== undefined) {
+    const connection = options.connection;
+    return retried(options, () => connection.post(plainPost(options)));
+  }
+  const own = new HttpConnection(false);
   try {
-    return await attempt(options);
+    return await retried(options, () => own.post(plainPost(options)));
+  } finally {
+    await own.close();
+  }
+}
+
+async function retried(options: HttpPostOptions, attempt: () => Promise<HttpReply>): Promise<HttpReply> {
+  try {
+    return await attempt();
   } catch (err) {
     if (!(err instanceof StaleConnection)) throw err;
     // Devices close idle connections whenever they like; a request that only reads is sent again.
-    if (options.repeatable) return attempt(options);
+    if (options.repeatable) return attempt();
     throw err.error; // the caller knows whether it was a command, and says so
   }
 }
 
-function attempt(options: HttpPostOptions): Promise<HttpReply> {
+function plainPost(options: HttpPostOptions): PlainPost {
+  return {
+    host: options.host,
+    port: options.port,
+    path: options.path,
+    body: options.body,
+    ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+    contentType: options.contentType ?? 'application/octet-stream',
+    device: options.device,
+    deadline: options.deadline,
+    budgetMs: options.budgetMs,
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    maxReplyBytes: options.maxReplyBytes,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+}
+
+function httpsAttempt(options: HttpPostOptions): Promise<HttpReply> {
   const { device } = options;
   if (options.signal?.aborted === true) return Promise.reject(closedError(device));
   const remaining = options.deadline - Date.now();
@@ -79,18 +108,17 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
     let gotResponse = false;
     const headers: http.OutgoingHttpHeaders = {
       'Content-Type': options.contentType ?? 'application/octet-stream',
-      // Always explicit: AES firmware answers 500 to a chunked body.
       'Content-Length': options.body.length,
     };
     if (options.cookie !== undefined) headers['Cookie'] = options.cookie;
 
-    const req = (options.https === true ? https.request : http.request)({
+    const req = https.request({
       host: options.host,
       port: options.port,
       path: options.path,
       method: 'POST',
       headers,
-      agent: options.agent,
+      agent: options.agent ?? false,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
 
@@ -130,11 +158,11 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
     req.on('response', (res) => {
       gotResponse = true;
       const status = res.statusCode ?? 0;
-      const certificateFingerprint = options.https === true ? (res.socket as TLSSocket).getPeerCertificate?.().fingerprint256 : undefined;
+      const certificateFingerprint = (res.socket as TLSSocket).getPeerCertificate?.().fingerprint256;
       const tls = certificateFingerprint === undefined ? {} : { certificateFingerprint };
       const broken = (): void => {
         if (options.signal?.aborted === true) return fail(closedError(device));
-        fail(new KasaError(ErrorCode.RESET, `${device} closed the connection in the middle of its reply.`, { device }));
+        fail(brokenReplyError(device));
       };
       res.on('error', broken);
       res.on('close', () => {
@@ -164,32 +192,17 @@ function attempt(options: HttpPostOptions): Promise<HttpReply> {
   });
 }
 
-function timeoutError(device: string, what: string, ms: number): KasaError {
-  return new KasaError(ErrorCode.TIMEOUT, `${device} did not ${what} within ${formatSeconds(ms)}.`, { device });
-}
-
-function closedError(device: string): KasaError {
-  return new KasaError(ErrorCode.CLOSED, `The connection to ${device} was closed.`, { device });
-}
-
-function refusedError(device: string, cause: Error): KasaError {
-  return new KasaError(
-    ErrorCode.REFUSED,
-    `${device} refused the connection. Check the address and port: plugs that speak KLAP (firmware from 2024 on) listen on port 80.`,
-    { device, cause },
-  );
-}
-
-function tooLargeError(device: string, max: number, announced?: number): KasaError {
-  const size = announced === undefined ? 'a reply larger than' : `a reply of ${announced} bytes, more than`;
-  return new KasaError(ErrorCode.TOO_LARGE, `${device} sent ${size} the maximum of ${max} bytes.`, { device });
+/** Ends a transport's plain HTTP connection: aborts the exchanges running; resolves once its sockets have closed. */
+export async function closeConnection(connection: HttpConnection, running: Iterable<AbortController>): Promise<void> {
+  for (const controller of running) controller.abort();
+  await connection.close();
 }
 
 /**
- * Ends a transport's HTTP connections: aborts the exchanges running, destroys the agent and
+ * Ends a transport's HTTPS connections: aborts the exchanges running, destroys the agent and
  * resolves once every socket it held has closed.
  */
-export async function closeAgent(agent: http.Agent, running: Iterable<AbortController>): Promise<void> {
+export async function closeAgent(agent: https.Agent, running: Iterable<AbortController>): Promise<void> {
   const sockets = [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].flat().filter((socket) => socket !== undefined);
   // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
   const closed = sockets.map(closeOf);

@@ -15,7 +15,8 @@ import {
   hasUserCredentials,
   matchCandidate,
 } from './credentials';
-import { HttpReply, closeAgent, httpPost } from './http-post';
+import { HttpConnection } from '../http/http-connection';
+import { HttpReply, closeConnection, httpPost } from './http-post';
 import { KlapSession, SEED_BYTES, nextSeq } from './session';
 
 export const KLAP_DEFAULT_PORT = 80;
@@ -81,7 +82,7 @@ export class KlapTransport implements Transport {
   readonly #candidates: KlapCandidate[];
   #matched: KlapCandidate | undefined;
   #session: OpenSession | undefined;
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #connection = new HttpConnection();
   /** Exchanges run one after another, so sequence numbers reach the device in order. */
   #queue: Promise<unknown> = Promise.resolve();
   readonly #running = new Set<AbortController>();
@@ -132,7 +133,7 @@ export class KlapTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await closeAgent(this.#agent, this.#running);
+    await closeConnection(this.#connection, this.#running);
   }
 
   async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
@@ -231,7 +232,7 @@ export class KlapTransport implements Transport {
       path,
       body,
       ...(cookie === undefined ? {} : { cookie }),
-      agent: this.#agent,
+      connection: this.#connection,
       device: this.address,
       deadline: budget.deadline,
       budgetMs: budget.budgetMs,

@@ -18,7 +18,6 @@ export async function probeTpap(host: string, port: number, timeoutMs: number): 
       path: LOGIN_PATH,
       body: Buffer.from(loginBody('discover'), 'utf8'),
       contentType: 'application/json',
-      agent: false,
       device: formatAddress(host, port),
       deadline: Date.now() + timeoutMs,
       budgetMs: timeoutMs,

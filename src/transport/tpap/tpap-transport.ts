@@ -8,7 +8,8 @@ import { decodeReplyText, parseReplyText } from '../../util/json';
 import { ExchangeTrace, reportExchange } from '../../util/trace';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../klap/cookies';
 import { hasUserCredentials } from '../klap/credentials';
-import { ExchangeBudget, ExchangeQueue, HttpReply, closeAgent, httpPost } from '../klap/http-post';
+import { HttpConnection } from '../http/http-connection';
+import { ExchangeBudget, ExchangeQueue, HttpReply, closeAgent, closeConnection, httpPost } from '../klap/http-post';
 import { Transport, formatAddress } from '../transport';
 import {
   CIPHER_SUITE,
@@ -99,7 +100,7 @@ export class TpapTransport implements Transport {
   #refusal: { error: KasaError; until: number } | undefined;
   /** The fingerprint given, until the first HTTPS answer; then the one seen last. */
   #certificate: string | undefined;
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #connection = new HttpConnection();
   // Devices show self-signed certificates: accepted for TPAP only, and pinned by fingerprint below.
   readonly #tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   readonly #exchanges = new ExchangeQueue();
@@ -139,7 +140,7 @@ export class TpapTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await Promise.all([closeAgent(this.#agent, this.#exchanges.running), closeAgent(this.#tlsAgent, [])]);
+    await Promise.all([closeConnection(this.#connection, this.#exchanges.running), closeAgent(this.#tlsAgent, [])]);
   }
 
   async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
@@ -372,8 +373,7 @@ export class TpapTransport implements Transport {
       path,
       body,
       contentType,
-      agent: endpoint.https ? this.#tlsAgent : this.#agent,
-      ...(endpoint.https ? { https: true } : {}),
+      ...(endpoint.https ? { https: true, agent: this.#tlsAgent } : { connection: this.#connection }),
       device: endpoint.address,
       deadline: budget.deadline,
       budgetMs: budget.budgetMs,

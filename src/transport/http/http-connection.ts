@@ -1,0 +1,242 @@
+import * as net from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
+import { brokenReplyError, closedError, refusedError, timeoutError } from './errors';
+import { ResponseHead, ResponseParser } from './response-parser';
+
+/** One POST and its limits, as the connection sends it. */
+export interface PlainPost {
+  host: string;
+  port: number;
+  path: string;
+  body: Buffer;
+  cookie?: string;
+  contentType: string;
+  device: string;
+  deadline: number;
+  budgetMs: number;
+  connectTimeoutMs?: number;
+  maxReplyBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface PlainReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A reused keep-alive connection that failed before any byte of the reply: the request never got there. */
+export class StaleConnection extends Error {
+  constructor(readonly error: KasaError) {
+    super(error.message);
+  }
+}
+
+/** Header values a request carries must stay on their line. */
+const UNSAFE_IN_HEADER = /[^\t\x20-\x7e]/;
+
+interface Pending {
+  post: PlainPost;
+  parser: ResponseParser;
+  reused: boolean;
+  chunks: Buffer[];
+  received: number;
+  fail(error: KasaError | StaleConnection): void;
+  settle(): void;
+}
+
+/**
+ * HTTP/1.1 on one TCP connection of its own, one request at a time: what a device transport needs
+ * from an HTTP client and nothing more. The connection is kept between requests (keepAlive) unless
+ * the device closes it or says it will; a new one is opened when there is none, when the device
+ * closed the idle one, or when the request goes elsewhere. Every failure is a KasaError, and
+ * close() ends the request running and resolves once every socket it opened has closed.
+ */
+export class HttpConnection {
+  #socket: net.Socket | undefined;
+  #destination = '';
+  #pending: Pending | undefined;
+  #closed = false;
+  /** Sockets not yet closed, for close() to wait on. */
+  readonly #open = new Set<net.Socket>();
+
+  /** keepAlive false: each request on a connection of its own, closed after the reply. */
+  constructor(private readonly keepAlive = true) {}
+
+  post(post: PlainPost): Promise<PlainReply> {
+    const { device } = post;
+    if (this.#closed || post.signal?.aborted === true) return Promise.reject(closedError(device));
+    const remaining = post.deadline - Date.now();
+    if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', post.budgetMs));
+    if (this.#pending !== undefined) return Promise.reject(new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device }));
+    const unsafe = [post.path, post.cookie ?? '', post.contentType].find((value) => UNSAFE_IN_HEADER.test(value));
+    if (unsafe !== undefined) {
+      return Promise.reject(new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device }));
+    }
+
+    const destination = `${post.host}\0${post.port}`;
+    let socket = this.#socket;
+    if (socket !== undefined && (destination !== this.#destination || socket.destroyed || socket.readableEnded || !socket.writable)) {
+      this.#drop(socket);
+      socket = undefined;
+    }
+    const reused = socket !== undefined;
+    if (socket === undefined) socket = this.#connect(post.host, post.port, destination);
+    else socket.ref();
+    const live = socket;
+
+    return new Promise<PlainReply>((resolve, reject) => {
+      let connectTimer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => pending.fail(closedError(device));
+      const finish = (): void => {
+        this.#pending = undefined;
+        clearTimeout(timer);
+        clearTimeout(connectTimer);
+        post.signal?.removeEventListener('abort', onAbort);
+      };
+      const pending: Pending = {
+        post,
+        reused,
+        chunks: [],
+        received: 0,
+        parser: new ResponseParser(device, {
+          // An error page is drained unread up to the same size; a longer one ends the connection.
+          onHead: () => post.maxReplyBytes,
+          onBody: (piece) => {
+            if (pending.parser.head?.status !== 200) return; // an error page: only its status matters
+            pending.chunks.push(piece);
+            pending.received += piece.length;
+          },
+        }),
+        fail: (error) => {
+          if (this.#pending !== pending) return;
+          finish();
+          this.#drop(live);
+          reject(error);
+        },
+        settle: () => {
+          if (this.#pending !== pending) return;
+          finish();
+          const head = pending.parser.head as ResponseHead;
+          const body = head.status !== 200 ? Buffer.alloc(0) : pending.chunks.length === 1 ? pending.chunks[0]! : Buffer.concat(pending.chunks, pending.received);
+          if (!head.keepAlive || !this.keepAlive) this.#drop(live);
+          else live.unref(); // an idle connection does not keep the process alive
+          resolve({ status: head.status, headers: head.headers, body });
+        },
+      };
+      this.#pending = pending;
+
+      const timer = setTimeout(() => pending.fail(timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
+      if (live.connecting && post.connectTimeoutMs !== undefined && post.connectTimeoutMs < remaining) {
+        const connectTimeoutMs = post.connectTimeoutMs;
+        connectTimer = setTimeout(() => pending.fail(timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
+        live.once('connect', () => clearTimeout(connectTimer));
+      }
+      post.signal?.addEventListener('abort', onAbort, { once: true });
+      live.write(this.#request(post));
+    });
+  }
+
+  /** Ends the request running (CLOSED), closes the connection; resolves once every socket has closed. Never rejects. */
+  close(): Promise<void> {
+    this.#closed = true;
+    const pending = this.#pending;
+    if (pending !== undefined) pending.fail(closedError(pending.post.device));
+    if (this.#socket !== undefined) this.#drop(this.#socket);
+    return Promise.all([...this.#open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())))).then(() => undefined);
+  }
+
+  #request(post: PlainPost): Buffer {
+    const host = post.host.includes(':') ? `[${post.host}]` : post.host;
+    const head =
+      `POST ${post.path} HTTP/1.1\r\n` +
+      `Host: ${post.port === 80 ? host : `${host}:${post.port}`}\r\n` +
+      `Content-Type: ${post.contentType}\r\n` +
+      // Always explicit: AES firmware answers 500 to a chunked body.
+      `Content-Length: ${post.body.length}\r\n` +
+      (post.cookie === undefined ? '' : `Cookie: ${post.cookie}\r\n`) +
+      `Connection: ${this.keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
+    const headBytes = Buffer.byteLength(head, 'latin1');
+    const bytes = Buffer.allocUnsafe(headBytes + post.body.length);
+    bytes.write(head, 0, 'latin1');
+    post.body.copy(bytes, headBytes);
+    return bytes;
+  }
+
+  #connect(host: string, port: number, destination: string): net.Socket {
+    const socket = net.connect({ host, port, noDelay: true });
+    this.#socket = socket;
+    this.#destination = destination;
+    this.#open.add(socket);
+    socket.setKeepAlive(true, 1000);
+    socket.on('data', (data: Buffer) => this.#onData(socket, data));
+    socket.on('end', () => this.#onEnd(socket));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(socket, err));
+    socket.on('close', () => {
+      this.#open.delete(socket);
+      this.#onEnd(socket);
+    });
+    return socket;
+  }
+
+  /** The request running on this socket, if any. */
+  #pendingOn(socket: net.Socket): Pending | undefined {
+    return this.#socket === socket ? this.#pending : undefined;
+  }
+
+  #onData(socket: net.Socket, data: Buffer): void {
+    const pending = this.#pendingOn(socket);
+    // Bytes nobody asked for: whatever the device meant, they would shift the next reply.
+    if (pending === undefined) return this.#drop(socket);
+    let extra: number;
+    try {
+      extra = pending.parser.push(data);
+    } catch (err) {
+      const head = pending.parser.head;
+      // An error page too long to drain: its status is all that counts; the connection goes.
+      if (err instanceof KasaError && err.code === ErrorCode.TOO_LARGE && head !== undefined && head.status !== 200) {
+        this.#drop(socket);
+        head.keepAlive = false;
+        return pending.settle();
+      }
+      return pending.fail(err as KasaError);
+    }
+    if (!pending.parser.complete) return;
+    if (extra > 0) pending.parser.head!.keepAlive = false;
+    pending.settle();
+  }
+
+  /** The device ended the connection (FIN or close): completes a reply that runs to the end, or fails it. */
+  #onEnd(socket: net.Socket): void {
+    const pending = this.#pendingOn(socket);
+    if (pending === undefined) {
+      if (this.#socket === socket) this.#drop(socket);
+      return;
+    }
+    if (pending.parser.end()) return pending.settle();
+    const { device } = pending.post;
+    if (pending.post.signal?.aborted === true) return pending.fail(closedError(device));
+    if (pending.parser.started) return pending.fail(brokenReplyError(device));
+    const error = fromSocketError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), device);
+    pending.fail(pending.reused ? new StaleConnection(error) : error);
+  }
+
+  #onError(socket: net.Socket, err: NodeJS.ErrnoException): void {
+    const pending = this.#pendingOn(socket);
+    if (pending === undefined) return this.#drop(socket);
+    const { device } = pending.post;
+    if (pending.post.signal?.aborted === true) return pending.fail(closedError(device));
+    if (err.code === 'ECONNREFUSED') return pending.fail(refusedError(device, err));
+    if (pending.parser.started) return pending.fail(brokenReplyError(device));
+    const mapped = fromSocketError(err, device);
+    const stale = pending.reused && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+    pending.fail(stale ? new StaleConnection(mapped) : mapped);
+  }
+
+  /** Destroys a socket and forgets it; close() still waits for its 'close'. */
+  #drop(socket: net.Socket): void {
+    if (this.#socket === socket) this.#socket = undefined;
+    socket.destroy();
+  }
+}
