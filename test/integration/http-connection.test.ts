@@ -157,6 +157,18 @@ describe('HttpConnection against a scripted device', () => {
     );
   });
 
+  it("honours the server's Keep-Alive timeout, a second short: timeout=1 is no reuse, timeout=5 is", async () => {
+    for (const [seconds, connections] of [[1, 3], [5, 1]] as const) {
+      await withScripted(
+        (socket) => socket.write(ok('hint', `Keep-Alive: timeout=${seconds}\r\n`)),
+        async (connection, device) => {
+          for (let i = 0; i < 3; i++) await httpPost(options(device.port, connection));
+          assert.equal(device.stats.connections, connections, `timeout=${seconds}`);
+        },
+      );
+    }
+  });
+
   it('opens a fresh connection when the device closed the idle one, even for a command', async () => {
     await withScripted(
       (socket) => socket.end(ok('then FIN')),

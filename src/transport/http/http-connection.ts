@@ -58,6 +58,8 @@ export class HttpConnection {
   #destination = '';
   #pending: Pending | undefined;
   #closed = false;
+  /** Time (Date.now()) after which the idle connection is not reused: the server's Keep-Alive timeout, less a second. */
+  #reuseUntil = Number.POSITIVE_INFINITY;
   /** Sockets not yet closed, for close() to wait on. */
   readonly #open = new Set<net.Socket>();
 
@@ -67,7 +69,8 @@ export class HttpConnection {
   post(post: PlainPost): Promise<PlainReply> {
     const { device } = post;
     if (this.#closed || post.signal?.aborted === true) return Promise.reject(closedError(device));
-    const remaining = post.deadline - Date.now();
+    const now = Date.now();
+    const remaining = post.deadline - now;
     if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', post.budgetMs));
     if (this.#pending !== undefined) return Promise.reject(new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device }));
     const unsafe = [post.path, post.cookie ?? '', post.contentType].find((value) => UNSAFE_IN_HEADER.test(value));
@@ -77,7 +80,7 @@ export class HttpConnection {
 
     const destination = `${post.host}\0${post.port}`;
     let socket = this.#socket;
-    if (socket !== undefined && (destination !== this.#destination || socket.destroyed || socket.readableEnded || !socket.writable)) {
+    if (socket !== undefined && (destination !== this.#destination || socket.destroyed || socket.readableEnded || !socket.writable || now >= this.#reuseUntil)) {
       this.#drop(socket);
       socket = undefined;
     }
@@ -120,8 +123,12 @@ export class HttpConnection {
           finish();
           const head = pending.parser.head as ResponseHead;
           const body = head.status !== 200 ? Buffer.alloc(0) : pending.chunks.length === 1 ? pending.chunks[0]! : Buffer.concat(pending.chunks, pending.received);
-          if (!head.keepAlive || !this.keepAlive) this.#drop(live);
-          else live.unref(); // an idle connection does not keep the process alive
+          if (!head.keepAlive || !this.keepAlive) {
+            this.#drop(live);
+          } else {
+            live.unref(); // an idle connection does not keep the process alive
+            this.#reuseUntil = reuseUntil(head.headers['keep-alive']);
+          }
           resolve({ status: head.status, headers: head.headers, body });
         },
       };
@@ -239,4 +246,15 @@ export class HttpConnection {
     if (this.#socket === socket) this.#socket = undefined;
     socket.destroy();
   }
+}
+
+/**
+ * Until when an idle connection may be reused, from a `Keep-Alive: timeout=N` the server sent: a
+ * second short of its N, so a request never crosses the server closing it (an error a command could
+ * not be sent again after).
+ */
+function reuseUntil(hint: string | string[] | undefined): number {
+  if (hint === undefined) return Number.POSITIVE_INFINITY;
+  const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(String(hint))?.[1];
+  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + Number(seconds) * 1000 - 1000;
 }
