@@ -20,6 +20,7 @@ import { Poller } from '../src/device/poller';
 import { connectDevice } from '../src/family/connect';
 import { KasaClient } from '../src/family/iot/client';
 import { SmartClient } from '../src/family/smart/client';
+import { HttpConnection } from '../src/transport/http/http-connection';
 import { KlapTransport } from '../src/transport/klap';
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
 import { BareKlapClient, BareXorClient } from './bare-clients';
@@ -106,6 +107,27 @@ const tapoLayers: Layer[] = [
           req.end(body);
         });
       return { read, close: () => agent.destroy() };
+    },
+  },
+  {
+    name: 'a keep-alive POST through our HttpConnection, no crypto',
+    loopOnly: true,
+    open: async (port) => {
+      const connection = new HttpConnection();
+      const body = Buffer.alloc(96, 1);
+      const read = (): Promise<unknown> =>
+        connection.post({
+          host: HOST,
+          port,
+          path: '/app/handshake1',
+          body,
+          contentType: 'application/octet-stream',
+          device: `${HOST}:${port}`,
+          deadline: Date.now() + 5000,
+          budgetMs: 5000,
+          maxReplyBytes: 4096,
+        });
+      return { read, close: () => connection.close() };
     },
   },
   {
