@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../src/util/errors';
+import { ErrorCode } from '../../src/util/errors';
+import { isKasaError } from '../support/errors';
 import { HttpConnection } from '../../src/transport/http/http-connection';
 import { HttpPostOptions, httpPost } from '../../src/transport/klap/http-post';
 import { KlapServer } from '../../src/simulator/klap-server';
@@ -78,15 +79,6 @@ function options(port: number, connection: HttpConnection | undefined, more: Par
     maxReplyBytes: 1 << 16,
     repeatable: false,
     ...more,
-  };
-}
-
-function isKasaError(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof KasaError, String(err));
-    assert.equal(err.code, code, err.message);
-    if (pattern !== undefined) assert.match(err.message, pattern);
-    return true;
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KasaError } from '../../src/util/errors';
+import { ErrorCode, KasaError } from '../../src/util/errors';
 
 /** The KasaError a promise rejects with; fails the test when it resolves or rejects otherwise. */
 export async function expectKasaError(promise: Promise<unknown>): Promise<KasaError> {
@@ -10,4 +10,14 @@ export async function expectKasaError(promise: Promise<unknown>): Promise<KasaEr
     return err;
   }
   assert.fail('expected a KasaError');
+}
+
+/** For assert.rejects / assert.throws: a KasaError with this code, and a message matching `pattern` if given. */
+export function isKasaError(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {
+  return (err) => {
+    assert.ok(err instanceof KasaError, String(err));
+    assert.equal(err.code, code, err.message);
+    if (pattern !== undefined) assert.match(err.message, pattern);
+    return true;
+  };
 }

@@ -10,13 +10,20 @@ export interface PlainPost {
   port: number;
   path: string;
   body: Buffer;
+  /** Cookie header value, if any. */
   cookie?: string;
-  contentType: string;
+  /** Content-Type of the body; default application/octet-stream (KLAP). AES sends application/json. */
+  contentType?: string;
+  /** host:port, for messages. */
   device: string;
+  /** Absolute time (Date.now()) by which the reply must be complete. */
   deadline: number;
+  /** The whole time allowed, quoted in the timeout message. */
   budgetMs: number;
+  /** Time allowed to open a connection, if shorter than what is left before the deadline. */
   connectTimeoutMs?: number;
   maxReplyBytes: number;
+  /** Aborting it fails the request with CLOSED. */
   signal?: AbortSignal;
 }
 
@@ -73,7 +80,8 @@ export class HttpConnection {
     const remaining = post.deadline - now;
     if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', post.budgetMs));
     if (this.#pending !== undefined) return Promise.reject(new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device }));
-    const unsafe = [post.path, post.cookie ?? '', post.contentType].find((value) => UNSAFE_IN_HEADER.test(value));
+    const contentType = post.contentType ?? 'application/octet-stream';
+    const unsafe = [post.path, post.cookie ?? '', contentType].find((value) => UNSAFE_IN_HEADER.test(value));
     if (unsafe !== undefined) {
       return Promise.reject(new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device }));
     }
@@ -141,7 +149,7 @@ export class HttpConnection {
         live.once('connect', () => clearTimeout(connectTimer));
       }
       post.signal?.addEventListener('abort', onAbort, { once: true });
-      live.write(this.#request(post));
+      live.write(this.#request(post, contentType));
     });
   }
 
@@ -154,12 +162,12 @@ export class HttpConnection {
     return Promise.all([...this.#open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())))).then(() => undefined);
   }
 
-  #request(post: PlainPost): Buffer {
+  #request(post: PlainPost, contentType: string): Buffer {
     const host = post.host.includes(':') ? `[${post.host}]` : post.host;
     const head =
       `POST ${post.path} HTTP/1.1\r\n` +
       `Host: ${post.port === 80 ? host : `${host}:${post.port}`}\r\n` +
-      `Content-Type: ${post.contentType}\r\n` +
+      `Content-Type: ${contentType}\r\n` +
       // Always explicit: AES firmware answers 500 to a chunked body.
       `Content-Length: ${post.body.length}\r\n` +
       (post.cookie === undefined ? '' : `Cookie: ${post.cookie}\r\n`) +

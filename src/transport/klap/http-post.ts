@@ -15,32 +15,13 @@ export interface HttpReply {
   certificateFingerprint?: string;
 }
 
-export interface HttpPostOptions {
-  host: string;
-  port: number;
-  path: string;
-  body: Buffer;
-  /** Cookie header value, if any. */
-  cookie?: string;
-  /** Content-Type of the body; default application/octet-stream (KLAP). AES sends application/json. */
-  contentType?: string;
+export interface HttpPostOptions extends PlainPost {
   /** Plain HTTP: the transport's kept-alive connection; without one, a connection of its own, closed after the reply. */
   connection?: HttpConnection;
   /** HTTPS instead of HTTP (TPAP's tls mode 1); certificates are checked by the agent's options. */
   https?: boolean;
   /** HTTPS: a keep-alive https.Agent; without one, a connection of its own. */
   agent?: https.Agent;
-  /** host:port, for messages. */
-  device: string;
-  /** Absolute time (Date.now()) by which the reply must be complete. */
-  deadline: number;
-  /** The whole time allowed, quoted in the timeout message. */
-  budgetMs: number;
-  /** Time allowed to open a connection, if shorter than what is left before the deadline. */
-  connectTimeoutMs?: number;
-  maxReplyBytes: number;
-  /** Aborting it fails the request with CLOSED. */
-  signal?: AbortSignal;
   /**
    * The request may be sent again when a reused keep-alive connection turns out to be closed: a
    * handshake or a read. A command is not, since the device may have run it before closing.
@@ -58,11 +39,11 @@ export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
   if (options.https === true) return retried(options, () => httpsAttempt(options));
   if (options.connection !== undefined) {
     const connection = options.connection;
-    return retried(options, () => connection.post(plainPost(options)));
+    return retried(options, () => connection.post(options));
   }
   const own = new HttpConnection(false);
   try {
-    return await retried(options, () => own.post(plainPost(options)));
+    return await retried(options, () => own.post(options));
   } finally {
     await own.close();
   }
@@ -77,23 +58,6 @@ async function retried(options: HttpPostOptions, attempt: () => Promise<HttpRepl
     if (options.repeatable) return attempt();
     throw err.error; // the caller knows whether it was a command, and says so
   }
-}
-
-function plainPost(options: HttpPostOptions): PlainPost {
-  return {
-    host: options.host,
-    port: options.port,
-    path: options.path,
-    body: options.body,
-    ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
-    contentType: options.contentType ?? 'application/octet-stream',
-    device: options.device,
-    deadline: options.deadline,
-    budgetMs: options.budgetMs,
-    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
-    maxReplyBytes: options.maxReplyBytes,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  };
 }
 
 function httpsAttempt(options: HttpPostOptions): Promise<HttpReply> {

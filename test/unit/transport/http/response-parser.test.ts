@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KasaError } from '../../../../src/util/errors';
+import { ErrorCode } from '../../../../src/util/errors';
+import { isKasaError } from '../../../support/errors';
 import { MAX_HEAD_BYTES, ResponseHead, ResponseParser } from '../../../../src/transport/http/response-parser';
 
 interface Outcome {
@@ -31,15 +32,6 @@ function cuts(text: string): Buffer[][] {
 
 function eachCut(text: string, check: (pieces: Buffer[]) => void): void {
   for (const pieces of cuts(text)) check(pieces);
-}
-
-function isCode(code: ErrorCode, pattern?: RegExp): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(err instanceof KasaError, String(err));
-    assert.equal(err.code, code, err.message);
-    if (pattern !== undefined) assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 describe('ResponseParser', () => {
@@ -131,7 +123,7 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n', /trailer line/],
     ];
     for (const [text, pattern] of malformed) {
-      eachCut(text, (pieces) => assert.throws(() => feed(pieces), isCode(ErrorCode.PROTOCOL, pattern), JSON.stringify(text)));
+      eachCut(text, (pieces) => assert.throws(() => feed(pieces), isKasaError(ErrorCode.PROTOCOL, pattern), JSON.stringify(text)));
     }
   });
 
@@ -150,21 +142,21 @@ describe('ResponseParser', () => {
     let fed = 0;
     assert.throws(() => {
       for (; fed < bytes.length; fed++) parser.push(bytes.subarray(fed, fed + 1));
-    }, isCode(ErrorCode.PROTOCOL, /16384 bytes/));
+    }, isKasaError(ErrorCode.PROTOCOL, /16384 bytes/));
     assert.ok(fed <= MAX_HEAD_BYTES + 1, `refused after ${fed} bytes`);
-    assert.throws(() => feed([bytes]), isCode(ErrorCode.PROTOCOL, /16384 bytes/));
+    assert.throws(() => feed([bytes]), isKasaError(ErrorCode.PROTOCOL, /16384 bytes/));
     const trailers = `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: ${'a'.repeat(MAX_HEAD_BYTES)}\r\n\r\n`;
-    assert.throws(() => feed([Buffer.from(trailers)]), isCode(ErrorCode.PROTOCOL, /trailer/));
+    assert.throws(() => feed([Buffer.from(trailers)]), isKasaError(ErrorCode.PROTOCOL, /trailer/));
   });
 
   it('refuses a body past the limit as TOO_LARGE as soon as it is announced or arrives', () => {
     eachCut('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n', (pieces) =>
-      assert.throws(() => feed(pieces, 10), isCode(ErrorCode.TOO_LARGE, /a reply of 11 bytes, more than the maximum of 10 bytes/)),
+      assert.throws(() => feed(pieces, 10), isKasaError(ErrorCode.TOO_LARGE, /a reply of 11 bytes, more than the maximum of 10 bytes/)),
     );
     eachCut('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\n', (pieces) =>
-      assert.throws(() => feed(pieces, 10), isCode(ErrorCode.TOO_LARGE, /larger than the maximum of 10 bytes/)),
+      assert.throws(() => feed(pieces, 10), isKasaError(ErrorCode.TOO_LARGE, /larger than the maximum of 10 bytes/)),
     );
-    eachCut('HTTP/1.1 200 OK\r\n\r\n0123456789X', (pieces) => assert.throws(() => feed(pieces, 10), isCode(ErrorCode.TOO_LARGE)));
+    eachCut('HTTP/1.1 200 OK\r\n\r\n0123456789X', (pieces) => assert.throws(() => feed(pieces, 10), isKasaError(ErrorCode.TOO_LARGE)));
     // Exactly the limit is fine.
     assert.equal(feed([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789')], 10).body, '0123456789');
   });
