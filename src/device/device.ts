@@ -300,21 +300,11 @@ export abstract class Device extends Target {
    */
   private async readMetersOnly(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>): Promise<DeviceReading | undefined> {
     const info = this.info;
-    const energy = this.modules.energy;
-    if (info === undefined || energy === undefined) return undefined;
+    if (info === undefined || this.modules.energy === undefined) return undefined;
     const meters = new Map<string, MeterReading | KasaError>();
-    for (const part of Device.partsOf(wanted, info)) {
-      const key = partKey(part);
-      if (meters.has(key)) continue;
-      try {
-        meters.set(key, await energy.read(part));
-      } catch (err) {
-        // The device answered (a meter it lacks, a reply without a reading): that part's watcher
-        // reports it, as after a whole poll. Anything else is the device unreached: the poll failed.
-        if (!(err instanceof KasaError) || linkStateAfter(err) !== 'online') throw err;
-        meters.set(key, err);
-      }
-    }
+    // The device answered (a meter it lacks, a reply without a reading): that part's watcher
+    // reports it, as after a whole poll. Anything else is the device unreached: the poll failed.
+    await this.readMeters(Device.partsOf(wanted, info), meters, (err) => linkStateAfter(err) === 'online');
     if (![...meters.values()].some((meter) => !(meter instanceof KasaError))) return undefined;
     return { info, meters, metersOnly: true };
   }
@@ -355,17 +345,22 @@ export abstract class Device extends Target {
   }
 
   /**
-   * Meters each part not read yet into `meters`; a part without a meter gets its NO_ENERGY_METER
-   * (its watcher reports it), any other failure fails the poll.
+   * Meters each part not read yet into `meters`; a failure `partOnly` accepts (by default a part
+   * without a meter: NO_ENERGY_METER) becomes that part's reading for its watcher to report, any
+   * other fails the poll.
    */
-  protected async readMeters(parts: readonly Target[], meters: Map<string, MeterReading | KasaError>): Promise<void> {
+  protected async readMeters(
+    parts: readonly Target[],
+    meters: Map<string, MeterReading | KasaError>,
+    partOnly: (err: KasaError) => boolean = (err) => err.code === ErrorCode.NO_ENERGY_METER,
+  ): Promise<void> {
     for (const part of parts) {
       const key = partKey(part);
       if (meters.has(key)) continue;
       try {
         meters.set(key, await (await this.need('energy')).read(part));
       } catch (err) {
-        if (!(err instanceof KasaError) || err.code !== ErrorCode.NO_ENERGY_METER) throw err;
+        if (!(err instanceof KasaError) || !partOnly(err)) throw err;
         meters.set(key, err);
       }
     }

@@ -159,7 +159,7 @@ export class HttpConnection {
     const pending = this.#pending;
     if (pending !== undefined) pending.fail(closedError(pending.post.device));
     if (this.#socket !== undefined) this.#drop(this.#socket);
-    return Promise.all([...this.#open].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())))).then(() => undefined);
+    return Promise.all([...this.#open].map(socketClosed)).then(() => undefined);
   }
 
   #request(post: PlainPost, contentType: string): Buffer {
@@ -265,4 +265,15 @@ function reuseUntil(hint: string | string[] | undefined): number {
   if (hint === undefined) return Number.POSITIVE_INFINITY;
   const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(String(hint))?.[1];
   return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + Number(seconds) * 1000 - 1000;
+}
+
+/**
+ * Resolves when the socket has closed, whatever it emits before: an exchange aborted mid-request
+ * makes its socket emit the AbortError first, and that is the ending asked for, not a failure.
+ */
+export function socketClosed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve());
+  });
 }

@@ -1,9 +1,8 @@
 import type * as http from 'node:http';
 import * as https from 'node:https';
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { KasaError, fromSocketError } from '../../util/errors';
-import { HttpConnection, PlainPost, StaleConnection } from '../http/http-connection';
+import { HttpConnection, PlainPost, StaleConnection, socketClosed } from '../http/http-connection';
 import { brokenReplyError, closedError, refusedError, timeoutError, tooLargeError } from '../http/errors';
 
 export interface HttpReply {
@@ -169,21 +168,10 @@ export async function closeConnection(connection: HttpConnection, running: Itera
 export async function closeAgent(agent: https.Agent, running: Iterable<AbortController>): Promise<void> {
   const sockets = [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].flat().filter((socket) => socket !== undefined);
   // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
-  const closed = sockets.map(closeOf);
+  const closed = sockets.map(socketClosed);
   for (const controller of running) controller.abort();
   agent.destroy();
   await Promise.all(closed);
-}
-
-/**
- * Resolves when the socket has closed. An exchange aborted mid-request makes its socket emit the
- * AbortError before 'close': that is the ending asked for, not a failure of close().
- */
-function closeOf(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    socket.on('error', () => undefined);
-    socket.once('close', () => resolve());
-  });
 }
 
 /** The time budget of one exchange, shared by its login steps and its request; close() aborts it. */
