@@ -18,6 +18,10 @@ import { credentialCandidates, matchCandidate } from '../src/transport/klap/cred
 import { SEED_BYTES, nextSeq } from '../src/transport/klap/session';
 import { decrypt, encodeTcpFrame } from '../src/transport/xor-cipher';
 
+/** The meter readings the benchmarks ask for: a Kasa plug's realtime reading, a Tapo plug's energy usage. */
+export const KASA_REALTIME = { emeter: { get_realtime: {} } };
+export const TAPO_ENERGY_USAGE = { method: 'get_energy_usage' };
+
 async function connected(host: string, port: number): Promise<net.Socket> {
   const socket = net.connect({ host, port, noDelay: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));

@@ -15,7 +15,7 @@ import { loginDeviceByIp } from 'tp-link-tapo-connect';
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
 import { Poller } from '../src/device/poller';
 import { recordArrival } from './fleet-probe';
-import { BareKlapClient, BareXorClient } from './bare-clients';
+import { BareKlapClient, BareXorClient, KASA_REALTIME, TAPO_ENERGY_USAGE } from './bare-clients';
 
 interface PeerPollDef extends NodeDef {
   host: string;
@@ -135,9 +135,6 @@ export = function register(RED: NodeAPI): void {
     });
   });
 };
-
-const KASA_REALTIME = { emeter: { get_realtime: {} } };
-const TAPO_ENERGY_USAGE = { method: 'get_energy_usage' };
 
 /** Polls with a bare client, opened on the first poll: the reading's watts in the status and a message, as the others. */
 function pollBare<C extends { close(): void }>(node: Node, def: PeerPollDef, open: () => Promise<C>, read: (client: C) => Promise<{ power: number }>): void {

@@ -23,13 +23,12 @@ import { SmartClient } from '../src/family/smart/client';
 import { HttpConnection } from '../src/transport/http/http-connection';
 import { KlapTransport } from '../src/transport/klap';
 import { TAPO_DEFAULT_PASSWORD, TAPO_DEFAULT_USERNAME } from '../src/transport/klap/credentials';
-import { BareKlapClient, BareXorClient } from './bare-clients';
+import { BareKlapClient, BareXorClient, KASA_REALTIME, TAPO_ENERGY_USAGE } from './bare-clients';
 import { formatNumber, summarise } from './stats';
 import { Row, renderTable } from './table';
 
 const HOST = '127.0.0.1';
 const SIMULATOR = path.join(__dirname, '..', 'bin', 'tplink-sim.js');
-const KASA_REALTIME = { emeter: { get_realtime: {} } };
 
 /** One way of reading a device's meter, opened per device: asked again and again (`read`), or polling by itself (`watch`). */
 interface Layer {
@@ -87,7 +86,7 @@ const tapoLayers: Layer[] = [
     name: 'bare KLAP on a raw socket (AES and SHA-256 only)',
     open: async (port) => {
       const client = await BareKlapClient.open(HOST, port);
-      return { read: () => client.request({ method: 'get_energy_usage' }), close: () => client.close() };
+      return { read: () => client.request(TAPO_ENERGY_USAGE), close: () => client.close() };
     },
   },
   {
@@ -134,7 +133,7 @@ const tapoLayers: Layer[] = [
     name: 'KlapTransport.exchange',
     open: async (port) => {
       const transport = new KlapTransport({ host: HOST, port, family: 'smart' });
-      const json = JSON.stringify({ method: 'get_energy_usage' });
+      const json = JSON.stringify(TAPO_ENERGY_USAGE);
       return { read: () => transport.exchange(json, 5000), close: () => transport.close() };
     },
   },

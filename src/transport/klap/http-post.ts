@@ -184,7 +184,7 @@ export interface ExchangeBudget {
 
 /**
  * An HTTP transport's exchanges, run one after another (a session counts its requests in order),
- * each with its budget from the moment it starts; `running` is what closeAgent aborts.
+ * each with its budget from the moment it starts; `running` is what closeConnection and closeAgent abort.
  */
 export class ExchangeQueue {
   #tail: Promise<unknown> = Promise.resolve();
