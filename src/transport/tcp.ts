@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { ErrorCode, KasaError, commandMayHaveRun, fromSocketError } from '../util/errors';
 import { DEFAULT_MAX_REPLY_BYTES, FrameReader } from './frame-reader';
 import { decodeReplyText } from '../util/json';
+import { RequestQueue } from '../util/request-queue';
 import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
 import { decrypt, encodeTcpFrame } from './xor-cipher';
 
@@ -37,7 +38,7 @@ export class TcpTransport implements Transport {
   private readonly maxReplyBytes: number;
   private socket: net.Socket | null = null;
   private pending: PendingExchange | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue: RequestQueue;
   private closed = false;
   /** When the last exchange on the open connection ended (see armIdleCheck). */
   private lastUsedAt = 0;
@@ -47,6 +48,7 @@ export class TcpTransport implements Transport {
     this.host = options.host;
     this.port = options.port;
     this.address = formatAddress(options.host, options.port);
+    this.queue = new RequestQueue(this.address);
     this.persistent = options.persistent ?? true;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
@@ -62,9 +64,7 @@ export class TcpTransport implements Transport {
    * a second request written before the first is answered would take its reply.
    */
   exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
-    const run = this.queue.then(() => this.exchangeNow(json, timeoutMs, repeatable));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.exchangeNow(json, timeoutMs, repeatable));
   }
 
   private async exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
@@ -103,6 +103,7 @@ export class TcpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.queue.close();
     this.pending?.reject(this.closedError());
     this.pending = null;
     this.dropSocket();

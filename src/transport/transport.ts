@@ -1,6 +1,7 @@
 /**
  * A transport carries one JSON request to a device and brings back its JSON reply as text.
- * The client guarantees that exchanges on one transport never overlap, so a transport keeps no queue.
+ * Exchanges on one transport never overlap: the client queues its requests (and the TCP and HTTP
+ * transports run theirs one at a time too, for callers that do not wait).
  */
 export interface Transport {
   /** 'tcp' and 'udp' are the XOR protocol; 'klap' the newer firmware's HTTP protocol; 'aes' older Tapo firmware's; 'tpap' 2025 firmware's. */

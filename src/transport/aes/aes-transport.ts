@@ -6,7 +6,8 @@ import { decodeReplyText, isObject, parseReplyText } from '../../util/json';
 import { LEGACY_SESSION_COOKIE, SESSION_COOKIE, DEFAULT_SESSION_TIMEOUT_MS, readSessionCookie, sessionCookieHeader, sessionRenewAt } from '../klap/cookies';
 import { CredentialSource, KlapCredentialSource, accountRefusedError, credentialSources, hasUserCredentials } from '../klap/credentials';
 import { HttpConnection } from '../http/http-connection';
-import { HttpReply, closeConnection, httpPost } from '../klap/http-post';
+import { HttpReply, httpPost } from '../klap/http-post';
+import { ExchangeBudget, ExchangeQueue } from '../exchange-queue';
 import { Transport, formatAddress } from '../transport';
 import { AES_IV_BYTES, AES_KEY_BYTES, AesSessionCipher } from './cipher';
 import { AesPasswordForm, loginParams, passwordForms } from './login';
@@ -59,13 +60,6 @@ interface Handshake {
   readonly timeoutSeconds: number | undefined;
 }
 
-/** The time budget of one exchange, shared by its handshake, login and request. */
-interface Budget {
-  deadline: number;
-  budgetMs: number;
-  signal: AbortSignal;
-}
-
 /** What one securePassthrough came back with: the outer error code, and the decrypted answer (only when the code is 0). */
 interface PassthroughAnswer {
   code: number;
@@ -94,8 +88,7 @@ export class AesTransport implements Transport {
   #session: OpenSession | undefined;
   readonly #connection = new HttpConnection();
   /** Exchanges run one after another: one session, one request at a time. */
-  #queue: Promise<unknown> = Promise.resolve();
-  readonly #running = new Set<AbortController>();
+  readonly #exchanges: ExchangeQueue;
   #closed = false;
   #handshakes = 0;
   #logins = 0;
@@ -104,6 +97,7 @@ export class AesTransport implements Transport {
     this.host = options.host;
     this.port = options.port ?? AES_DEFAULT_PORT;
     this.address = formatAddress(this.host, this.port);
+    this.#exchanges = new ExchangeQueue(this.address);
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs;
@@ -135,9 +129,7 @@ export class AesTransport implements Transport {
   }
 
   exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
-    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs, repeatable));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#exchanges.run(timeoutMs, (budget) => this.#exchangeNow(json, budget, repeatable));
   }
 
   /** Forgets the session: the next exchange starts again from the handshake. */
@@ -149,48 +141,42 @@ export class AesTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await closeConnection(this.#connection, this.#running);
+    this.#exchanges.close();
+    await this.#connection.close();
   }
 
-  async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
+  async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
     if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
-    const controller = new AbortController();
-    this.#running.add(controller);
-    const budget: Budget = { deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal };
-    try {
-      // One second try: after the device refused the envelope (the request inside did not run),
-      // or for a read that a broken connection left unanswered.
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.#openSession(budget);
-        let answer: PassthroughAnswer;
-        try {
-          answer = await this.#passthrough(session.cipher, session.cookie, session.path, json, budget, false);
-        } catch (err) {
-          if (!(err instanceof KasaError)) throw err;
-          if (err.code !== ErrorCode.RESET) {
-            if (err.code === ErrorCode.PROTOCOL) this.#session = undefined; // out of step: start afresh next time
-            throw err;
-          }
-          if (repeatable && attempt === 1) continue;
-          throw repeatable ? err : commandMayHaveRun(err, this.address);
+    // One second try: after the device refused the envelope (the request inside did not run),
+    // or for a read that a broken connection left unanswered.
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.#openSession(budget);
+      let answer: PassthroughAnswer;
+      try {
+        answer = await this.#passthrough(session.cipher, session.cookie, session.path, json, budget, false);
+      } catch (err) {
+        if (!(err instanceof KasaError)) throw err;
+        if (err.code !== ErrorCode.RESET) {
+          if (err.code === ErrorCode.PROTOCOL) this.#session = undefined; // out of step: start afresh next time
+          throw err;
         }
-        if (answer.text !== undefined) return answer.text;
-        const kind = smartErrorClass(answer.code);
-        if (kind === 'session' || kind === 'auth') {
-          // The session or the login is gone on the device's side: start again from the handshake.
-          this.#session = undefined;
-          if (attempt === 1) continue;
-        }
-        // Any other refusal of the envelope is the device's answer to the request: the client names the method.
-        return JSON.stringify({ error_code: answer.code });
+        if (repeatable && attempt === 1) continue;
+        throw repeatable ? err : commandMayHaveRun(err, this.address);
       }
-    } finally {
-      this.#running.delete(controller);
+      if (answer.text !== undefined) return answer.text;
+      const kind = smartErrorClass(answer.code);
+      if (kind === 'session' || kind === 'auth') {
+        // The session or the login is gone on the device's side: start again from the handshake.
+        this.#session = undefined;
+        if (attempt === 1) continue;
+      }
+      // Any other refusal of the envelope is the device's answer to the request: the client names the method.
+      return JSON.stringify({ error_code: answer.code });
     }
   }
 
   /** The current session, or a new one (handshake and login) when there is none or it is about to expire. */
-  async #openSession(budget: Budget): Promise<OpenSession> {
+  async #openSession(budget: ExchangeBudget): Promise<OpenSession> {
     const current = this.#session;
     if (current !== undefined && Date.now() < current.renewAt) return current;
     this.#session = undefined;
@@ -222,7 +208,7 @@ export class AesTransport implements Transport {
     return matched === undefined ? this.#candidates : [matched, ...this.#candidates.filter((c) => c !== matched)];
   }
 
-  async #handshake(budget: Budget): Promise<Handshake> {
+  async #handshake(budget: ExchangeBudget): Promise<Handshake> {
     const keys = await newHandshakeKeyPair();
     if (budget.signal.aborted) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
     const reply = await this.#post(AES_PATH, handshakeBody(keys.publicPem), budget, true);
@@ -247,7 +233,7 @@ export class AesTransport implements Transport {
   }
 
   /** login_device on a fresh handshake: the token, or whether to try the next candidate or the same one again. */
-  async #login(handshake: Handshake, candidate: LoginCandidate, budget: Budget): Promise<{ token: string } | 'refused' | 'session'> {
+  async #login(handshake: Handshake, candidate: LoginCandidate, budget: ExchangeBudget): Promise<{ token: string } | 'refused' | 'session'> {
     const request = JSON.stringify({
       method: LOGIN_METHOD,
       params: loginParams(candidate.account.username, candidate.account.password, candidate.form),
@@ -278,7 +264,7 @@ export class AesTransport implements Transport {
     cookie: string,
     path: string,
     json: string,
-    budget: Budget,
+    budget: ExchangeBudget,
     repeatable: boolean,
   ): Promise<PassthroughAnswer> {
     const reply = await this.#post(path, passthroughBody(cipher, json), budget, repeatable, cookie);
@@ -307,7 +293,8 @@ export class AesTransport implements Transport {
     }
   }
 
-  #post(path: string, body: string, budget: Budget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
+  /** No abort signal: close() closes the connection, which ends the request running. */
+  #post(path: string, body: string, budget: ExchangeBudget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
     return httpPost({
       repeatable,
       host: this.host,
@@ -323,7 +310,6 @@ export class AesTransport implements Transport {
       ...(this.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.connectTimeoutMs }),
       // The answer comes in base64 inside JSON: a third more than the reply it carries.
       maxReplyBytes: Math.ceil((this.maxReplyBytes * 4) / 3) + 1024,
-      signal: budget.signal,
     });
   }
 

@@ -34,12 +34,15 @@ export interface HttpPostOptions extends PlainPost {
  * Plain HTTP goes over our own HttpConnection (Node's http client costs more CPU than a whole KLAP
  * exchange); HTTPS over Node's https.
  */
-export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
+export function httpPost(options: HttpPostOptions): Promise<HttpReply> {
   if (options.https === true) return retried(options, () => httpsAttempt(options));
-  if (options.connection !== undefined) {
-    const connection = options.connection;
-    return retried(options, () => connection.post(options));
-  }
+  const connection = options.connection;
+  if (connection !== undefined) return retried(options, () => connection.post(options));
+  return postAlone(options);
+}
+
+/** A POST on a connection of its own, closed once the reply is read. */
+async function postAlone(options: HttpPostOptions): Promise<HttpReply> {
   const own = new HttpConnection(false);
   try {
     return await retried(options, () => own.post(options));
@@ -48,15 +51,13 @@ export async function httpPost(options: HttpPostOptions): Promise<HttpReply> {
   }
 }
 
-async function retried(options: HttpPostOptions, attempt: () => Promise<HttpReply>): Promise<HttpReply> {
-  try {
-    return await attempt();
-  } catch (err) {
+function retried(options: HttpPostOptions, attempt: () => Promise<HttpReply>): Promise<HttpReply> {
+  return attempt().catch((err: unknown) => {
     if (!(err instanceof StaleConnection)) throw err;
     // Devices close idle connections whenever they like; a request that only reads is sent again.
     if (options.repeatable) return attempt();
     throw err.error; // the caller knows whether it was a command, and says so
-  }
+  });
 }
 
 function httpsAttempt(options: HttpPostOptions): Promise<HttpReply> {
@@ -155,52 +156,11 @@ function httpsAttempt(options: HttpPostOptions): Promise<HttpReply> {
   });
 }
 
-/** Ends a transport's plain HTTP connection: aborts the exchanges running; resolves once its sockets have closed. */
-export async function closeConnection(connection: HttpConnection, running: Iterable<AbortController>): Promise<void> {
-  for (const controller of running) controller.abort();
-  await connection.close();
-}
-
-/**
- * Ends a transport's HTTPS connections: aborts the exchanges running, destroys the agent and
- * resolves once every socket it held has closed.
- */
-export async function closeAgent(agent: https.Agent, running: Iterable<AbortController>): Promise<void> {
+/** Ends a transport's HTTPS connections: destroys the agent and resolves once every socket it held has closed. */
+export async function closeAgent(agent: https.Agent): Promise<void> {
   const sockets = [...Object.values(agent.sockets), ...Object.values(agent.freeSockets)].flat().filter((socket) => socket !== undefined);
   // The agent drops a socket from its lists when it emits 'close', so every one listed is still to close.
   const closed = sockets.map(socketClosed);
-  for (const controller of running) controller.abort();
   agent.destroy();
   await Promise.all(closed);
-}
-
-/** The time budget of one exchange, shared by its login steps and its request; close() aborts it. */
-export interface ExchangeBudget {
-  /** Absolute time (Date.now()) by which the exchange must be done. */
-  deadline: number;
-  budgetMs: number;
-  signal: AbortSignal;
-}
-
-/**
- * An HTTP transport's exchanges, run one after another (a session counts its requests in order),
- * each with its budget from the moment it starts; `running` is what closeConnection and closeAgent abort.
- */
-export class ExchangeQueue {
-  #tail: Promise<unknown> = Promise.resolve();
-  readonly running = new Set<AbortController>();
-
-  run<T>(timeoutMs: number, work: (budget: ExchangeBudget) => Promise<T>): Promise<T> {
-    const result = this.#tail.then(async () => {
-      const controller = new AbortController();
-      this.running.add(controller);
-      try {
-        return await work({ deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal });
-      } finally {
-        this.running.delete(controller);
-      }
-    });
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
 }

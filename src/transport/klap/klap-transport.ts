@@ -16,7 +16,8 @@ import {
   matchCandidate,
 } from './credentials';
 import { HttpConnection } from '../http/http-connection';
-import { HttpReply, closeConnection, httpPost } from './http-post';
+import { HttpReply, httpPost } from './http-post';
+import { ExchangeBudget, ExchangeQueue } from '../exchange-queue';
 import { KlapSession, SEED_BYTES, nextSeq } from './session';
 
 export const KLAP_DEFAULT_PORT = 80;
@@ -57,13 +58,6 @@ interface OpenSession {
   readonly renewAt: number;
 }
 
-/** The time budget of one exchange, shared by its handshake and request. */
-interface Budget {
-  deadline: number;
-  budgetMs: number;
-  signal: AbortSignal;
-}
-
 /**
  * KLAP, the protocol of newer Kasa firmware: JSON encrypted with AES-128-CBC over HTTP, after a
  * two-step handshake that proves both ends know the same credentials. One session is kept and
@@ -84,8 +78,7 @@ export class KlapTransport implements Transport {
   #session: OpenSession | undefined;
   readonly #connection = new HttpConnection();
   /** Exchanges run one after another, so sequence numbers reach the device in order. */
-  #queue: Promise<unknown> = Promise.resolve();
-  readonly #running = new Set<AbortController>();
+  readonly #exchanges: ExchangeQueue;
   #closed = false;
   #handshakes = 0;
 
@@ -93,6 +86,7 @@ export class KlapTransport implements Transport {
     this.host = options.host;
     this.port = options.port ?? KLAP_DEFAULT_PORT;
     this.address = formatAddress(this.host, this.port);
+    this.#exchanges = new ExchangeQueue(this.address);
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs;
@@ -116,9 +110,7 @@ export class KlapTransport implements Transport {
   }
 
   exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
-    const run = this.#queue.then(() => this.#exchangeNow(json, timeoutMs, repeatable));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#exchanges.run(timeoutMs, (budget) => this.#exchangeNow(json, budget, repeatable));
   }
 
   /**
@@ -133,54 +125,52 @@ export class KlapTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await closeConnection(this.#connection, this.#running);
+    this.#exchanges.close();
+    await this.#connection.close();
   }
 
-  async #exchangeNow(json: string, timeoutMs: number, repeatable: boolean): Promise<string> {
+  async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
     if (this.#closed) throw this.#error(ErrorCode.CLOSED, `The connection to ${this.address} was closed.`);
-    const controller = new AbortController();
-    this.#running.add(controller);
-    const budget: Budget = { deadline: Date.now() + timeoutMs, budgetMs: timeoutMs, signal: controller.signal };
     const plain = Buffer.from(json, 'utf8');
-    try {
-      // One second try, with a fresh sequence number: after a 403 (the device did not run the
-      // request), or for a read that a broken connection left unanswered.
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.#openSession(budget);
-        session.seq = nextSeq(session.seq);
-        const seq = session.seq;
-        let reply: HttpReply;
-        try {
-          reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, false, session.cookie);
-        } catch (err) {
-          if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
-          if (repeatable && attempt === 1) continue;
-          // On a reused connection or a fresh one, before or during the reply: a command may have run.
-          throw repeatable ? err : commandMayHaveRun(err, this.address);
-        }
-        if (reply.status === 403) {
-          // The device dropped the session (reboot, expiry, another client): one new handshake, one retry.
-          this.#session = undefined;
-          if (attempt === 1) continue;
-          throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP 403) even right after a new handshake.`);
-        }
-        if (reply.status !== 200) throw this.#statusError('request', reply.status);
-        try {
-          return decodeReplyText(session.keys.open(seq, reply.body, this.address), this.address);
-        } catch (err) {
-          this.#session = undefined; // out of step with the device: start afresh next time
-          throw err;
-        }
+    // One second try, with a fresh sequence number: after a 403 (the device did not run the
+    // request), or for a read that a broken connection left unanswered.
+    for (let attempt = 1; ; attempt++) {
+      const session = this.#liveSession() ?? (await this.#openSession(budget));
+      session.seq = nextSeq(session.seq);
+      const seq = session.seq;
+      let reply: HttpReply;
+      try {
+        reply = await this.#post(`/app/request?seq=${seq}`, session.keys.seal(seq, plain), budget, false, session.cookie);
+      } catch (err) {
+        if (!(err instanceof KasaError) || err.code !== ErrorCode.RESET) throw err;
+        if (repeatable && attempt === 1) continue;
+        // On a reused connection or a fresh one, before or during the reply: a command may have run.
+        throw repeatable ? err : commandMayHaveRun(err, this.address);
       }
-    } finally {
-      this.#running.delete(controller);
+      if (reply.status === 403) {
+        // The device dropped the session (reboot, expiry, another client): one new handshake, one retry.
+        this.#session = undefined;
+        if (attempt === 1) continue;
+        throw this.#error(ErrorCode.PROTOCOL, `${this.address} refused the request (HTTP 403) even right after a new handshake.`);
+      }
+      if (reply.status !== 200) throw this.#statusError('request', reply.status);
+      try {
+        return decodeReplyText(session.keys.open(seq, reply.body, this.address), this.address);
+      } catch (err) {
+        this.#session = undefined; // out of step with the device: start afresh next time
+        throw err;
+      }
     }
   }
 
-  /** The current session, or a new one when there is none or it is about to expire. */
-  async #openSession(budget: Budget): Promise<OpenSession> {
+  /** The current session, unless there is none or it is about to expire. */
+  #liveSession(): OpenSession | undefined {
     const current = this.#session;
-    if (current !== undefined && Date.now() < current.renewAt) return current;
+    return current !== undefined && Date.now() < current.renewAt ? current : undefined;
+  }
+
+  /** A new session, by a new handshake. */
+  async #openSession(budget: ExchangeBudget): Promise<OpenSession> {
     this.#session = undefined;
 
     const startedAt = Date.now();
@@ -224,7 +214,8 @@ export class KlapTransport implements Transport {
     return matched === undefined ? this.#candidates : [matched, ...this.#candidates.filter((c) => c !== matched)];
   }
 
-  #post(path: string, body: Buffer, budget: Budget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
+  /** No abort signal: close() closes the connection, which ends the request running. */
+  #post(path: string, body: Buffer, budget: ExchangeBudget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
     return httpPost({
       repeatable,
       host: this.host,
@@ -238,7 +229,6 @@ export class KlapTransport implements Transport {
       budgetMs: budget.budgetMs,
       ...(this.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.connectTimeoutMs }),
       maxReplyBytes: this.maxReplyBytes,
-      signal: budget.signal,
     });
   }
 

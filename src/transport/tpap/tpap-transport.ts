@@ -9,7 +9,8 @@ import { ExchangeTrace, reportExchange } from '../../util/trace';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../klap/cookies';
 import { hasUserCredentials } from '../klap/credentials';
 import { HttpConnection } from '../http/http-connection';
-import { ExchangeBudget, ExchangeQueue, HttpReply, closeAgent, closeConnection, httpPost } from '../klap/http-post';
+import { HttpReply, closeAgent, httpPost } from '../klap/http-post';
+import { ExchangeBudget, ExchangeQueue } from '../exchange-queue';
 import { Transport, formatAddress } from '../transport';
 import {
   CIPHER_SUITE,
@@ -103,7 +104,7 @@ export class TpapTransport implements Transport {
   readonly #connection = new HttpConnection();
   // Devices show self-signed certificates: accepted for TPAP only, and pinned by fingerprint below.
   readonly #tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-  readonly #exchanges = new ExchangeQueue();
+  readonly #exchanges: ExchangeQueue;
   #closed = false;
   #logins = 0;
 
@@ -111,6 +112,7 @@ export class TpapTransport implements Transport {
     this.host = options.host;
     this.port = options.port ?? TPAP_DEFAULT_PORT;
     this.address = formatAddress(this.host, this.port);
+    this.#exchanges = new ExchangeQueue(this.address);
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.#username = options.username ?? '';
@@ -140,7 +142,8 @@ export class TpapTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     this.#session = undefined;
-    await Promise.all([closeConnection(this.#connection, this.#exchanges.running), closeAgent(this.#tlsAgent, [])]);
+    this.#exchanges.close();
+    await Promise.all([this.#connection.close(), closeAgent(this.#tlsAgent)]);
   }
 
   async #exchangeNow(json: string, budget: ExchangeBudget, repeatable: boolean): Promise<string> {
