@@ -78,7 +78,7 @@ export abstract class Target implements Part {
    */
   async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
     const power = await this.device.need('power');
-    if (target !== 'toggle') return power.switch(this, target);
+    if (target !== 'toggle') return await power.switch(this, target);
     const { info } = await this.device.getSysinfo();
     const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
     let last = info;

@@ -1,4 +1,4 @@
-import { Device, DeviceReading, MeterReading, Part, SysinfoRead, Target, partKey } from '../../device/device';
+import { Device, DeviceReading, MeterReading, Part, SwitchResult, SysinfoRead, Target, partKey } from '../../device/device';
 import type { DeviceInfo } from '../../device/state';
 import { ErrorCode, KasaError } from '../../util/errors';
 import { isObject } from '../../util/json';
@@ -74,7 +74,8 @@ export class SmartDevice extends Device {
   }
 
   async getSysinfo(): Promise<SysinfoRead> {
-    return (await this.readInfo([])).read;
+    const { info, result, children } = await this.readInfo([]);
+    return { info, raw: decodedAs(result, info), children: (children ?? []).map(decoded) };
   }
 
   /**
@@ -82,7 +83,7 @@ export class SmartDevice extends Device {
    * before them and `extra` requests after them in the same batch: a command and its read-back, or
    * a poll's meter, in one round trip. A write the device refused fails the whole call, unread.
    */
-  private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<{ read: SysinfoRead; outcomes: SmartOutcome[] }> {
+  private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<InfoRead> {
     // Known after the first use: no await then, one step less for every command and poll.
     const components = this.components ?? (await this.knownComponents());
     const parent = hasComponent(components, 'control_child');
@@ -105,7 +106,7 @@ export class SmartDevice extends Device {
     });
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
     this.lastInfo = info;
-    return { read: { info, raw: decodedAs(result, info), children: (children ?? []).map(decoded) }, outcomes };
+    return { info, result, ...(children === undefined ? {} : { children }), outcomes };
   }
 
   /**
@@ -145,15 +146,15 @@ export class SmartDevice extends Device {
    * device that knows control_child only on its own (it answers "unknown method" in a batch, so the
    * command did not run) gets its outlets' commands apart from then on, and the state read after.
    */
-  private async writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SysinfoRead> {
+  private async writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SwitchResult> {
     const requests: readonly SmartRequest[] = Array.isArray(request) ? request : [request as SmartRequest];
     if (part.outlets.length > 0 && this.childCommandsApart) {
       for (const each of requests) await this.each(part, each);
-      return this.getSysinfo();
+      return part.stateIn((await this.readInfo([])).info);
     }
     const writes = part.outlets.length === 0 ? requests : requests.flatMap((each) => part.outlets.map((outlet) => childRequest(outlet.id, each)));
     try {
-      return (await this.readInfo([], writes)).read;
+      return part.stateIn((await this.readInfo([], writes)).info);
     } catch (err) {
       if (part.outlets.length === 0 || !(err instanceof KasaError) || err.errCode !== UNKNOWN_METHOD || err.method !== 'control_child') throw err;
       this.childCommandsApart = true;
@@ -176,7 +177,7 @@ export class SmartDevice extends Device {
     const known = this.lastInfo?.children !== undefined && this.lastInfo.children.length > 0 ? this.lastInfo : undefined;
     let readers = logs !== undefined && known !== undefined ? await this.logReaders(logs(known)) : [];
     const batched = this.childCommandsApart ? [] : readers.map((reader) => reader.first());
-    const { read, outcomes } = await this.readInfo([...meterRequests, ...batched]);
+    const { info, outcomes } = await this.readInfo([...meterRequests, ...batched]);
     if (meter !== undefined) {
       try {
         meters.set('', meterReading(this, await meter.readFrom(outcomes.slice(0, meterRequests.length))));
@@ -187,12 +188,12 @@ export class SmartDevice extends Device {
     }
     let firstPages = outcomes.slice(meterRequests.length);
     if (logs !== undefined && known === undefined) {
-      readers = await this.logReaders(logs(read.info));
+      readers = await this.logReaders(logs(info));
       firstPages = [];
     }
     const logReads = readers.length === 0 ? undefined : await this.readLogs(readers, firstPages);
-    await this.readMeters(Device.partsOf(wanted, read.info), meters);
-    return { info: read.info, meters, ...(logReads === undefined ? {} : { logs: logReads }) };
+    await this.readMeters(Device.partsOf(wanted, info), meters);
+    return { info, meters, ...(logReads === undefined ? {} : { logs: logReads }) };
   }
 
   /** A reader for each child asked whose components include a trigger log. */
@@ -314,6 +315,16 @@ export class SmartDevice extends Device {
       cannot: (what) => this.cannot(what),
     };
   }
+}
+
+/** get_device_info read (with a strip's or hub's child list), and the outcomes of what came in the same batch after it. */
+interface InfoRead {
+  info: DeviceInfo;
+  /** get_device_info's result as sent. */
+  result: Record<string, unknown>;
+  /** The child list's entries that are objects, for a device with children. */
+  children?: Record<string, unknown>[];
+  outcomes: SmartOutcome[];
 }
 
 /** SMART's "unknown method": the device did not run what it was asked. */

@@ -2,7 +2,7 @@ import type { ChildrenModule } from '../../../device/capabilities';
 import type { LogRead } from '../../../device/child-events';
 import { CHILD_KIND_LABELS } from '../../../device/kind';
 import type { ChildInfo } from '../../../device/state';
-import type { Part, SysinfoRead } from '../../../device/types';
+import type { Part } from '../../../device/types';
 import { displayText } from '../../../util/display-text';
 import { ErrorCode, KasaError } from '../../../util/errors';
 import { smartCommands } from '../commands';
@@ -23,7 +23,7 @@ function childPart(child: ChildInfo): Part {
  * hub refuses control_child in batches); BAD_INPUT in plain words if the child is gone from the list.
  */
 export async function commandChild(device: SmartContext, child: ChildInfo, request: SmartRequest): Promise<ChildInfo> {
-  const read: SysinfoRead = await device.writeAndRead(childPart(child), request);
+  const read = await device.writeAndRead(childPart(child), request);
   const now = read.info.children?.find((c) => c.id === child.id);
   if (now === undefined) throw new KasaError(ErrorCode.BAD_INPUT, `${device.describe()} no longer lists ${displayText(child.alias || child.id)}.`, { device: device.address });
   return now;

@@ -1,6 +1,6 @@
 import type { CapabilityName, Capabilities } from '../../../device/capabilities';
 import type { DeviceInfo } from '../../../device/state';
-import type { Part, SysinfoRead } from '../../../device/types';
+import type { Part, SwitchResult, SysinfoRead } from '../../../device/types';
 import type { KasaError } from '../../../util/errors';
 import type { SmartClient } from '../client';
 import type { SmartComponents } from '../components';
@@ -18,8 +18,8 @@ export interface SmartContext {
   readonly timeDiffMinutes: number;
   /** One request to the device, or the same request to each outlet through control_child. */
   each(part: Part, request: SmartRequest): Promise<Record<string, unknown>[]>;
-  /** Commands (in order) to the device or each outlet, and the state read back: one round trip where the device takes batches. */
-  writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SysinfoRead>;
+  /** Commands (in order) to the device or each outlet, and the part's state read back: one round trip where the device takes batches. */
+  writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SwitchResult>;
   /** The last device information read (there is one once modules exist, but for strips and hubs before their first read). */
   readonly info: DeviceInfo | undefined;
   getSysinfo(): Promise<SysinfoRead>;

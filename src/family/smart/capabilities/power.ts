@@ -7,8 +7,8 @@ import type { SmartContext, SmartModuleSpec } from './context';
 export class SmartPower implements PowerModule {
   constructor(private readonly device: SmartContext) {}
 
-  async switch(part: Part, on: boolean): Promise<SwitchResult> {
-    return part.stateIn((await this.device.writeAndRead(part, smartCommands.setDeviceOn(on))).info);
+  switch(part: Part, on: boolean): Promise<SwitchResult> {
+    return this.device.writeAndRead(part, smartCommands.setDeviceOn(on));
   }
 }
 
