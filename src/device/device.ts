@@ -305,8 +305,8 @@ export abstract class Device extends Target {
     // The device answered (a meter it lacks, a reply without a reading): that part's watcher
     // reports it, as after a whole poll. Anything else is the device unreached: the poll failed.
     await this.readMeters(Device.partsOf(wanted, info), meters, (err) => linkStateAfter(err) === 'online');
-    if (![...meters.values()].some((meter) => !(meter instanceof KasaError))) return undefined;
-    return { info, meters, metersOnly: true };
+    for (const meter of meters.values()) if (!(meter instanceof KasaError)) return { info, meters, metersOnly: true };
+    return undefined;
   }
 
   /** Releases the connection. */
@@ -358,7 +358,8 @@ export abstract class Device extends Target {
       const key = partKey(part);
       if (meters.has(key)) continue;
       try {
-        meters.set(key, await (await this.need('energy')).read(part));
+        const energy = this.modules.energy ?? (await this.need('energy'));
+        meters.set(key, await energy.read(part));
       } catch (err) {
         if (!(err instanceof KasaError) || !partOnly(err)) throw err;
         meters.set(key, err);

@@ -13,7 +13,10 @@ export interface PollerEvents<T> {
 }
 
 export class Poller<T> {
-  private timer: NodeJS.Timeout | null = null;
+  /** The first run's timer. */
+  private starting: NodeJS.Timeout | null = null;
+  /** The timer between runs: made once and re-armed after each run, not a new timer every poll. */
+  private next: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
   private failing = false;
@@ -32,40 +35,51 @@ export class Poller<T> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    this.starting = setTimeout(() => this.run(), 0);
   }
 
   /** Stops polling and waits for a run in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    clearTimeout(this.starting ?? undefined);
+    clearTimeout(this.next ?? undefined);
+    // A cleared timer cannot be re-armed: a new start makes a new one.
+    this.starting = null;
+    this.next = null;
     await this.running;
   }
 
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.runOnce().finally(() => {
-        this.running = null;
-        if (!this.stopped) this.schedule(this.intervalMs);
-      });
-    }, delayMs);
+  private run(): void {
+    this.running = this.runOnce();
+  }
+
+  /** The next run, an interval after this one has finished. */
+  private armNext(): void {
+    if (this.next === null) this.next = setTimeout(() => this.run(), this.intervalMs);
+    else this.next.refresh();
   }
 
   private async runOnce(): Promise<void> {
-    let value: T;
+    let outcome: { value: T } | { err: unknown };
     try {
-      value = await this.task();
+      outcome = { value: await this.task() };
     } catch (err) {
-      if (this.stopped) return;
-      if (!this.failing) {
-        this.failing = true;
-        this.safely(() => this.events.onOutage(err));
-      }
-      return;
+      outcome = { err };
     }
+    this.running = null;
     if (this.stopped) return;
+    if ('err' in outcome) this.failed(outcome.err);
+    else this.succeeded(outcome.value);
+    this.armNext();
+  }
+
+  private failed(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.safely(() => this.events.onOutage(err));
+  }
+
+  private succeeded(value: T): void {
     if (this.failing) {
       this.failing = false;
       this.safely(() => this.events.onRecovery?.(value));

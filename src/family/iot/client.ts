@@ -97,7 +97,7 @@ export class KasaClient {
   exchange(request: Request | string, timeoutMs = this.timeoutMs): Promise<RawExchange> {
     let prepared: PreparedRequest;
     try {
-      checkNumber(timeoutMs, RANGES.timeoutMs);
+      if (timeoutMs !== this.timeoutMs) checkNumber(timeoutMs, RANGES.timeoutMs);
       prepared = prepareRequest(request);
     } catch (err) {
       return Promise.reject(err);
