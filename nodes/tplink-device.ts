@@ -120,7 +120,8 @@ export = function register(RED: NodeAPI): void {
     };
     this.use = async <T>(work: (device: Device) => Promise<T>): Promise<T> => {
       try {
-        const result = await work(await this.device());
+        // Once connected, the device as it is: a poll every second needs no second await.
+        const result = await work(connected !== null && !closed ? connected : await this.device());
         tell('online');
         return result;
       } catch (err) {

@@ -4,7 +4,7 @@ import { ErrorCode, KasaError } from '../../util/errors';
 import { isObject } from '../../util/json';
 import { SmartClient, SmartOutcome, childRequest } from './client';
 import { smartCommands } from './commands';
-import { SmartComponents, hasComponent, parseComponents } from './components';
+import { ENERGY_COMPONENT, SmartComponents, hasComponent, parseComponents } from './components';
 import { decodeBase64Text, normaliseChildren, normaliseSmartDeviceInfo } from './device-info';
 import type { SmartRequest } from './envelope';
 import { SmartMeter } from './meter';
@@ -170,7 +170,7 @@ export class SmartDevice extends Device {
     const meters = new Map<string, MeterReading | KasaError>();
     // The device's own meter joins the state's batch; a strip that meters only per outlet has none.
     const wholeMeter = this.lastInfo?.hasEnergyMeter === true && Device.partsOf(wanted, this.lastInfo).some((part) => partKey(part) === '');
-    const meter = wholeMeter && new SmartMeter(this.client, await this.knownComponents()).present ? await this.meterOf(this) : undefined;
+    const meter = wholeMeter && hasComponent(await this.knownComponents(), ENERGY_COMPONENT) ? await this.meterOf(this) : undefined;
     const meterRequests = meter?.plannedRequests() ?? [];
     // The children named from the last child list go in the state's batch; before one was read
     // (the first poll), they are asked right after it.

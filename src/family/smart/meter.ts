@@ -16,17 +16,18 @@ const PART_OF: Readonly<Record<string, keyof SmartEnergyParts>> = {
  * methods its components offer, and remembers those the device turned out not to have.
  */
 export class SmartMeter {
-  private readonly unsupported = new Set<string>();
+  /** True when component_nego lists an energy meter. */
+  readonly present: boolean;
+  /** The energy methods the components offer, less those the device refused. */
+  private methods: string[];
 
   constructor(
     private readonly client: SmartClient,
-    private readonly components: SmartComponents,
+    components: SmartComponents,
     private readonly childId?: string,
-  ) {}
-
-  /** True when component_nego lists an energy meter. */
-  get present(): boolean {
-    return energyMethods(this.components).length > 0;
+  ) {
+    this.methods = energyMethods(components);
+    this.present = this.methods.length > 0;
   }
 
   /**
@@ -42,24 +43,23 @@ export class SmartMeter {
    * only where there is nothing better). A poll may send them in one batch with other requests.
    */
   plannedRequests(): SmartRequest[] {
-    const methods = this.methods();
+    const methods = this.methods;
     const best = methods.filter((method) => method !== 'get_current_power');
     return (best.length > 0 ? best : methods).map((method) => ({ method }));
   }
 
   /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better gave one. */
   async readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
-    const methods = this.methods();
+    const methods = this.methods;
     if (methods.length === 0) {
       throw new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
     }
     const parts: SmartEnergyParts = {};
     let failure = this.collect(outcomes, parts);
-    const asked = new Set(outcomes.map((o) => o.method));
     // A P304M's outlets answer get_energy_usage with today's and this month's energy but no
     // current_power: their power is in get_current_power alone.
     const noPower = parts.emeterData === undefined && (parts.energyUsage === undefined || parts.energyUsage['current_power'] === undefined);
-    if (noPower && methods.includes('get_current_power') && !asked.has('get_current_power')) {
+    if (noPower && methods.includes('get_current_power') && !outcomes.some((o) => o.method === 'get_current_power')) {
       failure = this.collect(await this.ask([{ method: 'get_current_power' }]), parts) ?? failure;
     }
     if (Object.keys(parts).length === 0) {
@@ -81,11 +81,6 @@ export class SmartMeter {
     return normaliseEnergyData(result, timeDiffMinutes);
   }
 
-  /** The energy methods the components offer, less those the device refused. */
-  private methods(): string[] {
-    return energyMethods(this.components).filter((method) => !this.unsupported.has(method));
-  }
-
   /** Runs requests on the device, or on the outlet through control_child. */
   private async ask(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
     if (requests.length === 0) return [];
@@ -101,7 +96,7 @@ export class SmartMeter {
       const part = PART_OF[outcome.method];
       if (part === undefined) continue;
       if (outcome.result !== undefined) parts[part] = outcome.result;
-      else if (outcome.error?.code === ErrorCode.NOT_SUPPORTED) this.unsupported.add(outcome.method);
+      else if (outcome.error?.code === ErrorCode.NOT_SUPPORTED) this.methods = this.methods.filter((method) => method !== outcome.method);
       else failure ??= outcome.error;
     }
     return failure;

@@ -28,9 +28,14 @@ export const NO_ERASE = 'Tapo devices offer no way to erase their energy statist
 
 /** `raw` is the reading with today's and this month's energy (kWh), which only SMART devices report. */
 export function meterReading(part: Part, smartReading: SmartEnergyReading): MeterReading {
-  const { today, month, ...reading } = smartReading;
-  const raw = { ...reading, ...(today === undefined ? {} : { today }), ...(month === undefined ? {} : { month }) };
-  return { reading, raw, ...(part.outlets[0] === undefined ? {} : { outlet: part.outlets[0] }) };
+  // Written out: an object rest ({today, month, ...reading}) costs more than the whole reading.
+  const { power, voltage, current, total, today, month } = smartReading;
+  const reading = { power, voltage, current, total };
+  const raw: Record<string, number> = { ...reading };
+  if (today !== undefined) raw['today'] = today;
+  if (month !== undefined) raw['month'] = month;
+  const outlet = part.outlets[0];
+  return outlet === undefined ? { reading, raw } : { reading, raw, outlet };
 }
 
 export const energyModule: SmartModuleSpec<'energy'> = {
