@@ -8,25 +8,20 @@ import { isObject } from '../../util/json';
  */
 export function normaliseRealtime(raw: unknown): EnergyReading {
   if (!isObject(raw)) throw new KasaError(ErrorCode.PROTOCOL, 'The meter reading is not an object.');
-  const reading = {
-    power: pick(raw, 'power', 'power_mw'),
-    voltage: pick(raw, 'voltage', 'voltage_mv'),
-    current: pick(raw, 'current', 'current_ma'),
-    total: pick(raw, 'total', 'total_wh'),
-  };
-  const missing = Object.entries(reading).filter(([, value]) => value === undefined);
-  if (missing.length === 4) {
+  const power = plausible(pick(raw, 'power', 'power_mw'), 'power');
+  const voltage = plausible(pick(raw, 'voltage', 'voltage_mv'), 'voltage');
+  const current = plausible(pick(raw, 'current', 'current_ma'), 'current');
+  const total = plausible(pick(raw, 'total', 'total_wh'), 'total');
+  if (power === undefined && voltage === undefined && current === undefined && total === undefined) {
     throw new KasaError(ErrorCode.PROTOCOL, 'The meter reading has none of power, voltage, current or total.');
   }
-  for (const [name, value] of Object.entries(reading)) {
-    if (value !== undefined) checkPlausible(value, `${name} reading`);
-  }
-  return {
-    power: reading.power ?? 0,
-    voltage: reading.voltage ?? 0,
-    current: reading.current ?? 0,
-    total: reading.total ?? 0,
-  };
+  return { power: power ?? 0, voltage: voltage ?? 0, current: current ?? 0, total: total ?? 0 };
+}
+
+/** A value read, checked to be one a meter could measure; undefined stays undefined. */
+function plausible(value: number | undefined, name: string): number | undefined {
+  if (value !== undefined) checkPlausible(value, `${name} reading`);
+  return value;
 }
 
 /**
