@@ -31,7 +31,7 @@ export function meterReading(part: Part, smartReading: SmartEnergyReading): Mete
   // Written out: an object rest ({today, month, ...reading}) costs more than the whole reading.
   const { power, voltage, current, total, today, month } = smartReading;
   const reading = { power, voltage, current, total };
-  const raw: Record<string, number> = { ...reading };
+  const raw: Record<string, number> = { power, voltage, current, total };
   if (today !== undefined) raw['today'] = today;
   if (month !== undefined) raw['month'] = month;
   const outlet = part.outlets[0];
