@@ -136,7 +136,8 @@ async function main(): Promise<void> {
   const results: Run[] = [];
   const measure = async (layout: Layout, devices: number, contender: ContenderName, warmUp: WarmUp, family: Family = 'kasa', round = 1): Promise<void> => {
     const what = `${family === 'tapo' ? (layout === 'trio' ? 'Tapo P110M ' : 'Tapo P110 ') : ''}${layout === 'trio' ? `${devices} plugs x 3 nodes` : `${devices} devices`}`;
-    const turn = settings.rounds > 1 && layout === 'single' ? ` (round ${round} of ${settings.rounds})` : '';
+    const inTurns = layout === 'single' && (contender === 'ours' || contender === 'peer');
+    const turn = settings.rounds > 1 && inTurns ? ` (round ${round} of ${settings.rounds})` : '';
     process.stdout.write(`  ${what}, ${labelOf(contender, family)}${turn}: warm-up, then ${settings.seconds} s measured... `);
     const result = await runFleet(host, {
       contender,
