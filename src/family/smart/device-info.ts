@@ -24,11 +24,30 @@ export function decodeBase64Text(value: unknown): string {
   }
 }
 
-/** "48-22-54-00-00-00" and "788CB5000000" as "48:22:54:00:00:00", the form Kasa devices use. */
+/**
+ * "48-22-54-00-00-00" and "788CB5000000" as "48:22:54:00:00:00", the form Kasa devices use: twelve
+ * hex digits once dashes and colons are left out; anything else is kept as it came. One pass, no
+ * regular expressions: it runs for every state a SMART device sends.
+ */
 export function normaliseMac(value: unknown): string {
   if (typeof value !== 'string') return '';
-  const hex = value.replace(/[-:]/g, '');
-  return /^[0-9a-f]{12}$/i.test(hex) ? hex.toUpperCase().match(/../g)!.join(':') : value;
+  let mac = '';
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === DASH || c === COLON) continue;
+    if (digits === 12 || !isHexDigit(c)) return value;
+    mac += (digits > 0 && digits % 2 === 0 ? ':' : '') + value[i]!.toUpperCase();
+    digits++;
+  }
+  return digits === 12 ? mac : value;
+}
+
+const DASH = 0x2d;
+const COLON = 0x3a;
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 export interface SmartInfoOptions {

@@ -63,7 +63,13 @@ void describe('SMART device info', () => {
   void it('writes MACs as Kasa devices do', () => {
     assert.equal(normaliseMac('788CB5000000'), '78:8C:B5:00:00:00');
     assert.equal(normaliseMac('48-22-54-00-00-00'), '48:22:54:00:00:00');
+    assert.equal(normaliseMac('48:22:54:00:00:0a'), '48:22:54:00:00:0A');
+    assert.equal(normaliseMac('4822-5400:000a'), '48:22:54:00:00:0A', 'separators anywhere are left out');
     assert.equal(normaliseMac('odd'), 'odd');
+    assert.equal(normaliseMac('48-22-54-00-00-0G'), '48-22-54-00-00-0G', 'not hex: kept as it came');
+    assert.equal(normaliseMac('48-22-54-00-00-00-11'), '48-22-54-00-00-00-11', 'more than twelve digits: kept');
+    assert.equal(normaliseMac('48-22-54-00-00'), '48-22-54-00-00', 'fewer: kept');
+    assert.equal(normaliseMac(''), '');
     assert.equal(normaliseMac(7), '');
   });
 
