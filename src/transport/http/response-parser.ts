@@ -87,15 +87,9 @@ export class ResponseParser {
         case 'head':
           at = this.#readHead(data, at);
           break;
-        case 'length': {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          this.#received += n;
-          this.sink.onBody(data.subarray(at, at + n));
-          at += n;
-          if (this.#remaining === 0) this.#state = 'done';
+        case 'length':
+          at = this.#readKnown(data, at, 'done');
           break;
-        }
         case 'until-close':
           this.#received += data.length - at;
           if (this.#received > this.#maxBody) throw tooLargeError(this.device, this.#maxBody);
@@ -105,14 +99,9 @@ export class ResponseParser {
         case 'chunk-size':
           at = this.#readChunkSize(data, at);
           break;
-        case 'chunk-data': {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          this.sink.onBody(data.subarray(at, at + n));
-          at += n;
-          if (this.#remaining === 0) this.#state = 'chunk-end';
+        case 'chunk-data':
+          at = this.#readKnown(data, at, 'chunk-end');
           break;
-        }
         case 'chunk-end':
           at = this.#readChunkEnd(data, at);
           break;
@@ -130,6 +119,18 @@ export class ResponseParser {
   end(): boolean {
     if (this.#state === 'until-close') this.#state = 'done';
     return this.#state === 'done';
+  }
+
+  /**
+   * Body bytes whose count is known (the whole body by Content-Length, or one chunk), already
+   * checked against the limit when announced: to the sink, then `then` once all have come.
+   */
+  #readKnown(data: Buffer, at: number, then: State): number {
+    const n = Math.min(this.#remaining, data.length - at);
+    this.#remaining -= n;
+    this.sink.onBody(data.subarray(at, at + n));
+    if (this.#remaining === 0) this.#state = then;
+    return at + n;
   }
 
   #readHead(data: Buffer, at: number): number {
