@@ -33,7 +33,8 @@ interface Counts {
 
 const freshCounts = (): Counts => ({ started: 0, failed: 0, done: 0, unstamped: 0, latenciesMs: [], arrivals: new Map() });
 
-let measuring = false;
+// Counted all the time, the window only starting afresh: opening it must not change what the
+// polling path runs (a branch taken for the first time there costs a recompilation inside it).
 let counts = freshCounts();
 let pollersCreated = 0;
 /** Readings the counting node received since the process started, in the window or not. */
@@ -53,7 +54,7 @@ class MeasuredPoller<T> extends Poller<T> {
     let startedAt = 0;
     const timedTask = async (): Promise<T> => {
       startedAt = performance.now();
-      if (measuring) counts.started++;
+      counts.started++;
       if (pollStartWaiters.length > 0) {
         pollStartWaiters.forEach((wake) => wake());
         pollStartWaiters = [];
@@ -61,7 +62,7 @@ class MeasuredPoller<T> extends Poller<T> {
       try {
         return await task();
       } catch (err) {
-        if (measuring) counts.failed++;
+        counts.failed++;
         throw err;
       }
     };
@@ -97,7 +98,6 @@ export function recordArrival(msg: object): void {
   everArrived++;
   const stamp = pollStarts.get(msg);
   if (stamp !== undefined) heardFrom.add(stamp.nodeId);
-  if (!measuring) return;
   counts.done++;
   if (stamp === undefined) {
     counts.unstamped++;
@@ -149,14 +149,15 @@ export function sustainedRate(arrivals: ReadonlyMap<string, NodeArrivals>, windo
   return rate;
 }
 
+/** Starts the window's counts afresh. */
 export function beginMeasuring(): void {
   counts = freshCounts();
-  measuring = true;
 }
 
-/** Stops counting and hands over what the window saw, latencies in ascending order. */
+/** Hands over what the window saw, latencies in ascending order; counting goes on in fresh counts. */
 export function endMeasuring(): Counts {
-  measuring = false;
-  counts.latenciesMs.sort((a, b) => a - b);
-  return counts;
+  const seen = counts;
+  counts = freshCounts();
+  seen.latenciesMs.sort((a, b) => a - b);
+  return seen;
 }

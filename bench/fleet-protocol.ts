@@ -90,7 +90,14 @@ export interface WindowFigures {
   resourcesAtEnd: Record<string, number>;
 }
 
+/**
+ * 'alive' carries nothing: the runtime writes it once a second from its start, so the write path
+ * to the parent (a pipe) is part of what V8 has optimised long before the window opens. Written
+ * first at the window's start, 'window-start' met stream code optimised for TCP sockets alone and
+ * threw it away, the devices' writes with it, to be compiled again inside the window.
+ */
 export type RuntimeMessage =
+  | { kind: 'alive' }
   | { kind: 'window-start' }
   | { kind: 'window-end' }
   | { kind: 'result'; figures: WindowFigures }

@@ -97,7 +97,7 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
       if (message.kind === 'window-start') before = host.stats();
       else if (message.kind === 'window-end') after = host.stats();
       else if (message.kind === 'failed') fail(new Error(`the runtime failed: ${message.message}`));
-      else {
+      else if (message.kind === 'result') {
         clearTimeout(timer);
         resolve(message.figures);
       }

@@ -142,41 +142,73 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
   }
 }
 
-async function measureWindow(seconds: number, gc: GcWatch): Promise<WindowFigures> {
-  let maxTcpSockets = 0;
-  const sampleSockets = (): void => {
-    maxTcpSockets = Math.max(maxTcpSockets, resourceCounts()['TCPSocketWrap'] ?? 0);
-  };
+/**
+ * Milliseconds from now to `at`, rounded up to a whole number. The window's own timers must not
+ * be the runtime's first with a fractional delay: that changes the layout V8 gives every timer
+ * object, so the optimised code of everything that arms timers (Node's timer lists, the
+ * clients' request timeouts, the pollers) is thrown away at the window's start and compiled again
+ * inside it, at the cost of the first ten or fifteen seconds' CPU.
+ */
+function wholeMsUntil(at: number): number {
+  return Math.ceil(Math.max(0, at - performance.now()));
+}
+
+/**
+ * Samples the open TCP sockets and writes to the parent's channel once a second, from the start of
+ * the runtime to its end, so that opening the window runs nothing the runtime had not been running
+ * (see RuntimeMessage's 'alive').
+ */
+class Background {
+  private maxTcpSockets = 0;
+  private readonly timer = setInterval(() => {
+    this.sample();
+    send({ kind: 'alive' });
+  }, 1000);
+
+  sample(): void {
+    this.maxTcpSockets = Math.max(this.maxTcpSockets, resourceCounts()['TCPSocketWrap'] ?? 0);
+  }
+
+  /** The most TCP sockets open at once since the last call. */
+  takeMaxTcpSockets(): number {
+    this.sample();
+    const max = this.maxTcpSockets;
+    this.maxTcpSockets = 0;
+    return max;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+async function measureWindow(seconds: number, gc: GcWatch, background: Background): Promise<WindowFigures> {
   send({ kind: 'window-start' });
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   beginMeasuring();
   gc.beginCounting();
-  const sampler = setInterval(sampleSockets, 1000);
+  background.takeMaxTcpSockets();
   const slices: WindowFigures['slices'] = [];
-  try {
-    // Whole seconds per slice, so slice edges fall between the bursts as the window's edges do.
-    const sliceSeconds = Math.max(1, Math.floor(seconds / SLICES));
-    let cpuAt = cpuBefore;
-    let doneAt = 0;
-    for (let i = 1; i * sliceSeconds <= seconds; i++) {
-      await sleep(Math.max(0, started + i * sliceSeconds * 1000 - performance.now()));
-      const cpu = process.cpuUsage();
-      const done = arrivalsSoFar();
-      slices.push({ seconds: sliceSeconds, cpuMs: (cpu.user + cpu.system - cpuAt.user - cpuAt.system) / 1000, done: done - doneAt });
-      cpuAt = cpu;
-      doneAt = done;
-    }
-    await sleep(Math.max(0, started + seconds * 1000 - performance.now()));
-  } finally {
-    clearInterval(sampler);
+  // Whole seconds per slice, so slice edges fall between the bursts as the window's edges do.
+  const sliceSeconds = Math.max(1, Math.floor(seconds / SLICES));
+  let cpuAt = cpuBefore;
+  let doneAt = 0;
+  for (let i = 1; i * sliceSeconds <= seconds; i++) {
+    await sleep(wholeMsUntil(started + i * sliceSeconds * 1000));
+    const cpu = process.cpuUsage();
+    const done = arrivalsSoFar();
+    slices.push({ seconds: sliceSeconds, cpuMs: (cpu.user + cpu.system - cpuAt.user - cpuAt.system) / 1000, done: done - doneAt });
+    cpuAt = cpu;
+    doneAt = done;
   }
+  await sleep(wholeMsUntil(started + seconds * 1000));
   const { arrivals, ...counts } = endMeasuring();
   const collections = gc.endCounting();
   const cpu = process.cpuUsage(cpuBefore);
   const elapsedSeconds = (performance.now() - started) / 1000;
   const memory = process.memoryUsage();
-  sampleSockets();
+  const maxTcpSockets = background.takeMaxTcpSockets();
   send({ kind: 'window-end' });
   return {
     seconds: elapsedSeconds,
@@ -225,6 +257,7 @@ async function run(request: RunRequest): Promise<WindowFigures> {
     });
     RED.hooks.add('onSend.fleet-bench', stampSentMessages);
     await RED.start();
+    const background = new Background();
     try {
       // Started once every counted node (measured and warm-up) has delivered a reading: counting
       // the nodes rather than their pollers holds whether each node polls or its device's hub does.
@@ -243,8 +276,9 @@ async function run(request: RunRequest): Promise<WindowFigures> {
       // interval after a burst keeps its edges between bursts, where no poll is under way.
       await nextPollStart();
       await sleep(request.intervalSeconds * 500);
-      return await measureWindow(request.seconds, gc);
+      return await measureWindow(request.seconds, gc, background);
     } finally {
+      background.stop();
       await RED.stop();
     }
   } finally {
