@@ -38,7 +38,8 @@ describe('ResponseParser', () => {
   it('reads a Content-Length body at every cut; repeated fields joined, Set-Cookie kept as an array', () => {
     const text =
       'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 11\r\n' +
-      'Set-Cookie: TP_SESSIONID=abc\r\nset-cookie: TIMEOUT=86400\r\nX-Note: one\r\nx-note:  two \r\n\r\nhello world';
+      'Set-Cookie: TP_SESSIONID=abc\r\nset-cookie: TIMEOUT=86400\r\nX-Note: one\r\nx-note:  two \r\n' +
+      'X-Tabs:\t\tin tabs \t\r\nX-Empty: \t\r\nX-Colons: a:b: c\r\n\r\nhello world';
     eachCut(text, (pieces) => {
       const out = feed(pieces);
       assert.equal(out.complete, true);
@@ -49,6 +50,9 @@ describe('ResponseParser', () => {
       assert.deepEqual(out.head?.headers['set-cookie'], ['TP_SESSIONID=abc', 'TIMEOUT=86400']);
       assert.equal(out.head?.headers['x-note'], 'one, two');
       assert.equal(out.head?.headers['content-type'], 'application/octet-stream');
+      assert.equal(out.head?.headers['x-tabs'], 'in tabs', 'spaces and tabs around a value are not part of it');
+      assert.equal(out.head?.headers['x-empty'], '');
+      assert.equal(out.head?.headers['x-colons'], 'a:b: c', 'the name ends at the first colon');
     });
   });
 
@@ -112,6 +116,9 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\rX: y\r\n\r\n', /carriage return/],
       ['HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n', /header line/],
       ['HTTP/1.1 200 OK\r\nNoColon\r\n\r\n', /header line/],
+      ['HTTP/1.1 200 OK\r\n: no name\r\n\r\n', /header line/],
+      ['HTTP/1.1 200 OK\r\nX\u00e9: not a token\r\n\r\n', /header line/],
+      ['HTTP/1.1 200 OK\r\nX(y): a separator in the name\r\n\r\n', /header line/],
       ['HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n', /folded/],
       ['HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n', /control characters/],
       ['HTTP/1.1 101 Switching Protocols\r\n\r\n', /switched protocols/],
@@ -121,6 +128,7 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /chunk-size/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n', /longer than its size/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n', /trailer line/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n', /trailer line/],
     ];
     for (const [text, pattern] of malformed) {
       eachCut(text, (pieces) => assert.throws(() => feed(pieces), isKasaError(ErrorCode.PROTOCOL, pattern), JSON.stringify(text)));
