@@ -34,6 +34,8 @@ interface EnergyNodeDef extends NodeDef {
 }
 
 const COMMANDS = ['realtime', 'daystat', 'monthstat', 'erase'] as const;
+/** The parts whose state an energy node follows: none. */
+const NO_PARTS: ReadonlySet<string> = new Set();
 type EnergyCommand = (typeof COMMANDS)[number];
 
 /** Power and energy readings of plugs and strip outlets, shaped for gauges and charts. */
@@ -159,7 +161,7 @@ export = function register(RED: NodeAPI): void {
         intervalMs,
         meters: targetsIn,
         // The meter is what this node follows: state changes are for plug-control.
-        follows: () => new Set<string>(),
+        follows: () => NO_PARTS,
         onEvent: (event) => {
           if (event.type === 'reading') onReading(event.reading);
           else if (event.type === 'offline') fail(event.error);

@@ -93,18 +93,20 @@ export class DeviceHub {
 
   constructor(poll: (request: PollRequest) => Promise<DeviceReading>, options: { stateAtLeastEveryMs?: number } = {}) {
     this.stateAtLeastEveryMs = options.stateAtLeastEveryMs ?? STATE_AT_LEAST_EVERY_MS;
+    // The functions a poll hands on are made once, not per poll.
+    const logs = (info: DeviceInfo): Map<string, number | undefined> => this.logsToRead(info);
+    const read = (reading: DeviceReading): DeviceReading => {
+      if (reading.metersOnly !== true) this.stateReadAt = Date.now();
+      return reading;
+    };
+    const failed = (err: unknown): never => {
+      this.stateReadAt = -Infinity; // back from an outage, the state is read first
+      throw err;
+    };
     this.polling = new PollingHub<DeviceReading, HubEntry>((due) => {
-      const meters = due.flatMap((entry) => (entry.subscriber.meters === undefined ? [] : [entry.subscriber.meters.bind(entry.subscriber)]));
-      return poll({ meters, logs: (info) => this.logsToRead(info), state: this.stateWanted(due) }).then(
-        (reading) => {
-          if (reading.metersOnly !== true) this.stateReadAt = Date.now();
-          return reading;
-        },
-        (err: unknown) => {
-          this.stateReadAt = -Infinity; // back from an outage, the state is read first
-          throw err;
-        },
-      );
+      const meters: Array<(info: DeviceInfo) => readonly Target[]> = [];
+      for (const entry of due) if (entry.meters !== undefined) meters.push(entry.meters);
+      return poll({ meters, logs, state: this.stateWanted(due) }).then(read, failed);
     });
   }
 
@@ -115,7 +117,7 @@ export class DeviceHub {
   private stateWanted(due: readonly HubEntry[]): boolean {
     const info = this.lastCompared?.info;
     if (info === undefined || Date.now() - this.stateReadAt >= this.stateAtLeastEveryMs) return true;
-    return due.some((entry) => entry.subscriber.meters === undefined || entry.followsState(info));
+    return due.some((entry) => entry.meters === undefined || entry.followsState(info));
   }
 
   /**
@@ -256,11 +258,15 @@ class HubEntry {
   online = false;
   /** A child's events found before this subscriber's first reading (or the first after an outage): told right after it. */
   private held: DeviceEvent[] = [];
+  /** The subscriber's `meters`, bound to it once. */
+  readonly meters: ((info: DeviceInfo) => readonly Target[]) | undefined;
 
   constructor(
     readonly subscriber: DeviceSubscriber,
     private readonly hub: DeviceHub,
-  ) {}
+  ) {
+    this.meters = subscriber.meters?.bind(subscriber);
+  }
 
   get intervalMs(): number {
     return this.subscriber.intervalMs;

@@ -304,7 +304,7 @@ export abstract class Device extends Target {
     const meters = new Map<string, MeterReading | KasaError>();
     // The device answered (a meter it lacks, a reply without a reading): that part's watcher
     // reports it, as after a whole poll. Anything else is the device unreached: the poll failed.
-    await this.readMeters(Device.partsOf(wanted, info), meters, (err) => linkStateAfter(err) === 'online');
+    await this.readMeters(Device.partsOf(wanted, info), meters, answered);
     for (const meter of meters.values()) if (!(meter instanceof KasaError)) return { info, meters, metersOnly: true };
     return undefined;
   }
@@ -369,12 +369,21 @@ export abstract class Device extends Target {
 
   /** Which parts of `wanted` to meter in a poll. */
   protected static partsOf(wanted: ReadonlyArray<(info: DeviceInfo) => readonly Target[]>, info: DeviceInfo): Target[] {
-    return wanted.flatMap((targetsOf) => {
+    const parts: Target[] = [];
+    for (const targetsOf of wanted) {
+      let targets: readonly Target[];
       try {
-        return targetsOf(info).flatMap((target) => target.parts());
+        targets = targetsOf(info);
       } catch {
-        return []; // its watcher finds the same reason when it reads the poll, and reports it
+        continue; // its watcher finds the same reason when it reads the poll, and reports it
       }
-    });
+      for (const target of targets) parts.push(...target.parts());
+    }
+    return parts;
   }
+}
+
+/** Whether a failure came from a device that answered (a part's own trouble, not the poll's). */
+function answered(err: KasaError): boolean {
+  return linkStateAfter(err) === 'online';
 }

@@ -89,20 +89,23 @@ export class PollingHub<T, W extends HubWatcher<T> = HubWatcher<T>> {
 
   /** The watchers whose own interval has passed (half a poll of slack); all of them while failing. */
   private due(): W[] {
+    if (this.failing) return [...this.watchers.keys()];
     const now = Date.now();
     const slack = this.pollerIntervalMs / 2;
-    const due = [...this.watchers].filter(([watcher, state]) => now - state.lastDelivered >= watcher.intervalMs - slack).map(([watcher]) => watcher);
-    return this.failing ? [...this.watchers.keys()] : due;
+    const due: W[] = [];
+    for (const [watcher, state] of this.watchers) if (now - state.lastDelivered >= watcher.intervalMs - slack) due.push(watcher);
+    return due;
   }
 
   /** A poll's reading to exactly those it was read for (and still watching). */
   private deliver(value: T): void {
     this.failing = false;
     // One that fell due during the read waits for the next poll, which asks for what it needs.
-    const due = new Set(this.polled);
+    // (A device has a handful of watchers: a look through the list beats building a set per poll.)
+    const due = this.polled;
     const now = Date.now();
     for (const [watcher, state] of this.watchers) {
-      if (!due.has(watcher)) continue;
+      if (!due.includes(watcher)) continue;
       state.lastDelivered = now;
       safely(() => watcher.onReading(value));
     }

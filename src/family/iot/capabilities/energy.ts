@@ -4,7 +4,6 @@ import type { MeterReading, Part, StatsPeriod } from '../../../device/types';
 import { ErrorCode, KasaError } from '../../../util/errors';
 import { isObject } from '../../../util/json';
 import { normaliseRealtime, normaliseStats } from '../energy';
-import type { IotModules } from '../kinds';
 import type { Request } from '../message';
 import type { IotContext } from './context';
 
@@ -13,30 +12,31 @@ export class IotEnergy implements EnergyModule {
   constructor(private readonly device: IotContext) {}
 
   async read(part: Part): Promise<MeterReading> {
-    const raw = await this.meter(part, (m) => m.getRealtime(), 'get_realtime');
+    const raw = await this.meter(part, this.device.wire.meter.getRealtime(), 'get_realtime');
     const reading = readingOf(raw);
     if (reading instanceof KasaError) throw reading;
     return part.outlets[0] === undefined ? reading : { ...reading, outlet: part.outlets[0] };
   }
 
   async stats(part: Part, period: StatsPeriod): Promise<EnergyStat[]> {
+    const { meter } = this.device.wire;
     const raw =
       period.kind === 'day'
-        ? await this.meter(part, (m) => m.getDayStat(period.year, period.month), 'get_daystat')
-        : await this.meter(part, (m) => m.getMonthStat(period.year), 'get_monthstat');
+        ? await this.meter(part, meter.getDayStat(period.year, period.month), 'get_daystat')
+        : await this.meter(part, meter.getMonthStat(period.year), 'get_monthstat');
     return normaliseStats(raw);
   }
 
   async erase(part: Part): Promise<void> {
-    await this.meter(part, (m) => m.eraseStats(), 'erase_emeter_stat');
+    await this.meter(part, this.device.wire.meter.eraseStats(), 'erase_emeter_stat');
   }
 
   /** One meter method of a part; a device that turns out to lack the module has no meter. */
-  private async meter(part: Part, build: (meter: IotModules['meter']) => Request, method: string): Promise<Record<string, unknown>> {
+  private async meter(part: Part, request: Request, method: string): Promise<Record<string, unknown>> {
     const { meter } = this.device.wire;
     let reply;
     try {
-      reply = await this.device.send(part, build(meter));
+      reply = await this.device.send(part, request);
     } catch (err) {
       if (err instanceof KasaError && err.code === ErrorCode.NOT_SUPPORTED && err.module === meter.name) throw this.device.noMeter();
       throw err;
