@@ -143,11 +143,10 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
 }
 
 /**
- * Milliseconds from now to `at`, rounded up to a whole number. The window's own timers must not
- * be the runtime's first with a fractional delay: that changes the layout V8 gives every timer
- * object, so the optimised code of everything that arms timers (Node's timer lists, the
- * clients' request timeouts, the pollers) is thrown away at the window's start and compiled again
- * inside it, at the cost of the first ten or fifteen seconds' CPU.
+ * Milliseconds from now to `at`, rounded up to a whole number: a timer with a fractional delay
+ * gives V8's timer objects another layout, and the optimised code that arms timers (Node's timer
+ * lists, request timeouts, pollers) is dropped for it. The window's own timers must not do that
+ * to the code it measures.
  */
 function wholeMsUntil(at: number): number {
   return Math.ceil(Math.max(0, at - performance.now()));
