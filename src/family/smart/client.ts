@@ -122,6 +122,7 @@ export class SmartClient {
    */
   async callMany(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
     const checked = requests.map((request) => checkSmartRequest(request));
+    if (checked.length > 0 && checked.length <= this.batchSize) return this.runChunk(checked); // one batch, as a poll's nearly always is
     const outcomes: SmartOutcome[] = [];
     for (let start = 0; start < checked.length; start += this.batchSize) {
       const chunk = checked.slice(start, start + this.batchSize);

@@ -81,8 +81,7 @@ export class HttpConnection {
     if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', post.budgetMs));
     if (this.#pending !== undefined) return Promise.reject(new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device }));
     const contentType = post.contentType ?? 'application/octet-stream';
-    const unsafe = [post.path, post.cookie ?? '', contentType].find((value) => UNSAFE_IN_HEADER.test(value));
-    if (unsafe !== undefined) {
+    if (UNSAFE_IN_HEADER.test(post.path) || (post.cookie !== undefined && UNSAFE_IN_HEADER.test(post.cookie)) || UNSAFE_IN_HEADER.test(contentType)) {
       return Promise.reject(new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device }));
     }
 
@@ -263,8 +262,21 @@ export class HttpConnection {
  */
 function reuseUntil(hint: string | string[] | undefined): number {
   if (hint === undefined) return Number.POSITIVE_INFINITY;
-  const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(String(hint))?.[1];
-  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + Number(seconds) * 1000 - 1000;
+  const seconds = keepAliveSeconds(String(hint));
+  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000 - 1000;
+}
+
+/** The last Keep-Alive value read and its timeout: a device sends the same one with every reply. */
+let lastHint = '';
+let lastSeconds: number | undefined;
+
+function keepAliveSeconds(hint: string): number | undefined {
+  if (hint !== lastHint) {
+    const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(hint)?.[1];
+    lastSeconds = seconds === undefined ? undefined : Number(seconds);
+    lastHint = hint;
+  }
+  return lastSeconds;
 }
 
 /**

@@ -337,10 +337,12 @@ function isBlank(code: number): boolean {
 /** The comma-separated tokens of a field, in lower case. */
 function tokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return String(value)
-    .split(',')
-    .map((token) => token.trim().toLowerCase())
-    .filter((token) => token !== '');
+  const found: string[] = [];
+  for (const token of String(value).split(',')) {
+    const trimmed = token.trim();
+    if (trimmed !== '') found.push(trimmed.toLowerCase());
+  }
+  return found;
 }
 
 /** A Content-Length: digits, repeated only with the same value. */

@@ -165,6 +165,18 @@ void describe('SmartClient.callMany', () => {
     assert.ok(transport.sent.every((s) => s.method === 'multipleRequest' && s.repeatable));
   });
 
+  void it('sends one batch for up to 5, one plain request for one, and nothing for none', async () => {
+    const transport = new FakeTransport(device(table(5)));
+    const client = new SmartClient({ transport });
+    assert.deepEqual((await client.callMany(methods(5))).map((o) => o.method), methods(5).map((m) => m.method));
+    assert.deepEqual((await client.callMany(methods(1))).map((o) => o.result), [{ echo: null }]);
+    assert.deepEqual(await client.callMany([]), []);
+    assert.deepEqual(
+      transport.sent.map((s) => (s.method === 'multipleRequest' ? (s.params?.['requests'] as unknown[]).length : s.method)),
+      [5, 'get_thing_0'],
+    );
+  });
+
   void it('honours a smaller per-client batch size', async () => {
     const transport = new FakeTransport(device(table(5)));
     await new SmartClient({ transport, batchSize: 2 }).callMany(methods(5));
