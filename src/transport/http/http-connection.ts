@@ -262,21 +262,8 @@ export class HttpConnection {
  */
 function reuseUntil(hint: string | string[] | undefined): number {
   if (hint === undefined) return Number.POSITIVE_INFINITY;
-  const seconds = keepAliveSeconds(String(hint));
-  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000 - 1000;
-}
-
-/** The last Keep-Alive value read and its timeout: a device sends the same one with every reply. */
-let lastHint = '';
-let lastSeconds: number | undefined;
-
-function keepAliveSeconds(hint: string): number | undefined {
-  if (hint !== lastHint) {
-    const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(hint)?.[1];
-    lastSeconds = seconds === undefined ? undefined : Number(seconds);
-    lastHint = hint;
-  }
-  return lastSeconds;
+  const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(String(hint))?.[1];
+  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + Number(seconds) * 1000 - 1000;
 }
 
 /**
