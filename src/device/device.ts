@@ -77,7 +77,7 @@ export abstract class Target implements Part {
    * part from its own current state (some outlets may go on while others go off).
    */
   async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
-    const power = await this.device.need('power');
+    const power = this.device.known('power') ?? (await this.device.need('power'));
     if (target !== 'toggle') return await power.switch(this, target);
     const { info } = await this.device.getSysinfo();
     const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
@@ -92,7 +92,7 @@ export abstract class Target implements Part {
   /** Dims to 1-100 %, fading over `transitionMs` where the device can, and reads the state back. */
   async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
     if (this.outlets.length > 0) throw this.device.cannot('dim an outlet');
-    return (await this.device.need('brightness')).dim(this, brightness, transitionMs);
+    return (this.device.known('brightness') ?? (await this.device.need('brightness'))).dim(this, brightness, transitionMs);
   }
 
   /**
@@ -238,6 +238,11 @@ export abstract class Device extends Target {
   /** Whether the device has a capability, as far as is known now. */
   has(name: CapabilityName): boolean {
     return this.modules[name] !== undefined;
+  }
+
+  /** The module serving a capability if it is known already (no request, no wait): for paths that run every time, such as a switch. */
+  known<K extends CapabilityName>(name: K): Capabilities[K] | undefined {
+    return this.modules[name] as Capabilities[K] | undefined;
   }
 
   /** The module serving a capability, once the family has learnt what the device has; undefined where it has none. */

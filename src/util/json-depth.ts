@@ -15,11 +15,8 @@ const BACKSLASH = 0x5c;
 /** At least `count` opening brackets ({ or [) in `text`? Native searches, no per-character loop. */
 function hasOpeningBrackets(text: string, count: number): boolean {
   let found = 0;
-  for (const bracket of ['{', '[']) {
-    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
-      if (++found >= count) return true;
-    }
-  }
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++found >= count) return true;
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++found >= count) return true;
   return false;
 }
 
@@ -107,7 +104,12 @@ export function valueWritesMoreThan(value: unknown, max: number = MAX_JSON_VALUE
     const current = stack.pop();
     if (++count > max) return true;
     if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) continue;
-    for (const child of Object.values(current)) stack.push(child);
+    // Own enumerable values, as JSON.stringify writes them; no array made per object.
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) stack.push(current[i]);
+      continue;
+    }
+    for (const key in current) if (Object.hasOwn(current, key)) stack.push((current as Record<string, unknown>)[key]);
   }
   return false;
 }

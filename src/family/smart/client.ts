@@ -120,9 +120,18 @@ export class SmartClient {
    * order. A method the device answered with an error code has `error`; failures of the
    * connection, the session or the credentials reject the whole call.
    */
-  async callMany(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
-    const checked = requests.map((request) => checkSmartRequest(request));
-    if (checked.length > 0 && checked.length <= this.batchSize) return this.runChunk(checked); // one batch, as a poll's nearly always is
+  callMany(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
+    let checked: SmartRequest[];
+    try {
+      checked = requests.map((request) => checkSmartRequest(request));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One batch, as a poll's or a command's nearly always is: no step of its own.
+    return checked.length > 0 && checked.length <= this.batchSize ? this.runChunk(checked) : this.runChunks(checked);
+  }
+
+  private async runChunks(checked: readonly SmartRequest[]): Promise<SmartOutcome[]> {
     const outcomes: SmartOutcome[] = [];
     for (let start = 0; start < checked.length; start += this.batchSize) {
       const chunk = checked.slice(start, start + this.batchSize);
@@ -284,28 +293,25 @@ export class SmartClient {
   private async sendWithSession(prepared: PreparedSmartRequest): Promise<SmartExchange> {
     const readOnly = isSmartReadOnly(prepared.request);
     for (let attempt = 1; ; attempt++) {
-      const exchanged = await this.sendOnce(prepared, readOnly);
-      const { errorCode } = exchanged.reply;
-      if (errorCode === 0 || smartErrorClass(errorCode) !== 'session') return exchanged;
-      this.transport.newSession?.();
-      if (!readOnly || attempt > 1) return exchanged;
-    }
-  }
-
-  private async sendOnce(prepared: PreparedSmartRequest, readOnly: boolean): Promise<SmartExchange> {
-    const started = Date.now();
-    const sent = stampSmartRequest(prepared, started);
-    let received: string | undefined;
-    try {
-      received = await this.transport.exchange(sent, this.timeoutMs, readOnly);
-      const reply = parseSmartReply(received, this.address);
+      // Stamped with the time it goes out, each try; one async step for the two (a command's path).
+      const started = Date.now();
+      const sent = stampSmartRequest(prepared, started);
+      let received: string | undefined;
+      let reply: SmartReply;
+      try {
+        received = await this.transport.exchange(sent, this.timeoutMs, readOnly);
+        reply = parseSmartReply(received, this.address);
+      } catch (err) {
+        // The real answer may still be on its way: it must not reach the next request.
+        if (received !== undefined) this.transport.dropConnection?.();
+        this.traced(sent, received, err, started);
+        throw err;
+      }
       this.traced(sent, received, undefined, started);
-      return { sent, received, reply };
-    } catch (err) {
-      // The real answer may still be on its way: it must not reach the next request.
-      if (received !== undefined) this.transport.dropConnection?.();
-      this.traced(sent, received, err, started);
-      throw err;
+      const { errorCode } = reply;
+      if (errorCode === 0 || smartErrorClass(errorCode) !== 'session') return { sent, received, reply };
+      this.transport.newSession?.();
+      if (!readOnly || attempt > 1) return { sent, received, reply };
     }
   }
 

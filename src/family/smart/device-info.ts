@@ -16,6 +16,28 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  */
 export function decodeBase64Text(value: unknown): string {
   if (typeof value !== 'string') return '';
+  const known = decodedTexts.get(value);
+  if (known !== undefined) return known;
+  const text = decodeOnce(value);
+  if (value.length <= MAX_REMEMBERED_LENGTH) {
+    if (decodedTexts.size >= MAX_REMEMBERED_TEXTS) decodedTexts.clear();
+    decodedTexts.set(value, text);
+  }
+  return text;
+}
+
+/**
+ * Texts decoded before, by their base64: a device sends the same nickname and ssid in every state,
+ * and between network reads a base64 decode and a UTF-8 check cost a switch several microseconds
+ * where a lookup costs next to nothing (docs/benchmarks.md). Bounded in number and in length, so
+ * a device sending long or ever-changing texts cannot make it grow.
+ */
+const decodedTexts = new Map<string, string>();
+const MAX_REMEMBERED_TEXTS = 1024;
+/** Base64 of 96 bytes: more than a nickname (64 bytes) or an ssid (32) holds. */
+const MAX_REMEMBERED_LENGTH = 128;
+
+function decodeOnce(value: string): string {
   if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return value;
   try {
     return strictUtf8.decode(Buffer.from(value, 'base64'));
@@ -31,16 +53,28 @@ export function decodeBase64Text(value: unknown): string {
  */
 export function normaliseMac(value: unknown): string {
   if (typeof value !== 'string') return '';
-  let mac = '';
   let digits = 0;
+  // Whether every separator sits between two pairs (48-22-54-...): then only the separators change.
+  let paired = value.length === 17;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c === DASH || c === COLON) continue;
+    const separator = c === DASH || c === COLON;
+    if (paired && separator !== (i % 3 === 2)) paired = false;
+    if (separator) continue;
     if (digits === 12 || !isHexDigit(c)) return value;
-    mac += (digits > 0 && digits % 2 === 0 ? ':' : '') + value[i]!.toUpperCase();
     digits++;
   }
-  return digits === 12 ? mac : value;
+  if (digits !== 12) return value;
+  const upper = value.toUpperCase();
+  if (paired) return upper.replaceAll('-', ':');
+  let mac = '';
+  for (let i = 0; i < upper.length; i++) {
+    const c = upper.charCodeAt(i);
+    if (c === DASH || c === COLON) continue;
+    if (mac.length % 3 === 2) mac += ':';
+    mac += upper[i];
+  }
+  return mac;
 }
 
 const DASH = 0x2d;

@@ -69,8 +69,8 @@ const ENVELOPE_SCALARS = 2;
  * time it is given (the time added is a number and the id a string: neither nests nor counts more).
  */
 export function prepareSmartRequest(request: SmartRequest, terminalUuid: string): PreparedSmartRequest {
-  const { method, params } = checkSmartRequest(request);
-  const checked: SmartRequest = params === undefined ? { method } : { method, params };
+  const checked = checkSmartRequest(request);
+  const method = checked.method;
   if (valueWritesMoreThan(checked, MAX_JSON_VALUES - ENVELOPE_SCALARS)) {
     throw new KasaError(
       ErrorCode.BAD_INPUT,

@@ -60,11 +60,21 @@ void describe('SMART device info', () => {
     assert.equal(normaliseSmartDeviceInfo({ nickname: ['x'] }).alias, '');
   });
 
+  void it('decodes the same texts the same way again, past the number and the length it remembers', () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `Plug ${i} ${'é'.repeat(i % 7)}`);
+    for (let round = 0; round < 2; round++) for (const name of names) assert.equal(decodeBase64Text(b64(name)), name);
+    const long = 'Wohnzimmer Stehlampe '.repeat(10);
+    for (let round = 0; round < 2; round++) assert.equal(decodeBase64Text(b64(long)), long);
+    for (let round = 0; round < 2; round++) assert.equal(decodeBase64Text('//79'), '//79');
+  });
+
   void it('writes MACs as Kasa devices do', () => {
     assert.equal(normaliseMac('788CB5000000'), '78:8C:B5:00:00:00');
     assert.equal(normaliseMac('48-22-54-00-00-00'), '48:22:54:00:00:00');
     assert.equal(normaliseMac('48:22:54:00:00:0a'), '48:22:54:00:00:0A');
     assert.equal(normaliseMac('4822-5400:000a'), '48:22:54:00:00:0A', 'separators anywhere are left out');
+    assert.equal(normaliseMac('48:22-54:00-00:0a'), '48:22:54:00:00:0A', 'mixed separators between pairs');
+    assert.equal(normaliseMac('482-2-54-00-00-00'), '48:22:54:00:00:00', 'seventeen characters, a separator out of place');
     assert.equal(normaliseMac('odd'), 'odd');
     assert.equal(normaliseMac('48-22-54-00-00-0G'), '48-22-54-00-00-0G', 'not hex: kept as it came');
     assert.equal(normaliseMac('48-22-54-00-00-00-11'), '48-22-54-00-00-00-11', 'more than twelve digits: kept');
