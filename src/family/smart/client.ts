@@ -238,10 +238,12 @@ export class SmartClient {
       });
     }
     const outcomes: Array<SmartOutcome | undefined> = chunk.map(() => undefined);
-    for (const entry of responses.slice(0, chunk.length * 2)) {
+    const looked = Math.min(responses.length, chunk.length * 2);
+    for (let at = 0; at < looked; at++) {
+      const entry: unknown = responses[at];
       if (!isObject(entry) || typeof entry['method'] !== 'string') continue;
       // Same method twice in a batch: answers are taken in order.
-      const index = chunk.findIndex((request, i) => outcomes[i] === undefined && request.method === entry['method']);
+      const index = unansweredIndex(chunk, outcomes, entry['method']);
       if (index < 0) continue;
       const method = chunk[index]!.method;
       let answer: SmartReply;
@@ -261,10 +263,13 @@ export class SmartClient {
     }
     // A batch may stop at its first failing entry: a read without an answer is asked again, alone;
     // a command without one may or may not have run, and is never sent a second time.
-    chunk.forEach((request, i) => {
-      if (outcomes[i] === undefined && !isSmartReadOnly(request)) outcomes[i] = { method: request.method, error: unanswered(request.method, this.address) };
-    });
-    const missing = chunk.filter((_request, i) => outcomes[i] === undefined);
+    const missing: SmartRequest[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      if (outcomes[i] !== undefined) continue;
+      const request = chunk[i]!;
+      if (isSmartReadOnly(request)) missing.push(request);
+      else outcomes[i] = { method: request.method, error: unanswered(request.method, this.address) };
+    }
     if (missing.length === 0) return outcomes as SmartOutcome[];
     const again = await this.runSingly(missing);
     return outcomes.map((outcome) => outcome ?? again.shift()!);
@@ -316,6 +321,7 @@ export class SmartClient {
   }
 
   private traced(sent: string, received: string | undefined, err: unknown, started: number): void {
+    if (this.onExchange === undefined) return;
     reportExchange(this.onExchange, { device: this.address, sent, received, err, started });
   }
 
@@ -330,6 +336,12 @@ export function childRequest(childId: string, request: SmartRequest): SmartReque
     throw new KasaError(ErrorCode.BAD_INPUT, 'control_child needs the id of the outlet (its device_id).');
   }
   return { method: 'control_child', params: { device_id: childId, requestData: checkSmartRequest(request) } };
+}
+
+/** The first request of `method` in the chunk still without an outcome, or -1. */
+function unansweredIndex(chunk: readonly SmartRequest[], outcomes: ReadonlyArray<SmartOutcome | undefined>, method: string): number {
+  for (let i = 0; i < chunk.length; i++) if (outcomes[i] === undefined && chunk[i]!.method === method) return i;
+  return -1;
 }
 
 /** A command a batch left unanswered: it may have run, and is not sent again. */

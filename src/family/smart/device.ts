@@ -87,26 +87,32 @@ export class SmartDevice extends Device {
     // Known after the first use: no await then, one step less for every command and poll.
     const components = this.components ?? (await this.knownComponents());
     const parent = hasComponent(components, 'control_child');
-    const childLists = parent ? this.childListRequests() : [];
-    const all = await this.client.callMany([...writes, smartCommands.getDeviceInfo(), ...childLists, ...extra]);
-    writes.forEach((write, i) => {
+    const childLists = parent ? this.childListRequests() : NO_REQUESTS;
+    // In the batch: the writes, get_device_info, the child list's pages, then `extra`.
+    const all = await this.client.callMany(writes.concat(smartCommands.getDeviceInfo(), childLists, extra));
+    for (let i = 0; i < writes.length; i++) {
       const outcome = all[i]!;
       if (outcome.error !== undefined) throw outcome.error;
-      if (write.method === 'control_child') this.client.childResult(outcome.result, write);
-    });
-    const [first, ...outcomes] = all.slice(writes.length);
-    const lists = outcomes.splice(0, childLists.length);
+      if (writes[i]!.method === 'control_child') this.client.childResult(outcome.result, writes[i]!);
+    }
+    const first = all[writes.length];
+    const listsFrom = writes.length + 1;
+    const extraFrom = listsFrom + childLists.length;
     if (first?.result === undefined) throw first?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer get_device_info.`);
     const result = first.result;
-    const children = parent ? (await this.childListFrom(lists)).filter(isObject) : undefined;
-    const info = normaliseSmartDeviceInfo(result, {
-      // A strip that meters per outlet has a meter, though not one of its own.
-      hasEnergyMeter: this.has('energy'),
-      ...(children === undefined ? {} : { children: normaliseChildren(children) }),
-    });
+    const outcomes = all.slice(extraFrom);
+    // A strip that meters per outlet has a meter, though not one of its own.
+    const hasEnergyMeter = this.has('energy');
+    let read: InfoRead;
+    if (parent) {
+      const children = (await this.childListFrom(all.slice(listsFrom, extraFrom))).filter(isObject);
+      read = { info: normaliseSmartDeviceInfo(result, { hasEnergyMeter, children: normaliseChildren(children) }), result, children, outcomes };
+    } else {
+      read = { info: normaliseSmartDeviceInfo(result, { hasEnergyMeter }), result, outcomes };
+    }
     if (typeof result['time_diff'] === 'number' && Number.isFinite(result['time_diff'])) this.timeDiffMinutes = result['time_diff'];
-    this.lastInfo = info;
-    return { info, result, ...(children === undefined ? {} : { children }), outcomes };
+    this.lastInfo = read.info;
+    return read;
   }
 
   /**
@@ -326,6 +332,8 @@ interface InfoRead {
   children?: Record<string, unknown>[];
   outcomes: SmartOutcome[];
 }
+
+const NO_REQUESTS: readonly SmartRequest[] = [];
 
 /** SMART's "unknown method": the device did not run what it was asked. */
 const UNKNOWN_METHOD = -1002;
