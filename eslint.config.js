@@ -16,6 +16,9 @@ module.exports = tseslint.config(
         { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }] },
       ],
       'no-console': 'off',
+      // An async function awaits the promise it returns: handing it back unawaited costs extra
+      // microtask steps on every request and poll, and would let a rejection slip past a try.
+      '@typescript-eslint/return-await': ['error', 'always'],
       // `import x = require()` is how TypeScript imports an `export =` module (Node-RED nodes).
       '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
     },

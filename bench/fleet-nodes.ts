@@ -139,7 +139,7 @@ export = function register(RED: NodeAPI): void {
 /** Polls with a bare client, opened on the first poll: the reading's watts in the status and a message, as the others. */
 function pollBare<C extends { close(): void }>(node: Node, def: PeerPollDef, open: () => Promise<C>, read: (client: C) => Promise<{ power: number }>): void {
   let client: Promise<C> | null = null;
-  const poller = new Poller(Number(def.interval) * 1000, async () => read(await (client ??= open())), {
+  const poller = new Poller(Number(def.interval) * 1000, async () => await read(await (client ??= open())), {
     onResult: (reading) => {
       node.status({ fill: 'green', shape: 'dot', text: `${reading.power.toFixed(1)} W` });
       node.send({ payload: reading.power, energy: reading, topic: `${def.host}:${def.port}` } as NodeMessage);

@@ -107,7 +107,7 @@ export = function register(RED: NodeAPI): void {
           throw err;
         },
       );
-      return opening;
+      return await opening;
     };
 
     // How the link stands, told to every node of the device when it changes.

@@ -69,7 +69,7 @@ export function parseDecodeArgs(argv: readonly string[]): DecodeCliOptions | nul
 }
 
 async function readInput(file: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  if (file !== undefined) return readFile(file);
+  if (file !== undefined) return await readFile(file);
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks);

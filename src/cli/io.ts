@@ -83,5 +83,5 @@ export async function runTool<O>(
     io.out(usage);
     return EXIT_OK;
   }
-  return run(options);
+  return await run(options);
 }

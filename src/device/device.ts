@@ -59,17 +59,17 @@ export abstract class Target implements Part {
 
   /** Sends a raw request of the device's own dialect to this target. */
   async run(request: JsonObject): Promise<JsonObject> {
-    return (await this.device.need('raw')).run(this, request);
+    return await (await this.device.need('raw')).run(this, request);
   }
 
   /** Renames the device or each outlet; resolves with the state read afterwards. */
   async rename(alias: string): Promise<SwitchResult> {
-    return (await this.device.need('name')).rename(this, alias);
+    return await (await this.device.need('name')).rename(this, alias);
   }
 
   /** The device's answer to one of the seed's read or settings presets (not on/off/info/energy). */
   async preset(name: string): Promise<unknown> {
-    return (await this.device.need('presets')).run(this, name);
+    return await (await this.device.need('presets')).run(this, name);
   }
 
   /**
@@ -92,7 +92,7 @@ export abstract class Target implements Part {
   /** Dims to 1-100 %, fading over `transitionMs` where the device can, and reads the state back. */
   async setBrightness(brightness: number, transitionMs?: number): Promise<SwitchResult> {
     if (this.outlets.length > 0) throw this.device.cannot('dim an outlet');
-    return (this.device.known('brightness') ?? (await this.device.need('brightness'))).dim(this, brightness, transitionMs);
+    return await (this.device.known('brightness') ?? (await this.device.need('brightness'))).dim(this, brightness, transitionMs);
   }
 
   /**
@@ -110,12 +110,12 @@ export abstract class Target implements Part {
     const light = await this.device.find('light');
     if (light !== undefined) {
       checkLightChange(wanted, light.features(), (what) => this.device.cannot(what));
-      return light.set(this, wanted);
+      return await light.set(this, wanted);
     }
     checkLightChange(wanted, { color: false, effects: false, transition: 'any' }, (what) => this.device.cannot(what));
     if (wanted.brightness === undefined) {
       if (wanted.transitionMs !== undefined) throw this.device.cannot('fade when switching (msg.transition needs msg.brightness here)');
-      return wanted.on === undefined ? this.stateIn((await this.device.getSysinfo()).info) : this.setPower(wanted.on);
+      return wanted.on === undefined ? this.stateIn((await this.device.getSysinfo()).info) : await this.setPower(wanted.on);
     }
     let state = await this.setBrightness(wanted.brightness, wanted.transitionMs);
     if (wanted.on !== undefined && state.on !== wanted.on) state = await this.setPower(wanted.on);
@@ -126,7 +126,7 @@ export abstract class Target implements Part {
   async lightEffects(): Promise<string[]> {
     const light = await this.device.need('light');
     if (!light.features().effects) throw this.device.cannot('run light effects');
-    return light.effects(this);
+    return await light.effects(this);
   }
 
   /** A meter reading of each part: the device's, or each outlet's (a strip meters one outlet per request). */
@@ -289,7 +289,7 @@ export abstract class Device extends Target {
       const reading = await this.readMetersOnly(request.meters);
       if (reading !== undefined) return reading;
     }
-    return this.pollState(request.meters, request.logs);
+    return await this.pollState(request.meters, request.logs);
   }
 
   /** The whole poll: the state, with the meters and logs asked, in as few round trips as the family allows. */

@@ -26,7 +26,7 @@ export async function askTdp(host: string, port: number, timeoutMs: number): Pro
   } catch {
     return null;
   }
-  return new Promise<TdpAnswer | null>((resolve) => {
+  return await new Promise<TdpAnswer | null>((resolve) => {
     const socket = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
     let settled = false;
     const finish = (answer: TdpAnswer | null): void => {

@@ -45,7 +45,7 @@ export function parseHostList(hosts: readonly string[], defaultPort: number): Ho
 
 /** Host names become IPv4 addresses (answers come from addresses, not names). */
 export async function resolveEntries(entries: HostEntry[]): Promise<HostEntry[]> {
-  return Promise.all(
+  return await Promise.all(
     entries.map(async (entry) => {
       if (isIP(entry.host) === 4) return entry;
       try {

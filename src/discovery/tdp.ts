@@ -104,7 +104,7 @@ export function encodeTdpQuery(publicKeyPem: string, serial: number = randomByte
  * nothing here reads `encrypt_info`, and nothing is written anywhere.
  */
 export async function freshTdpKey(): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }, (err, publicKey) =>
       err ? reject(err) : resolve(publicKey),
     );

@@ -26,7 +26,7 @@ export async function connectDevice(settings: DeviceSettings): Promise<Device> {
   }
   if (settings.transport === 'tcp' || settings.transport === 'udp') return new IotDevice(kasaClient(settings, createTransport(settings)));
   if (settings.transport === 'aes' || settings.transport === 'tpap') return new SmartDevice(smartClient(settings, createTransport(settings)), settings.host);
-  return detectFamily(settings);
+  return await detectFamily(settings);
 }
 
 function smartClient(settings: DeviceSettings, transport: Transport): SmartClient {

@@ -48,7 +48,7 @@ export class AutoTransport implements Transport {
   }
 
   async exchange(json: string, timeoutMs: number, repeatable = false): Promise<string> {
-    if (this.current !== this.tcp) return this.current.exchange(json, timeoutMs, repeatable);
+    if (this.current !== this.tcp) return await this.current.exchange(json, timeoutMs, repeatable);
     try {
       return await this.tcp.exchange(json, timeoutMs, repeatable);
     } catch (err) {
@@ -94,7 +94,7 @@ export class AutoTransport implements Transport {
       this.current = this.klap;
       await this.tcp.close();
       // REFUSED: the request never reached the device, so it goes out now for the first time.
-      return this.klap.exchange(json, timeoutMs, repeatable);
+      return await this.klap.exchange(json, timeoutMs, repeatable);
     }
   }
 

@@ -35,7 +35,7 @@ export class UdpTransport implements Transport {
     const deviceAddress = await this.resolve();
     if (this.closed) throw this.closedError();
     const socket = dgram.createSocket(isIP(deviceAddress) === 6 ? 'udp6' : 'udp4');
-    return new Promise<string>((resolve, reject) => {
+    return await new Promise<string>((resolve, reject) => {
       const finish = (): void => {
         clearTimeout(timer);
         this.abort = null;

@@ -592,7 +592,7 @@ void describe('tplink-decode command line', () => {
   void it('runs as a process with those exit codes', async () => {
     const bin = path.resolve(__dirname, '..', '..', 'bin', 'tplink-decode.js');
     const run = async (args: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> => {
-      return new Promise((resolve) => {
+      return await new Promise((resolve) => {
         const child = execFile(process.execPath, [bin, ...args], { timeout: 8000 }, (error, stdout, stderr) => {
           resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
         });

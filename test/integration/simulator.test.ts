@@ -100,7 +100,7 @@ class RawPeer {
   async request(request: Json | string): Promise<Json> {
     const before = this.frames().length;
     this.send(request);
-    return this.nthReply(before + 1);
+    return await this.nthReply(before + 1);
   }
 
   waitClosed(): Promise<void> {

@@ -79,7 +79,7 @@ async function startSim(args: string[], lines: number, until?: RegExp): Promise<
       }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      return exited;
+      return await exited;
     },
   };
 }

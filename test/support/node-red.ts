@@ -71,7 +71,7 @@ export class Inbox {
   /** True when nothing arrives for `ms` (for "exactly once" checks after the expected messages). */
   async quietFor(ms: number): Promise<boolean> {
     if (this.queue.length > 0) return false;
-    return new Promise((resolve) => {
+    return await new Promise((resolve) => {
       const waiter = (msg: NodeMessage) => {
         clearTimeout(timer);
         this.queue.unshift(msg);

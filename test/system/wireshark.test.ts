@@ -124,7 +124,7 @@ async function tsharkRaw(
 ): Promise<{ stdout: string; stderr: string }> {
   const args = ['-n', '-X', `lua_script:${script}`, '-r', capture, ...extra, '-T', 'fields', '-E', 'separator=/t'];
   args.push('-E', `aggregator=${AGGREGATOR}`, '-e', '_ws.expert.message', ...fields.flatMap((field) => ['-e', field]));
-  return execFileAsync('tshark', args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+  return await execFileAsync('tshark', args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
 }
 
 async function tshark(capture: string, fields: readonly string[], extra: readonly string[] = []): Promise<FrameFields[]> {

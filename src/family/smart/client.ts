@@ -127,7 +127,8 @@ export class SmartClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    // One batch, as a poll's or a command's nearly always is: no step of its own.
+    // One request, or one batch, as a poll's or a command's nearly always is: no step of its own.
+    if (checked.length === 1) return this.runSingly(checked);
     return checked.length > 0 && checked.length <= this.batchSize ? this.runChunk(checked) : this.runChunks(checked);
   }
 
@@ -145,7 +146,7 @@ export class SmartClient {
    * `sum` entries are read, a page comes back empty, or `maxPages` requests were made.
    */
   async paged(method: string, listKey: string, params: Record<string, unknown> = {}): Promise<unknown[]> {
-    return this.pagedFrom(await this.call(method, Object.keys(params).length === 0 ? undefined : params), method, listKey, params);
+    return await this.pagedFrom(await this.call(method, Object.keys(params).length === 0 ? undefined : params), method, listKey, params);
   }
 
   /** The whole list, given its first page (read in a batch with other requests): the rest is asked page by page. */
@@ -221,14 +222,14 @@ export class SmartClient {
   }
 
   private async runChunk(chunk: readonly SmartRequest[]): Promise<SmartOutcome[]> {
-    if (chunk.length === 1 || this.refusedBatches) return this.runSingly(chunk);
+    if (chunk.length === 1 || this.refusedBatches) return await this.runSingly(chunk);
     const { reply } = await this.exchange({ method: 'multipleRequest', params: { requests: chunk } });
     if (reply.errorCode !== 0) {
       const kind = smartErrorClass(reply.errorCode);
       if (kind === 'auth' || kind === 'session') throw smartError(reply.errorCode, 'multipleRequest', this.address);
       // -1003, unknown method or a code of its own: this device takes one request at a time.
       this.refusedBatches = true;
-      return this.runSingly(chunk);
+      return await this.runSingly(chunk);
     }
     const responses = reply.result?.['responses'];
     if (!Array.isArray(responses)) {

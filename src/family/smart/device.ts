@@ -136,7 +136,7 @@ export class SmartDevice extends Device {
     if (listed?.result === undefined) throw listed?.error ?? new KasaError(ErrorCode.PROTOCOL, `${this.address} did not answer ${CHILD_LIST}.`);
     const first = listed.result;
     const firstPage = first[CHILD_LIST_KEY];
-    if (!Array.isArray(firstPage)) return this.client.pagedFrom(first, CHILD_LIST, CHILD_LIST_KEY);
+    if (!Array.isArray(firstPage)) return await this.client.pagedFrom(first, CHILD_LIST, CHILD_LIST_KEY);
     const entries: unknown[] = [...firstPage];
     for (const page of later) {
       const list = page.result?.[CHILD_LIST_KEY];
@@ -144,7 +144,7 @@ export class SmartDevice extends Device {
       entries.push(...list);
     }
     if (typeof first['sum'] === 'number') this.childPaging = { pageSize: firstPage.length, sum: first['sum'] };
-    return this.client.pagedFrom({ ...first, [CHILD_LIST_KEY]: entries }, CHILD_LIST, CHILD_LIST_KEY);
+    return await this.client.pagedFrom({ ...first, [CHILD_LIST_KEY]: entries }, CHILD_LIST, CHILD_LIST_KEY);
   }
 
   /**
@@ -164,7 +164,7 @@ export class SmartDevice extends Device {
     } catch (err) {
       if (part.outlets.length === 0 || !(err instanceof KasaError) || err.errCode !== UNKNOWN_METHOD || err.method !== 'control_child') throw err;
       this.childCommandsApart = true;
-      return this.writeAndRead(part, request);
+      return await this.writeAndRead(part, request);
     }
   }
 
@@ -263,16 +263,19 @@ export class SmartDevice extends Device {
   }
 
   /** The meter of the device, or of one outlet (which has one only where the strip meters per outlet). */
-  private async meterOf(part: Part): Promise<SmartMeter> {
-    const key = partKey(part);
-    let meter = this.meters.get(key);
-    if (meter === undefined) {
-      meter =
-        key === ''
-          ? new SmartMeter(this.client, await this.knownComponents())
-          : new SmartMeter(this.client, (await this.componentsOfOutlets()).get(key) ?? new Map(), key);
-      this.meters.set(key, meter);
-    }
+  private meterOf(part: Part): Promise<SmartMeter> {
+    const meter = this.meters.get(partKey(part));
+    // Known after the first reading: no step of its own for every poll after it.
+    if (meter === undefined) return this.newMeter(partKey(part));
+    return meter.present ? Promise.resolve(meter) : Promise.reject(this.noMeter());
+  }
+
+  private async newMeter(key: string): Promise<SmartMeter> {
+    const meter =
+      key === ''
+        ? new SmartMeter(this.client, await this.knownComponents())
+        : new SmartMeter(this.client, (await this.componentsOfOutlets()).get(key) ?? new Map(), key);
+    this.meters.set(key, meter);
     if (!meter.present) throw this.noMeter();
     return meter;
   }

@@ -35,7 +35,7 @@ export class SmartMeter {
    * power only when neither answered. NO_ENERGY_METER when the device has no meter.
    */
   async read(): Promise<SmartEnergyReading> {
-    return this.readFrom(await this.ask(this.plannedRequests()));
+    return await this.readFrom(await this.ask(this.plannedRequests()));
   }
 
   /**
@@ -49,19 +49,33 @@ export class SmartMeter {
   }
 
   /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better gave one. */
-  async readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
+  readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
     const methods = this.methods;
     if (methods.length === 0) {
-      throw new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
+      return Promise.reject(new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address }));
     }
     const parts: SmartEnergyParts = {};
-    let failure = this.collect(outcomes, parts);
+    const failure = this.collect(outcomes, parts);
     // A P304M's outlets answer get_energy_usage with today's and this month's energy but no
     // current_power: their power is in get_current_power alone.
     const noPower = parts.emeterData === undefined && (parts.energyUsage === undefined || parts.energyUsage['current_power'] === undefined);
     if (noPower && methods.includes('get_current_power') && !outcomes.some((o) => o.method === 'get_current_power')) {
-      failure = this.collect(await this.ask([{ method: 'get_current_power' }]), parts) ?? failure;
+      return this.withCurrentPower(parts, failure);
     }
+    // Settled here when nothing more is asked (a poll's every reading): no step of its own.
+    try {
+      return Promise.resolve(this.combined(parts, failure));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async withCurrentPower(parts: SmartEnergyParts, failure: KasaError | undefined): Promise<SmartEnergyReading> {
+    return this.combined(parts, this.collect(await this.ask([{ method: 'get_current_power' }]), parts) ?? failure);
+  }
+
+  /** The reading from what was collected; the first failure, or NO_ENERGY_METER, when nothing was. */
+  private combined(parts: SmartEnergyParts, failure: KasaError | undefined): SmartEnergyReading {
     if (Object.keys(parts).length === 0) {
       throw failure ?? new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
     }
@@ -82,11 +96,9 @@ export class SmartMeter {
   }
 
   /** Runs requests on the device, or on the outlet through control_child. */
-  private async ask(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
-    if (requests.length === 0) return [];
-    return this.childId === undefined
-      ? this.client.callMany(requests)
-      : Promise.all(requests.map((request) => this.viaChild(request.method)));
+  private ask(requests: readonly SmartRequest[]): Promise<SmartOutcome[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    return this.childId === undefined ? this.client.callMany(requests) : Promise.all(requests.map((request) => this.viaChild(request.method)));
   }
 
   /** Puts the results into `parts`; remembers what is not supported; returns the first other failure. */

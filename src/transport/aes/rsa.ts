@@ -13,7 +13,7 @@ export interface HandshakeKeyPair {
 
 /** A fresh RSA key pair for one handshake. Nothing is written anywhere; the private key stays a KeyObject. */
 export async function newHandshakeKeyPair(): Promise<HandshakeKeyPair> {
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: HANDSHAKE_RSA_BITS }, (err, publicKey, privateKey) => {
       if (err !== null) return reject(err);
       resolve({ publicPem: publicKeyPem(publicKey.export({ type: 'spki', format: 'der' })), privateKey });

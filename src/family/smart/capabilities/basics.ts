@@ -12,7 +12,7 @@ export class SmartName implements NameModule {
   constructor(private readonly device: SmartContext) {}
 
   async rename(part: Part, alias: string): Promise<SwitchResult> {
-    return this.device.writeAndRead(part, smartCommands.setNickname(alias));
+    return await this.device.writeAndRead(part, smartCommands.setNickname(alias));
   }
 }
 

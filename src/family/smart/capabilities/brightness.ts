@@ -12,7 +12,7 @@ export class SmartBrightness implements BrightnessModule {
 
   async dim(part: Part, level: number, transitionMs: number | undefined): Promise<SwitchResult> {
     if (transitionMs !== undefined) throw this.device.cannot('fade to a brightness (msg.transition): it sets a level at once');
-    return this.device.writeAndRead(part, { method: 'set_device_info', params: { brightness: level } });
+    return await this.device.writeAndRead(part, { method: 'set_device_info', params: { brightness: level } });
   }
 }
 

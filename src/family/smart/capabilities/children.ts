@@ -47,7 +47,7 @@ export class SmartChildren implements ChildrenModule {
         device: this.device.address,
       });
     }
-    return commandChild(this.device, child, smartCommands.setDeviceOn(on));
+    return await commandChild(this.device, child, smartCommands.setDeviceOn(on));
   }
 }
 

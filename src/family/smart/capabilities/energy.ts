@@ -16,7 +16,7 @@ export class SmartEnergy implements EnergyModule {
 
   async stats(part: Part, period: StatsPeriod): Promise<EnergyStat[]> {
     const meter = await this.device.meterOf(part);
-    return meter.stats(period.kind === 'day' ? { year: period.year, month: period.month } : { year: period.year }, this.device.timeDiffMinutes);
+    return await meter.stats(period.kind === 'day' ? { year: period.year, month: period.month } : { year: period.year }, this.device.timeDiffMinutes);
   }
 
   async erase(): Promise<void> {

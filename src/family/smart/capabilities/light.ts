@@ -51,7 +51,7 @@ export class SmartLight implements LightModule {
     if (change.colorTemp !== undefined) params['color_temp'] = change.colorTemp;
     if (Object.keys(params).length > 0) writes.push({ method: 'set_device_info', params });
     if (typeof change.effect === 'string') writes.push(await this.startEffect(change.effect, change.brightness));
-    return this.device.writeAndRead(part, writes);
+    return await this.device.writeAndRead(part, writes);
   }
 
   async effects(): Promise<string[]> {

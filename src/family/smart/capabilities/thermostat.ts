@@ -23,12 +23,12 @@ export class SmartThermostat implements ThermostatModule {
       });
     }
     // Valves set half degrees (unverified for every model): the nearest one.
-    return commandChild(this.device, child, { method: 'set_device_info', params: { target_temp: Math.round(celsius * 2) / 2 } });
+    return await commandChild(this.device, child, { method: 'set_device_info', params: { target_temp: Math.round(celsius * 2) / 2 } });
   }
 
   async setFrostProtection(child: ChildInfo, on: boolean): Promise<ChildInfo> {
     this.valve(child);
-    return commandChild(this.device, child, { method: 'set_device_info', params: { frost_protection_on: on } });
+    return await commandChild(this.device, child, { method: 'set_device_info', params: { frost_protection_on: on } });
   }
 
   private valve(child: ChildInfo): NonNullable<ChildInfo['readings']> {
