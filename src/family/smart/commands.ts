@@ -70,29 +70,41 @@ const MAX_WALKED = 10_000;
  */
 export function smartMethodsOf(request: SmartRequest): string[] {
   const found: string[] = [];
-  const cut = (): void => void (found.includes(UNCHECKED) || found.push(UNCHECKED));
-  const stack: Array<{ value: unknown; depth: number }> = [{ value: request, depth: 0 }];
+  // The entries still to visit and their depths, side by side: no object per entry (every request is walked).
+  const values: unknown[] = [request];
+  const depths: number[] = [0];
   let walked = 0;
-  while (stack.length > 0 && found.length < 1000 && walked++ < MAX_WALKED) {
-    const { value, depth } = stack.pop()!;
+  while (values.length > 0 && found.length < 1000 && walked++ < MAX_WALKED) {
+    const value = values.pop();
+    const depth = depths.pop()!;
     if (!isObject(value) || typeof value['method'] !== 'string') continue;
     const method = value['method'];
     const params = value['params'];
     if (depth > 4) {
-      cut();
+      markUnchecked(found);
       continue;
     }
     if (method === 'multipleRequest' && isObject(params) && Array.isArray(params['requests'])) {
-      if (params['requests'].length > 100) cut();
-      for (const inner of params['requests'].slice(0, 100)) stack.push({ value: inner, depth: depth + 1 });
+      const inner = params['requests'];
+      if (inner.length > 100) markUnchecked(found);
+      for (let i = 0; i < inner.length && i < 100; i++) {
+        values.push(inner[i]);
+        depths.push(depth + 1);
+      }
     } else if (method === 'control_child' && isObject(params) && isObject(params['requestData'])) {
-      stack.push({ value: params['requestData'], depth: depth + 1 });
+      values.push(params['requestData']);
+      depths.push(depth + 1);
     } else {
       found.push(method);
     }
   }
-  if (stack.length > 0) cut();
+  if (values.length > 0) markUnchecked(found);
   return found;
+}
+
+/** Notes, once, that some methods of a request went unchecked. */
+function markUnchecked(found: string[]): void {
+  if (!found.includes(UNCHECKED)) found.push(UNCHECKED);
 }
 
 /**

@@ -62,7 +62,9 @@ interface Pending {
  */
 export class HttpConnection {
   #socket: net.Socket | undefined;
-  #destination = '';
+  /** Where the kept socket goes. */
+  #host = '';
+  #port = 0;
   #pending: Pending | undefined;
   #closed = false;
   /** Time (Date.now()) after which the idle connection is not reused: the server's Keep-Alive timeout, less a second. */
@@ -85,14 +87,13 @@ export class HttpConnection {
       return Promise.reject(new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device }));
     }
 
-    const destination = `${post.host}\0${post.port}`;
     let socket = this.#socket;
-    if (socket !== undefined && (destination !== this.#destination || socket.destroyed || socket.readableEnded || !socket.writable || now >= this.#reuseUntil)) {
+    if (socket !== undefined && (post.host !== this.#host || post.port !== this.#port || socket.destroyed || socket.readableEnded || !socket.writable || now >= this.#reuseUntil)) {
       this.#drop(socket);
       socket = undefined;
     }
     const reused = socket !== undefined;
-    if (socket === undefined) socket = this.#connect(post.host, post.port, destination);
+    if (socket === undefined) socket = this.#connect(post.host, post.port);
     else socket.ref();
     const live = socket;
 
@@ -178,10 +179,11 @@ export class HttpConnection {
     return bytes;
   }
 
-  #connect(host: string, port: number, destination: string): net.Socket {
+  #connect(host: string, port: number): net.Socket {
     const socket = net.connect({ host, port, noDelay: true });
     this.#socket = socket;
-    this.#destination = destination;
+    this.#host = host;
+    this.#port = port;
     this.#open.add(socket);
     socket.setKeepAlive(true, 1000);
     socket.on('data', (data: Buffer) => this.#onData(socket, data));

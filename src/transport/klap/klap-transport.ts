@@ -16,7 +16,7 @@ import {
   matchCandidate,
 } from './credentials';
 import { HttpConnection } from '../http/http-connection';
-import { HttpReply, httpPost } from './http-post';
+import { HttpPostOptions, HttpReply, httpPost } from './http-post';
 import { ExchangeBudget, ExchangeQueue } from '../exchange-queue';
 import { KlapSession, SEED_BYTES, nextSeq } from './session';
 
@@ -216,20 +216,22 @@ export class KlapTransport implements Transport {
 
   /** No abort signal: close() closes the connection, which ends the request running. */
   #post(path: string, body: Buffer, budget: ExchangeBudget, repeatable: boolean, cookie?: string): Promise<HttpReply> {
-    return httpPost({
+    // Built without spreads: this runs for every request.
+    const post: HttpPostOptions = {
       repeatable,
       host: this.host,
       port: this.port,
       path,
       body,
-      ...(cookie === undefined ? {} : { cookie }),
       connection: this.#connection,
       device: this.address,
       deadline: budget.deadline,
       budgetMs: budget.budgetMs,
-      ...(this.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: this.connectTimeoutMs }),
       maxReplyBytes: this.maxReplyBytes,
-    });
+    };
+    if (cookie !== undefined) post.cookie = cookie;
+    if (this.connectTimeoutMs !== undefined) post.connectTimeoutMs = this.connectTimeoutMs;
+    return httpPost(post);
   }
 
   #authError(): KasaError {

@@ -105,6 +105,8 @@ describe('ResponseParser', () => {
     assert.equal(keep('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n'), true);
     assert.equal(keep('HTTP/1.1 204 No Content\r\n\r\n'), true);
     assert.equal(keep('HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n'), true, 'a status line without reason');
+    assert.equal(keep('HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n'), true, 'an empty reason');
+    assert.equal(keep('HTTP/1.1 200 Tout\tva bien \u00e9\r\nContent-Length: 0\r\n\r\n'), true, 'a reason with a tab and a latin-1 letter');
   });
 
   it('says PROTOCOL in plain words for a malformed reply, at every cut', () => {
@@ -112,6 +114,15 @@ describe('ResponseParser', () => {
       ['HTTP/2 200 OK\r\n\r\n', /status line/],
       ['HTTP/1.1 20 OK\r\n\r\n', /status line/],
       ['ICY 200 OK\r\n\r\n', /status line/],
+      ['HTTP/1.2 200 OK\r\n\r\n', /status line/],
+      ['HTTP/1.1 099 Low\r\n\r\n', /status line/],
+      ['HTTP/1.1 2000 OK\r\n\r\n', /status line/],
+      ['HTTP/1.1 2a0 OK\r\n\r\n', /status line/],
+      ['HTTP/1.1  200 OK\r\n\r\n', /status line/],
+      ['HTTP/1.1 200 O\x01K\r\n\r\n', /status line/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: 1234567890123456\r\n\r\n', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n', /Content-Length/],
+      ['HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n', /Content-Length/],
       ['\r\n\r\n', /status line/],
       ['HTTP/1.1 200 OK\rX: y\r\n\r\n', /carriage return/],
       ['HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n', /header line/],
