@@ -76,9 +76,19 @@ export abstract class Target implements Part {
    * Switches, and reads the state back in the same request where the family can. Toggle flips each
    * part from its own current state (some outlets may go on while others go off).
    */
-  async setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
-    const power = this.device.known('power') ?? (await this.device.need('power'));
-    if (target !== 'toggle') return await power.switch(this, target);
+  setPower(target: boolean | 'toggle'): Promise<SwitchResult> {
+    if (target === 'toggle') return this.toggle();
+    // A switch goes straight to the module once it is known: no step, and no frame, of its own.
+    const power = this.device.known('power');
+    return power !== undefined ? power.switch(this, target) : this.switchOnceKnown(target);
+  }
+
+  private async switchOnceKnown(on: boolean): Promise<SwitchResult> {
+    return await (await this.device.need('power')).switch(this, on);
+  }
+
+  private async toggle(): Promise<SwitchResult> {
+    const power = await this.device.need('power');
     const { info } = await this.device.getSysinfo();
     const current = this.parts().map((part) => ({ part, on: part.stateIn(info).on }));
     let last = info;

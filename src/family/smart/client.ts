@@ -264,14 +264,14 @@ export class SmartClient {
     }
     // A batch may stop at its first failing entry: a read without an answer is asked again, alone;
     // a command without one may or may not have run, and is never sent a second time.
-    const missing: SmartRequest[] = [];
+    let missing: SmartRequest[] | undefined;
     for (let i = 0; i < chunk.length; i++) {
       if (outcomes[i] !== undefined) continue;
       const request = chunk[i]!;
-      if (isSmartReadOnly(request)) missing.push(request);
+      if (isSmartReadOnly(request)) (missing ??= []).push(request);
       else outcomes[i] = { method: request.method, error: unanswered(request.method, this.address) };
     }
-    if (missing.length === 0) return outcomes as SmartOutcome[];
+    if (missing === undefined) return outcomes as SmartOutcome[];
     const again = await this.runSingly(missing);
     return outcomes.map((outcome) => outcome ?? again.shift()!);
   }

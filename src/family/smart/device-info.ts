@@ -4,6 +4,7 @@ import { isObject } from '../../util/json';
 import { smartChildReadings } from './child-readings';
 import type { ChildInfo, DeviceInfo, OutletInfo } from '../../device/state';
 import { smartLightState } from './light';
+import { TextMemo } from '../../util/text-memo';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -15,27 +16,11 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * where it is shown, as for a Kasa alias.
  */
 export function decodeBase64Text(value: unknown): string {
-  if (typeof value !== 'string') return '';
-  const known = decodedTexts.get(value);
-  if (known !== undefined) return known;
-  const text = decodeOnce(value);
-  if (value.length <= MAX_REMEMBERED_LENGTH) {
-    if (decodedTexts.size >= MAX_REMEMBERED_TEXTS) decodedTexts.clear();
-    decodedTexts.set(value, text);
-  }
-  return text;
+  return typeof value === 'string' ? decodedTexts.get(value) : '';
 }
 
-/**
- * Texts decoded before, by their base64: a device sends the same nickname and ssid in every state,
- * and between network reads a base64 decode and a UTF-8 check cost a switch several microseconds
- * where a lookup costs next to nothing (docs/benchmarks.md). Bounded in number and in length, so
- * a device sending long or ever-changing texts cannot make it grow.
- */
-const decodedTexts = new Map<string, string>();
-const MAX_REMEMBERED_TEXTS = 1024;
-/** Base64 of 96 bytes: more than a nickname (64 bytes) or an ssid (32) holds. */
-const MAX_REMEMBERED_LENGTH = 128;
+/** A device sends the same nickname and ssid in every state: each is decoded once. */
+const decodedTexts = new TextMemo(decodeOnce);
 
 function decodeOnce(value: string): string {
   if (value.length === 0 || value.length % 4 !== 0 || !BASE64.test(value)) return value;
@@ -52,7 +37,13 @@ function decodeOnce(value: string): string {
  * regular expressions: it runs for every state a SMART device sends.
  */
 export function normaliseMac(value: unknown): string {
-  if (typeof value !== 'string') return '';
+  return typeof value === 'string' ? normalisedMacs.get(value) : '';
+}
+
+/** A device sends the same MAC in every state: it is written out once. */
+const normalisedMacs = new TextMemo(macOnce);
+
+function macOnce(value: string): string {
   let digits = 0;
   // Whether every separator sits between two pairs (48-22-54-...): then only the separators change.
   let paired = value.length === 17;

@@ -74,7 +74,7 @@ export class SmartDevice extends Device {
   }
 
   async getSysinfo(): Promise<SysinfoRead> {
-    const { info, result, children } = await this.readInfo([]);
+    const { info, result, children } = await this.readInfo(NO_REQUESTS);
     return { info, raw: decodedAs(result, info), children: (children ?? []).map(decoded) };
   }
 
@@ -83,7 +83,7 @@ export class SmartDevice extends Device {
    * before them and `extra` requests after them in the same batch: a command and its read-back, or
    * a poll's meter, in one round trip. A write the device refused fails the whole call, unread.
    */
-  private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = []): Promise<InfoRead> {
+  private async readInfo(extra: readonly SmartRequest[], writes: readonly SmartRequest[] = NO_REQUESTS): Promise<InfoRead> {
     // Known after the first use: no await then, one step less for every command and poll.
     const components = this.components ?? (await this.knownComponents());
     const parent = hasComponent(components, 'control_child');
@@ -152,19 +152,28 @@ export class SmartDevice extends Device {
    * device that knows control_child only on its own (it answers "unknown method" in a batch, so the
    * command did not run) gets its outlets' commands apart from then on, and the state read after.
    */
-  private async writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SwitchResult> {
+  private writeAndRead(part: Part, request: SmartRequest | readonly SmartRequest[]): Promise<SwitchResult> {
     const requests: readonly SmartRequest[] = Array.isArray(request) ? request : [request as SmartRequest];
-    if (part.outlets.length > 0 && this.childCommandsApart) {
+    // The device itself (a switch, a dim, a rename): nothing to fall back on, so no step of its own.
+    return part.outlets.length === 0 ? this.stateAfter(part, requests) : this.writeAndReadOutlets(part, requests);
+  }
+
+  /** `writes`, then the state read back, in one batch. */
+  private async stateAfter(part: Part, writes: readonly SmartRequest[]): Promise<SwitchResult> {
+    return part.stateIn((await this.readInfo(NO_REQUESTS, writes)).info);
+  }
+
+  private async writeAndReadOutlets(part: Part, requests: readonly SmartRequest[]): Promise<SwitchResult> {
+    if (this.childCommandsApart) {
       for (const each of requests) await this.each(part, each);
-      return part.stateIn((await this.readInfo([])).info);
+      return part.stateIn((await this.readInfo(NO_REQUESTS)).info);
     }
-    const writes = part.outlets.length === 0 ? requests : requests.flatMap((each) => part.outlets.map((outlet) => childRequest(outlet.id, each)));
     try {
-      return part.stateIn((await this.readInfo([], writes)).info);
+      return await this.stateAfter(part, requests.flatMap((each) => part.outlets.map((outlet) => childRequest(outlet.id, each))));
     } catch (err) {
-      if (part.outlets.length === 0 || !(err instanceof KasaError) || err.errCode !== UNKNOWN_METHOD || err.method !== 'control_child') throw err;
+      if (!(err instanceof KasaError) || err.errCode !== UNKNOWN_METHOD || err.method !== 'control_child') throw err;
       this.childCommandsApart = true;
-      return await this.writeAndRead(part, request);
+      return await this.writeAndReadOutlets(part, requests);
     }
   }
 
