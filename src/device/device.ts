@@ -367,7 +367,7 @@ export abstract class Device extends Target {
   protected async readMeters(
     parts: readonly Target[],
     meters: Map<string, MeterReading | KasaError>,
-    partOnly: (err: KasaError) => boolean = (err) => err.code === ErrorCode.NO_ENERGY_METER,
+    partOnly: (err: KasaError) => boolean = lacksMeter,
   ): Promise<void> {
     for (const part of parts) {
       const key = partKey(part);
@@ -396,6 +396,11 @@ export abstract class Device extends Target {
     }
     return parts;
   }
+}
+
+/** A part without a meter: its watcher says so, the poll goes on. */
+function lacksMeter(err: KasaError): boolean {
+  return err.code === ErrorCode.NO_ENERGY_METER;
 }
 
 /** Whether a failure came from a device that answered (a part's own trouble, not the poll's). */

@@ -20,6 +20,8 @@ export class SmartMeter {
   readonly present: boolean;
   /** The energy methods the components offer, less those the device refused. */
   private methods: string[];
+  /** plannedRequests() for the methods as they are now. */
+  private planned: readonly SmartRequest[] | undefined;
 
   constructor(
     private readonly client: SmartClient,
@@ -42,10 +44,14 @@ export class SmartMeter {
    * The requests a reading starts with: the best methods not known to be refused (current power
    * only where there is nothing better). A poll may send them in one batch with other requests.
    */
-  plannedRequests(): SmartRequest[] {
-    const methods = this.methods;
-    const best = methods.filter((method) => method !== 'get_current_power');
-    return (best.length > 0 ? best : methods).map((method) => ({ method }));
+  plannedRequests(): readonly SmartRequest[] {
+    // Made again only when the methods change (one refused): a poll asks the same every time.
+    if (this.planned === undefined) {
+      const methods = this.methods;
+      const best = methods.filter((method) => method !== 'get_current_power');
+      this.planned = (best.length > 0 ? best : methods).map((method) => ({ method }));
+    }
+    return this.planned;
   }
 
   /** A reading from the outcomes of plannedRequests(); asks for the current power itself when nothing better gave one. */
@@ -108,7 +114,10 @@ export class SmartMeter {
       const part = PART_OF[outcome.method];
       if (part === undefined) continue;
       if (outcome.result !== undefined) parts[part] = outcome.result;
-      else if (outcome.error?.code === ErrorCode.NOT_SUPPORTED) this.methods = this.methods.filter((method) => method !== outcome.method);
+      else if (outcome.error?.code === ErrorCode.NOT_SUPPORTED) {
+        this.methods = this.methods.filter((method) => method !== outcome.method);
+        this.planned = undefined;
+      }
       else failure ??= outcome.error;
     }
     return failure;

@@ -94,7 +94,6 @@ export class HttpConnection {
     }
     const reused = socket !== undefined;
     if (socket === undefined) socket = this.#connect(post.host, post.port);
-    else socket.ref();
     const live = socket;
 
     return new Promise<PlainReply>((resolve, reject) => {
@@ -134,7 +133,6 @@ export class HttpConnection {
           if (!head.keepAlive || !this.keepAlive) {
             this.#drop(live);
           } else {
-            live.unref(); // an idle connection does not keep the process alive
             this.#reuseUntil = reuseUntil(head.headers['keep-alive']);
           }
           resolve({ status: head.status, headers: head.headers, body });
@@ -186,6 +184,8 @@ export class HttpConnection {
     this.#port = port;
     this.#open.add(socket);
     socket.setKeepAlive(true, 1000);
+    // An idle connection does not keep the process alive; a request does, by its timer (always set).
+    socket.unref();
     socket.on('data', (data: Buffer) => this.#onData(socket, data));
     socket.on('end', () => this.#onEnd(socket));
     socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(socket, err));
