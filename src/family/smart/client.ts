@@ -299,7 +299,7 @@ export class SmartClient {
   private async sendWithSession(prepared: PreparedSmartRequest): Promise<SmartExchange> {
     const readOnly = isSmartReadOnly(prepared.request);
     for (let attempt = 1; ; attempt++) {
-      // Stamped with the time it goes out, each try; one async step for the two (a command's path).
+      // Stamped with the time it goes out, on each try.
       const started = Date.now();
       const sent = stampSmartRequest(prepared, started);
       let received: string | undefined;
