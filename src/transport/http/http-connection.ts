@@ -263,10 +263,29 @@ export class HttpConnection {
  * not be sent again after).
  */
 function reuseUntil(hint: string | string[] | undefined): number {
-  if (hint === undefined) return Number.POSITIVE_INFINITY;
-  const seconds = /(?:^|[,\s])timeout=(\d+)/i.exec(String(hint))?.[1];
-  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + Number(seconds) * 1000 - 1000;
+  const seconds = hint === undefined ? undefined : keepAliveSeconds(String(hint));
+  return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000 - 1000;
 }
+
+/**
+ * The N of the first `timeout=N` parameter of a Keep-Alive header (at its start or after a comma or
+ * a space, in any case), or undefined. Read by hand, not by a pattern: most devices send the
+ * header with every reply.
+ */
+export function keepAliveSeconds(header: string): number | undefined {
+  const text = header.toLowerCase();
+  for (let at = text.indexOf(TIMEOUT_PARAMETER); at !== -1; at = text.indexOf(TIMEOUT_PARAMETER, at + 1)) {
+    if (at > 0 && !PARAMETER_SEPARATOR.test(text[at - 1]!)) continue;
+    const from = at + TIMEOUT_PARAMETER.length;
+    let end = from;
+    while (end < text.length && text.charCodeAt(end) >= 0x30 && text.charCodeAt(end) <= 0x39) end++;
+    if (end > from) return Number(text.slice(from, end));
+  }
+  return undefined;
+}
+
+const TIMEOUT_PARAMETER = 'timeout=';
+const PARAMETER_SEPARATOR = /[,\s]/;
 
 /**
  * Resolves when the socket has closed, whatever it emits before: an exchange aborted mid-request
