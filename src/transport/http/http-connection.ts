@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
 import { brokenReplyError, closedError, refusedError, timeoutError } from './errors';
-import { ResponseHead, ResponseParser } from './response-parser';
+import { ResponseHead, ResponseParser, ResponseSink } from './response-parser';
 
 /** One POST and its limits, as the connection sends it. */
 export interface PlainPost {
@@ -43,14 +43,40 @@ export class StaleConnection extends Error {
 /** Header values a request carries must stay on their line. */
 const UNSAFE_IN_HEADER = /[^\t\x20-\x7e]/;
 
-interface Pending {
-  post: PlainPost;
-  parser: ResponseParser;
-  reused: boolean;
-  chunks: Buffer[];
-  received: number;
-  fail(error: KasaError | StaleConnection): void;
-  settle(): void;
+/**
+ * One request on the connection, from its write to its reply or its failure, and the sink of its
+ * reply's parser: one object per request, where closures would be several.
+ */
+class Exchange implements ResponseSink {
+  readonly parser: ResponseParser;
+  readonly chunks: Buffer[] = [];
+  received = 0;
+  timer: NodeJS.Timeout | undefined;
+  connectTimer: NodeJS.Timeout | undefined;
+  /** Set only for a post with an abort signal. */
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly post: PlainPost,
+    readonly socket: net.Socket,
+    /** Sent on a kept connection, which the device may have closed meanwhile. */
+    readonly reused: boolean,
+    readonly resolve: (reply: PlainReply) => void,
+    readonly reject: (error: KasaError | StaleConnection) => void,
+  ) {
+    this.parser = new ResponseParser(post.device, this);
+  }
+
+  /** An error page is drained unread up to the same size; a longer one ends the connection. */
+  onHead(): number {
+    return this.post.maxReplyBytes;
+  }
+
+  onBody(piece: Buffer): void {
+    if (this.parser.head?.status !== 200) return; // an error page: only its status matters
+    this.chunks.push(piece);
+    this.received += piece.length;
+  }
 }
 
 /**
@@ -65,7 +91,7 @@ export class HttpConnection {
   /** Where the kept socket goes. */
   #host = '';
   #port = 0;
-  #pending: Pending | undefined;
+  #pending: Exchange | undefined;
   #closed = false;
   /** Time (Date.now()) after which the idle connection is not reused: the server's Keep-Alive timeout, less a second. */
   #reuseUntil = Number.POSITIVE_INFINITY;
@@ -97,65 +123,53 @@ export class HttpConnection {
     const live = socket;
 
     return new Promise<PlainReply>((resolve, reject) => {
-      let connectTimer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => pending.fail(closedError(device));
-      const finish = (): void => {
-        this.#pending = undefined;
-        clearTimeout(timer);
-        clearTimeout(connectTimer);
-        post.signal?.removeEventListener('abort', onAbort);
-      };
-      const pending: Pending = {
-        post,
-        reused,
-        chunks: [],
-        received: 0,
-        parser: new ResponseParser(device, {
-          // An error page is drained unread up to the same size; a longer one ends the connection.
-          onHead: () => post.maxReplyBytes,
-          onBody: (piece) => {
-            if (pending.parser.head?.status !== 200) return; // an error page: only its status matters
-            pending.chunks.push(piece);
-            pending.received += piece.length;
-          },
-        }),
-        fail: (error) => {
-          if (this.#pending !== pending) return;
-          finish();
-          this.#drop(live);
-          reject(error);
-        },
-        settle: () => {
-          if (this.#pending !== pending) return;
-          finish();
-          const head = pending.parser.head as ResponseHead;
-          const body = head.status !== 200 ? Buffer.alloc(0) : pending.chunks.length === 1 ? pending.chunks[0]! : Buffer.concat(pending.chunks, pending.received);
-          if (!head.keepAlive || !this.keepAlive) {
-            this.#drop(live);
-          } else {
-            this.#reuseUntil = reuseUntil(head.headers['keep-alive']);
-          }
-          resolve({ status: head.status, headers: head.headers, body });
-        },
-      };
-      this.#pending = pending;
-
-      const timer = setTimeout(() => pending.fail(timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
+      const exchange = new Exchange(post, live, reused, resolve, reject);
+      this.#pending = exchange;
+      exchange.timer = setTimeout(() => this.#fail(exchange, timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
       if (live.connecting && post.connectTimeoutMs !== undefined && post.connectTimeoutMs < remaining) {
         const connectTimeoutMs = post.connectTimeoutMs;
-        connectTimer = setTimeout(() => pending.fail(timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
-        live.once('connect', () => clearTimeout(connectTimer));
+        exchange.connectTimer = setTimeout(() => this.#fail(exchange, timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
+        live.once('connect', () => clearTimeout(exchange.connectTimer));
       }
-      post.signal?.addEventListener('abort', onAbort, { once: true });
+      if (post.signal !== undefined) {
+        exchange.onAbort = () => this.#fail(exchange, closedError(device));
+        post.signal.addEventListener('abort', exchange.onAbort, { once: true });
+      }
       live.write(this.#request(post, contentType));
     });
+  }
+
+  /** The request is over, answered or not: its timers and abort listener go. */
+  #finish(exchange: Exchange): void {
+    this.#pending = undefined;
+    clearTimeout(exchange.timer);
+    clearTimeout(exchange.connectTimer);
+    if (exchange.onAbort !== undefined) exchange.post.signal?.removeEventListener('abort', exchange.onAbort);
+  }
+
+  #fail(exchange: Exchange, error: KasaError | StaleConnection): void {
+    if (this.#pending !== exchange) return;
+    this.#finish(exchange);
+    this.#drop(exchange.socket);
+    exchange.reject(error);
+  }
+
+  #settle(exchange: Exchange): void {
+    if (this.#pending !== exchange) return;
+    this.#finish(exchange);
+    const head = exchange.parser.head as ResponseHead;
+    const chunks = exchange.chunks;
+    const body = head.status !== 200 ? Buffer.alloc(0) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, exchange.received);
+    if (!head.keepAlive || !this.keepAlive) this.#drop(exchange.socket);
+    else this.#reuseUntil = reuseUntil(head.headers['keep-alive']);
+    exchange.resolve({ status: head.status, headers: head.headers, body });
   }
 
   /** Ends the request running (CLOSED), closes the connection; resolves once every socket has closed. Never rejects. */
   close(): Promise<void> {
     this.#closed = true;
     const pending = this.#pending;
-    if (pending !== undefined) pending.fail(closedError(pending.post.device));
+    if (pending !== undefined) this.#fail(pending, closedError(pending.post.device));
     if (this.#socket !== undefined) this.#drop(this.#socket);
     return Promise.all([...this.#open].map(socketClosed)).then(() => undefined);
   }
@@ -197,7 +211,7 @@ export class HttpConnection {
   }
 
   /** The request running on this socket, if any. */
-  #pendingOn(socket: net.Socket): Pending | undefined {
+  #pendingOn(socket: net.Socket): Exchange | undefined {
     return this.#socket === socket ? this.#pending : undefined;
   }
 
@@ -214,13 +228,13 @@ export class HttpConnection {
       if (err instanceof KasaError && err.code === ErrorCode.TOO_LARGE && head !== undefined && head.status !== 200) {
         this.#drop(socket);
         head.keepAlive = false;
-        return pending.settle();
+        return this.#settle(pending);
       }
-      return pending.fail(err as KasaError);
+      return this.#fail(pending, err as KasaError);
     }
     if (!pending.parser.complete) return;
     if (extra > 0) pending.parser.head!.keepAlive = false;
-    pending.settle();
+    this.#settle(pending);
   }
 
   /** The device ended the connection (FIN or close): completes a reply that runs to the end, or fails it. */
@@ -230,24 +244,24 @@ export class HttpConnection {
       if (this.#socket === socket) this.#drop(socket);
       return;
     }
-    if (pending.parser.end()) return pending.settle();
+    if (pending.parser.end()) return this.#settle(pending);
     const { device } = pending.post;
-    if (pending.post.signal?.aborted === true) return pending.fail(closedError(device));
-    if (pending.parser.started) return pending.fail(brokenReplyError(device));
+    if (pending.post.signal?.aborted === true) return this.#fail(pending, closedError(device));
+    if (pending.parser.started) return this.#fail(pending, brokenReplyError(device));
     const error = fromSocketError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), device);
-    pending.fail(pending.reused ? new StaleConnection(error) : error);
+    this.#fail(pending, pending.reused ? new StaleConnection(error) : error);
   }
 
   #onError(socket: net.Socket, err: NodeJS.ErrnoException): void {
     const pending = this.#pendingOn(socket);
     if (pending === undefined) return this.#drop(socket);
     const { device } = pending.post;
-    if (pending.post.signal?.aborted === true) return pending.fail(closedError(device));
-    if (err.code === 'ECONNREFUSED') return pending.fail(refusedError(device, err));
-    if (pending.parser.started) return pending.fail(brokenReplyError(device));
+    if (pending.post.signal?.aborted === true) return this.#fail(pending, closedError(device));
+    if (err.code === 'ECONNREFUSED') return this.#fail(pending, refusedError(device, err));
+    if (pending.parser.started) return this.#fail(pending, brokenReplyError(device));
     const mapped = fromSocketError(err, device);
     const stale = pending.reused && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-    pending.fail(stale ? new StaleConnection(mapped) : mapped);
+    this.#fail(pending, stale ? new StaleConnection(mapped) : mapped);
   }
 
   /** Destroys a socket and forgets it; close() still waits for its 'close'. */
