@@ -165,6 +165,17 @@ void describe('SmartClient.callMany', () => {
     assert.ok(transport.sent.every((s) => s.method === 'multipleRequest' && s.repeatable));
   });
 
+  void it('refuses a request that is no SMART call as a rejection (never a throw), and sends nothing', async () => {
+    const transport = new FakeTransport(device(table(2)));
+    const client = new SmartClient({ transport });
+    let pending: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => {
+      pending = client.callMany([{ method: 'get_thing_0' }, { method: 'no such name!' }]);
+    });
+    await assert.rejects(pending!, isCode(ErrorCode.BAD_INPUT, /method name/));
+    assert.equal(transport.sent.length, 0);
+  });
+
   void it('sends one batch for up to 5, one plain request for one, and nothing for none', async () => {
     const transport = new FakeTransport(device(table(5)));
     const client = new SmartClient({ transport });
