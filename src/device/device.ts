@@ -247,7 +247,7 @@ export abstract class Device extends Target {
 
   /** Whether the device has a capability, as far as is known now. */
   has(name: CapabilityName): boolean {
-    return this.modules[name] !== undefined;
+    return this.known(name) !== undefined;
   }
 
   /** The module serving a capability if it is known already (no request, no wait): for paths that run every time, such as a switch. */

@@ -273,9 +273,10 @@ export class SmartDevice extends Device {
 
   /** The meter of the device, or of one outlet (which has one only where the strip meters per outlet). */
   private meterOf(part: Part): Promise<SmartMeter> {
-    const meter = this.meters.get(partKey(part));
+    const key = partKey(part);
+    const meter = this.meters.get(key);
     // Known after the first reading: no step of its own for every poll after it.
-    if (meter === undefined) return this.newMeter(partKey(part));
+    if (meter === undefined) return this.newMeter(key);
     return meter.present ? Promise.resolve(meter) : Promise.reject(this.noMeter());
   }
 

@@ -58,7 +58,7 @@ export class SmartMeter {
   readFrom(outcomes: readonly SmartOutcome[]): Promise<SmartEnergyReading> {
     const methods = this.methods;
     if (methods.length === 0) {
-      return Promise.reject(new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address }));
+      return Promise.reject(this.noMeter());
     }
     const parts: SmartEnergyParts = {};
     const failure = this.collect(outcomes, parts);
@@ -83,7 +83,7 @@ export class SmartMeter {
   /** The reading from what was collected; the first failure, or NO_ENERGY_METER, when nothing was. */
   private combined(parts: SmartEnergyParts, failure: KasaError | undefined): SmartEnergyReading {
     if (Object.keys(parts).length === 0) {
-      throw failure ?? new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
+      throw failure ?? this.noMeter();
     }
     return combineSmartEnergy(parts);
   }
@@ -91,7 +91,7 @@ export class SmartMeter {
   /** Daily statistics of a month (`month` 1-12), or monthly ones of a year, in kWh. */
   async stats(period: { year: number; month?: number }, timeDiffMinutes = 0): Promise<EnergyStat[]> {
     if (!this.present) {
-      throw new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
+      throw this.noMeter();
     }
     const params = energyDataParams(period, timeDiffMinutes);
     const result =
@@ -99,6 +99,10 @@ export class SmartMeter {
         ? await this.client.call('get_energy_data', params)
         : await this.client.controlChild(this.childId, 'get_energy_data', params);
     return normaliseEnergyData(result, timeDiffMinutes);
+  }
+
+  private noMeter(): KasaError {
+    return new KasaError(ErrorCode.NO_ENERGY_METER, `${this.client.address} has no energy meter.`, { device: this.client.address });
   }
 
   /** Runs requests on the device, or on the outlet through control_child. */
