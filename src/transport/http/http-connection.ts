@@ -79,6 +79,22 @@ class Exchange implements ResponseSink {
   }
 }
 
+/** A reply whose headers become an object only if read: a request on a kept session reads none. */
+class Reply implements PlainReply {
+  constructor(
+    private readonly head: ResponseHead,
+    readonly body: Buffer,
+  ) {}
+
+  get status(): number {
+    return this.head.status;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.head.headers;
+  }
+}
+
 /**
  * HTTP/1.1 on one TCP connection of its own, one request at a time: what a device transport needs
  * from an HTTP client and nothing more. The connection is kept between requests (keepAlive) unless
@@ -161,8 +177,8 @@ export class HttpConnection {
     const chunks = exchange.chunks;
     const body = head.status !== 200 ? Buffer.alloc(0) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, exchange.received);
     if (!head.keepAlive || !this.keepAlive) this.#drop(exchange.socket);
-    else this.#reuseUntil = reuseUntil(head.headers['keep-alive']);
-    exchange.resolve({ status: head.status, headers: head.headers, body });
+    else this.#reuseUntil = reuseUntil(head.field('keep-alive'));
+    exchange.resolve(new Reply(head, body));
   }
 
   /** Ends the request running (CLOSED), closes the connection; resolves once every socket has closed. Never rejects. */
@@ -276,8 +292,8 @@ export class HttpConnection {
  * second short of its N, so a request never crosses the server closing it (an error a command could
  * not be sent again after).
  */
-function reuseUntil(hint: string | string[] | undefined): number {
-  const seconds = hint === undefined ? undefined : keepAliveSeconds(String(hint));
+function reuseUntil(hint: string | undefined): number {
+  const seconds = hint === undefined ? undefined : keepAliveSeconds(hint);
   return seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000 - 1000;
 }
 

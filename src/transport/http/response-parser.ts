@@ -9,12 +9,36 @@ const MAX_CHUNK_LINE_BYTES = 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 
-export interface ResponseHead {
-  status: number;
+/**
+ * The status and head of a reply. Its fields are kept as the read pairs and made into an object
+ * only when someone asks for `headers`: a request on a kept session never does, and the object
+ * cost more than reading the whole head.
+ */
+export class ResponseHead {
+  #headers: IncomingHttpHeaders | undefined;
+
+  constructor(
+    readonly status: number,
+    /** The server keeps the connection open after this reply. */
+    public keepAlive: boolean,
+    /** Lower-case name, value, name, value... in the order sent. */
+    private readonly fields: readonly string[],
+  ) {}
+
   /** Names in lower case; several Set-Cookie kept as an array, other repeated fields joined by ", ". */
-  headers: IncomingHttpHeaders;
-  /** The server keeps the connection open after this reply. */
-  keepAlive: boolean;
+  get headers(): IncomingHttpHeaders {
+    return (this.#headers ??= headersOf(this.fields));
+  }
+
+  /** The value of the field `name` (lower case), repeated ones joined by ", "; not for Set-Cookie. */
+  field(name: string): string | undefined {
+    const fields = this.fields;
+    let value: string | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === name) value = value === undefined ? fields[i + 1] : `${value}, ${fields[i + 1]!}`;
+    }
+    return value;
+  }
 }
 
 /** What the parser hands over as it reads one reply. */
@@ -155,25 +179,21 @@ export class ResponseParser {
   }
 
   #takeHead(text: string): void {
-    const lines = splitLines(text, this.device);
-    const statusLine = lines[0] ?? '';
-    const code = statusCodeOf(statusLine);
-    if (code < 0) throw malformedError(this.device, `the status line ${JSON.stringify(statusLine.slice(0, 60))} is not HTTP/1.0 or 1.1`);
-    const headers = this.#readFields(lines);
-    if (code < 200) {
+    const { status, statusLine, fields } = readHeadText(text, this.device);
+    if (status < 200) {
       // An interim answer (100 Continue, 103 Early Hints): the real one follows. 101 was never asked for.
-      if (code === 101) throw malformedError(this.device, 'it switched protocols unasked (101)');
+      if (status === 101) throw malformedError(this.device, 'it switched protocols unasked (101)');
       return;
     }
-    const connection = tokens(headers['connection']);
+    const head = new ResponseHead(status, true, fields);
+    const connection = head.field('connection');
     const http10 = statusLine.charCodeAt(7) === 0x30; // HTTP/1.0
-    let keepAlive = http10 ? connection.includes('keep-alive') : !connection.includes('close');
-    const head: ResponseHead = { status: code, headers, keepAlive };
-    const transferEncoding = headers['transfer-encoding'];
-    const contentLength = headers['content-length'];
+    let keepAlive = http10 ? listsToken(connection, 'keep-alive') : !listsToken(connection, 'close');
+    const transferEncoding = head.field('transfer-encoding');
+    const contentLength = head.field('content-length');
     let length: number | undefined;
     let state: State;
-    if (code === 204 || code === 304) {
+    if (status === 204 || status === 304) {
       state = 'done';
     } else if (transferEncoding !== undefined) {
       if (contentLength !== undefined) throw malformedError(this.device, 'it gives both Transfer-Encoding and Content-Length');
@@ -193,25 +213,6 @@ export class ResponseParser {
     if (length !== undefined && length > this.#maxBody) throw tooLargeError(this.device, this.#maxBody, length);
     this.#remaining = length ?? 0;
     this.#state = state;
-  }
-
-  #readFields(lines: string[]): IncomingHttpHeaders {
-    const headers: IncomingHttpHeaders = Object.create(null) as IncomingHttpHeaders;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = nameEnd(line);
-      if (colon < 0) throw malformedError(this.device, `the header line ${JSON.stringify(line.slice(0, 60))} is not "name: value"`);
-      const value = fieldValue(line, colon + 1);
-      if (CONTROL.test(value)) throw malformedError(this.device, `the header ${line.slice(0, colon)} holds control characters`);
-      const name = line.slice(0, colon).toLowerCase();
-      if (name === 'set-cookie') {
-        (headers['set-cookie'] ??= []).push(value);
-        continue;
-      }
-      const before = headers[name];
-      headers[name] = before === undefined ? value : `${String(before)}, ${value}`;
-    }
-    return headers;
   }
 
   #readLine(data: Buffer, at: number, limit: number, what: string): { line: string; next: number } | undefined {
@@ -266,7 +267,7 @@ export class ResponseParser {
     this.#trailerBytes += read.next - at;
     if (read.line === '') {
       this.#state = 'done';
-    } else if (nameEnd(read.line) < 0 || CONTROL.test(read.line)) {
+    } else if (nameEnd(read.line, 0, read.line.length) < 0 || CONTROL.test(read.line)) {
       throw malformedError(this.device, `the trailer line ${JSON.stringify(read.line.slice(0, 60))} is not "name: value"`);
     }
     return read.next;
@@ -285,18 +286,68 @@ function headEnd(bytes: Buffer, from: number): number {
   return -1;
 }
 
-/** The lines of a head (CR LF or a lone LF), the blank one that ends it left out. */
-function splitLines(text: string, device: string): string[] {
-  const lines = text.split('\n');
-  lines.length -= 2; // the blank line and what follows its LF
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.includes('\r')) throw malformedError(device, 'a line of its head holds a stray carriage return');
-    if (i > 0 && (line.startsWith(' ') || line.startsWith('\t'))) throw malformedError(device, 'a header is folded over two lines');
-    lines[i] = line;
+/**
+ * The status line and header fields of a head (its text up to and with the blank line), checked
+ * line by line: lines end in CR LF or a lone LF, a CR anywhere else is refused, as are folded lines,
+ * a line that is not "name: value" and control characters in a value. Read by index, not split
+ * into lines: it runs for every reply.
+ */
+function readHeadText(text: string, device: string): { status: number; statusLine: string; fields: string[] } {
+  for (let cr = text.indexOf('\r'); cr !== -1; cr = text.indexOf('\r', cr + 1)) {
+    if (text.charCodeAt(cr + 1) !== LF) throw malformedError(device, 'a line of its head holds a stray carriage return');
   }
-  return lines;
+  let next = text.indexOf('\n') + 1;
+  const statusLine = text.slice(0, lineEnd(text, next - 1));
+  const status = statusCodeOf(statusLine);
+  if (status < 0) throw malformedError(device, `the status line ${JSON.stringify(statusLine.slice(0, 60))} is not HTTP/1.0 or 1.1`);
+  const fields: string[] = [];
+  for (;;) {
+    const start = next;
+    const lf = text.indexOf('\n', start);
+    const end = lineEnd(text, lf);
+    if (end === start) break; // the blank line that ends the head
+    next = lf + 1;
+    if (isBlank(text.charCodeAt(start))) throw malformedError(device, 'a header is folded over two lines');
+    const colon = nameEnd(text, start, end);
+    if (colon < 0) throw malformedError(device, `the header line ${JSON.stringify(text.slice(start, end).slice(0, 60))} is not "name: value"`);
+    let from = colon + 1;
+    let to = end;
+    while (from < to && isBlank(text.charCodeAt(from))) from++;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+    if (holdsControl(text, from, to)) throw malformedError(device, `the header ${text.slice(start, colon)} holds control characters`);
+    fields.push(text.slice(start, colon).toLowerCase(), text.slice(from, to));
+  }
+  return { status, statusLine, fields };
+}
+
+/** Where the line ending at the LF at `lf` ends, its CR left out. */
+function lineEnd(text: string, lf: number): number {
+  return lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+}
+
+/** A control character (but a tab) between `from` and `to`. */
+function holdsControl(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** The header object of a head's name and value pairs. */
+function headersOf(fields: readonly string[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = Object.create(null) as IncomingHttpHeaders;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name === 'set-cookie') {
+      (headers['set-cookie'] ??= []).push(value);
+      continue;
+    }
+    const before = headers[name];
+    headers[name] = before === undefined ? value : `${String(before)}, ${value}`;
+  }
+  return headers;
 }
 
 /** The characters a header's name may hold (RFC 9110's tchar), by character code. */
@@ -304,27 +355,18 @@ const NAME_CHARS = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") NAME_CHARS[c.charCodeAt(0)] = 1;
 
 /**
- * Where the name of a header line ends (its colon); -1 when the line is not "name: value". Read by
- * hand, not by a pattern, as it runs for every header of every reply (a match costs an array and
- * its strings each time). Lines here hold neither CR nor LF (splitLines).
+ * Where the name of the header line from `start` to `end` ends (its colon); -1 when the line is
+ * not "name: value". Read by hand, not by a pattern, as it runs for every header of every reply (a
+ * match costs an array and its strings each time).
  */
-function nameEnd(line: string): number {
-  const colon = line.indexOf(':');
-  if (colon <= 0) return -1;
-  for (let i = 0; i < colon; i++) {
-    const code = line.charCodeAt(i);
+function nameEnd(text: string, start: number, end: number): number {
+  const colon = text.indexOf(':', start);
+  if (colon <= start || colon >= end) return -1;
+  for (let i = start; i < colon; i++) {
+    const code = text.charCodeAt(i);
     if (code >= NAME_CHARS.length || NAME_CHARS[code] === 0) return -1;
   }
   return colon;
-}
-
-/** A header's value: the line from `from` on, without the spaces and tabs around it. */
-function fieldValue(line: string, from: number): string {
-  let start = from;
-  let end = line.length;
-  while (start < end && isBlank(line.charCodeAt(start))) start++;
-  while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  return line.slice(start, end);
 }
 
 function isBlank(code: number): boolean {
@@ -332,24 +374,31 @@ function isBlank(code: number): boolean {
 }
 
 /** The comma-separated tokens of a field, in lower case. */
-function tokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+function tokens(value: string): string[] {
   const found: string[] = [];
-  for (const token of String(value).split(',')) {
+  for (const token of value.split(',')) {
     const trimmed = token.trim();
     if (trimmed !== '') found.push(trimmed.toLowerCase());
   }
   return found;
 }
 
+/** Whether a comma-separated field lists `token` (lower case), in any case. */
+function listsToken(value: string | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  // Nearly always a single token (Connection: keep-alive): compared without a split.
+  if (!value.includes(',')) return value.trim().toLowerCase() === token;
+  return tokens(value).includes(token);
+}
+
 /** A Content-Length: digits, repeated only with the same value. */
-function parseContentLength(value: string | string[], device: string): number {
+function parseContentLength(value: string, device: string): number {
   // Nearly always one plain number: read without a pattern or a split.
-  if (typeof value === 'string' && isDigits(value, 15)) return Number(value);
-  const values = new Set(String(value).split(',').map((part) => part.trim()));
+  if (isDigits(value, 15)) return Number(value);
+  const values = new Set(value.split(',').map((part) => part.trim()));
   const [only] = values;
   if (values.size !== 1 || only === undefined || !/^\d{1,15}$/.test(only)) {
-    throw malformedError(device, `its Content-Length ${JSON.stringify(String(value).slice(0, 40))} is no single length`);
+    throw malformedError(device, `its Content-Length ${JSON.stringify(value.slice(0, 40))} is no single length`);
   }
   return Number(only);
 }

@@ -53,6 +53,9 @@ describe('ResponseParser', () => {
       assert.equal(out.head?.headers['x-tabs'], 'in tabs', 'spaces and tabs around a value are not part of it');
       assert.equal(out.head?.headers['x-empty'], '');
       assert.equal(out.head?.headers['x-colons'], 'a:b: c', 'the name ends at the first colon');
+      assert.equal(out.head?.field('x-note'), 'one, two', 'a field read alone, by its lower-case name');
+      assert.equal(out.head?.field('content-length'), '11');
+      assert.equal(out.head?.field('x-absent'), undefined);
     });
   });
 
@@ -103,6 +106,10 @@ describe('ResponseParser', () => {
     assert.equal(keep('HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 0\r\n\r\n'), false);
     assert.equal(keep('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'), false);
     assert.equal(keep('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n'), true);
+    assert.equal(keep('HTTP/1.1 200 OK\r\nConnection: CLOSE\r\nContent-Length: 0\r\n\r\n'), false, 'a token in any case');
+    assert.equal(keep('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n'), true);
+    assert.equal(keep('HTTP/1.1 200 OK\r\nConnection: closed\r\nContent-Length: 0\r\n\r\n'), true, 'another token is not close');
+    assert.equal(keep('HTTP/1.1 200 OK\r\nConnection: upgrade\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'), false, 'close in a repeated field');
     assert.equal(keep('HTTP/1.1 204 No Content\r\n\r\n'), true);
     assert.equal(keep('HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n'), true, 'a status line without reason');
     assert.equal(keep('HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n'), true, 'an empty reason');
@@ -130,7 +137,7 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\r\n: no name\r\n\r\n', /header line/],
       ['HTTP/1.1 200 OK\r\nX\u00e9: not a token\r\n\r\n', /header line/],
       ['HTTP/1.1 200 OK\r\nX(y): a separator in the name\r\n\r\n', /header line/],
-      ['HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n', /folded/],
+      ['HTTP/1.1 200 OK\r\nX: a\r\n more\r\n\r\n', /folded over two lines/],
       ['HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n', /control characters/],
       ['HTTP/1.1 101 Switching Protocols\r\n\r\n', /switched protocols/],
       ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', /both/],
