@@ -122,6 +122,7 @@ const tapoLayers: Layer[] = [
           body,
           contentType: 'application/octet-stream',
           device: `${HOST}:${port}`,
+          repeatable: true,
           deadline: Date.now() + 5000,
           budgetMs: 5000,
           maxReplyBytes: 4096,

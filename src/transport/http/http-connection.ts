@@ -25,19 +25,17 @@ export interface PlainPost {
   maxReplyBytes: number;
   /** Aborting it fails the request with CLOSED. */
   signal?: AbortSignal;
+  /**
+   * The request may be sent again when a kept connection turns out to have been closed by the
+   * device: a handshake or a read. A command is not, since the device may have run it before closing.
+   */
+  repeatable: boolean;
 }
 
 export interface PlainReply {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
-}
-
-/** A reused keep-alive connection that failed before any byte of the reply: the request never got there. */
-export class StaleConnection extends Error {
-  constructor(readonly error: KasaError) {
-    super(error.message);
-  }
 }
 
 /** Header values a request carries must stay on their line. */
@@ -62,7 +60,7 @@ class Exchange implements ResponseSink {
     /** Sent on a kept connection, which the device may have closed meanwhile. */
     readonly reused: boolean,
     readonly resolve: (reply: PlainReply) => void,
-    readonly reject: (error: KasaError | StaleConnection) => void,
+    readonly reject: (error: KasaError) => void,
   ) {
     this.parser = new ResponseParser(post.device, this);
   }
@@ -118,41 +116,48 @@ export class HttpConnection {
   constructor(private readonly keepAlive = true) {}
 
   post(post: PlainPost): Promise<PlainReply> {
+    const refusal = this.#refusal(post);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise<PlainReply>((resolve, reject) => this.#send(post, resolve, reject));
+  }
+
+  /** Why the post cannot be sent now, if it cannot. */
+  #refusal(post: PlainPost): KasaError | undefined {
     const { device } = post;
-    if (this.#closed || post.signal?.aborted === true) return Promise.reject(closedError(device));
+    if (this.#closed || post.signal?.aborted === true) return closedError(device);
+    if (post.deadline <= Date.now()) return timeoutError(device, 'answer', post.budgetMs);
+    if (this.#pending !== undefined) return new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device });
+    if (UNSAFE_IN_HEADER.test(post.path) || (post.cookie !== undefined && UNSAFE_IN_HEADER.test(post.cookie)) || (post.contentType !== undefined && UNSAFE_IN_HEADER.test(post.contentType))) {
+      return new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device });
+    }
+    return undefined;
+  }
+
+  /** Writes the request on the kept connection, or on a new one when it cannot be reused. */
+  #send(post: PlainPost, resolve: (reply: PlainReply) => void, reject: (error: KasaError) => void): void {
+    const { device } = post;
     const now = Date.now();
     const remaining = post.deadline - now;
-    if (remaining <= 0) return Promise.reject(timeoutError(device, 'answer', post.budgetMs));
-    if (this.#pending !== undefined) return Promise.reject(new KasaError(ErrorCode.INTERNAL, `A request to ${device} is already running on this connection.`, { device }));
-    const contentType = post.contentType ?? 'application/octet-stream';
-    if (UNSAFE_IN_HEADER.test(post.path) || (post.cookie !== undefined && UNSAFE_IN_HEADER.test(post.cookie)) || UNSAFE_IN_HEADER.test(contentType)) {
-      return Promise.reject(new KasaError(ErrorCode.BAD_INPUT, `A request to ${device} would carry a header value with a line break or control character.`, { device }));
-    }
-
     let socket = this.#socket;
     if (socket !== undefined && (post.host !== this.#host || post.port !== this.#port || socket.destroyed || socket.readableEnded || !socket.writable || now >= this.#reuseUntil)) {
       this.#drop(socket);
       socket = undefined;
     }
     const reused = socket !== undefined;
-    if (socket === undefined) socket = this.#connect(post.host, post.port);
-    const live = socket;
-
-    return new Promise<PlainReply>((resolve, reject) => {
-      const exchange = new Exchange(post, live, reused, resolve, reject);
-      this.#pending = exchange;
-      exchange.timer = setTimeout(() => this.#fail(exchange, timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
-      if (live.connecting && post.connectTimeoutMs !== undefined && post.connectTimeoutMs < remaining) {
-        const connectTimeoutMs = post.connectTimeoutMs;
-        exchange.connectTimer = setTimeout(() => this.#fail(exchange, timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
-        live.once('connect', () => clearTimeout(exchange.connectTimer));
-      }
-      if (post.signal !== undefined) {
-        exchange.onAbort = () => this.#fail(exchange, closedError(device));
-        post.signal.addEventListener('abort', exchange.onAbort, { once: true });
-      }
-      live.write(this.#request(post, contentType));
-    });
+    const live = socket ?? this.#connect(post.host, post.port);
+    const exchange = new Exchange(post, live, reused, resolve, reject);
+    this.#pending = exchange;
+    exchange.timer = setTimeout(() => this.#fail(exchange, timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
+    if (live.connecting && post.connectTimeoutMs !== undefined && post.connectTimeoutMs < remaining) {
+      const connectTimeoutMs = post.connectTimeoutMs;
+      exchange.connectTimer = setTimeout(() => this.#fail(exchange, timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
+      live.once('connect', () => clearTimeout(exchange.connectTimer));
+    }
+    if (post.signal !== undefined) {
+      exchange.onAbort = () => this.#fail(exchange, closedError(device));
+      post.signal.addEventListener('abort', exchange.onAbort, { once: true });
+    }
+    live.write(this.#request(post));
   }
 
   /** The request is over, answered or not: its timers and abort listener go. */
@@ -163,11 +168,26 @@ export class HttpConnection {
     if (exchange.onAbort !== undefined) exchange.post.signal?.removeEventListener('abort', exchange.onAbort);
   }
 
-  #fail(exchange: Exchange, error: KasaError | StaleConnection): void {
+  #fail(exchange: Exchange, error: KasaError): void {
     if (this.#pending !== exchange) return;
     this.#finish(exchange);
     this.#drop(exchange.socket);
     exchange.reject(error);
+  }
+
+  /**
+   * A kept connection failed before any byte of the reply: the device had closed it meanwhile, as
+   * devices do whenever they like. A request that may be repeated goes again on a new connection;
+   * the error of one that may not says that a command may have run.
+   */
+  #stale(exchange: Exchange, error: KasaError): void {
+    if (!exchange.post.repeatable) return this.#fail(exchange, error);
+    if (this.#pending !== exchange) return;
+    this.#finish(exchange);
+    this.#drop(exchange.socket);
+    const refusal = this.#refusal(exchange.post);
+    if (refusal !== undefined) return exchange.reject(refusal);
+    this.#send(exchange.post, exchange.resolve, exchange.reject);
   }
 
   #settle(exchange: Exchange): void {
@@ -190,12 +210,12 @@ export class HttpConnection {
     return Promise.all([...this.#open].map(socketClosed)).then(() => undefined);
   }
 
-  #request(post: PlainPost, contentType: string): Buffer {
+  #request(post: PlainPost): Buffer {
     const host = post.host.includes(':') ? `[${post.host}]` : post.host;
     const head =
       `POST ${post.path} HTTP/1.1\r\n` +
       `Host: ${post.port === 80 ? host : `${host}:${post.port}`}\r\n` +
-      `Content-Type: ${contentType}\r\n` +
+      `Content-Type: ${post.contentType ?? 'application/octet-stream'}\r\n` +
       // Always explicit: AES firmware answers 500 to a chunked body.
       `Content-Length: ${post.body.length}\r\n` +
       (post.cookie === undefined ? '' : `Cookie: ${post.cookie}\r\n`) +
@@ -265,7 +285,8 @@ export class HttpConnection {
     if (pending.post.signal?.aborted === true) return this.#fail(pending, closedError(device));
     if (pending.parser.started) return this.#fail(pending, brokenReplyError(device));
     const error = fromSocketError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), device);
-    this.#fail(pending, pending.reused ? new StaleConnection(error) : error);
+    if (pending.reused) return this.#stale(pending, error);
+    this.#fail(pending, error);
   }
 
   #onError(socket: net.Socket, err: NodeJS.ErrnoException): void {
@@ -276,8 +297,8 @@ export class HttpConnection {
     if (err.code === 'ECONNREFUSED') return this.#fail(pending, refusedError(device, err));
     if (pending.parser.started) return this.#fail(pending, brokenReplyError(device));
     const mapped = fromSocketError(err, device);
-    const stale = pending.reused && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-    this.#fail(pending, stale ? new StaleConnection(mapped) : mapped);
+    if (pending.reused && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return this.#stale(pending, mapped);
+    this.#fail(pending, mapped);
   }
 
   /** Destroys a socket and forgets it; close() still waits for its 'close'. */

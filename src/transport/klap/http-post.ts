@@ -2,7 +2,7 @@ import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { KasaError, fromSocketError } from '../../util/errors';
-import { HttpConnection, PlainPost, StaleConnection, socketClosed } from '../http/http-connection';
+import { HttpConnection, PlainPost, socketClosed } from '../http/http-connection';
 import { brokenReplyError, closedError, refusedError, timeoutError, tooLargeError } from '../http/errors';
 
 export interface HttpReply {
@@ -21,11 +21,13 @@ export interface HttpPostOptions extends PlainPost {
   https?: boolean;
   /** HTTPS: a keep-alive https.Agent; without one, a connection of its own. */
   agent?: https.Agent;
-  /**
-   * The request may be sent again when a reused keep-alive connection turns out to be closed: a
-   * handshake or a read. A command is not, since the device may have run it before closing.
-   */
-  repeatable: boolean;
+}
+
+/** A reused HTTPS connection that failed before any byte of the reply: the device had closed it. */
+class StaleConnection extends Error {
+  constructor(readonly error: KasaError) {
+    super(error.message);
+  }
 }
 
 /**
@@ -35,9 +37,9 @@ export interface HttpPostOptions extends PlainPost {
  * exchange); HTTPS over Node's https.
  */
 export function httpPost(options: HttpPostOptions): Promise<HttpReply> {
-  if (options.https === true) return retried(options, () => httpsAttempt(options));
-  const connection = options.connection;
-  if (connection !== undefined) return retried(options, () => connection.post(options));
+  if (options.https === true) return httpsPost(options);
+  // A kept connection sends a repeatable request again by itself when the device had closed it.
+  if (options.connection !== undefined) return options.connection.post(options);
   return postAlone(options);
 }
 
@@ -45,17 +47,17 @@ export function httpPost(options: HttpPostOptions): Promise<HttpReply> {
 async function postAlone(options: HttpPostOptions): Promise<HttpReply> {
   const own = new HttpConnection(false);
   try {
-    return await retried(options, () => own.post(options));
+    return await own.post(options);
   } finally {
     await own.close();
   }
 }
 
-function retried(options: HttpPostOptions, attempt: () => Promise<HttpReply>): Promise<HttpReply> {
-  return attempt().catch((err: unknown) => {
+function httpsPost(options: HttpPostOptions): Promise<HttpReply> {
+  return httpsAttempt(options).catch((err: unknown) => {
     if (!(err instanceof StaleConnection)) throw err;
     // Devices close idle connections whenever they like; a request that only reads is sent again.
-    if (options.repeatable) return attempt();
+    if (options.repeatable) return httpsAttempt(options);
     throw err.error; // the caller knows whether it was a command, and says so
   });
 }
