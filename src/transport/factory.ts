@@ -7,6 +7,8 @@ import type { ExchangeTrace } from '../util/trace';
 import { TpapTransport } from './tpap';
 import type { Transport } from './transport';
 import { UdpTransport } from './udp';
+import { displayValue } from '../util/display-text';
+import { ErrorCode, KasaError } from '../util/errors';
 
 /** auto: port 9999, falling back to KLAP on port 80 for newer firmware. aes: older Tapo firmware (SMART only). tpap: 2025 firmware (SMART only). */
 export type TransportChoice = 'auto' | 'tcp' | 'udp' | 'klap' | 'aes' | 'tpap';
@@ -69,6 +71,12 @@ export function createTransport(settings: TransportSettings): Transport {
       return new TpapTransport({ ...common, port: klapPort, ...tpapOptions(settings) });
     case 'auto':
       return new AutoTransport({ ...common, port: settings.port, klapPort, ...credentials, ...tpapOptions(settings) });
+    default:
+      // Only a caller without the types can get here (JavaScript, a hand-edited setting).
+      throw new KasaError(
+        ErrorCode.BAD_INPUT,
+        `${displayValue(settings.transport)} is no transport: choose one of ${TRANSPORT_CHOICES.join(', ')}.`,
+      );
   }
 }
 

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { TRANSPORT_CHOICES, isTransportChoice } from '../../../src/transport/factory';
+import { ErrorCode } from '../../../src/util/errors';
+import { connectDevice } from '../../../src/family/connect';
+import { TRANSPORT_CHOICES, TransportChoice, createTransport, isTransportChoice } from '../../../src/transport/factory';
+import { isKasaError } from '../../support/errors';
 
 // From <build>/test/unit/transport to the repository's root.
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
@@ -25,5 +28,14 @@ void describe('the transport choices of the factory and the device node editor',
     assert.ok(isTransportChoice('aes'));
     assert.ok(isTransportChoice('tpap'));
     assert.ok(!isTransportChoice('tpap2'));
+  });
+
+  void it('refuses a transport outside the choices in plain words, from JavaScript too, where the types do not reach', async () => {
+    for (const transport of ['http', undefined, 7]) {
+      const settings = { host: '127.0.0.1', port: 9999, transport: transport as unknown as TransportChoice };
+      assert.throws(() => createTransport(settings), isKasaError(ErrorCode.BAD_INPUT, /is no transport: choose one of auto, tcp, udp, klap, aes, tpap/));
+      // Nothing is sent: the settings are refused before any socket opens.
+      await assert.rejects(connectDevice(settings), isKasaError(ErrorCode.BAD_INPUT, /is no transport/));
+    }
   });
 });
