@@ -5,6 +5,7 @@ import { decodeReplyText } from '../util/json';
 import { RequestQueue } from '../util/request-queue';
 import { Transport, TransportOptions, formatAddress, formatSeconds } from './transport';
 import { decrypt, encodeTcpFrame } from './xor-cipher';
+import { DeadlineTimer } from './deadline-timer';
 
 export interface TcpTransportOptions extends TransportOptions {
   /**
@@ -23,6 +24,8 @@ interface PendingExchange {
   replyBytes: number;
   /** The request's bytes were handed to the system; before that, the device cannot have seen them. */
   written: boolean;
+  /** The time it was given, for the timeout's message. */
+  timeoutMs: number;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -43,6 +46,7 @@ export class TcpTransport implements Transport {
   /** When the last exchange on the open connection ended (see armIdleCheck). */
   private lastUsedAt = 0;
   private idleTimer: NodeJS.Timeout | null = null;
+  private readonly deadlines = new DeadlineTimer(() => this.timedOut());
 
   constructor(options: TcpTransportOptions) {
     this.host = options.host;
@@ -103,6 +107,7 @@ export class TcpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.deadlines.clear();
     this.queue.close();
     this.pending?.reject(this.closedError());
     this.pending = null;
@@ -136,16 +141,9 @@ export class TcpTransport implements Transport {
     if (this.closed) return Promise.reject(this.closedError());
     const socket = this.socket ?? this.connect();
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const what = socket.connecting ? 'accept a connection' : 'answer';
-        fail(
-          new KasaError(ErrorCode.TIMEOUT, `${this.address} did not ${what} within ${formatSeconds(timeoutMs)}.`, {
-            device: this.address,
-          }),
-        );
-      }, timeoutMs);
+      this.deadlines.start(Date.now() + timeoutMs);
       const settle = (): void => {
-        clearTimeout(timer);
+        this.deadlines.stop();
         this.pending = null;
       };
       const fail = (err: KasaError | BrokenBeforeReply): void => {
@@ -156,6 +154,7 @@ export class TcpTransport implements Transport {
       const pending: PendingExchange = {
         replyBytes: 0,
         written: false,
+        timeoutMs,
         resolve: (text) => {
           settle();
           if (!this.persistent) this.dropSocket();
@@ -181,6 +180,14 @@ export class TcpTransport implements Transport {
         pending.written = socket.errored === null && !socket.destroyed;
       }
     });
+  }
+
+  /** The request running is past its time: TIMEOUT, and the connection goes (its reply would come late). */
+  private timedOut(): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    const what = this.socket?.connecting === true ? 'accept a connection' : 'answer';
+    pending.reject(new KasaError(ErrorCode.TIMEOUT, `${this.address} did not ${what} within ${formatSeconds(pending.timeoutMs)}.`, { device: this.address }));
   }
 
   private connect(): net.Socket {

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, KasaError, fromSocketError } from '../../util/errors';
 import { brokenReplyError, closedError, refusedError, timeoutError } from './errors';
 import { ResponseHead, ResponseParser, ResponseSink } from './response-parser';
+import { DeadlineTimer } from '../deadline-timer';
 
 /** One POST and its limits, as the connection sends it. */
 export interface PlainPost {
@@ -49,7 +50,6 @@ class Exchange implements ResponseSink {
   readonly parser: ResponseParser;
   readonly chunks: Buffer[] = [];
   received = 0;
-  timer: NodeJS.Timeout | undefined;
   connectTimer: NodeJS.Timeout | undefined;
   /** Set only for a post with an abort signal. */
   onAbort: (() => void) | undefined;
@@ -111,6 +111,7 @@ export class HttpConnection {
   #reuseUntil = Number.POSITIVE_INFINITY;
   /** Sockets not yet closed, for close() to wait on. */
   readonly #open = new Set<net.Socket>();
+  readonly #deadlines = new DeadlineTimer(() => this.#timedOut());
 
   /** keepAlive false: each request on a connection of its own, closed after the reply. */
   constructor(private readonly keepAlive = true) {}
@@ -147,7 +148,7 @@ export class HttpConnection {
     const live = socket ?? this.#connect(post.host, post.port);
     const exchange = new Exchange(post, live, reused, resolve, reject);
     this.#pending = exchange;
-    exchange.timer = setTimeout(() => this.#fail(exchange, timeoutError(device, live.connecting ? 'accept a connection' : 'answer', post.budgetMs)), remaining);
+    this.#deadlines.start(post.deadline);
     if (live.connecting && post.connectTimeoutMs !== undefined && post.connectTimeoutMs < remaining) {
       const connectTimeoutMs = post.connectTimeoutMs;
       exchange.connectTimer = setTimeout(() => this.#fail(exchange, timeoutError(device, 'accept a connection', connectTimeoutMs)), connectTimeoutMs);
@@ -163,9 +164,16 @@ export class HttpConnection {
   /** The request is over, answered or not: its timers and abort listener go. */
   #finish(exchange: Exchange): void {
     this.#pending = undefined;
-    clearTimeout(exchange.timer);
+    this.#deadlines.stop();
     clearTimeout(exchange.connectTimer);
     if (exchange.onAbort !== undefined) exchange.post.signal?.removeEventListener('abort', exchange.onAbort);
+  }
+
+  #timedOut(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const { post, socket } = pending;
+    this.#fail(pending, timeoutError(post.device, socket.connecting ? 'accept a connection' : 'answer', post.budgetMs));
   }
 
   #fail(exchange: Exchange, error: KasaError): void {
@@ -204,6 +212,7 @@ export class HttpConnection {
   /** Ends the request running (CLOSED), closes the connection; resolves once every socket has closed. Never rejects. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#deadlines.clear();
     const pending = this.#pending;
     if (pending !== undefined) this.#fail(pending, closedError(pending.post.device));
     if (this.#socket !== undefined) this.#drop(this.#socket);
@@ -234,7 +243,7 @@ export class HttpConnection {
     this.#port = port;
     this.#open.add(socket);
     socket.setKeepAlive(true, 1000);
-    // An idle connection does not keep the process alive; a request does, by its timer (always set).
+    // An idle connection does not keep the process alive; a request does, by the deadline timer it runs under.
     socket.unref();
     socket.on('data', (data: Buffer) => this.#onData(socket, data));
     socket.on('end', () => this.#onEnd(socket));
