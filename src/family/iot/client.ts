@@ -157,7 +157,7 @@ function prepareRequest(request: Request | string): PreparedRequest {
       throw new KasaError(ErrorCode.BAD_INPUT, `The command is not valid JSON: ${displayText(request, 80)}`);
     }
   }
-  if (!isObject(value) || Object.keys(value).length === 0) {
+  if (!isObject(value) || !hasOwnKey(value)) {
     throw new KasaError(ErrorCode.BAD_INPUT, 'A command must be a JSON object such as {"system":{"get_sysinfo":{}}}.');
   }
   if (valueWritesMoreThan(value)) {
@@ -175,4 +175,10 @@ function prepareRequest(request: Request | string): PreparedRequest {
     throw new KasaError(ErrorCode.BAD_INPUT, `The command is nested more than ${MAX_JSON_DEPTH} levels deep.`);
   }
   return { sent, value };
+}
+
+/** Whether an object has a key of its own, found without listing them all. */
+function hasOwnKey(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
 }

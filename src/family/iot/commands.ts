@@ -45,12 +45,13 @@ export function methodsOf(request: Request): string[] {
  */
 export function isReadOnly(request: Request): boolean {
   // The method names themselves: module names may have dots of their own (smartlife.iot.dimmer).
-  // Plain loops: this runs for every request, and allocates nothing.
+  // Plain loops over own keys: this runs for every request, and allocates nothing.
   let methods = 0;
-  for (const module of Object.keys(request)) {
+  for (const module in request) {
     const m = request[module];
-    if (module === 'context' || !isObject(m)) continue;
-    for (const name of Object.keys(m)) {
+    if (!Object.hasOwn(request, module) || module === 'context' || !isObject(m)) continue;
+    for (const name in m) {
+      if (!Object.hasOwn(m, name)) continue;
       if (!name.startsWith('get_')) return false;
       methods++;
     }

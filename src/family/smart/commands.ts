@@ -123,6 +123,9 @@ export function smartDestructiveMethods(request: SmartRequest): string[] {
  * retried after a broken connection or a new session. Anything else could run twice.
  */
 export function isSmartReadOnly(request: SmartRequest): boolean {
+  const method: unknown = request.method;
+  // A single call, as a poll nearly always is: nothing inside it to walk.
+  if (typeof method === 'string' && method !== 'multipleRequest' && method !== 'control_child') return isSmartReadMethod(method);
   const methods = smartMethodsOf(request);
   return methods.length > 0 && methods.every(isSmartReadMethod);
 }
