@@ -169,6 +169,7 @@ export class HttpConnection {
     if (exchange.onAbort !== undefined) exchange.post.signal?.removeEventListener('abort', exchange.onAbort);
   }
 
+  /** The request running is past its deadline: TIMEOUT, and the connection goes (its reply would come late). */
   #timedOut(): void {
     const pending = this.#pending;
     if (pending === undefined) return;
