@@ -10,9 +10,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * The status and head of a reply. Its fields are kept as the read pairs and made into an object
- * only when someone asks for `headers`: a request on a kept session never does, and the object
- * cost more than reading the whole head.
+ * The status and head of a reply. Its fields are kept as name and value pairs, and made into an
+ * object only when someone asks for `headers`: a request on a kept session never does.
  */
 export class ResponseHead {
   #headers: IncomingHttpHeaders | undefined;
