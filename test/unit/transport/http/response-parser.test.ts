@@ -139,6 +139,9 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\r\nX(y): a separator in the name\r\n\r\n', /header line/],
       ['HTTP/1.1 200 OK\r\nX: a\r\n more\r\n\r\n', /folded over two lines/],
       ['HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n', /control characters/],
+      ['HTTP/1.1 200 OK\r\nX: a\x7fb\r\n\r\n', /control characters/],
+      ['HTTP/1.1 200 OK\r\nX: a\x1bb\r\n\r\n', /control characters/],
+      ['HTTP/1.1 200 O\x0bK\r\n\r\n', /status line/],
       ['HTTP/1.1 101 Switching Protocols\r\n\r\n', /switched protocols/],
       ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', /both/],
       ['HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n', /Content-Length/],
@@ -147,6 +150,7 @@ describe('ResponseParser', () => {
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n0\r\n\r\n', /longer than its size/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n', /trailer line/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Name: x\r\n\r\n', /trailer line/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\x7fb\r\n\r\n', /trailer line/],
     ];
     for (const [text, pattern] of malformed) {
       eachCut(text, (pieces) => assert.throws(() => feed(pieces), isKasaError(ErrorCode.PROTOCOL, pattern), JSON.stringify(text)));
