@@ -47,3 +47,9 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 function preview(text: string): string {
   return displayText(text, 80);
 }
+
+/** Whether an object has an enumerable key of its own, found without listing them all (hot paths). */
+export function hasOwnKey(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
+}

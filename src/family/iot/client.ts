@@ -6,7 +6,7 @@ import { ErrorCode, KasaError } from '../../util/errors';
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES, textNestsDeeperThan, valueWritesMoreThan } from '../../util/json-depth';
 import { displayText } from '../../util/display-text';
 import { checkAnswers, checkReply } from './reply';
-import { isObject, parseReplyText } from '../../util/json';
+import { hasOwnKey, isObject, parseReplyText } from '../../util/json';
 import { createTransport } from '../../transport/factory';
 import { ExchangeTrace, reportExchange } from '../../util/trace';
 import { Transport, formatAddress } from '../../transport/transport';
@@ -175,10 +175,4 @@ function prepareRequest(request: Request | string): PreparedRequest {
     throw new KasaError(ErrorCode.BAD_INPUT, `The command is nested more than ${MAX_JSON_DEPTH} levels deep.`);
   }
   return { sent, value };
-}
-
-/** Whether an object has a key of its own, found without listing them all. */
-function hasOwnKey(value: object): boolean {
-  for (const key in value) if (Object.hasOwn(value, key)) return true;
-  return false;
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, KasaError } from '../../util/errors';
+import { hasOwnKey } from '../../util/json';
 import type { EnergyStat } from '../../device/energy';
 import type { SmartClient, SmartOutcome } from './client';
 import type { SmartRequest } from './envelope';
@@ -82,7 +83,7 @@ export class SmartMeter {
 
   /** The reading from what was collected; the first failure, or NO_ENERGY_METER, when nothing was. */
   private combined(parts: SmartEnergyParts, failure: KasaError | undefined): SmartEnergyReading {
-    if (Object.keys(parts).length === 0) {
+    if (!hasOwnKey(parts)) {
       throw failure ?? this.noMeter();
     }
     return combineSmartEnergy(parts);
