@@ -21,6 +21,8 @@ export interface FleetRunOptions {
   seconds: number;
   /** Write a V8 CPU profile of the runtime process into this directory. */
   profileDir?: string;
+  /** Options of node and V8 for the runtime process (see --v8-flag). */
+  runtimeFlags?: readonly string[];
 }
 
 export interface FleetRunResult extends WindowFigures {
@@ -51,10 +53,11 @@ export async function runFleet(host: DeviceHost, options: FleetRunOptions): Prom
   const fleetPorts = options.family === 'kasa' ? host.xorPorts : (host.tapoPorts[tapoModel] ?? []);
   const ports = fleetPorts.slice(0, options.devices);
   if (ports.length < options.devices) throw new Error(`the device host runs ${fleetPorts.length} ${options.family} devices, ${options.devices} needed`);
-  const execArgv =
+  const profiling =
     options.profileDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=fleet-${options.family}-${options.layout}-${options.contender}-${options.devices}.cpuprofile`];
+  const execArgv = [...profiling, ...(options.runtimeFlags ?? [])];
   const child = fork(path.join(__dirname, 'fleet-runtime.js'), [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   const collect = (chunk: Buffer): void => {

@@ -12,9 +12,11 @@
  * this many times, in turns: the ratios are the median of the rounds', as one window per client
  * cannot settle a ratio on a shared machine)  --no-floor (skip the node asking no device, run at
  * the smallest size of each family, and the bare client, run at every size)  --cpu-prof (V8
- * profiles of each runtime process).
+ * profiles of each runtime process)  --v8-flag --no-memory-reducer (a V8 or Node option for every
+ * runtime process, repeatable: to see what part of the CPU a V8 heuristic takes, for every client alike).
  * A short run: --sizes 20 --trio-plugs 0 --tapo-sizes 20 --tapo-trio 0 --seconds 5.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -77,6 +79,8 @@ interface Settings {
   seconds: number;
   /** Windows of ours and the peer per fleet size, in turns (ours, peer, ours, peer, ...). */
   rounds: number;
+  /** Options of node and V8 for every runtime process (--v8-flag), none by default. */
+  runtimeFlags: string[];
   profileDir?: string;
 }
 
@@ -85,18 +89,24 @@ type Run = FleetRunResult & { round: number };
 
 const USAGE =
   'usage: node dist/bench/fleet.js [--sizes 50,200,500 | --sizes none] [--trio-plugs 50 | --trio-plugs 0] ' +
-  '[--tapo-sizes 200 | --tapo-sizes none] [--tapo-trio 50 | --tapo-trio 0] [--seconds 20] [--rounds 1] [--no-floor] [--cpu-prof]';
+  '[--tapo-sizes 200 | --tapo-sizes none] [--tapo-trio 50 | --tapo-trio 0] [--seconds 20] [--rounds 1] [--no-floor] [--cpu-prof] [--v8-flag --flag-name ...]';
+/** What --v8-flag takes: one option of node or V8, such as --no-memory-reducer or --max-semi-space-size=16. */
+const RUNTIME_FLAG = /^--[a-z0-9][a-z0-9_-]*(=[A-Za-z0-9_.,:-]+)?$/;
 
 /** null for --help. */
 function parseArguments(args: readonly string[]): Settings | null {
   if (args.includes('--help') || args.includes('-h')) return null;
-  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, tapoSizes: DEFAULT_TAPO_SIZES, tapoTrio: DEFAULT_TAPO_TRIO, seconds: DEFAULT_SECONDS, rounds: 1, floor: true };
+  const settings: Settings = { sizes: DEFAULT_SIZES, trioPlugs: DEFAULT_TRIO_PLUGS, tapoSizes: DEFAULT_TAPO_SIZES, tapoTrio: DEFAULT_TAPO_TRIO, seconds: DEFAULT_SECONDS, rounds: 1, floor: true, runtimeFlags: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--no-floor') {
       settings.floor = false;
     } else if (arg === '--cpu-prof') {
       settings.profileDir = path.join(os.tmpdir(), `kasa-fleet-profiles-${Date.now()}`);
+    } else if (arg === '--v8-flag') {
+      const flag = args[++i];
+      if (flag === undefined || !RUNTIME_FLAG.test(flag)) throw new Error(`--v8-flag needs one option of node or V8, such as --no-memory-reducer, not ${JSON.stringify(flag ?? '')}\n${USAGE}`);
+      settings.runtimeFlags.push(flag);
     } else if (['--sizes', '--seconds', '--rounds', '--trio-plugs', '--tapo-sizes', '--tapo-trio'].includes(arg)) {
       const value = args[++i];
       if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
@@ -118,6 +128,13 @@ function parseArguments(args: readonly string[]): Settings | null {
   return settings;
 }
 
+/** Throws unless this node starts with the --v8-flag options: a runtime that cannot start would only say EPIPE. */
+function checkRuntimeFlags(flags: readonly string[]): void {
+  if (flags.length === 0) return;
+  const tried = spawnSync(process.execPath, [...flags, '-e', ''], { encoding: 'utf8', timeout: 10_000 });
+  if (tried.status !== 0) throw new Error(`node does not start with ${flags.join(' ')}: ${tried.stderr.trim() || `exit code ${String(tried.status)}`}`);
+}
+
 function positiveInteger(text: string, option: string, max: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${option}: ${JSON.stringify(text)} is not a whole number from 1 to ${max}`);
@@ -130,6 +147,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  checkRuntimeFlags(settings.runtimeFlags);
   printEnvironment(settings);
   const largest = Math.max(1, ...settings.sizes, settings.trioPlugs);
   const host = await DeviceHost.start({ devices: largest, tapo: { p110: Math.max(0, ...settings.tapoSizes), p110m: settings.tapoTrio } });
@@ -150,6 +168,7 @@ async function main(): Promise<void> {
       settleSeconds: SETTLE_SECONDS,
       seconds: settings.seconds,
       ...(settings.profileDir === undefined ? {} : { profileDir: settings.profileDir }),
+      runtimeFlags: settings.runtimeFlags,
     });
     process.stdout.write(`${result.done} readings\n`);
     results.push({ ...result, round });
@@ -230,6 +249,9 @@ function printEnvironment(settings: Settings): void {
     );
   }
   console.log(`Runtime:   one Node-RED process per size and client; polls every ${INTERVAL_SECONDS} s, ${settings.seconds} s measured`);
+  if (settings.runtimeFlags.length > 0) {
+    console.log(`Flags:     ${settings.runtimeFlags.join(' ')} for every runtime process (not a runtime as users run it: judge the targets on a run without)`);
+  }
   console.log(
     `Warm-up:   a second tab of nodes polls the same devices fast for ${formatNumber(WARM_UP.polls)} readings (about ${formatNumber(WARM_UP.perSecond)}/s, ` +
       `at most ${WARM_UP.maxSeconds} s) and is deployed away; ${SETTLE_SECONDS} s or more later the window opens\n`,
